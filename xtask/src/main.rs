@@ -1,2 +1,70 @@
-//! `cargo xtask`: placeholder.
-fn main() {}
+//! `cargo xtask`: project chores for zuora-rs.
+//!
+//! - `cargo xtask ci`: the whole check a change must pass (format, lints, tests, docs,
+//!   the core's dependency rule). This is the README's test command.
+//! - `cargo xtask bench core`: time and heap allocations of building and parsing a
+//!   Run-a-report exchange, against a bare `serde_json` parse of the same bytes.
+
+mod alloc_counter;
+mod bench_core;
+mod ci;
+
+use std::process::ExitCode;
+
+#[global_allocator]
+static ALLOCATOR: alloc_counter::CountingAllocator = alloc_counter::CountingAllocator;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  ci            format check, clippy, tests, docs and dependency rules (the README's test command)
+  bench core    time and allocations of building + parsing a Run-a-report exchange";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["ci"] => ci::run(),
+        ["bench", "core", rest @ ..] => bench_core::run(rest),
+        ["help" | "--help" | "-h"] | [] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown command {:?}\n\n{USAGE}", args.join(" "))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a command, echoing it, and fails with its exit status.
+pub(crate) fn run_command(command: &mut std::process::Command) -> Result<(), String> {
+    eprintln!("+ {command:?}");
+    let status = command
+        .status()
+        .map_err(|err| format!("could not start {command:?}: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed with {status}"))
+    }
+}
+
+/// Benchmarks measure optimised code: a debug build re-runs itself with `--release`.
+pub(crate) fn ensure_release(args: &[&str]) -> Result<bool, String> {
+    if !cfg!(debug_assertions) {
+        return Ok(false);
+    }
+    eprintln!("xtask: benchmarks run optimised; rebuilding with --release");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    run_command(
+        std::process::Command::new(cargo)
+            .args(["run", "--quiet", "--release", "--package", "xtask", "--"])
+            .args(args),
+    )?;
+    Ok(true)
+}

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
 
-use crate::response::header_text;
+use crate::response::{header_text, names};
 
 /// One window of `RateLimit-Limit`, such as `50000;w=60`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,9 +30,9 @@ impl RateLimit {
     /// Reads the headers; absent or unreadable values are `None`.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         Self {
-            limit_header: header_text(headers, "ratelimit-limit").map(str::to_owned),
-            remaining: header_number(headers, "ratelimit-remaining"),
-            reset: header_number(headers, "ratelimit-reset").map(Duration::from_secs),
+            limit_header: header_text(headers, names::RATELIMIT_LIMIT).map(str::to_owned),
+            remaining: header_number(headers, names::RATELIMIT_REMAINING),
+            reset: header_number(headers, names::RATELIMIT_RESET).map(Duration::from_secs),
         }
     }
 
@@ -89,14 +89,14 @@ impl ConcurrencyLimit {
     /// Reads the headers; absent or unreadable values are `None`.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         Self {
-            limit_type: header_text(headers, "concurrency-limit-type").map(str::to_owned),
-            limit: header_number(headers, "concurrency-limit-limit"),
-            remaining: header_number(headers, "concurrency-limit-remaining"),
+            limit_type: header_text(headers, names::CONCURRENCY_LIMIT_TYPE).map(str::to_owned),
+            limit: header_number(headers, names::CONCURRENCY_LIMIT_LIMIT),
+            remaining: header_number(headers, names::CONCURRENCY_LIMIT_REMAINING),
         }
     }
 }
 
-fn header_number(headers: &HeaderMap, name: &str) -> Option<u64> {
+fn header_number(headers: &HeaderMap, name: http::HeaderName) -> Option<u64> {
     header_text(headers, name)?.parse().ok()
 }
 
@@ -133,7 +133,7 @@ impl RetryAfter {
 
     /// Reads the `Retry-After` header, if present and readable.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        header_text(headers, "retry-after").and_then(Self::parse)
+        header_text(headers, http::header::RETRY_AFTER).and_then(Self::parse)
     }
 
     /// How long to wait from `now` (zero for a date already past).

@@ -57,8 +57,8 @@ impl ResponseMeta {
     pub fn from_parts(status: StatusCode, headers: &HeaderMap) -> Self {
         Self {
             status,
-            request_id: bounded_header(headers, "zuora-request-id"),
-            track_id: bounded_header(headers, "zuora-track-id"),
+            request_id: bounded_header(headers, names::ZUORA_REQUEST_ID),
+            track_id: bounded_header(headers, names::ZUORA_TRACK_ID),
             rate_limit: RateLimit::from_headers(headers),
             concurrency: ConcurrencyLimit::from_headers(headers),
             retry_after: RetryAfter::from_headers(headers),
@@ -71,8 +71,27 @@ impl ResponseMeta {
     }
 }
 
+/// Names of the response headers the core reads; static names skip parsing on each lookup.
+pub(crate) mod names {
+    use http::HeaderName;
+    pub const ZUORA_REQUEST_ID: HeaderName = HeaderName::from_static("zuora-request-id");
+    pub const ZUORA_TRACK_ID: HeaderName = HeaderName::from_static("zuora-track-id");
+    pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+    pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+    pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+    pub const CONCURRENCY_LIMIT_TYPE: HeaderName =
+        HeaderName::from_static("concurrency-limit-type");
+    pub const CONCURRENCY_LIMIT_LIMIT: HeaderName =
+        HeaderName::from_static("concurrency-limit-limit");
+    pub const CONCURRENCY_LIMIT_REMAINING: HeaderName =
+        HeaderName::from_static("concurrency-limit-remaining");
+}
+
 /// A header's value as trimmed text, if it is visible ASCII.
-pub(crate) fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header_text(
+    headers: &HeaderMap,
+    name: impl http::header::AsHeaderName,
+) -> Option<&str> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -80,7 +99,7 @@ pub(crate) fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a 
         .filter(|v| !v.is_empty())
 }
 
-fn bounded_header(headers: &HeaderMap, name: &str) -> Option<String> {
+fn bounded_header(headers: &HeaderMap, name: http::HeaderName) -> Option<String> {
     header_text(headers, name).map(|text| bounded(text, TEXT_LIMIT))
 }
 
@@ -372,7 +391,7 @@ pub(crate) fn classify_failure(
     let Some(start) = text_start else {
         return ResponseErrorKind::EmptyBody;
     };
-    let content_type = header_text(headers, "content-type").map(|t| bounded(t, 128));
+    let content_type = header_text(headers, http::header::CONTENT_TYPE).map(|t| bounded(t, 128));
     let says_json = content_type.as_deref().is_some_and(|t| t.contains("json"));
     if !says_json && !matches!(body[start], b'{' | b'[') {
         return ResponseErrorKind::NotJson {

@@ -1,0 +1,71 @@
+//! `cargo xtask ci`: every check a change must pass, in the order that fails fastest.
+
+use std::process::Command;
+
+use crate::run_command;
+
+/// Crates that would make the core do IO; none may be in its normal dependency tree.
+const FORBIDDEN_IN_CORE: [&str; 4] = ["tokio", "reqwest", "ureq", "hyper"];
+
+pub fn run() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = || Command::new(&cargo);
+    run_command(cargo().args(["fmt", "--all", "--check"]))?;
+    check_core_is_sans_io(cargo())?;
+    run_command(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run_command(cargo().args(["test", "--workspace"]))?;
+    run_command(
+        cargo()
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    eprintln!("xtask ci: all checks passed");
+    Ok(())
+}
+
+fn check_core_is_sans_io(mut cargo: Command) -> Result<(), String> {
+    cargo.args([
+        "tree",
+        "-p",
+        "zuora-core",
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ]);
+    eprintln!("+ {cargo:?}");
+    let output = cargo
+        .output()
+        .map_err(|err| format!("could not run cargo tree: {err}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let tree = String::from_utf8_lossy(&output.stdout);
+    let offenders: Vec<&str> = tree
+        .lines()
+        .filter(|line| {
+            let name = line.split_whitespace().next().unwrap_or_default();
+            FORBIDDEN_IN_CORE.contains(&name)
+        })
+        .collect();
+    if offenders.is_empty() {
+        eprintln!("zuora-core depends on none of {FORBIDDEN_IN_CORE:?}");
+        Ok(())
+    } else {
+        Err(format!(
+            "zuora-core must stay sans-IO but depends on {offenders:?}"
+        ))
+    }
+}
