@@ -62,7 +62,9 @@ pub use error::Error;
 pub use filter::{
     FilterClause, FilterField, FilterGroup, FilterOperator, LogicalOperator, parse_filter_groups,
 };
-pub use headers::{EntityIds, IDEMPOTENCY_KEY_MAX, IdempotencyKey, TRACK_ID_MAX, TrackId};
+pub use headers::{
+    EntityIds, IDEMPOTENCY_KEY_MAX, IdempotencyKey, TRACK_ID_MAX, TrackId, format_uuid_v4,
+};
 pub use ids::{MAX_ID_LENGTH, ReportId, ReportRunId, ViewType};
 pub use invalid::InvalidInput;
 pub use limits::{ConcurrencyLimit, RateLimit, RateLimitWindow, RetryAfter};

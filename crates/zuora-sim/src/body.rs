@@ -1,0 +1,202 @@
+//! Response bodies: small JSON answers, and exports generated while they stream.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+
+use crate::catalogue::Report;
+
+/// About how much export text one frame carries before encoding.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// The error that ends a body early, to cut a response off mid-way.
+#[derive(Debug)]
+pub struct CutOff;
+
+impl std::fmt::Display for CutOff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the simulator cut the response off (injected fault)")
+    }
+}
+
+impl std::error::Error for CutOff {}
+
+/// A response body.
+pub enum SimBody {
+    /// The whole body at once.
+    Full(Option<Bytes>),
+    /// An export, generated chunk by chunk.
+    Export(Box<ExportStream>),
+    /// Some frames, then an error that aborts the connection.
+    Truncated(VecDeque<Bytes>),
+}
+
+impl SimBody {
+    pub fn full(bytes: impl Into<Bytes>) -> Self {
+        Self::Full(Some(bytes.into()))
+    }
+
+    pub fn empty() -> Self {
+        Self::Full(None)
+    }
+}
+
+impl Body for SimBody {
+    type Data = Bytes;
+    type Error = CutOff;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, CutOff>>> {
+        let next = match self.get_mut() {
+            Self::Full(bytes) => bytes.take().map(|b| Ok(Frame::data(b))),
+            Self::Export(stream) => stream.next_chunk().map(|b| Ok(Frame::data(b))),
+            Self::Truncated(frames) => Some(frames.pop_front().map(Frame::data).ok_or(CutOff)),
+        };
+        Poll::Ready(next)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Self::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Full(Some(bytes)) => SizeHint::with_exact(bytes.len() as u64),
+            Self::Full(None) => SizeHint::with_exact(0),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+/// An export: the header line and every row as tab-separated UTF-16LE text, with a BOM,
+/// optionally gzipped on the fly. Memory use is one chunk, whatever the report's size.
+///
+/// Zuora documents UTF-16LE and tabs but not how a value holding a tab, a line break or a
+/// quote is written. Not documented; this project's choice: such a value is wrapped in
+/// double quotes with inner quotes doubled (the CSV rule, with tab as the separator), and
+/// lines end with `\n`.
+pub struct ExportStream {
+    report: Report,
+    next_row: u64,
+    gzip: Option<flate2::write::GzEncoder<Vec<u8>>>,
+    first: Option<Bytes>,
+    finished: bool,
+    text: String,
+    bytes: Vec<u8>,
+}
+
+impl ExportStream {
+    /// A stream over `report`'s export.
+    pub fn new(report: Report) -> Self {
+        Self {
+            report,
+            next_row: 0,
+            gzip: None,
+            first: None,
+            finished: false,
+            text: String::with_capacity(CHUNK_BYTES + 4096),
+            bytes: Vec::with_capacity(2 * CHUNK_BYTES + 8192),
+        }
+    }
+
+    /// Generates the first chunk now and says whether the whole export is smaller than
+    /// `threshold` bytes (Zuora gzips only bodies over 1000 bytes).
+    pub fn starts_smaller_than(&mut self, threshold: usize) -> bool {
+        let first = self.plain_chunk();
+        let small = self.finished && first.as_ref().is_none_or(|b| b.len() < threshold);
+        self.first = first;
+        small
+    }
+
+    /// Compress the stream from here on.
+    pub fn gzip(&mut self) {
+        self.gzip = Some(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+    }
+
+    /// Up to `count` frames of the encoded stream, for a response cut off mid-way.
+    pub fn take_frames(&mut self, count: usize) -> Vec<Bytes> {
+        (0..count).map_while(|_| self.next_chunk()).collect()
+    }
+
+    fn next_chunk(&mut self) -> Option<Bytes> {
+        loop {
+            let plain = match self.first.take() {
+                Some(first) => Some(first),
+                None => self.plain_chunk(),
+            };
+            let Some(encoder) = self.gzip.as_mut() else {
+                return plain;
+            };
+            match plain {
+                Some(plain) => {
+                    // Writing into a Vec cannot fail.
+                    let _ = encoder.write_all(&plain);
+                    let out = std::mem::take(encoder.get_mut());
+                    if !out.is_empty() {
+                        return Some(Bytes::from(out));
+                    }
+                }
+                None => {
+                    let encoder = self.gzip.take()?;
+                    return encoder
+                        .finish()
+                        .ok()
+                        .filter(|b| !b.is_empty())
+                        .map(Bytes::from);
+                }
+            }
+        }
+    }
+
+    /// The next chunk of UTF-16LE text, or `None` at the end.
+    fn plain_chunk(&mut self) -> Option<Bytes> {
+        if self.finished {
+            return None;
+        }
+        self.text.clear();
+        self.bytes.clear();
+        if self.next_row == 0 {
+            self.bytes.extend_from_slice(&[0xFF, 0xFE]);
+            let labels: Vec<&str> = self.report.columns().iter().map(|c| c.label).collect();
+            push_line(&mut self.text, labels.iter().copied());
+            self.next_row = 1;
+        }
+        while self.text.len() < CHUNK_BYTES && self.next_row <= self.report.rows {
+            let row = self.report.row(self.next_row);
+            push_line(&mut self.text, row.iter().map(String::as_str));
+            self.next_row += 1;
+        }
+        if self.next_row > self.report.rows {
+            self.finished = true;
+        }
+        for unit in self.text.encode_utf16() {
+            self.bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        (!self.bytes.is_empty()).then(|| Bytes::copy_from_slice(&self.bytes))
+    }
+}
+
+fn push_line<'a>(out: &mut String, fields: impl Iterator<Item = &'a str>) {
+    for (index, field) in fields.enumerate() {
+        if index > 0 {
+            out.push('\t');
+        }
+        if field.contains(['\t', '\n', '\r', '"']) {
+            out.push('"');
+            out.push_str(&field.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(field);
+        }
+    }
+    out.push('\n');
+}
