@@ -146,13 +146,13 @@ async fn respond(
     let now = shared.clock.elapsed();
     let budget = shared.lock().spend_budget(now);
     if !budget.allowed {
-        let mut response = rate_limited(budget.reset.as_secs().max(1));
+        let mut response = rate_limited(whole_seconds_until(budget.reset));
         set_rate_headers(
             response.headers_mut(),
             budget.limit,
             budget.window.as_secs(),
             0,
-            budget.reset.as_secs().max(1),
+            whole_seconds_until(budget.reset),
         );
         return response;
     }
@@ -359,11 +359,18 @@ fn finish(shared: &Shared, response: &mut SimResponse, track_id: Option<&str>) {
                 budget.limit,
                 budget.window.as_secs(),
                 budget.remaining,
-                budget.reset.as_secs().max(1),
+                whole_seconds_until(budget.reset),
             )
         };
         set_rate_headers(headers, limit, window, remaining, reset);
     }
+}
+
+/// Seconds to wait, rounded up: a client that waits exactly this long must find the window
+/// reset.
+fn whole_seconds_until(remaining: std::time::Duration) -> u64 {
+    let seconds = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+    seconds.max(1)
 }
 
 pub(crate) fn set_rate_headers(
