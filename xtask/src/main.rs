@@ -4,9 +4,11 @@
 //!   the core's dependency rule). This is the README's test command.
 //! - `cargo xtask bench core`: time and heap allocations of building and parsing a
 //!   Run-a-report exchange, against a bare `serde_json` parse of the same bytes.
+//! - `cargo xtask bench sim-export`: the simulator streaming a large export, and its memory.
 
 mod alloc_counter;
 mod bench_core;
+mod bench_sim;
 mod ci;
 
 use std::process::ExitCode;
@@ -18,7 +20,10 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   ci            format check, clippy, tests, docs and dependency rules (the README's test command)
-  bench core    time and allocations of building + parsing a Run-a-report exchange";
+  bench core    time and allocations of building + parsing a Run-a-report exchange
+  bench sim-export [--size 1GiB]
+                stream an export of that size from the release simulator (own process) to curl;
+                print throughput and the simulator's peak RSS";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +31,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["ci"] => ci::run(),
         ["bench", "core", rest @ ..] => bench_core::run(rest),
+        ["bench", "sim-export", rest @ ..] => bench_sim::run(rest),
         ["help" | "--help" | "-h"] | [] => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,58 @@
+//! The `zuora-sim` binary, as a newcomer runs it: `zuora-sim --port 0`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+#[test]
+fn prints_a_base_url_and_credentials_that_work() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zuora-sim"))
+        .args(["--port", "0", "--run-seconds", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut value = |prefix: &str| loop {
+        let line = lines
+            .next()
+            .expect("the simulator stopped printing")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix(prefix) {
+            break rest.trim().to_owned();
+        }
+    };
+    let base_url = value("base URL:");
+    let client_id = value("client id:");
+    let client_secret = value("client secret:");
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
+    assert_eq!(client_id.len(), 36);
+
+    let form = format!(
+        "client_id={client_id}&client_secret={client_secret}&grant_type=client_credentials"
+    );
+    let mut response = ureq::post(format!("{base_url}/oauth/token"))
+        .content_type("application/x-www-form-urlencoded")
+        .send(form.as_bytes())
+        .unwrap();
+    let mut body = String::new();
+    response
+        .body_mut()
+        .as_reader()
+        .read_to_string(&mut body)
+        .unwrap();
+    let token: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(token["expires_in"], 3599);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn refuses_bad_flags_with_a_usage_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_zuora-sim"))
+        .args(["--fault-rate", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--fault-rate"));
+}
