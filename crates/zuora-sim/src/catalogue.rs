@@ -348,7 +348,8 @@ fn thousands(value: u64) -> String {
     out
 }
 
-/// Name of the report whose row count follows [`crate::SimConfig::large_report_rows`].
+/// Name of the large report, whose row count is set with [`Catalogue::set_rows`] (or the
+/// binary's `--large-rows`).
 pub const LARGE_REPORT_NAME: &str = "Large Export Detail";
 
 /// The reports the simulator serves.
