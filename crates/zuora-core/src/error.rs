@@ -2,6 +2,7 @@
 
 use crate::invalid::InvalidInput;
 use crate::response::ResponseError;
+use crate::transport::TransportFailure;
 
 /// Every way a Zuora call can fail. Transports add their own variants in later versions,
 /// hence `#[non_exhaustive]`. No variant ever holds a token or a client secret.
@@ -21,9 +22,34 @@ pub enum Error {
     /// Zuora answered with an error, or with something that could not be read.
     #[error("Zuora API error: {0}")]
     Api(#[from] ResponseError),
+    /// No complete answer arrived: connect, timeout, broken connection.
+    #[error("{0}")]
+    Transport(#[from] TransportFailure),
+    /// The failure was worth retrying, but the attempts or the call's time ran out.
+    #[error("gave up after {attempts} attempts; the last failed with: {last}")]
+    RetriesExhausted {
+        /// Attempts made.
+        attempts: u32,
+        /// The last attempt's error.
+        last: Box<Error>,
+    },
 }
 
 impl Error {
+    /// The Zuora error behind this one, if Zuora answered (also inside `RetriesExhausted`).
+    pub fn api(&self) -> Option<&ResponseError> {
+        match self {
+            Self::Api(error) => Some(error),
+            Self::RetriesExhausted { last, .. } => last.api(),
+            _ => None,
+        }
+    }
+
+    /// Whether nothing was sent because the input broke a rule.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, Self::InvalidInput(_))
+    }
+
     pub(crate) fn build(reason: &str) -> Self {
         Self::RequestBuild {
             reason: reason.to_owned(),

@@ -44,6 +44,8 @@
 //! `Authorization` header is marked sensitive. Plain `http://` is refused except for
 //! loopback hosts unless explicitly allowed ([`BaseUrl::parse_allowing_insecure_http`]).
 
+mod call;
+mod config;
 mod environment;
 mod error;
 mod filter;
@@ -52,11 +54,19 @@ mod ids;
 mod invalid;
 mod limits;
 mod newtype;
+mod oauth;
 mod request;
 mod response;
+mod retry;
 mod run_report;
 mod secret;
+mod transport;
 
+pub use call::{Call, Operation, Step};
+pub use config::{
+    BuildClient, ClientBuilder, ClientConfig, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_OVERALL_TIMEOUT, RunReportOptions,
+};
 pub use environment::{BaseUrl, Environment};
 pub use error::Error;
 pub use filter::{
@@ -68,13 +78,21 @@ pub use headers::{
 pub use ids::{MAX_ID_LENGTH, ReportId, ReportRunId, ViewType};
 pub use invalid::InvalidInput;
 pub use limits::{ConcurrencyLimit, RateLimit, RateLimitWindow, RetryAfter};
+pub use oauth::{ClientId, TOKEN_REFRESH_MARGIN, Token, TokenCache, TokenRequest};
 pub use request::{CallOptions, HttpRequest, REPORTING_PREFIX};
 pub use response::{
     DEFAULT_MAX_DECODED_BYTES, Reason, ResponseError, ResponseErrorKind, ResponseLimits,
     ResponseMeta, decode_body,
 };
+pub use retry::{
+    AttemptContext, AttemptOutcome, Jitter, ResendSafety, RetryDecision, RetryPolicy, SeededJitter,
+};
 pub use run_report::{ReportRunStarted, RunReport};
 pub use secret::{AccessToken, ClientSecret, REDACTED};
+pub use transport::{
+    AsyncTransport, ClassifyTransportError, HttpResponse, SyncTransport, TransportErrorKind,
+    TransportFailure,
+};
 
 /// Re-export of the `http` crate whose types the API uses.
 pub use http;

@@ -1,0 +1,250 @@
+//! One call from start to finish, without IO: which request to send, when to wait, when to
+//! get a token, and when it is over. Transports drive it in a loop and do only the IO:
+//!
+//! ```text
+//! let mut step = call.start();
+//! loop {
+//!     step = match step {
+//!         Step::NeedToken { refresh } => call.with_token(get_token(refresh, call.stale_token())?),
+//!         Step::Send(request)         => match send(request) { Ok(r) => call.on_response(r, now()),
+//!                                                             Err(e) => call.on_transport_error(e, now()) },
+//!         Step::Wait(delay)           => { sleep(delay); call.resume() }
+//!         Step::Done(result)          => return result,
+//!     }
+//! }
+//! ```
+
+use std::time::SystemTime;
+
+use crate::config::ClientConfig;
+use crate::environment::Environment;
+use crate::error::Error;
+use crate::oauth::{Token, TokenRequest};
+use crate::request::HttpRequest;
+use crate::response::{ResponseError, ResponseLimits};
+use crate::retry::{AttemptContext, AttemptOutcome, ResendSafety, RetryDecision, SeededJitter};
+use crate::run_report::{ReportRunStarted, RunReport};
+use crate::secret::AccessToken;
+use crate::transport::{HttpResponse, TransportFailure};
+
+/// An API operation: how to build its request and read its answer.
+pub trait Operation {
+    /// What a successful answer yields.
+    type Output;
+    /// A short name for logs and traces, such as `run_report`.
+    fn name(&self) -> &'static str;
+    /// Whether the request carries the bearer token (all but the token request do).
+    fn needs_token(&self) -> bool {
+        true
+    }
+    /// Whether the request may be sent twice.
+    fn resend_safety(&self) -> ResendSafety;
+    /// The request; `token` is `Some` whenever [`needs_token`](Self::needs_token) is true.
+    fn to_request(
+        &self,
+        environment: &Environment,
+        token: Option<&AccessToken>,
+    ) -> Result<HttpRequest, Error>;
+    /// Reads the answer.
+    fn parse_response(
+        &self,
+        response: &HttpResponse,
+        limits: ResponseLimits,
+    ) -> Result<Self::Output, ResponseError>;
+}
+
+impl Operation for RunReport {
+    type Output = ReportRunStarted;
+    fn name(&self) -> &'static str {
+        "run_report"
+    }
+    fn resend_safety(&self) -> ResendSafety {
+        if self.idempotency_key_value().is_some() {
+            ResendSafety::IdempotencyKey
+        } else {
+            ResendSafety::Unsafe
+        }
+    }
+    fn to_request(
+        &self,
+        environment: &Environment,
+        token: Option<&AccessToken>,
+    ) -> Result<HttpRequest, Error> {
+        let token = token.ok_or_else(|| Error::build("run_report needs a token"))?;
+        RunReport::to_request(self, environment, token)
+    }
+    fn parse_response(
+        &self,
+        response: &HttpResponse,
+        limits: ResponseLimits,
+    ) -> Result<ReportRunStarted, ResponseError> {
+        RunReport::parse_response_with_limits(response, limits)
+    }
+}
+
+impl Operation for TokenRequest {
+    type Output = Token;
+    fn name(&self) -> &'static str {
+        "create_token"
+    }
+    fn needs_token(&self) -> bool {
+        false
+    }
+    fn resend_safety(&self) -> ResendSafety {
+        ResendSafety::Idempotent
+    }
+    fn to_request(
+        &self,
+        environment: &Environment,
+        _token: Option<&AccessToken>,
+    ) -> Result<HttpRequest, Error> {
+        TokenRequest::to_request(self, environment)
+    }
+    fn parse_response(
+        &self,
+        response: &HttpResponse,
+        limits: ResponseLimits,
+    ) -> Result<Token, ResponseError> {
+        TokenRequest::parse_response(response, limits)
+    }
+}
+
+/// What the transport must do next.
+#[derive(Debug)]
+pub enum Step<T> {
+    /// Get a token (from the cache, or fetch one; `refresh`: the last one was refused) and
+    /// hand it to [`Call::with_token`].
+    NeedToken {
+        /// Zuora refused [`Call::stale_token`]: do not hand it back.
+        refresh: bool,
+    },
+    /// Send this request and hand the outcome to [`Call::on_response`] or
+    /// [`Call::on_transport_error`].
+    Send(HttpRequest),
+    /// Sleep this long, then call [`Call::resume`].
+    Wait(std::time::Duration),
+    /// The call is over.
+    Done(Result<T, Error>),
+}
+
+/// One call of an [`Operation`], its attempts and its retries.
+#[derive(Debug)]
+pub struct Call<'c, O> {
+    operation: O,
+    config: &'c ClientConfig,
+    started: SystemTime,
+    attempts: u32,
+    token_refreshed: bool,
+    token: Option<AccessToken>,
+    jitter: SeededJitter,
+}
+
+impl<'c, O: Operation> Call<'c, O> {
+    /// A call starting at `now`; `jitter_seed` seeds the backoff's randomness.
+    pub fn new(operation: O, config: &'c ClientConfig, now: SystemTime, jitter_seed: u64) -> Self {
+        Self {
+            operation,
+            config,
+            started: now,
+            attempts: 0,
+            token_refreshed: false,
+            token: None,
+            jitter: SeededJitter::new(jitter_seed),
+        }
+    }
+
+    /// The operation.
+    pub fn operation(&self) -> &O {
+        &self.operation
+    }
+
+    /// Attempts sent so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The first step.
+    pub fn start(&mut self) -> Step<O::Output> {
+        self.resume()
+    }
+
+    /// The token Zuora refused, to be dropped from the cache on `NeedToken { refresh: true }`.
+    pub fn stale_token(&self) -> Option<&AccessToken> {
+        self.token.as_ref()
+    }
+
+    /// Continues with a token.
+    pub fn with_token(&mut self, token: AccessToken) -> Step<O::Output> {
+        self.token = Some(token);
+        self.send()
+    }
+
+    /// Continues after a [`Step::Wait`].
+    pub fn resume(&mut self) -> Step<O::Output> {
+        if self.operation.needs_token() {
+            Step::NeedToken { refresh: false }
+        } else {
+            self.send()
+        }
+    }
+
+    /// Continues with Zuora's answer.
+    pub fn on_response(&mut self, response: HttpResponse, now: SystemTime) -> Step<O::Output> {
+        match self.operation.parse_response(&response, self.config.limits) {
+            Ok(output) => Step::Done(Ok(output)),
+            Err(error) => {
+                let decision = self.decide(AttemptOutcome::Response(&error), now);
+                self.follow(decision, Error::Api(error))
+            }
+        }
+    }
+
+    /// Continues after the transport failed.
+    pub fn on_transport_error(
+        &mut self,
+        failure: TransportFailure,
+        now: SystemTime,
+    ) -> Step<O::Output> {
+        let decision = self.decide(AttemptOutcome::Transport(&failure), now);
+        self.follow(decision, Error::Transport(failure))
+    }
+
+    fn send(&mut self) -> Step<O::Output> {
+        self.attempts += 1;
+        match self
+            .operation
+            .to_request(&self.config.environment, self.token.as_ref())
+        {
+            Ok(request) => Step::Send(request),
+            Err(error) => Step::Done(Err(error)),
+        }
+    }
+
+    fn decide(&mut self, outcome: AttemptOutcome<'_>, now: SystemTime) -> RetryDecision {
+        let context = AttemptContext {
+            attempt: self.attempts,
+            elapsed: now.duration_since(self.started).unwrap_or_default(),
+            deadline: self.config.overall_timeout,
+            token_refreshed: self.token_refreshed,
+            safety: self.operation.resend_safety(),
+        };
+        self.config
+            .retry
+            .decide(&context, outcome, now, &mut self.jitter)
+    }
+
+    fn follow(&mut self, decision: RetryDecision, error: Error) -> Step<O::Output> {
+        match decision {
+            RetryDecision::RetryAfter(delay) => Step::Wait(delay),
+            RetryDecision::RefreshToken if self.operation.needs_token() => {
+                self.token_refreshed = true;
+                Step::NeedToken { refresh: true }
+            }
+            RetryDecision::RefreshToken | RetryDecision::GiveUp => Step::Done(Err(error)),
+            RetryDecision::Exhausted => Step::Done(Err(Error::RetriesExhausted {
+                attempts: self.attempts,
+                last: Box::new(error),
+            })),
+        }
+    }
+}

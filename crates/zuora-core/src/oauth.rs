@@ -1,0 +1,219 @@
+//! `POST /oauth/token` (client credentials) and the token a client keeps between calls.
+
+use std::time::{Duration, SystemTime};
+
+use http::Method;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use serde::Deserialize;
+
+use crate::environment::Environment;
+use crate::error::Error;
+use crate::invalid::{InvalidInput, check_text, is_visible_ascii};
+use crate::newtype::validated_string;
+use crate::request::{CallOptions, HttpRequest, finish, header_value};
+use crate::response::{
+    ResponseError, ResponseErrorKind, ResponseLimits, ResponseMeta, decode_body,
+};
+use crate::secret::{AccessToken, ClientSecret};
+
+/// Renew a token this long before it expires (Zuora's guide uses 300 s).
+pub const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// An OAuth `client_id`: visible US-ASCII, 1 to 255 characters. Zuora's are exactly 36
+/// (a UUID); the rule here is looser so that a simulator or proxy may use its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientId(String);
+
+impl ClientId {
+    fn validate(value: &str) -> Result<(), InvalidInput> {
+        check_text(
+            "client id",
+            value,
+            255,
+            is_visible_ascii,
+            "only visible US-ASCII characters (! to ~) are allowed",
+        )
+    }
+}
+validated_string!(ClientId);
+
+/// A `POST /oauth/token` call with client credentials.
+///
+/// ```
+/// use zuora_core::{ClientSecret, Environment, TokenRequest};
+/// let call = TokenRequest::new("0b0d5b0e-1c8e-4b5a-9a55-6b1d2c3e4f50".parse()?, ClientSecret::new("s3cr3t")?);
+/// let request = call.to_request(&Environment::UsCloud2ApiSandbox)?;
+/// assert_eq!(request.uri(), "https://rest.apisandbox.zuora.com/oauth/token");
+/// assert_eq!(request.headers()["content-type"], "application/x-www-form-urlencoded");
+/// assert!(!format!("{call:?}").contains("s3cr3t"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    client_id: ClientId,
+    client_secret: ClientSecret,
+    options: CallOptions,
+}
+
+impl TokenRequest {
+    /// A token request for these credentials.
+    pub fn new(client_id: ClientId, client_secret: ClientSecret) -> Self {
+        Self {
+            client_id,
+            client_secret,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// `Zuora-Track-Id` and `Zuora-Entity-Ids` for the token call (no `Accept-Encoding`:
+    /// token answers are small).
+    pub fn call_options(mut self, options: CallOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The request: form-encoded, with no `Authorization` header (reference §7).
+    pub fn to_request(&self, environment: &Environment) -> Result<HttpRequest, Error> {
+        let mut body = String::with_capacity(96);
+        body.push_str("client_id=");
+        push_form_value(&mut body, self.client_id.as_str());
+        body.push_str("&client_secret=");
+        push_form_value(&mut body, self.client_secret.expose_secret());
+        body.push_str("&grant_type=client_credentials");
+        let mut builder = http::Request::builder()
+            .method(Method::POST)
+            .uri(format!("{}/oauth/token", environment.base_url()))
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+        if let Some(track_id) = &self.options.track_id {
+            builder = builder.header("zuora-track-id", header_value(track_id.as_str())?);
+        }
+        if let Some(entity_ids) = &self.options.entity_ids {
+            builder = builder.header("zuora-entity-ids", header_value(entity_ids.as_str())?);
+        }
+        finish(builder, body.into_bytes())
+    }
+
+    /// Reads the answer: the token, or a typed error (bad credentials are HTTP 400 with a
+    /// `message`, reference §7).
+    pub fn parse_response<B: AsRef<[u8]>>(
+        response: &http::Response<B>,
+        limits: ResponseLimits,
+    ) -> Result<Token, ResponseError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            access_token: String,
+            #[serde(default)]
+            expires_in: Option<u64>,
+            #[serde(default)]
+            scope: Option<String>,
+        }
+        let meta = ResponseMeta::from_response(response);
+        let body = match decode_body(response.headers(), response.body().as_ref(), limits) {
+            Ok(body) => body,
+            Err(kind) => return Err(ResponseError::new(meta, kind)),
+        };
+        if meta.status.is_success()
+            && let Ok(answer) = serde_json::from_slice::<Answer>(&body)
+        {
+            return match AccessToken::new(answer.access_token) {
+                Ok(access_token) => Ok(Token {
+                    access_token,
+                    // Zuora documents 3599; a missing value is read as the hour tokens live.
+                    expires_in: Duration::from_secs(answer.expires_in.unwrap_or(3599)),
+                    scope: answer.scope,
+                }),
+                Err(source) => Err(ResponseError::new(
+                    meta,
+                    ResponseErrorKind::InvalidField {
+                        field: "access_token",
+                        source,
+                    },
+                )),
+            };
+        }
+        let kind = crate::response::classify_failure(
+            meta.status,
+            response.headers(),
+            &body,
+            "access_token",
+        );
+        Err(ResponseError::new(meta, kind))
+    }
+}
+
+/// `application/x-www-form-urlencoded` value encoding.
+fn push_form_value(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &byte in value.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'*') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0F)]));
+        }
+    }
+}
+
+/// An issued token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Token {
+    /// The bearer token (redacted in `Debug`).
+    pub access_token: AccessToken,
+    /// Lifetime from issue (`expires_in`).
+    pub expires_in: Duration,
+    /// `scope`, space-separated.
+    pub scope: Option<String>,
+}
+
+/// The token a client reuses across calls, renewed [`TOKEN_REFRESH_MARGIN`] before it
+/// expires rather than minted per call.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use zuora_core::{AccessToken, TokenCache};
+/// let now = SystemTime::UNIX_EPOCH;
+/// let mut cache = TokenCache::default();
+/// assert!(cache.usable(now).is_none());
+/// let token = AccessToken::new("t1")?;
+/// cache.store(token.clone(), Duration::from_secs(3599), now);
+/// assert_eq!(cache.usable(now + Duration::from_secs(3000)), Some(token.clone()));
+/// assert_eq!(cache.usable(now + Duration::from_secs(3300)), None, "inside the 300 s margin");
+/// # Ok::<(), zuora_core::InvalidInput>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct TokenCache {
+    current: Option<(AccessToken, SystemTime)>,
+}
+
+impl TokenCache {
+    /// The token to use at `now`, or `None` when a new one must be fetched.
+    pub fn usable(&self, now: SystemTime) -> Option<AccessToken> {
+        let (token, expires_at) = self.current.as_ref()?;
+        let renew_at = expires_at
+            .checked_sub(TOKEN_REFRESH_MARGIN)
+            .unwrap_or(*expires_at);
+        (now < renew_at).then(|| token.clone())
+    }
+
+    /// Keeps a token issued at `now`.
+    pub fn store(&mut self, token: AccessToken, expires_in: Duration, now: SystemTime) {
+        self.current = Some((token, now + expires_in));
+    }
+
+    /// Forgets `stale` after Zuora refused it; a newer token (stored meanwhile by another
+    /// call) is kept, so concurrent 401s cause one refresh, not one each.
+    pub fn invalidate(&mut self, stale: &AccessToken) {
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|(token, _)| token == stale)
+        {
+            self.current = None;
+        }
+    }
+}

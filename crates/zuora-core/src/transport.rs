@@ -1,0 +1,143 @@
+//! What a transport is: something that sends an [`HttpRequest`] and hands back the answer.
+//!
+//! zuora-rs ships two (`zuora-async` on reqwest, `zuora-blocking` on ureq); any other HTTP
+//! stack plugs in through [`SyncTransport`] or [`AsyncTransport`], which closures implement.
+
+use std::future::Future;
+
+use crate::request::HttpRequest;
+
+/// The response type transports hand back: the body as received (possibly gzipped; the
+/// core decodes it once).
+pub type HttpResponse = http::Response<Vec<u8>>;
+
+/// How a send failed, as far as deciding what to do next needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection could not be made (refused, DNS, TLS handshake).
+    Connect,
+    /// A timeout expired.
+    Timeout,
+    /// The connection broke while sending or receiving.
+    Io,
+    /// Anything else.
+    Other,
+}
+
+impl core::fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "connect",
+            Self::Timeout => "timeout",
+            Self::Io => "i/o",
+            Self::Other => "transport",
+        })
+    }
+}
+
+/// What a transport must say about its errors.
+pub trait ClassifyTransportError {
+    /// Which kind of failure.
+    fn kind(&self) -> TransportErrorKind;
+    /// Whether any byte of the request may have reached the server. `false` only when the
+    /// transport knows it did not (the connection was never made): then even a
+    /// non-idempotent request can be sent again.
+    fn may_have_been_sent(&self) -> bool;
+}
+
+/// A classified transport failure, as the core keeps it (message included, never a secret:
+/// transports report the URL at most, and URLs carry no credentials).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} error{}: {message}", if *may_have_been_sent { " (the request may have reached Zuora)" } else { " (nothing was sent)" })]
+#[non_exhaustive]
+pub struct TransportFailure {
+    /// Which kind of failure.
+    pub kind: TransportErrorKind,
+    /// Whether the request may have reached the server.
+    pub may_have_been_sent: bool,
+    /// What the HTTP stack said.
+    pub message: String,
+}
+
+impl TransportFailure {
+    /// A failure from its parts.
+    pub fn new(
+        kind: TransportErrorKind,
+        may_have_been_sent: bool,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            may_have_been_sent,
+            message: message.into(),
+        }
+    }
+
+    /// Keeps what matters of any classified error.
+    pub fn from_error<E: ClassifyTransportError + std::fmt::Display>(error: &E) -> Self {
+        Self::new(error.kind(), error.may_have_been_sent(), error.to_string())
+    }
+}
+
+impl ClassifyTransportError for TransportFailure {
+    fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+    fn may_have_been_sent(&self) -> bool {
+        self.may_have_been_sent
+    }
+}
+
+/// A blocking HTTP stack.
+///
+/// ```
+/// use zuora_core::{HttpRequest, HttpResponse, SyncTransport, TransportFailure};
+/// // Any closure of the right shape is a transport; handy in tests.
+/// let canned = |_request: HttpRequest| -> Result<HttpResponse, TransportFailure> {
+///     Ok(http::Response::new(br#"{"success":true,"response":{"reportRunId":"r1"}}"#.to_vec()))
+/// };
+/// fn takes<T: SyncTransport>(_: &T) {}
+/// takes(&canned);
+/// ```
+pub trait SyncTransport {
+    /// The transport's error, classified.
+    type Error: std::error::Error + ClassifyTransportError + Send + Sync + 'static;
+    /// Sends the request exactly as given (method, URI, every header, body) and returns the
+    /// answer with every status and header, body undecoded.
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, Self::Error>;
+}
+
+impl<F, E> SyncTransport for F
+where
+    F: Fn(HttpRequest) -> Result<HttpResponse, E>,
+    E: std::error::Error + ClassifyTransportError + Send + Sync + 'static,
+{
+    type Error = E;
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, E> {
+        self(request)
+    }
+}
+
+/// An async HTTP stack. Same contract as [`SyncTransport`].
+pub trait AsyncTransport: Send + Sync {
+    /// The transport's error, classified.
+    type Error: std::error::Error + ClassifyTransportError + Send + Sync + 'static;
+    /// Sends the request exactly as given and returns the answer, body undecoded.
+    fn send(
+        &self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, Self::Error>> + Send;
+}
+
+impl<F, Fut, E> AsyncTransport for F
+where
+    F: Fn(HttpRequest) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<HttpResponse, E>> + Send,
+    E: std::error::Error + ClassifyTransportError + Send + Sync + 'static,
+{
+    type Error = E;
+    fn send(&self, request: HttpRequest) -> impl Future<Output = Result<HttpResponse, E>> + Send {
+        self(request)
+    }
+}
