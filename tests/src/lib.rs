@@ -1,1 +1,171 @@
-//! Shared helpers for the workspace-level tests.
+//! Shared helpers for the workspace-level tests: one client interface over both transports,
+//! so every scenario runs for `zuora-async` and `zuora-blocking` alike.
+
+use std::time::Duration;
+
+use zuora_core::{
+    BuildClient, ClientBuilder, ClientConfig, Error, Operation, ReportId, ReportRunStarted,
+    RetryPolicy, RunReportOptions, ViewType,
+};
+use zuora_sim::Simulator;
+
+/// Which transport a scenario runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// `zuora-async` (reqwest + tokio).
+    Async,
+    /// `zuora-blocking` (ureq).
+    Blocking,
+}
+
+/// A client of either transport behind one synchronous interface.
+#[derive(Debug, Clone)]
+pub enum AnyClient {
+    /// An async client, driven on a runtime of its own.
+    Async(zuora_async::Client, std::sync::Arc<tokio::runtime::Runtime>),
+    /// A blocking client.
+    Blocking(zuora_blocking::Client),
+}
+
+impl AnyClient {
+    /// A client of `flavor` from a configuration.
+    pub fn new(flavor: Flavor, config: ClientConfig) -> Result<Self, Error> {
+        Ok(match flavor {
+            Flavor::Async => {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .map_err(|e| zuora_core::InvalidInput::Malformed {
+                        field: "runtime",
+                        reason: e.to_string(),
+                    })?;
+                Self::Async(
+                    zuora_async::Client::from_config(config)?,
+                    std::sync::Arc::new(runtime),
+                )
+            }
+            Flavor::Blocking => Self::Blocking(zuora_blocking::Client::from_config(config)?),
+        })
+    }
+
+    /// *Run a report*.
+    pub fn run_report(
+        &self,
+        report_id: &ReportId,
+        view_type: ViewType,
+        options: RunReportOptions,
+    ) -> Result<ReportRunStarted, Error> {
+        match self {
+            Self::Async(client, runtime) => {
+                runtime.block_on(client.run_report(report_id, view_type, options))
+            }
+            Self::Blocking(client) => client.run_report(report_id, view_type, options),
+        }
+    }
+
+    /// Any operation.
+    pub fn execute<O: Operation + Send>(&self, operation: O) -> Result<O::Output, Error>
+    where
+        O::Output: Send,
+    {
+        match self {
+            Self::Async(client, runtime) => runtime.block_on(client.execute(operation)),
+            Self::Blocking(client) => client.execute(operation),
+        }
+    }
+
+    /// `n` *Run a report* calls at once (tasks or threads), all results.
+    pub fn run_report_concurrently(
+        &self,
+        n: usize,
+        report_id: &ReportId,
+        view_type: ViewType,
+    ) -> Vec<Result<ReportRunStarted, Error>> {
+        match self {
+            Self::Async(client, runtime) => runtime.block_on(async {
+                let tasks: Vec<_> = (0..n)
+                    .map(|_| {
+                        let client = client.clone();
+                        let report_id = report_id.clone();
+                        tokio::spawn(async move {
+                            client
+                                .run_report(&report_id, view_type, RunReportOptions::default())
+                                .await
+                        })
+                    })
+                    .collect();
+                let mut results = Vec::with_capacity(n);
+                for task in tasks {
+                    match task.await {
+                        Ok(result) => results.push(result),
+                        Err(join) => panic!("a task panicked: {join}"),
+                    }
+                }
+                results
+            }),
+            Self::Blocking(client) => std::thread::scope(|scope| {
+                let threads: Vec<_> = (0..n)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            client.run_report(report_id, view_type, RunReportOptions::default())
+                        })
+                    })
+                    .collect();
+                threads
+                    .into_iter()
+                    .map(|t| t.join().unwrap_or_else(|_| panic!("a thread panicked")))
+                    .collect()
+            }),
+        }
+    }
+
+    /// The client's `Debug` text.
+    pub fn debug_text(&self) -> String {
+        match self {
+            Self::Async(client, _) => format!("{client:?}"),
+            Self::Blocking(client) => format!("{client:?}"),
+        }
+    }
+}
+
+/// A builder aimed at `sim` with its credentials and quick retries (10 ms base backoff).
+pub fn builder_for(sim: &Simulator) -> ClientBuilder<Never> {
+    ClientBuilder::new()
+        .base_url(sim.base_url())
+        .credentials(sim.client_id(), sim.client_secret())
+        .retry(RetryPolicy {
+            base_delay: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        })
+        .attempt_timeout(Duration::from_secs(20))
+}
+
+/// A client of `flavor` for `sim`, as [`builder_for`] configures it.
+pub fn client_for(flavor: Flavor, sim: &Simulator) -> AnyClient {
+    client_with(flavor, builder_for(sim))
+}
+
+/// A client of `flavor` from a builder.
+pub fn client_with(flavor: Flavor, builder: ClientBuilder<Never>) -> AnyClient {
+    match builder
+        .into_config()
+        .and_then(|config| AnyClient::new(flavor, config))
+    {
+        Ok(client) => client,
+        Err(error) => panic!("cannot build a {flavor:?} client: {error}"),
+    }
+}
+
+/// A placeholder client type: tests build configurations, then clients of either flavor.
+#[derive(Debug)]
+pub enum Never {}
+
+impl BuildClient for Never {
+    fn from_config(_: ClientConfig) -> Result<Self, Error> {
+        Err(zuora_core::InvalidInput::Empty {
+            field: "use AnyClient::new",
+        }
+        .into())
+    }
+}

@@ -47,7 +47,14 @@ fn responses_table() {
     let zan =
         r#"{"success":false,"response":"{\"errorCode\":\"ZAN-REST-ERROR\",\"message\":\"x\"}"}"#;
     let date = "Fri, 15 Jan 2027 08:00:07 GMT"; // NOW is 2027-01-15T08:00:00Z
-    let rows: Vec<(u16, Vec<(&str, &str)>, &str, ResendSafety, RetryDecision)> = vec![
+    type Row<'a> = (
+        u16,
+        Vec<(&'a str, &'a str)>,
+        &'a str,
+        ResendSafety,
+        RetryDecision,
+    );
+    let rows: Vec<Row> = vec![
         (
             429,
             vec![("Retry-After", "3")],

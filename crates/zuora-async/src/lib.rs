@@ -1,0 +1,241 @@
+//! # zuora-async: Zuora's Reporting API from async services
+//!
+//! A thin transport (reqwest + tokio) over [`zuora_core`]: every decision (what to send, how
+//! to read the answer, when to retry, when to refresh the token) is the core's; this crate
+//! sends bytes and sleeps. `zuora-blocking` offers the same API for synchronous code.
+//!
+//! ```no_run
+//! use zuora_async::{Client, RunReportOptions, ViewType};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::builder()
+//!     .environment(zuora_core::Environment::UsCloud2ApiSandbox)
+//!     .credentials("my-client-id", "my-client-secret")
+//!     .build()?;
+//! let started = client
+//!     .run_report(
+//!         &"ff808081529f4e3401529fd373730070".parse()?,
+//!         ViewType::Detail,
+//!         RunReportOptions::default().track_id("nightly-invoices".parse()?),
+//!     )
+//!     .await?;
+//! println!("run {} (request {:?})", started.report_run_id, started.request_id());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Retries follow [`RetryPolicy`]: 429 waits for `Retry-After`, 5xx and broken connections
+//! are retried (a *Run a report* call always carries an idempotency key, so a retry never
+//! starts a second run), a 401 refreshes the token once. Clones share one token, and when it
+//! expires one task fetches it while the others wait.
+//!
+//! With the default `rustls` feature, building a client installs rustls's ring provider as
+//! the process default unless the application installed one first.
+
+mod transport;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tracing::Instrument as _;
+pub use transport::{ReqwestError, ReqwestTransport};
+use zuora_core::{
+    AccessToken, AsyncTransport, BuildClient, Call, ClassifyTransportError as _, Step, TokenCache,
+    TransportFailure,
+};
+pub use zuora_core::{
+    ClientBuilder, ClientConfig, Error, Operation, ReportId, ReportRunStarted, RetryPolicy,
+    RunReportOptions, ViewType,
+};
+
+/// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
+pub struct Client<T = ReqwestTransport> {
+    inner: Arc<Inner<T>>,
+}
+
+struct Inner<T> {
+    config: ClientConfig,
+    transport: T,
+    /// Held across a token fetch, so concurrent calls wait for one fetch.
+    tokens: tokio::sync::Mutex<TokenCache>,
+}
+
+impl<T> Clone for Client<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder: environment or base URL, credentials, timeouts, retries, gzip, user agent.
+    pub fn builder() -> ClientBuilder<Self> {
+        ClientBuilder::new()
+    }
+}
+
+impl BuildClient for Client {
+    fn from_config(config: ClientConfig) -> Result<Self, Error> {
+        let transport = ReqwestTransport::new(&config)?;
+        Ok(Self::with_transport(config, transport))
+    }
+}
+
+type BoxedFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl<T: AsyncTransport> Client<T> {
+    /// A client over your own HTTP stack.
+    pub fn with_transport(config: ClientConfig, transport: T) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                transport,
+                tokens: tokio::sync::Mutex::new(TokenCache::default()),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// *Run a report*: starts a run and returns its id with the response's request id.
+    /// Without an idempotency key in `options`, one is made for this call and sent with
+    /// every attempt.
+    pub async fn run_report(
+        &self,
+        report_id: &ReportId,
+        view_type: ViewType,
+        options: RunReportOptions,
+    ) -> Result<ReportRunStarted, Error> {
+        let operation = self
+            .inner
+            .config
+            .run_report(report_id, view_type, options, random_bytes());
+        self.execute(operation).await
+    }
+
+    /// Runs any operation through the core's retry and token logic.
+    pub async fn execute<O: Operation + Send>(&self, operation: O) -> Result<O::Output, Error>
+    where
+        O::Output: Send,
+    {
+        let span = tracing::info_span!("zuora.call", operation = operation.name());
+        self.drive(operation).instrument(span).await
+    }
+
+    async fn drive<O: Operation + Send>(&self, operation: O) -> Result<O::Output, Error>
+    where
+        O::Output: Send,
+    {
+        let config = &self.inner.config;
+        let mut call = Call::new(operation, config, SystemTime::now(), random_seed());
+        let mut step = call.start();
+        loop {
+            step = match step {
+                Step::NeedToken { refresh } => {
+                    let stale = if refresh {
+                        call.stale_token().cloned()
+                    } else {
+                        None
+                    };
+                    call.with_token(self.token(stale).await?)
+                }
+                Step::Send(request) => {
+                    let attempt = call.attempts();
+                    match self.inner.transport.send(request).await {
+                        Ok(response) => {
+                            trace_response(attempt, &response);
+                            call.on_response(response, SystemTime::now())
+                        }
+                        Err(error) => {
+                            let failure = TransportFailure::from_error(&error);
+                            tracing::debug!(attempt, kind = %error.kind(), sent = failure.may_have_been_sent, "transport failed");
+                            call.on_transport_error(failure, SystemTime::now())
+                        }
+                    }
+                }
+                Step::Wait(delay) => {
+                    tracing::debug!(
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying after a delay"
+                    );
+                    tokio::time::sleep(delay).await;
+                    call.resume()
+                }
+                Step::Done(result) => return result,
+            };
+        }
+    }
+
+    /// The cached token, or a new one; `stale` was refused by Zuora. Boxed because the fetch
+    /// itself runs through `execute`.
+    fn token(&self, stale: Option<AccessToken>) -> BoxedFuture<'_, Result<AccessToken, Error>> {
+        Box::pin(async move {
+            let mut cache = self.inner.tokens.lock().await;
+            if let Some(stale) = &stale {
+                cache.invalidate(stale);
+            }
+            if let Some(token) = cache.usable(SystemTime::now()) {
+                return Ok(token);
+            }
+            let issued = SystemTime::now();
+            let token = self.execute(self.inner.config.token_request()).await?;
+            cache.store(token.access_token.clone(), token.expires_in, issued);
+            Ok(token.access_token)
+        })
+    }
+}
+
+fn trace_response(attempt: u32, response: &zuora_core::HttpResponse) {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    tracing::debug!(
+        attempt,
+        status = response.status().as_u16(),
+        zuora_request_id = header("zuora-request-id"),
+        zuora_track_id = header("zuora-track-id"),
+        "answer received"
+    );
+}
+
+/// 16 random bytes from the OS for an idempotency key. Should the OS refuse, the time and a
+/// counter stand in: a key must be unique, not secret.
+fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        bytes[..8].copy_from_slice(&(nanos as u64).to_le_bytes());
+        bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    }
+    bytes
+}
+
+fn random_seed() -> u64 {
+    let bytes = random_bytes();
+    u64::from_le_bytes([
+        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+    ])
+}

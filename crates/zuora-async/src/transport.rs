@@ -1,0 +1,117 @@
+//! The reqwest transport: every method, header and status passes through untouched.
+
+use zuora_core::{
+    ClassifyTransportError, ClientConfig, Error, HttpRequest, HttpResponse, InvalidInput,
+    TransportErrorKind,
+};
+
+/// Sends requests with a reqwest client: no automatic decompression (the core decodes gzip
+/// once), no redirects, bodies read chunk by chunk up to the configured cap plus one byte,
+/// so an oversized answer becomes the core's typed error without being read whole.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    max_body: usize,
+}
+
+impl ReqwestTransport {
+    /// A reqwest client with the configuration's timeouts and user agent.
+    pub fn new(config: &ClientConfig) -> Result<Self, Error> {
+        #[cfg(feature = "rustls")]
+        {
+            // `Err` means the application installed a provider already, which is the goal.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.attempt_timeout)
+            .user_agent(config.user_agent.as_str())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| InvalidInput::Malformed {
+                field: "HTTP client",
+                reason: error.to_string(),
+            })?;
+        Ok(Self {
+            client,
+            max_body: config.limits.max_decoded_bytes,
+        })
+    }
+}
+
+/// A reqwest failure, classified.
+#[derive(Debug)]
+pub struct ReqwestError {
+    kind: TransportErrorKind,
+    sent: bool,
+    message: String,
+}
+
+impl std::fmt::Display for ReqwestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ReqwestError {}
+
+impl ClassifyTransportError for ReqwestError {
+    fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+    fn may_have_been_sent(&self) -> bool {
+        self.sent
+    }
+}
+
+impl From<reqwest::Error> for ReqwestError {
+    fn from(error: reqwest::Error) -> Self {
+        let (kind, sent) = if error.is_connect() {
+            let kind = if error.is_timeout() {
+                TransportErrorKind::Timeout
+            } else {
+                TransportErrorKind::Connect
+            };
+            (kind, false)
+        } else if error.is_timeout() {
+            (TransportErrorKind::Timeout, true)
+        } else if error.is_request() || error.is_body() || error.is_decode() {
+            (TransportErrorKind::Io, true)
+        } else {
+            (TransportErrorKind::Other, true)
+        };
+        // Without the URL: it carries no secret, but errors stay short and uniform.
+        Self {
+            kind,
+            sent,
+            message: error.without_url().to_string(),
+        }
+    }
+}
+
+impl zuora_core::AsyncTransport for ReqwestTransport {
+    type Error = ReqwestError;
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ReqwestError> {
+        let request = reqwest::Request::try_from(request)?;
+        let mut response = self.client.execute(request).await?;
+        let mut head = http::Response::builder()
+            .status(response.status())
+            .version(response.version());
+        if let Some(headers) = head.headers_mut() {
+            *headers = std::mem::take(response.headers_mut());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            body.extend_from_slice(&chunk);
+            if body.len() > self.max_body {
+                break;
+            }
+        }
+        head.body(body).map_err(|error| ReqwestError {
+            kind: TransportErrorKind::Other,
+            sent: true,
+            message: error.to_string(),
+        })
+    }
+}

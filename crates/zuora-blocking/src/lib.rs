@@ -1,0 +1,221 @@
+//! # zuora-blocking: Zuora's Reporting API from synchronous code
+//!
+//! A thin transport (ureq 3) over [`zuora_core`]: every decision (what to send, how to read
+//! the answer, when to retry, when to refresh the token) is the core's; this crate sends
+//! bytes and sleeps. `zuora-async` offers the same API on reqwest + tokio.
+//!
+//! ```no_run
+//! use zuora_blocking::{Client, RunReportOptions, ViewType};
+//!
+//! let client = Client::builder()
+//!     .environment(zuora_core::Environment::UsCloud2ApiSandbox)
+//!     .credentials("my-client-id", "my-client-secret")
+//!     .build()?;
+//! let started = client.run_report(
+//!     &"ff808081529f4e3401529fd373730070".parse()?,
+//!     ViewType::Detail,
+//!     RunReportOptions::default().track_id("nightly-invoices".parse()?),
+//! )?;
+//! println!("run {} (request {:?})", started.report_run_id, started.request_id());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Retries follow [`RetryPolicy`]: 429 waits for `Retry-After`, 5xx and broken connections
+//! are retried (a *Run a report* call always carries an idempotency key, so a retry never
+//! starts a second run), a 401 refreshes the token once. Clones share one token, and only
+//! one thread fetches it when it expires.
+
+mod transport;
+
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+pub use transport::{UreqError, UreqTransport};
+use zuora_core::{
+    AccessToken, BuildClient, Call, ClassifyTransportError as _, Step, SyncTransport, TokenCache,
+    TransportFailure,
+};
+pub use zuora_core::{
+    ClientBuilder, ClientConfig, Error, Operation, ReportId, ReportRunStarted, RetryPolicy,
+    RunReportOptions, ViewType,
+};
+
+/// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
+pub struct Client<T = UreqTransport> {
+    inner: Arc<Inner<T>>,
+}
+
+struct Inner<T> {
+    config: ClientConfig,
+    transport: T,
+    /// Held while a token is fetched, so concurrent calls wait for one fetch.
+    tokens: Mutex<TokenCache>,
+}
+
+impl<T> Clone for Client<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder: environment or base URL, credentials, timeouts, retries, gzip, user agent.
+    pub fn builder() -> ClientBuilder<Self> {
+        ClientBuilder::new()
+    }
+}
+
+impl BuildClient for Client {
+    fn from_config(config: ClientConfig) -> Result<Self, Error> {
+        let transport = UreqTransport::new(&config);
+        Ok(Self::with_transport(config, transport))
+    }
+}
+
+impl<T: SyncTransport> Client<T> {
+    /// A client over your own HTTP stack.
+    pub fn with_transport(config: ClientConfig, transport: T) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                transport,
+                tokens: Mutex::new(TokenCache::default()),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// *Run a report*: starts a run and returns its id with the response's request id.
+    /// Without an idempotency key in `options`, one is made for this call and sent with
+    /// every attempt.
+    pub fn run_report(
+        &self,
+        report_id: &ReportId,
+        view_type: ViewType,
+        options: RunReportOptions,
+    ) -> Result<ReportRunStarted, Error> {
+        let operation = self
+            .inner
+            .config
+            .run_report(report_id, view_type, options, random_bytes());
+        self.execute(operation)
+    }
+
+    /// Runs any operation through the core's retry and token logic.
+    pub fn execute<O: Operation>(&self, operation: O) -> Result<O::Output, Error> {
+        let span = tracing::info_span!("zuora.call", operation = operation.name());
+        let _entered = span.enter();
+        let config = &self.inner.config;
+        let mut call = Call::new(operation, config, SystemTime::now(), random_seed());
+        let mut step = call.start();
+        loop {
+            step = match step {
+                Step::NeedToken { refresh } => {
+                    let stale = if refresh {
+                        call.stale_token().cloned()
+                    } else {
+                        None
+                    };
+                    match self.token(stale.as_ref()) {
+                        Ok(token) => call.with_token(token),
+                        Err(error) => return Err(error),
+                    }
+                }
+                Step::Send(request) => {
+                    let attempt = call.attempts();
+                    match self.inner.transport.send(request) {
+                        Ok(response) => {
+                            trace_response(attempt, &response);
+                            call.on_response(response, SystemTime::now())
+                        }
+                        Err(error) => {
+                            let failure = TransportFailure::from_error(&error);
+                            tracing::debug!(attempt, kind = %error.kind(), sent = failure.may_have_been_sent, "transport failed");
+                            call.on_transport_error(failure, SystemTime::now())
+                        }
+                    }
+                }
+                Step::Wait(delay) => {
+                    tracing::debug!(
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying after a delay"
+                    );
+                    std::thread::sleep(delay);
+                    call.resume()
+                }
+                Step::Done(result) => return result,
+            };
+        }
+    }
+
+    /// The cached token, or a new one; `stale` was refused by Zuora. Holding the lock
+    /// during the fetch makes it single-flight.
+    fn token(&self, stale: Option<&AccessToken>) -> Result<AccessToken, Error> {
+        let mut cache = self.inner.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(stale) = stale {
+            cache.invalidate(stale);
+        }
+        if let Some(token) = cache.usable(SystemTime::now()) {
+            return Ok(token);
+        }
+        let issued = SystemTime::now();
+        let token = self.execute(self.inner.config.token_request())?;
+        cache.store(token.access_token.clone(), token.expires_in, issued);
+        Ok(token.access_token)
+    }
+}
+
+fn trace_response(attempt: u32, response: &zuora_core::HttpResponse) {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    tracing::debug!(
+        attempt,
+        status = response.status().as_u16(),
+        zuora_request_id = header("zuora-request-id"),
+        zuora_track_id = header("zuora-track-id"),
+        "answer received"
+    );
+}
+
+/// 16 random bytes from the OS for an idempotency key. Should the OS refuse, the time and a
+/// counter stand in: a key must be unique, not secret.
+fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        bytes[..8].copy_from_slice(&(nanos as u64).to_le_bytes());
+        bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    }
+    bytes
+}
+
+fn random_seed() -> u64 {
+    let bytes = random_bytes();
+    u64::from_le_bytes([
+        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+    ])
+}

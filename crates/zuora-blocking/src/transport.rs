@@ -1,0 +1,105 @@
+//! The ureq 3 transport: every method, header and status passes through untouched.
+
+use std::io::Read;
+
+use zuora_core::{
+    ClassifyTransportError, ClientConfig, HttpRequest, HttpResponse, SyncTransport,
+    TransportErrorKind,
+};
+
+/// Sends requests with a ureq agent: statuses are answers, not errors; nothing is
+/// decompressed here (the core decodes gzip once); bodies are read up to the configured
+/// cap plus one byte, so an oversized answer becomes the core's typed error.
+#[derive(Debug, Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+    max_body: u64,
+}
+
+impl UreqTransport {
+    /// An agent with the configuration's timeouts and user agent.
+    pub fn new(config: &ClientConfig) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.attempt_timeout))
+            .user_agent(config.user_agent.as_str())
+            .max_redirects(0)
+            .build()
+            .into();
+        Self {
+            agent,
+            max_body: config.limits.max_decoded_bytes as u64,
+        }
+    }
+}
+
+/// A ureq failure, classified.
+#[derive(Debug)]
+pub struct UreqError {
+    kind: TransportErrorKind,
+    sent: bool,
+    message: String,
+}
+
+impl std::fmt::Display for UreqError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UreqError {}
+
+impl ClassifyTransportError for UreqError {
+    fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+    fn may_have_been_sent(&self) -> bool {
+        self.sent
+    }
+}
+
+impl From<ureq::Error> for UreqError {
+    fn from(error: ureq::Error) -> Self {
+        let (kind, sent) = match &error {
+            ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
+                (TransportErrorKind::Connect, false)
+            }
+            ureq::Error::Timeout(timeout) => {
+                // Resolve and connect timeouts fire before any byte leaves.
+                let before_sending =
+                    matches!(timeout, ureq::Timeout::Resolve | ureq::Timeout::Connect);
+                (TransportErrorKind::Timeout, !before_sending)
+            }
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                (TransportErrorKind::Connect, false)
+            }
+            ureq::Error::Io(_) | ureq::Error::Protocol(_) => (TransportErrorKind::Io, true),
+            _ => (TransportErrorKind::Other, true),
+        };
+        Self {
+            kind,
+            sent,
+            message: error.to_string(),
+        }
+    }
+}
+
+impl SyncTransport for UreqTransport {
+    type Error = UreqError;
+
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, UreqError> {
+        let response = self.agent.run(request)?;
+        let (parts, body) = response.into_parts();
+        let mut bytes = Vec::new();
+        body.into_reader()
+            .take(self.max_body.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|error| UreqError {
+                kind: TransportErrorKind::Io,
+                sent: true,
+                message: format!("reading the answer failed: {error}"),
+            })?;
+        Ok(HttpResponse::from_parts(parts, bytes))
+    }
+}

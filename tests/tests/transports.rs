@@ -1,0 +1,372 @@
+//! The transport scenarios of issue 4, each run for both transports against zuora-sim over
+//! loopback.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
+
+use std::time::{Duration, Instant};
+
+use zuora_core::{
+    Error, FilterClause, FilterGroup, FilterOperator, HttpResponse, Operation, ReportId,
+    ResendSafety, ResponseError, ResponseErrorKind, ResponseLimits, RunReportOptions, TrackId,
+    ViewType,
+};
+use zuora_sim::{Fault, FaultPlan, FaultScope, SimConfig, Simulator};
+use zuora_tests::{Flavor, builder_for, client_for, client_with};
+
+fn sim() -> Simulator {
+    Simulator::start(SimConfig::new(21)).unwrap()
+}
+
+fn report(sim: &Simulator, name: &str) -> ReportId {
+    sim.report_by_name(name).unwrap().id
+}
+
+fn run_requests(sim: &Simulator) -> Vec<zuora_sim::LoggedRequest> {
+    sim.request_log()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/reportrun"))
+        .collect()
+}
+
+fn happy_path(flavor: Flavor) {
+    let sim = sim();
+    let client = client_for(flavor, &sim);
+    let id = report(&sim, "Invoice Detail");
+    let started = client
+        .run_report(
+            &id,
+            ViewType::Detail,
+            RunReportOptions::default().track_id("happy-path".parse().unwrap()),
+        )
+        .unwrap();
+    assert_eq!(started.report_run_id.as_str().len(), 32);
+    assert_eq!(started.request_id().unwrap().len(), 36);
+    assert_eq!(started.meta.track_id.as_deref(), Some("happy-path"));
+    assert_eq!(sim.runs_created_for_report(id.as_str()), 1);
+    let sent = &run_requests(&sim)[0];
+    let key = sent.header("idempotency-key").unwrap();
+    assert_eq!(key.len(), 36, "a UUID v4 key is made per call");
+    assert_eq!(&key[14..15], "4");
+    assert!(sent.header("user-agent").unwrap().starts_with("zuora-rs/"));
+    assert_eq!(sent.header("accept-encoding"), Some("gzip"));
+}
+
+/// A search, as a stand-in for any operation with a large answer (the report trip brings
+/// the real one): the transport must hand back gzip untouched for the core to decode.
+struct SearchCount;
+
+impl Operation for SearchCount {
+    type Output = u64;
+    fn name(&self) -> &'static str {
+        "search_count"
+    }
+    fn resend_safety(&self) -> ResendSafety {
+        ResendSafety::Idempotent
+    }
+    fn to_request(
+        &self,
+        environment: &zuora_core::Environment,
+        token: Option<&zuora_core::AccessToken>,
+    ) -> Result<zuora_core::HttpRequest, Error> {
+        http::Request::get(format!(
+            "{}/reporting/api/rest/v1/reports/search?query=customer",
+            environment.base_url()
+        ))
+        .header(
+            "authorization",
+            format!("Bearer {}", token.unwrap().expose_secret()),
+        )
+        .header("accept-encoding", "gzip")
+        .body(Vec::new())
+        .map_err(|e| Error::RequestBuild {
+            reason: e.to_string(),
+        })
+    }
+    fn parse_response(
+        &self,
+        response: &HttpResponse,
+        limits: ResponseLimits,
+    ) -> Result<u64, ResponseError> {
+        assert_eq!(
+            response.headers()["content-encoding"],
+            "gzip",
+            "the answer arrives still gzipped"
+        );
+        let body = zuora_core::decode_body(response.headers(), response.body(), limits).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        value["response"]["count"].as_u64().ok_or_else(|| {
+            ResponseError::new(
+                zuora_core::ResponseMeta::from_response(response),
+                ResponseErrorKind::MissingField { field: "count" },
+            )
+        })
+    }
+}
+
+fn gzip_both_ways(flavor: Flavor) {
+    let sim = sim();
+    let client = client_with(flavor, builder_for(&sim).gzip_requests(true));
+    let id = report(&sim, "Invoice Detail");
+    let filters = [FilterGroup::all([FilterClause::new(
+        "Account.Status",
+        "Text",
+        FilterOperator::Equal,
+        "Active",
+    )])];
+    client
+        .run_report(
+            &id,
+            ViewType::Detail,
+            RunReportOptions::default().filters(filters),
+        )
+        .unwrap();
+    assert_eq!(
+        run_requests(&sim)[0].header("content-encoding"),
+        Some("gzip")
+    );
+    assert_eq!(client.execute(SearchCount).unwrap(), 50);
+}
+
+fn rate_limit_waits_for_retry_after(flavor: Flavor) {
+    let sim = sim();
+    let client = client_for(flavor, &sim);
+    let id = report(&sim, "Invoice Detail");
+    client
+        .run_report(&id, ViewType::Detail, RunReportOptions::default())
+        .unwrap(); // warm the token
+    sim.set_faults(
+        FaultPlan::Script(vec![Some(Fault::RateLimited {
+            retry_after_secs: 1,
+        })]),
+        FaultScope::RunReport,
+    );
+    let start = Instant::now();
+    client
+        .run_report(&id, ViewType::Detail, RunReportOptions::default())
+        .unwrap();
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_secs(1), "waited only {waited:?}");
+    assert_eq!(sim.runs_created_for_report(id.as_str()), 2);
+}
+
+fn server_errors_are_retried(flavor: Flavor) {
+    let sim = sim();
+    let client = client_for(flavor, &sim);
+    let id = report(&sim, "Invoice Detail");
+    sim.set_faults(
+        FaultPlan::Script(vec![
+            Some(Fault::Status(503)),
+            Some(Fault::Status(500)),
+            Some(Fault::Status(502)),
+        ]),
+        FaultScope::RunReport,
+    );
+    client
+        .run_report(&id, ViewType::Detail, RunReportOptions::default())
+        .unwrap();
+    let sent = run_requests(&sim);
+    assert_eq!(sent.len(), 4);
+    assert!(
+        sent.windows(2)
+            .all(|w| w[0].header("idempotency-key") == w[1].header("idempotency-key"))
+    );
+    assert_eq!(sim.runs_created(), 1);
+}
+
+fn commit_then_drop_never_duplicates(flavor: Flavor) {
+    let sim = sim();
+    let client = client_for(flavor, &sim);
+    let id = report(&sim, "Invoice Detail");
+    sim.set_faults(
+        FaultPlan::Script(vec![
+            Some(Fault::CommitThenDrop),
+            Some(Fault::ConnectionReset),
+        ]),
+        FaultScope::RunReport,
+    );
+    let started = client
+        .run_report(&id, ViewType::Detail, RunReportOptions::default())
+        .unwrap();
+    let sent = run_requests(&sim);
+    assert_eq!(sent.len(), 3, "dropped, reset, replayed");
+    let key = sent[0].header("idempotency-key").unwrap();
+    assert!(
+        sent.iter()
+            .all(|r| r.header("idempotency-key") == Some(key))
+    );
+    assert_eq!(sim.runs_created_for_key(key), 1);
+    assert_eq!(sim.runs_created(), 1);
+    assert_eq!(started.report_run_id.as_str().len(), 32);
+}
+
+fn conflict_then_success(flavor: Flavor) {
+    let sim = sim();
+    // Backoff long enough to outlast the first request's 400 ms (odds of four draws summing
+    // under 300 ms: about 1 in 10 000).
+    let retry = zuora_core::RetryPolicy {
+        base_delay: Duration::from_millis(500),
+        ..Default::default()
+    };
+    let client = client_with(flavor, builder_for(&sim).retry(retry));
+    let id = report(&sim, "Invoice Detail");
+    client
+        .run_report(&id, ViewType::Detail, RunReportOptions::default())
+        .unwrap(); // warm the token
+    sim.set_faults(
+        FaultPlan::Script(vec![Some(Fault::Delay(Duration::from_millis(400)))]),
+        FaultScope::RunReport,
+    );
+    let key: zuora_core::IdempotencyKey = "shared-key-409".parse().unwrap();
+    let options = RunReportOptions::default().idempotency_key(key.clone());
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| client.run_report(&id, ViewType::Detail, options.clone()));
+        std::thread::sleep(Duration::from_millis(100));
+        let second = client.run_report(&id, ViewType::Detail, options.clone());
+        (first.join().unwrap(), second)
+    });
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(
+        first.report_run_id, second.report_run_id,
+        "the second got the first's answer"
+    );
+    assert_eq!(sim.runs_created_for_key(key.as_str()), 1);
+    assert!(
+        run_requests(&sim).len() >= 4,
+        "the second call met a 409 and tried again"
+    );
+}
+
+fn unprocessable_is_not_retried(flavor: Flavor) {
+    let sim = sim();
+    let client = client_for(flavor, &sim);
+    let key: zuora_core::IdempotencyKey = "reused-key".parse().unwrap();
+    let options = RunReportOptions::default().idempotency_key(key);
+    client
+        .run_report(
+            &report(&sim, "Invoice Detail"),
+            ViewType::Detail,
+            options.clone(),
+        )
+        .unwrap();
+    let error = client
+        .run_report(&report(&sim, "Payments Detail"), ViewType::Detail, options)
+        .unwrap_err();
+    assert_eq!(error.api().unwrap().status(), 422);
+    assert!(
+        matches!(error, Error::Api(_)),
+        "not wrapped as exhausted: {error:?}"
+    );
+    assert_eq!(run_requests(&sim).len(), 2);
+}
+
+fn expired_token_is_refreshed_once(flavor: Flavor) {
+    let sim = sim();
+    let client = client_for(flavor, &sim);
+    let id = report(&sim, "Invoice Detail");
+    client
+        .run_report(&id, ViewType::Detail, RunReportOptions::default())
+        .unwrap();
+    assert_eq!(sim.token_requests(), 1);
+    // Zuora's clock passes the token's hour while the client still holds it.
+    sim.clock().advance(Duration::from_secs(3600));
+    client
+        .run_report(&id, ViewType::Detail, RunReportOptions::default())
+        .unwrap();
+    client
+        .run_report(&id, ViewType::Detail, RunReportOptions::default())
+        .unwrap();
+    assert_eq!(
+        sim.token_requests(),
+        2,
+        "one refresh after the 401, then reused"
+    );
+    let statuses = run_requests(&sim).len();
+    assert_eq!(statuses, 4, "first call, refused, replayed, third call");
+}
+
+fn wrong_credentials_are_a_clear_error(flavor: Flavor) {
+    let sim = sim();
+    let client = client_with(
+        flavor,
+        builder_for(&sim).credentials(sim.client_id(), "SENTINEL-SECRET-0042"),
+    );
+    let error = client
+        .run_report(
+            &report(&sim, "Invoice Detail"),
+            ViewType::Detail,
+            RunReportOptions::default(),
+        )
+        .unwrap_err();
+    let api = error.api().expect("Zuora's answer");
+    assert_eq!(api.status(), 400);
+    assert!(
+        matches!(&api.kind, ResponseErrorKind::Message { message } if message.contains("Invalid client id")),
+        "{error}"
+    );
+    assert_eq!(sim.token_requests(), 1, "bad credentials are not retried");
+    assert!(run_requests(&sim).is_empty());
+    for text in [error.to_string(), format!("{error:?}"), client.debug_text()] {
+        assert!(!text.contains("SENTINEL"), "{text}");
+    }
+}
+
+fn invalid_input_sends_nothing(flavor: Flavor) {
+    let sim = sim();
+    assert!("job:42".parse::<TrackId>().is_err());
+    assert!("".parse::<ReportId>().is_err());
+    for builder in [
+        builder_for(&sim).entity_ids("not-an-entity"),
+        builder_for(&sim).base_url("http://zuora.example.com"),
+        builder_for(&sim).credentials("", "secret"),
+        builder_for(&sim).credentials("client", "bad\nsecret"),
+    ] {
+        let error = builder
+            .into_config()
+            .and_then(|config| zuora_tests::AnyClient::new(flavor, config))
+            .unwrap_err();
+        assert!(error.is_invalid_input(), "{error}");
+    }
+    assert!(
+        sim.request_log().is_empty(),
+        "nothing reached the simulator"
+    );
+}
+
+fn one_token_fetch_for_fifty_calls(flavor: Flavor) {
+    let sim = sim();
+    let client = client_for(flavor, &sim);
+    let id = report(&sim, "Invoice Detail");
+    let results = client.run_report_concurrently(50, &id, ViewType::Detail);
+    assert!(
+        results.iter().all(Result::is_ok),
+        "{:?}",
+        results.iter().find(|r| r.is_err())
+    );
+    assert_eq!(sim.token_requests(), 1);
+    assert_eq!(sim.runs_created_for_report(id.as_str()), 50);
+}
+
+macro_rules! for_both_transports {
+    ($($scenario:ident),* $(,)?) => {
+        mod async_transport {
+            $( #[test] fn $scenario() { super::$scenario(zuora_tests::Flavor::Async) } )*
+        }
+        mod blocking_transport {
+            $( #[test] fn $scenario() { super::$scenario(zuora_tests::Flavor::Blocking) } )*
+        }
+    };
+}
+
+for_both_transports!(
+    happy_path,
+    gzip_both_ways,
+    rate_limit_waits_for_retry_after,
+    server_errors_are_retried,
+    commit_then_drop_never_duplicates,
+    conflict_then_success,
+    unprocessable_is_not_retried,
+    expired_token_is_refreshed_once,
+    wrong_credentials_are_a_clear_error,
+    invalid_input_sends_nothing,
+    one_token_fetch_for_fifty_calls,
+);
