@@ -10,6 +10,7 @@ mod alloc_counter;
 mod bench_core;
 mod bench_sim;
 mod ci;
+mod soak;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   ci            format check, clippy, tests, docs and dependency rules (the README's test command)
   bench core    time and allocations of building + parsing a Run-a-report exchange
+  soak [--calls 10000] [--faults 0.3]
+                Run-a-report calls through both transports with every fault kind mixed in;
+                counts successes, typed failures, duplicate runs, lost calls and panics
   bench sim-export [--size 1GiB]
                 stream an export of that size from the release simulator (own process) to curl;
                 print throughput and the simulator's peak RSS";
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["ci"] => ci::run(),
         ["bench", "core", rest @ ..] => bench_core::run(rest),
+        ["soak", rest @ ..] => soak::run(rest),
         ["bench", "sim-export", rest @ ..] => bench_sim::run(rest),
         ["help" | "--help" | "-h"] | [] => {
             println!("{USAGE}");
