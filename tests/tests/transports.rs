@@ -346,6 +346,25 @@ fn one_token_fetch_for_fifty_calls(flavor: Flavor) {
     assert_eq!(sim.runs_created_for_report(id.as_str()), 50);
 }
 
+fn one_token_fetch_for_fifty_calls_on_an_expired_token(flavor: Flavor) {
+    let sim = sim();
+    sim.set_token_ttl(Duration::from_secs(2)); // the client renews it after 1 s
+    let client = client_for(flavor, &sim);
+    let id = report(&sim, "Invoice Detail");
+    client
+        .run_report(&id, ViewType::Detail, RunReportOptions::default())
+        .unwrap();
+    assert_eq!(sim.token_requests(), 1);
+    std::thread::sleep(Duration::from_millis(1100));
+    let results = client.run_report_concurrently(50, &id, ViewType::Detail);
+    assert!(
+        results.iter().all(Result::is_ok),
+        "{:?}",
+        results.iter().find(|r| r.is_err())
+    );
+    assert_eq!(sim.token_requests(), 2, "one refresh for all fifty");
+}
+
 macro_rules! for_both_transports {
     ($($scenario:ident),* $(,)?) => {
         mod async_transport {
@@ -369,4 +388,5 @@ for_both_transports!(
     wrong_credentials_are_a_clear_error,
     invalid_input_sends_nothing,
     one_token_fetch_for_fifty_calls,
+    one_token_fetch_for_fifty_calls_on_an_expired_token,
 );

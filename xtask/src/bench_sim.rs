@@ -69,6 +69,12 @@ pub struct SimProcess {
 impl SimProcess {
     /// Builds and starts the release simulator with `large_rows` rows in the large report.
     pub fn start(large_rows: u64) -> Result<Self, String> {
+        Self::start_pinned(large_rows, None)
+    }
+
+    /// Like [`start`](Self::start), with the simulator pinned to one CPU (via `taskset`) so
+    /// that it competes less with the process being measured.
+    pub fn start_pinned(large_rows: u64, cpu: Option<usize>) -> Result<Self, String> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         run_command(Command::new(&cargo).args([
             "build",
@@ -77,7 +83,15 @@ impl SimProcess {
             "--package",
             "zuora-sim",
         ]))?;
-        let mut child = Command::new("target/release/zuora-sim")
+        let mut command = match cpu {
+            Some(cpu) => {
+                let mut taskset = Command::new("taskset");
+                taskset.args(["--cpu-list", &cpu.to_string(), "target/release/zuora-sim"]);
+                taskset
+            }
+            None => Command::new("target/release/zuora-sim"),
+        };
+        let mut child = command
             .args([
                 "--port",
                 "0",

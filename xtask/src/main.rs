@@ -9,6 +9,7 @@
 mod alloc_counter;
 mod bench_core;
 mod bench_sim;
+mod bench_transport;
 mod ci;
 mod soak;
 
@@ -25,6 +26,9 @@ commands:
   soak [--calls 10000] [--faults 0.3]
                 Run-a-report calls through both transports with every fault kind mixed in;
                 counts successes, typed failures, duplicate runs, lost calls and panics
+  bench transport [--calls 9000]
+                Run-a-report calls through zuora-async vs raw reqwest and zuora-blocking vs raw ureq,
+                against the release simulator in its own process: CPU time and allocations per call
   bench sim-export [--size 1GiB]
                 stream an export of that size from the release simulator (own process) to curl;
                 print throughput and the simulator's peak RSS";
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         ["bench", "core", rest @ ..] => bench_core::run(rest),
         ["soak", rest @ ..] => soak::run(rest),
         ["bench", "sim-export", rest @ ..] => bench_sim::run(rest),
+        ["bench", "transport", rest @ ..] => bench_transport::run(rest),
         ["help" | "--help" | "-h"] | [] => {
             println!("{USAGE}");
             Ok(())

@@ -132,16 +132,27 @@ impl<T: AsyncTransport> Client<T> {
     where
         O::Output: Send,
     {
-        let span = tracing::info_span!("zuora.call", operation = operation.name());
-        self.drive(operation).instrument(span).await
+        self.execute_seeded(operation, random_seed()).await
     }
 
-    async fn drive<O: Operation + Send>(&self, operation: O) -> Result<O::Output, Error>
+    async fn execute_seeded<O: Operation + Send>(
+        &self,
+        operation: O,
+        seed: u64,
+    ) -> Result<O::Output, Error>
+    where
+        O::Output: Send,
+    {
+        let span = tracing::info_span!("zuora.call", operation = operation.name());
+        self.drive(operation, seed).instrument(span).await
+    }
+
+    async fn drive<O: Operation + Send>(&self, operation: O, seed: u64) -> Result<O::Output, Error>
     where
         O::Output: Send,
     {
         let config = &self.inner.config;
-        let mut call = Call::new(operation, config, SystemTime::now(), random_seed());
+        let mut call = Call::new(operation, config, SystemTime::now(), seed);
         let mut step = call.start();
         loop {
             step = match step {

@@ -101,13 +101,21 @@ impl zuora_core::AsyncTransport for ReqwestTransport {
         if let Some(headers) = head.headers_mut() {
             *headers = std::mem::take(response.headers_mut());
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            body.extend_from_slice(&chunk);
-            if body.len() > self.max_body {
-                break;
+        // A declared length within the cap is read in one go; anything else chunk by chunk,
+        // stopping one byte past the cap.
+        let body = match response.content_length() {
+            Some(length) if length <= self.max_body as u64 => response.bytes().await?.to_vec(),
+            _ => {
+                let mut body = Vec::new();
+                while let Some(chunk) = response.chunk().await? {
+                    body.extend_from_slice(&chunk);
+                    if body.len() > self.max_body {
+                        break;
+                    }
+                }
+                body
             }
-        }
+        };
         head.body(body).map_err(|error| ReqwestError {
             kind: TransportErrorKind::Other,
             sent: true,

@@ -117,10 +117,14 @@ impl<T: SyncTransport> Client<T> {
 
     /// Runs any operation through the core's retry and token logic.
     pub fn execute<O: Operation>(&self, operation: O) -> Result<O::Output, Error> {
+        self.execute_seeded(operation, random_seed())
+    }
+
+    fn execute_seeded<O: Operation>(&self, operation: O, seed: u64) -> Result<O::Output, Error> {
         let span = tracing::info_span!("zuora.call", operation = operation.name());
         let _entered = span.enter();
         let config = &self.inner.config;
-        let mut call = Call::new(operation, config, SystemTime::now(), random_seed());
+        let mut call = Call::new(operation, config, SystemTime::now(), seed);
         let mut step = call.start();
         loop {
             step = match step {

@@ -171,7 +171,8 @@ pub struct Token {
 }
 
 /// The token a client reuses across calls, renewed [`TOKEN_REFRESH_MARGIN`] before it
-/// expires rather than minted per call.
+/// expires (or halfway through its life, for a token that lives less than twice the margin)
+/// rather than minted per call.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
@@ -183,26 +184,28 @@ pub struct Token {
 /// cache.store(token.clone(), Duration::from_secs(3599), now);
 /// assert_eq!(cache.usable(now + Duration::from_secs(3000)), Some(token.clone()));
 /// assert_eq!(cache.usable(now + Duration::from_secs(3300)), None, "inside the 300 s margin");
+/// cache.store(token.clone(), Duration::from_secs(60), now);
+/// assert!(cache.usable(now + Duration::from_secs(29)).is_some(), "a short token keeps half its life");
 /// # Ok::<(), zuora_core::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct TokenCache {
+    /// The token and when to stop using it.
     current: Option<(AccessToken, SystemTime)>,
 }
 
 impl TokenCache {
     /// The token to use at `now`, or `None` when a new one must be fetched.
     pub fn usable(&self, now: SystemTime) -> Option<AccessToken> {
-        let (token, expires_at) = self.current.as_ref()?;
-        let renew_at = expires_at
-            .checked_sub(TOKEN_REFRESH_MARGIN)
-            .unwrap_or(*expires_at);
-        (now < renew_at).then(|| token.clone())
+        let (token, renew_at) = self.current.as_ref()?;
+        (now < *renew_at).then(|| token.clone())
     }
 
     /// Keeps a token issued at `now`.
     pub fn store(&mut self, token: AccessToken, expires_in: Duration, now: SystemTime) {
-        self.current = Some((token, now + expires_in));
+        // A short-lived token keeps half its life, so it is used at least once.
+        let margin = TOKEN_REFRESH_MARGIN.min(expires_in / 2);
+        self.current = Some((token, now + expires_in - margin));
     }
 
     /// Forgets `stale` after Zuora refused it; a newer token (stored meanwhile by another

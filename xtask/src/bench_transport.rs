@@ -1,0 +1,280 @@
+//! `cargo xtask bench transport`: what zuora-rs adds on top of the raw HTTP library, per
+//! Run-a-report call, in CPU time and heap allocations of this (client) process.
+//!
+//! The simulator runs as its own process, so its work is not counted. Every variant sends
+//! the same request (bearer token, JSON content type, `Accept-Encoding: gzip`, a fresh
+//! idempotency key, body `[]`) over one kept-alive connection and reads the run id.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use zuora_core::{
+    BuildClient, ClientBuilder, ClientConfig, Error, ReportId, RunReportOptions, ViewType,
+};
+use zuora_sim::{Catalogue, LARGE_REPORT_NAME};
+
+use crate::alloc_counter::allocations;
+use crate::bench_sim::SimProcess;
+
+const WARM_UP: usize = 200;
+const TARGET_RATIO: f64 = 1.10;
+const TARGET_EXTRA_ALLOCATIONS: f64 = 15.0;
+
+#[derive(Deserialize)]
+struct Started {
+    response: StartedRun,
+}
+
+#[derive(Deserialize)]
+struct StartedRun {
+    #[serde(rename = "reportRunId")]
+    report_run_id: String,
+}
+
+/// CPU time of every live thread of this process, in nanoseconds, from
+/// /proc/self/task/*/schedstat (exact, unlike /proc/self/stat's 10 ms ticks). The threads of
+/// the runtime and of ureq live for the whole benchmark, so none is lost between readings.
+fn cpu_time() -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let nanos: u64 = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|line| line.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
+}
+
+struct Measured {
+    cpu_per_call: Duration,
+    wall_per_call: Duration,
+    allocations_per_call: f64,
+}
+
+/// Rounds the variants take turns in; each variant's figure is its median round, so slow
+/// drift (the simulator's growing tables, other load) does not favour any variant.
+const ROUNDS: usize = 9;
+
+type Variant<'a> = (&'static str, Box<dyn FnMut() -> Result<(), String> + 'a>);
+
+fn measure_interleaved(
+    calls: usize,
+    variants: &mut [Variant<'_>],
+) -> Result<Vec<Measured>, String> {
+    for (_, call) in variants.iter_mut() {
+        for _ in 0..WARM_UP {
+            call()?;
+        }
+    }
+    let per_round = (calls / ROUNDS).max(1);
+    let mut samples: Vec<Vec<(Duration, Duration, f64)>> =
+        variants.iter().map(|_| Vec::new()).collect();
+    for _ in 0..ROUNDS {
+        for (index, (_, call)) in variants.iter_mut().enumerate() {
+            let (cpu, allocated, wall) = (cpu_time(), allocations(), Instant::now());
+            for _ in 0..per_round {
+                call()?;
+            }
+            let n = per_round as u32;
+            samples[index].push((
+                (cpu_time() - cpu) / n,
+                wall.elapsed() / n,
+                (allocations() - allocated) as f64 / per_round as f64,
+            ));
+        }
+    }
+    Ok(samples
+        .into_iter()
+        .map(|mut rounds| {
+            let median = |mut values: Vec<f64>| {
+                values.sort_by(f64::total_cmp);
+                values[values.len() / 2]
+            };
+            let cpu = median(rounds.iter().map(|r| r.0.as_secs_f64()).collect());
+            let wall = median(rounds.iter().map(|r| r.1.as_secs_f64()).collect());
+            rounds.sort_by(|a, b| a.2.total_cmp(&b.2));
+            Measured {
+                cpu_per_call: Duration::from_secs_f64(cpu),
+                wall_per_call: Duration::from_secs_f64(wall),
+                allocations_per_call: rounds[rounds.len() / 2].2,
+            }
+        })
+        .collect())
+}
+
+static KEYS: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh key per raw call, as the clients make one per call.
+fn next_key() -> String {
+    zuora_core::format_uuid_v4(
+        (u128::from(KEYS.fetch_add(1, Ordering::Relaxed)) << 1 | 1).to_le_bytes(),
+    )
+}
+
+enum Unbuilt {}
+impl BuildClient for Unbuilt {
+    fn from_config(_: ClientConfig) -> Result<Self, Error> {
+        Err(zuora_core::InvalidInput::Empty { field: "unused" }.into())
+    }
+}
+
+pub fn run(args: &[&str]) -> Result<(), String> {
+    let mut full_args = vec!["bench", "transport"];
+    full_args.extend_from_slice(args);
+    if crate::ensure_release(&full_args)? {
+        return Ok(());
+    }
+    let calls: usize = match args {
+        [] => 9_000,
+        ["--calls", n] => n
+            .parse()
+            .map_err(|_| format!("--calls takes a number, not {n:?}"))?,
+        _ => return Err("usage: cargo xtask bench transport [--calls N]".to_owned()),
+    };
+    // The simulator on the last CPU, away from the measured process as far as 2 cores allow.
+    let last_cpu = std::thread::available_parallelism().map_or(0, |n| n.get().saturating_sub(1));
+    let sim = SimProcess::start_pinned(10, Some(last_cpu))?;
+    let (token, _) = crate::bench_sim::completed_large_run(&sim)?;
+    let report: ReportId = Catalogue::sample(42, 1)
+        .by_name(LARGE_REPORT_NAME)
+        .map(|r| r.id.clone())
+        .ok_or("no report")?;
+    let url = format!(
+        "{}/reporting/api/rest/v1/reports/{report}/reportrun?viewType=Detail",
+        sim.base_url
+    );
+    let bearer = format!("Bearer {token}");
+    let config = ClientBuilder::<Unbuilt>::new()
+        .base_url(&sim.base_url)
+        .credentials(&sim.client_id, &sim.client_secret)
+        .into_config()
+        .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+
+    // Built first: it installs rustls's ring provider, which a raw reqwest client built with
+    // `rustls-no-provider` needs too.
+    let async_client =
+        zuora_async::Client::from_config(config.clone()).map_err(|e| e.to_string())?;
+    // The raw baselines get the same transport settings (timeouts, user agent) as the
+    // clients: the comparison is about what zuora-rs adds, not about configuration.
+    let raw_reqwest = reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.attempt_timeout)
+        .user_agent(config.user_agent.as_str())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let reqwest_raw = || -> Result<(), String> {
+        runtime.block_on(async {
+            let response = raw_reqwest
+                .post(&url)
+                .header("authorization", &bearer)
+                .header("content-type", "application/json")
+                .header("accept-encoding", "gzip")
+                .header("idempotency-key", next_key())
+                .body("[]")
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+            let started: Started = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+            std::hint::black_box(started.response.report_run_id);
+            Ok(())
+        })
+    };
+    let zuora_async = || -> Result<(), String> {
+        runtime
+            .block_on(async_client.run_report(
+                &report,
+                ViewType::Detail,
+                RunReportOptions::default(),
+            ))
+            .map(|started| drop(std::hint::black_box(started)))
+            .map_err(|e| e.to_string())
+    };
+
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(config.connect_timeout))
+        .timeout_global(Some(config.attempt_timeout))
+        .user_agent(config.user_agent.as_str())
+        .build()
+        .into();
+    let ureq_raw = || -> Result<(), String> {
+        let mut response = agent
+            .post(&url)
+            .header("authorization", &bearer)
+            .header("content-type", "application/json")
+            .header("accept-encoding", "gzip")
+            .header("idempotency-key", next_key())
+            .send("[]")
+            .map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        let started: Started = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        std::hint::black_box(started.response.report_run_id);
+        Ok(())
+    };
+    let blocking_client = zuora_blocking::Client::from_config(config).map_err(|e| e.to_string())?;
+    let zuora_blocking = || -> Result<(), String> {
+        blocking_client
+            .run_report(&report, ViewType::Detail, RunReportOptions::default())
+            .map(|started| drop(std::hint::black_box(started)))
+            .map_err(|e| e.to_string())
+    };
+
+    let mut variants: Vec<Variant<'_>> = vec![
+        ("raw reqwest", Box::new(reqwest_raw)),
+        ("zuora-async", Box::new(zuora_async)),
+        ("raw ureq", Box::new(ureq_raw)),
+        ("zuora-blocking", Box::new(zuora_blocking)),
+    ];
+    let measured = measure_interleaved(calls, &mut variants)?;
+    drop(variants);
+    let [reqwest_raw, zuora_async, ureq_raw, zuora_blocking] = <[Measured; 4]>::try_from(measured)
+        .map_err(|_| "four variants were measured".to_owned())?;
+    println!(
+        "bench transport: {calls} Run-a-report calls per variant in {ROUNDS} interleaved rounds (median round), against zuora-sim in its own process"
+    );
+    println!(
+        "{:<16} {:>14} {:>14} {:>13}",
+        "variant", "CPU us/call", "wall us/call", "allocs/call"
+    );
+    let row = |name: &str, m: &Measured| {
+        println!(
+            "{name:<16} {:>14.1} {:>14.1} {:>13.1}",
+            m.cpu_per_call.as_secs_f64() * 1e6,
+            m.wall_per_call.as_secs_f64() * 1e6,
+            m.allocations_per_call
+        );
+    };
+    row("raw reqwest", &reqwest_raw);
+    row("zuora-async", &zuora_async);
+    row("raw ureq", &ureq_raw);
+    row("zuora-blocking", &zuora_blocking);
+    let mut met = true;
+    for (name, ours, raw) in [
+        ("zuora-async / reqwest", &zuora_async, &reqwest_raw),
+        ("zuora-blocking / ureq", &zuora_blocking, &ureq_raw),
+    ] {
+        let ratio = ours.cpu_per_call.as_secs_f64() / raw.cpu_per_call.as_secs_f64().max(1e-9);
+        let extra = ours.allocations_per_call - raw.allocations_per_call;
+        met &= ratio <= TARGET_RATIO && extra <= TARGET_EXTRA_ALLOCATIONS;
+        println!("{name:<24} CPU ratio {ratio:.2}x, {extra:+.1} allocations per call");
+    }
+    println!(
+        "target: <= {TARGET_RATIO:.2}x the raw library's CPU and <= raw + {TARGET_EXTRA_ALLOCATIONS:.0} allocations: {}",
+        if met { "met" } else { "MISSED" }
+    );
+    Ok(())
+}
