@@ -112,16 +112,7 @@ pub(crate) fn check_text(
     allowed: impl Fn(char) -> bool,
     rule: &'static str,
 ) -> Result<(), InvalidInput> {
-    check_length(field, value, max)?;
-    match first_forbidden(value, allowed) {
-        None => Ok(()),
-        Some((position, found)) => Err(InvalidInput::ForbiddenCharacter {
-            field,
-            position,
-            found,
-            rule,
-        }),
-    }
+    check_chars(field, value, max, allowed, rule, Quote::Character)
 }
 
 /// Like [`check_text`], for secrets: the error never quotes the character.
@@ -132,15 +123,40 @@ pub(crate) fn check_secret_text(
     allowed: impl Fn(char) -> bool,
     rule: &'static str,
 ) -> Result<(), InvalidInput> {
+    check_chars(field, value, max, allowed, rule, Quote::Nothing)
+}
+
+/// Whether an error may show the offending character.
+enum Quote {
+    Character,
+    Nothing,
+}
+
+fn check_chars(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    allowed: impl Fn(char) -> bool,
+    rule: &'static str,
+    quote: Quote,
+) -> Result<(), InvalidInput> {
     check_length(field, value, max)?;
-    match first_forbidden(value, allowed) {
-        None => Ok(()),
-        Some((position, _)) => Err(InvalidInput::ForbiddenSecretCharacter {
+    let Some((position, found)) = first_forbidden(value, allowed) else {
+        return Ok(());
+    };
+    Err(match quote {
+        Quote::Character => InvalidInput::ForbiddenCharacter {
+            field,
+            position,
+            found,
+            rule,
+        },
+        Quote::Nothing => InvalidInput::ForbiddenSecretCharacter {
             field,
             position,
             rule,
-        }),
-    }
+        },
+    })
 }
 
 fn check_length(field: &'static str, value: &str, max: usize) -> Result<(), InvalidInput> {
