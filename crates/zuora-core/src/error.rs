@@ -1,7 +1,9 @@
 //! The one error type of zuora-rs.
 
+use crate::ids::{ReportId, ReportRunId};
 use crate::invalid::InvalidInput;
 use crate::response::ResponseError;
+use crate::runs::RunStatus;
 use crate::transport::TransportFailure;
 
 /// Every way a Zuora call can fail. Transports add their own variants in later versions,
@@ -32,6 +34,38 @@ pub enum Error {
         attempts: u32,
         /// The last attempt's error.
         last: Box<Error>,
+    },
+    /// No report has exactly this name.
+    #[error("no report is named exactly {name:?}")]
+    ReportNotFound {
+        /// The name looked for.
+        name: String,
+    },
+    /// Several reports have exactly this name; run one by id.
+    #[error("{} reports are named exactly {name:?}; use an id: {}", ids.len(), ids.iter().map(ReportId::as_str).collect::<Vec<_>>().join(", "))]
+    AmbiguousReportName {
+        /// The name looked for.
+        name: String,
+        /// The reports that have it.
+        ids: Vec<ReportId>,
+    },
+    /// The run ended without results: `ERROR`, `INVALID` or `CANCELLED`.
+    #[error("report run {run_id} ended with status {status}")]
+    RunEnded {
+        /// The run.
+        run_id: ReportRunId,
+        /// How it ended.
+        status: RunStatus,
+    },
+    /// The wait's deadline came before the run finished.
+    #[error("report run {run_id} was still {last_status} at the deadline{}", if *cancelled { "; it was cancelled" } else { "" })]
+    WaitTimedOut {
+        /// The run.
+        run_id: ReportRunId,
+        /// Its status at the last look.
+        last_status: RunStatus,
+        /// Whether the run was cancelled on the server, as the caller asked.
+        cancelled: bool,
     },
 }
 

@@ -55,10 +55,12 @@ mod invalid;
 mod limits;
 mod newtype;
 mod oauth;
+mod polling;
 mod request;
 mod response;
 mod retry;
 mod run_report;
+mod runs;
 mod secret;
 mod transport;
 
@@ -79,6 +81,7 @@ pub use ids::{MAX_ID_LENGTH, ReportId, ReportRunId, ViewType};
 pub use invalid::InvalidInput;
 pub use limits::{ConcurrencyLimit, RateLimit, RateLimitWindow, RetryAfter};
 pub use oauth::{ClientId, TOKEN_REFRESH_MARGIN, Token, TokenCache, TokenRequest};
+pub use polling::{PollDecision, PollPolicy};
 pub use request::{CallOptions, HttpRequest, REPORTING_PREFIX};
 pub use response::{
     DEFAULT_MAX_DECODED_BYTES, Reason, ResponseError, ResponseErrorKind, ResponseLimits,
@@ -88,6 +91,11 @@ pub use retry::{
     AttemptContext, AttemptOutcome, Jitter, ResendSafety, RetryDecision, RetryPolicy, SeededJitter,
 };
 pub use run_report::{ReportRunStarted, RunReport};
+pub use runs::{
+    CancelReportRun, DataPage, GetReportRun, LatestReportRun, ReportDataPage, ReportRun,
+    ReportSummary, RunStatus, SEARCH_PAGE_SIZE, SearchPage, SearchReports, parse_timestamp,
+    resolve_report_name,
+};
 pub use secret::{AccessToken, ClientSecret, REDACTED};
 pub use transport::{
     AsyncTransport, ClassifyTransportError, HttpResponse, SyncTransport, TransportErrorKind,

@@ -179,7 +179,7 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm),
 /// for years from 1970 on.
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+pub(crate) fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y / 400;
     let yoe = y - era * 400;

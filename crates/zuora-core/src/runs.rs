@@ -1,0 +1,564 @@
+//! Report runs and reports as Zuora describes them, and the read-side operations of the
+//! report trip: get a run, the latest completed run, cancel, search, data pages.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::call::Operation;
+use crate::environment::Environment;
+use crate::error::Error;
+use crate::ids::{ReportId, ReportRunId, ViewType, push_path_segment};
+use crate::limits::days_from_civil;
+use crate::request::{CallOptions, HttpRequest, REPORTING_PREFIX, finish, start_request};
+use crate::response::{
+    ResponseError, ResponseErrorKind, ResponseLimits, ResponseMeta, parse_success,
+};
+use crate::retry::ResendSafety;
+use crate::secret::AccessToken;
+use crate::transport::HttpResponse;
+
+/// A run's status (reference §4.2). Read in any letter case: Zuora's examples write
+/// `COMPLETED`, its OpenAPI schema `completed`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RunStatus {
+    /// Started; the query is not yet submitted.
+    Started,
+    /// The query is submitted; no results yet.
+    QueryData,
+    /// Results received, being processed.
+    ProcessingData,
+    /// Results are ready to download.
+    Completed,
+    /// Cancelled by a user.
+    Cancelled,
+    /// The definition or its data is invalid.
+    Invalid,
+    /// Finished with an error.
+    Error,
+    /// A status Zuora does not document, kept as sent.
+    Other(String),
+}
+
+impl RunStatus {
+    /// Reads a status in any letter case.
+    pub fn parse(text: &str) -> Self {
+        match text.to_ascii_uppercase().as_str() {
+            "STARTED" => Self::Started,
+            "QUERYDATA" => Self::QueryData,
+            "PROCESSINGDATA" => Self::ProcessingData,
+            "COMPLETED" => Self::Completed,
+            "CANCELLED" | "CANCELED" => Self::Cancelled,
+            "INVALID" => Self::Invalid,
+            "ERROR" => Self::Error,
+            _ => Self::Other(text.to_owned()),
+        }
+    }
+
+    /// The documented spelling (`COMPLETED`, …).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Started => "STARTED",
+            Self::QueryData => "QUERYDATA",
+            Self::ProcessingData => "PROCESSINGDATA",
+            Self::Completed => "COMPLETED",
+            Self::Cancelled => "CANCELLED",
+            Self::Invalid => "INVALID",
+            Self::Error => "ERROR",
+            Self::Other(text) => text,
+        }
+    }
+
+    /// Whether the run can still change (an undocumented status counts as in progress).
+    pub fn in_progress(&self) -> bool {
+        matches!(
+            self,
+            Self::Started | Self::QueryData | Self::ProcessingData | Self::Other(_)
+        )
+    }
+}
+
+impl core::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One run of a report (*Retrieve a report run*, *Last completed run*).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReportRun {
+    /// `id`.
+    pub id: ReportRunId,
+    /// `reportId` (also read as `reportID`).
+    pub report_id: Option<ReportId>,
+    /// `reportType`.
+    pub report_type: Option<ViewType>,
+    /// `status`.
+    pub status: RunStatus,
+    /// `startedOn` (epoch milliseconds or an ISO-8601 string).
+    pub started_on: Option<SystemTime>,
+    /// `updatedOn`: the last status change.
+    pub updated_on: Option<SystemTime>,
+    /// `reportDefinition`: the definition as a JSON document in a string.
+    pub report_definition: Option<String>,
+    /// Status, request id and limits of the answer that carried the run.
+    pub meta: ResponseMeta,
+}
+
+impl ReportRun {
+    fn from_json(value: &Value, meta: ResponseMeta) -> Result<Self, ResponseErrorKind> {
+        let text = |key: &str| value.get(key).and_then(Value::as_str);
+        let id = text("id").ok_or(ResponseErrorKind::MissingField { field: "id" })?;
+        let id = ReportRunId::try_from(id).map_err(|source| ResponseErrorKind::InvalidField {
+            field: "id",
+            source,
+        })?;
+        let status = text("status").ok_or(ResponseErrorKind::MissingField { field: "status" })?;
+        Ok(Self {
+            id,
+            report_id: text("reportId")
+                .or_else(|| text("reportID"))
+                .and_then(|t| t.parse().ok()),
+            report_type: text("reportType").and_then(|t| t.parse().ok()),
+            status: RunStatus::parse(status),
+            started_on: value.get("startedOn").and_then(parse_timestamp),
+            updated_on: value.get("updatedOn").and_then(parse_timestamp),
+            report_definition: text("reportDefinition").map(str::to_owned),
+            meta,
+        })
+    }
+}
+
+/// A timestamp as Zuora sends it: epoch milliseconds, or ISO-8601 such as
+/// `2018-04-13T02:11:38.464+0000`, `2018-04-13T01:52:10+0000` or `…Z`.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use zuora_core::parse_timestamp;
+/// let ms = UNIX_EPOCH + Duration::from_millis(1_453_166_692_000);
+/// assert_eq!(parse_timestamp(&serde_json::json!(1453166692000u64)), Some(ms));
+/// assert_eq!(parse_timestamp(&serde_json::json!("2016-01-19T01:24:52.000+0000")), Some(ms));
+/// assert_eq!(parse_timestamp(&serde_json::json!("2016-01-19T02:24:52+01:00")), Some(ms));
+/// assert_eq!(parse_timestamp(&serde_json::json!("yesterday")), None);
+/// ```
+pub fn parse_timestamp(value: &Value) -> Option<SystemTime> {
+    if let Some(millis) = value.as_u64() {
+        return Some(UNIX_EPOCH + Duration::from_millis(millis));
+    }
+    let text = value.as_str()?.trim();
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u64>().ok();
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let separators_ok = text.get(4..5) == Some("-")
+        && text.get(7..8) == Some("-")
+        && matches!(text.get(10..11), Some("T" | " "))
+        && text.get(13..14) == Some(":")
+        && text.get(16..17) == Some(":");
+    if !separators_ok
+        || year < 1970
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut rest = &text[19..];
+    let mut nanos = 0u64;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        let kept = &fraction[..digits.min(9)];
+        nanos = kept.parse::<u64>().ok()? * 10u64.pow(9 - kept.len() as u32);
+        rest = &fraction[digits..];
+    }
+    let offset_seconds: i64 = match rest {
+        "" | "Z" | "z" => 0,
+        zone => {
+            let sign = match zone.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
+            if digits.len() != 4 {
+                return None;
+            }
+            let hours: i64 = digits[..2].parse().ok()?;
+            let minutes: i64 = digits[2..].parse().ok()?;
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+    let utc = i64::try_from(local).ok()?.checked_sub(offset_seconds)?;
+    let utc = u64::try_from(utc).ok()?;
+    Some(UNIX_EPOCH + Duration::from_secs(utc) + Duration::from_nanos(nanos))
+}
+
+/// The URL of a Reporting path: `segments` are literal (`&str`) or identifiers to encode.
+fn reporting_url(
+    environment: &Environment,
+    parts: &[PathPart<'_>],
+    query: &[(&str, &str)],
+) -> String {
+    let mut url = String::with_capacity(128);
+    url.push_str(environment.base_url());
+    url.push_str(REPORTING_PREFIX);
+    for part in parts {
+        url.push('/');
+        match part {
+            PathPart::Literal(text) => url.push_str(text),
+            PathPart::Id(id) => push_path_segment(&mut url, id),
+        }
+    }
+    for (index, (name, value)) in query.iter().enumerate() {
+        url.push(if index == 0 { '?' } else { '&' });
+        url.push_str(name);
+        url.push('=');
+        push_path_segment(&mut url, value);
+    }
+    url
+}
+
+enum PathPart<'a> {
+    Literal(&'a str),
+    Id(&'a str),
+}
+
+fn get_request(
+    url: String,
+    token: Option<&AccessToken>,
+    method: Method,
+    options: &CallOptions,
+) -> Result<HttpRequest, Error> {
+    let token = token.ok_or_else(|| Error::build("this operation needs a token"))?;
+    finish(start_request(method, url, token, options)?, Vec::new())
+}
+
+/// Reads `{"success": true, "response": {…}}` into a run.
+fn parse_run(response: &HttpResponse, limits: ResponseLimits) -> Result<ReportRun, ResponseError> {
+    let (value, meta) = parse_success::<Value, _>(response, limits, "response")?;
+    ReportRun::from_json(&value, meta.clone()).map_err(|kind| ResponseError::new(meta, kind))
+}
+
+/// *Retrieve a report run*: `GET /reportruns/{reportRunId}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetReportRun {
+    /// The run.
+    pub run_id: ReportRunId,
+    /// Common headers.
+    pub options: CallOptions,
+}
+
+impl Operation for GetReportRun {
+    type Output = ReportRun;
+    fn name(&self) -> &'static str {
+        "get_report_run"
+    }
+    fn resend_safety(&self) -> ResendSafety {
+        ResendSafety::Idempotent
+    }
+    fn to_request(
+        &self,
+        environment: &Environment,
+        token: Option<&AccessToken>,
+    ) -> Result<HttpRequest, Error> {
+        let url = reporting_url(
+            environment,
+            &[
+                PathPart::Literal("reportruns"),
+                PathPart::Id(self.run_id.as_str()),
+            ],
+            &[],
+        );
+        get_request(url, token, Method::GET, &self.options)
+    }
+    fn parse_response(
+        &self,
+        response: &HttpResponse,
+        limits: ResponseLimits,
+    ) -> Result<ReportRun, ResponseError> {
+        parse_run(response, limits)
+    }
+}
+
+/// *Last completed run*: `GET /reports/{reportId}/reportruns/latest`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatestReportRun {
+    /// The report.
+    pub report_id: ReportId,
+    /// Common headers.
+    pub options: CallOptions,
+}
+
+impl Operation for LatestReportRun {
+    type Output = ReportRun;
+    fn name(&self) -> &'static str {
+        "latest_report_run"
+    }
+    fn resend_safety(&self) -> ResendSafety {
+        ResendSafety::Idempotent
+    }
+    fn to_request(
+        &self,
+        environment: &Environment,
+        token: Option<&AccessToken>,
+    ) -> Result<HttpRequest, Error> {
+        let parts = [
+            PathPart::Literal("reports"),
+            PathPart::Id(self.report_id.as_str()),
+            PathPart::Literal("reportruns"),
+            PathPart::Literal("latest"),
+        ];
+        get_request(
+            reporting_url(environment, &parts, &[]),
+            token,
+            Method::GET,
+            &self.options,
+        )
+    }
+    fn parse_response(
+        &self,
+        response: &HttpResponse,
+        limits: ResponseLimits,
+    ) -> Result<ReportRun, ResponseError> {
+        parse_run(response, limits)
+    }
+}
+
+/// *Cancel a report run*: `DELETE /reportruns/{reportRunId}`; yields Zuora's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelReportRun {
+    /// The run.
+    pub run_id: ReportRunId,
+    /// Common headers.
+    pub options: CallOptions,
+}
+
+impl Operation for CancelReportRun {
+    type Output = String;
+    fn name(&self) -> &'static str {
+        "cancel_report_run"
+    }
+    fn resend_safety(&self) -> ResendSafety {
+        ResendSafety::Idempotent
+    }
+    fn to_request(
+        &self,
+        environment: &Environment,
+        token: Option<&AccessToken>,
+    ) -> Result<HttpRequest, Error> {
+        let url = reporting_url(
+            environment,
+            &[
+                PathPart::Literal("reportruns"),
+                PathPart::Id(self.run_id.as_str()),
+            ],
+            &[],
+        );
+        get_request(url, token, Method::DELETE, &self.options)
+    }
+    fn parse_response(
+        &self,
+        response: &HttpResponse,
+        limits: ResponseLimits,
+    ) -> Result<String, ResponseError> {
+        parse_success::<String, _>(response, limits, "response").map(|(message, _)| message)
+    }
+}
+
+/// A report as *Search reports by name* lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ReportSummary {
+    /// `id`, to run the report with.
+    pub id: ReportId,
+    /// `name`.
+    pub name: String,
+    /// `number`, such as `REP0000007`.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// `datasource`.
+    #[serde(default)]
+    pub datasource: Option<String>,
+    /// `description`.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// One page of search results.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct SearchPage {
+    /// The reports of this page (at most 50).
+    #[serde(default)]
+    pub reports: Vec<ReportSummary>,
+}
+
+/// Zuora returns at most this many reports per search call.
+pub const SEARCH_PAGE_SIZE: usize = 50;
+
+/// *Search reports by name*: `GET /reports/search?query=…&searchStart=…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchReports {
+    /// The text searched for (words under 3 letters are ignored by Zuora).
+    pub query: String,
+    /// Results to skip: 0, 50, 100, …
+    pub search_start: usize,
+    /// Common headers.
+    pub options: CallOptions,
+}
+
+impl Operation for SearchReports {
+    type Output = SearchPage;
+    fn name(&self) -> &'static str {
+        "search_reports"
+    }
+    fn resend_safety(&self) -> ResendSafety {
+        ResendSafety::Idempotent
+    }
+    fn to_request(
+        &self,
+        environment: &Environment,
+        token: Option<&AccessToken>,
+    ) -> Result<HttpRequest, Error> {
+        if self.query.trim().is_empty() {
+            return Err(crate::invalid::InvalidInput::Empty { field: "query" }.into());
+        }
+        let start = self.search_start.to_string();
+        let mut query = vec![("query", self.query.as_str())];
+        if self.search_start > 0 {
+            query.push(("searchStart", start.as_str()));
+        }
+        let parts = [PathPart::Literal("reports"), PathPart::Literal("search")];
+        get_request(
+            reporting_url(environment, &parts, &query),
+            token,
+            Method::GET,
+            &self.options,
+        )
+    }
+    fn parse_response(
+        &self,
+        response: &HttpResponse,
+        limits: ResponseLimits,
+    ) -> Result<SearchPage, ResponseError> {
+        parse_success::<SearchPage, _>(response, limits, "reports").map(|(page, _)| page)
+    }
+}
+
+/// Picks the one report named exactly `name` from search results (Zuora's search is a
+/// substring match, so a name can find several reports).
+///
+/// ```
+/// use zuora_core::{Error, resolve_report_name};
+/// let found: Vec<zuora_core::ReportSummary> = serde_json::from_str(
+///     r#"[{"id":"a1","name":"Invoice Detail"},{"id":"b2","name":"Invoice Detail (copy)"}]"#,
+/// )?;
+/// assert_eq!(resolve_report_name("Invoice Detail", &found)?.id.as_str(), "a1");
+/// assert!(matches!(resolve_report_name("Payments", &found), Err(Error::ReportNotFound { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn resolve_report_name<'a>(
+    name: &str,
+    found: &'a [ReportSummary],
+) -> Result<&'a ReportSummary, Error> {
+    let exact: Vec<&ReportSummary> = found.iter().filter(|r| r.name == name).collect();
+    match exact.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Error::ReportNotFound {
+            name: name.to_owned(),
+        }),
+        several => Err(Error::AmbiguousReportName {
+            name: name.to_owned(),
+            ids: several.iter().map(|r| r.id.clone()).collect(),
+        }),
+    }
+}
+
+/// One page of *Report data as JSON*.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DataPage {
+    /// Rows as `field id → value` objects, values as Zuora formats them (strings).
+    pub rows: Vec<serde_json::Map<String, Value>>,
+    /// `offset` echoed.
+    pub offset: u64,
+    /// `total` data rows of the run.
+    pub total: Option<u64>,
+}
+
+/// *Report data as JSON*: `GET /reportruns/reportdata/{id}?offset=&pageSize=`. The result is
+/// `[header, row 1 … row N]` and a page starts at index `offset`, so the first data row is at
+/// offset 1 (reference §4.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportDataPage {
+    /// The completed run.
+    pub run_id: ReportRunId,
+    /// Index of the first row wanted (1 = the first data row).
+    pub offset: u64,
+    /// Rows per page.
+    pub page_size: u64,
+    /// Common headers.
+    pub options: CallOptions,
+}
+
+impl Operation for ReportDataPage {
+    type Output = DataPage;
+    fn name(&self) -> &'static str {
+        "report_data"
+    }
+    fn resend_safety(&self) -> ResendSafety {
+        ResendSafety::Idempotent
+    }
+    fn to_request(
+        &self,
+        environment: &Environment,
+        token: Option<&AccessToken>,
+    ) -> Result<HttpRequest, Error> {
+        if self.page_size == 0 {
+            return Err(crate::invalid::InvalidInput::Malformed {
+                field: "pageSize",
+                reason: "it must be at least 1".to_owned(),
+            }
+            .into());
+        }
+        let (offset, size) = (self.offset.to_string(), self.page_size.to_string());
+        let parts = [
+            PathPart::Literal("reportruns"),
+            PathPart::Literal("reportdata"),
+            PathPart::Id(self.run_id.as_str()),
+        ];
+        let url = reporting_url(
+            environment,
+            &parts,
+            &[("offset", &offset), ("pageSize", &size)],
+        );
+        get_request(url, token, Method::GET, &self.options)
+    }
+    fn parse_response(
+        &self,
+        response: &HttpResponse,
+        limits: ResponseLimits,
+    ) -> Result<DataPage, ResponseError> {
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            page: Vec<serde_json::Map<String, Value>>,
+            #[serde(default)]
+            offset: Option<u64>,
+            #[serde(default)]
+            total: Option<u64>,
+        }
+        let (page, _) = parse_success::<Page, _>(response, limits, "page")?;
+        Ok(DataPage {
+            rows: page.page,
+            offset: page.offset.unwrap_or(self.offset),
+            total: page.total,
+        })
+    }
+}

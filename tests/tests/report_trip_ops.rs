@@ -1,0 +1,236 @@
+//! The report trip's operations (search, get, latest, cancel, data pages) and the polling
+//! policy, through both transports' `execute`, against zuora-sim over loopback.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
+
+use std::time::Duration;
+
+use zuora_core::{
+    CallOptions, CancelReportRun, Error, GetReportRun, LatestReportRun, PollDecision, PollPolicy,
+    ReportDataPage, ReportRunId, RunReportOptions, RunStatus, SearchReports, ViewType,
+    resolve_report_name,
+};
+use zuora_sim::{RunTiming, SimConfig, Simulator};
+use zuora_tests::{AnyClient, Flavor, client_for};
+
+fn sim() -> Simulator {
+    Simulator::start(SimConfig {
+        run_timing: RunTiming::uniform(Duration::from_secs(10)),
+        ..SimConfig::new(33)
+    })
+    .unwrap()
+}
+
+fn search(client: &AnyClient, query: &str, start: usize) -> Vec<zuora_core::ReportSummary> {
+    client
+        .execute(SearchReports {
+            query: query.to_owned(),
+            search_start: start,
+            options: CallOptions::default(),
+        })
+        .unwrap()
+        .reports
+}
+
+fn start(client: &AnyClient, sim: &Simulator, name: &str) -> ReportRunId {
+    let report = sim.report_by_name(name).unwrap();
+    client
+        .run_report(&report.id, report.view_type, RunReportOptions::default())
+        .unwrap()
+        .report_run_id
+}
+
+fn get(client: &AnyClient, run_id: &ReportRunId) -> zuora_core::ReportRun {
+    client
+        .execute(GetReportRun {
+            run_id: run_id.clone(),
+            options: CallOptions::default(),
+        })
+        .unwrap()
+}
+
+fn search_pages_and_resolves_exact_names(flavor: Flavor) {
+    let sim = sim();
+    let client = client_for(flavor, &sim);
+    let first = search(&client, "customer report", 0);
+    let second = search(&client, "customer report", 50);
+    assert_eq!((first.len(), second.len()), (50, 10));
+    let all: Vec<_> = first.into_iter().chain(second).collect();
+    let found = resolve_report_name("Customer report 007", &all).unwrap();
+    assert_eq!(
+        found.id,
+        sim.report_by_name("Customer report 007").unwrap().id
+    );
+    let invoices = search(&client, "Invoice Detail", 0);
+    assert!(invoices.len() > 1, "a substring match finds several");
+    assert_eq!(
+        resolve_report_name("Invoice Detail", &invoices)
+            .unwrap()
+            .name,
+        "Invoice Detail"
+    );
+    assert!(matches!(
+        resolve_report_name("Nope", &invoices),
+        Err(Error::ReportNotFound { .. })
+    ));
+    let twice = [invoices[0].clone(), invoices[0].clone()];
+    let ambiguous = resolve_report_name(&invoices[0].name, &twice).unwrap_err();
+    assert!(ambiguous.to_string().contains("use an id"), "{ambiguous}");
+}
+
+fn runs_walk_the_state_machine_and_the_policy_follows(flavor: Flavor) {
+    let sim = sim();
+    let client = client_for(flavor, &sim);
+    let policy = PollPolicy::default();
+    let deadline = Duration::from_secs(600);
+    let run = start(&client, &sim, "Invoice Detail");
+    let mut statuses = Vec::new();
+    for look in 1..=4 {
+        let seen = get(&client, &run);
+        assert_eq!(seen.id, run);
+        assert_eq!(seen.report_type, Some(ViewType::Detail));
+        assert!(seen.started_on.is_some() && seen.updated_on.is_some());
+        let decision = policy.decide(look, &seen, Duration::ZERO, deadline);
+        statuses.push((seen.status.clone(), decision));
+        sim.clock().advance(Duration::from_secs(10));
+    }
+    assert_eq!(
+        statuses,
+        [
+            (
+                RunStatus::Started,
+                PollDecision::PollAfter(Duration::from_secs(1))
+            ),
+            (
+                RunStatus::QueryData,
+                PollDecision::PollAfter(Duration::from_secs(2))
+            ),
+            (
+                RunStatus::ProcessingData,
+                PollDecision::PollAfter(Duration::from_secs(4))
+            ),
+            (RunStatus::Completed, PollDecision::Completed),
+        ]
+    );
+    let client = client_for(flavor, &sim);
+    let invalid = start(&client, &sim, "Broken Definition Report");
+    let failing = start(&client, &sim, "Failing Usage Report");
+    let cancelled = start(&client, &sim, "Payments Detail");
+    let message = client
+        .execute(CancelReportRun {
+            run_id: cancelled.clone(),
+            options: CallOptions::default(),
+        })
+        .unwrap();
+    assert_eq!(message, "The report run has been canceled");
+    sim.clock().advance(Duration::from_secs(25));
+    for (run, status) in [
+        (invalid, RunStatus::Invalid),
+        (failing, RunStatus::Error),
+        (cancelled, RunStatus::Cancelled),
+    ] {
+        let seen = get(&client, &run);
+        assert_eq!(
+            policy.decide(1, &seen, Duration::ZERO, deadline),
+            PollDecision::Ended(status)
+        );
+    }
+    let in_progress = start(&client, &sim, "Account Overview");
+    let seen = get(&client, &in_progress);
+    assert_eq!(
+        policy.decide(9, &seen, Duration::from_secs(590), deadline),
+        PollDecision::DeadlineReached
+    );
+}
+
+fn latest_run_and_data_pages(flavor: Flavor) {
+    let sim = sim();
+    let client = client_for(flavor, &sim);
+    let report = sim.report_by_name("Invoice Detail").unwrap();
+    let latest = LatestReportRun {
+        report_id: report.id.clone(),
+        options: CallOptions::default(),
+    };
+    let never = client.execute(latest.clone()).unwrap_err();
+    assert_eq!(never.api().unwrap().status(), 400);
+    let run = start(&client, &sim, "Invoice Detail");
+    sim.clock().advance(Duration::from_secs(30));
+    assert_eq!(client.execute(latest).unwrap().id, run);
+
+    let mut offset = 1;
+    let mut rows = Vec::new();
+    loop {
+        let page = client
+            .execute(ReportDataPage {
+                run_id: run.clone(),
+                offset,
+                page_size: 64,
+                options: CallOptions::default(),
+            })
+            .unwrap();
+        assert_eq!(page.total, Some(report.rows));
+        if page.rows.is_empty() {
+            break;
+        }
+        offset += page.rows.len() as u64;
+        rows.extend(page.rows);
+    }
+    assert_eq!(rows.len() as u64, report.rows);
+    for (index, row) in rows.iter().enumerate() {
+        let expected = report.row(index as u64 + 1);
+        for (column, value) in report.columns().iter().zip(expected) {
+            assert_eq!(
+                row[column.id],
+                value.as_str(),
+                "row {} {}",
+                index + 1,
+                column.id
+            );
+        }
+    }
+}
+
+fn zero_page_size_is_refused_before_sending(flavor: Flavor) {
+    let sim = sim();
+    let client = client_for(flavor, &sim);
+    let run: ReportRunId = "ff808081529f4e3401529fd61f080074".parse().unwrap();
+    let error = client
+        .execute(ReportDataPage {
+            run_id: run,
+            offset: 1,
+            page_size: 0,
+            options: CallOptions::default(),
+        })
+        .unwrap_err();
+    assert!(error.is_invalid_input());
+    let error = client
+        .execute(SearchReports {
+            query: " ".to_owned(),
+            search_start: 0,
+            options: CallOptions::default(),
+        })
+        .unwrap_err();
+    assert!(error.is_invalid_input());
+    assert!(
+        sim.request_log().iter().all(|r| r.path == "/oauth/token"),
+        "only the token call went out"
+    );
+}
+
+macro_rules! for_both_transports {
+    ($($scenario:ident),* $(,)?) => {
+        mod async_transport {
+            $( #[test] fn $scenario() { super::$scenario(zuora_tests::Flavor::Async) } )*
+        }
+        mod blocking_transport {
+            $( #[test] fn $scenario() { super::$scenario(zuora_tests::Flavor::Blocking) } )*
+        }
+    };
+}
+
+for_both_transports!(
+    search_pages_and_resolves_exact_names,
+    runs_walk_the_state_machine_and_the_policy_follows,
+    latest_run_and_data_pages,
+    zero_page_size_is_refused_before_sending,
+);
