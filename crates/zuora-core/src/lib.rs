@@ -48,6 +48,7 @@ mod call;
 mod config;
 mod environment;
 mod error;
+mod export;
 mod filter;
 mod headers;
 mod ids;
@@ -71,6 +72,7 @@ pub use config::{
 };
 pub use environment::{BaseUrl, Environment};
 pub use error::Error;
+pub use export::{ExportDecoder, ExportError, ExportFormat};
 pub use filter::{
     FilterClause, FilterField, FilterGroup, FilterOperator, LogicalOperator, parse_filter_groups,
 };
