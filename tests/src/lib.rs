@@ -120,6 +120,45 @@ impl AnyClient {
         }
     }
 
+    /// The one report named exactly `name`.
+    pub fn find_report(&self, name: &str) -> Result<zuora_core::ReportSummary, Error> {
+        match self {
+            Self::Async(client, runtime) => runtime.block_on(client.find_report(name)),
+            Self::Blocking(client) => client.find_report(name),
+        }
+    }
+
+    /// Waits for a run.
+    pub fn wait_for_run(
+        &self,
+        run_id: &zuora_core::ReportRunId,
+        options: zuora_core::WaitOptions,
+    ) -> Result<zuora_core::ReportRun, Error> {
+        match self {
+            Self::Async(client, runtime) => runtime.block_on(client.wait_for_run(run_id, options)),
+            Self::Blocking(client) => client.wait_for_run(run_id, options),
+        }
+    }
+
+    /// Every row of a run, through the transport's pager.
+    pub fn all_rows(
+        &self,
+        run_id: &zuora_core::ReportRunId,
+        page_size: u64,
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, Error> {
+        match self {
+            Self::Async(client, runtime) => runtime.block_on(async {
+                let mut rows = client.rows(run_id, page_size);
+                let mut all = Vec::new();
+                while let Some(row) = rows.next().await {
+                    all.push(row?);
+                }
+                Ok(all)
+            }),
+            Self::Blocking(client) => client.rows(run_id, page_size).collect(),
+        }
+    }
+
     /// The client's `Debug` text.
     pub fn debug_text(&self) -> String {
         match self {

@@ -234,3 +234,134 @@ for_both_transports!(
     latest_run_and_data_pages,
     zero_page_size_is_refused_before_sending,
 );
+
+mod client_methods {
+    use std::time::Duration;
+
+    use zuora_core::{Error, PollPolicy, RunReportOptions, RunStatus, WaitOptions};
+    use zuora_sim::{RunTiming, SimConfig, Simulator};
+    use zuora_tests::{Flavor, client_for};
+
+    fn quick_wait(timeout: Duration, cancel_on_timeout: bool) -> WaitOptions {
+        WaitOptions {
+            timeout,
+            cancel_on_timeout,
+            poll: PollPolicy {
+                first_delay: Duration::from_millis(50),
+                max_delay: Duration::from_millis(200),
+            },
+        }
+    }
+
+    fn find_wait_and_read_every_row(flavor: Flavor) {
+        let sim = Simulator::start(SimConfig {
+            run_timing: RunTiming::uniform(Duration::from_millis(150)),
+            ..SimConfig::new(8)
+        })
+        .unwrap();
+        let client = client_for(flavor, &sim);
+        let far = client.find_report("Customer report 055").unwrap();
+        assert_eq!(
+            far.id,
+            sim.report_by_name("Customer report 055").unwrap().id,
+            "found on the second page"
+        );
+        assert!(matches!(
+            client.find_report("Customer report 999"),
+            Err(Error::ReportNotFound { .. })
+        ));
+
+        let report = client.find_report("Invoice Detail").unwrap();
+        let run = client
+            .run_report(
+                &report.id,
+                zuora_core::ViewType::Detail,
+                RunReportOptions::default(),
+            )
+            .unwrap()
+            .report_run_id;
+        let done = client
+            .wait_for_run(&run, quick_wait(Duration::from_secs(20), false))
+            .unwrap();
+        assert_eq!(done.status, RunStatus::Completed);
+        let expected = sim.report_by_name("Invoice Detail").unwrap();
+        let rows = client.all_rows(&run, 37).unwrap();
+        assert_eq!(rows.len() as u64, expected.rows);
+        for (index, row) in rows.iter().enumerate() {
+            for (column, value) in expected
+                .columns()
+                .iter()
+                .zip(expected.row(index as u64 + 1))
+            {
+                assert_eq!(row[column.id], value.as_str());
+            }
+        }
+        let broken = sim.report_by_name("Broken Definition Report").unwrap();
+        let run = client
+            .run_report(&broken.id, broken.view_type, RunReportOptions::default())
+            .unwrap()
+            .report_run_id;
+        let ended = client
+            .wait_for_run(&run, quick_wait(Duration::from_secs(20), false))
+            .unwrap_err();
+        assert!(
+            matches!(
+                ended,
+                Error::RunEnded {
+                    status: RunStatus::Invalid,
+                    ..
+                }
+            ),
+            "{ended}"
+        );
+    }
+
+    fn a_deadline_cancels_when_asked(flavor: Flavor) {
+        let sim = Simulator::start(SimConfig {
+            run_timing: RunTiming::uniform(Duration::from_secs(60)),
+            ..SimConfig::new(8)
+        })
+        .unwrap();
+        let client = client_for(flavor, &sim);
+        let report = sim.report_by_name("Payments Detail").unwrap();
+        for cancel in [false, true] {
+            let run = client
+                .run_report(&report.id, report.view_type, RunReportOptions::default())
+                .unwrap()
+                .report_run_id;
+            let error = client
+                .wait_for_run(&run, quick_wait(Duration::from_millis(600), cancel))
+                .unwrap_err();
+            let Error::WaitTimedOut {
+                cancelled,
+                last_status,
+                ..
+            } = &error
+            else {
+                panic!("{error}")
+            };
+            assert_eq!(*cancelled, cancel);
+            assert_eq!(*last_status, RunStatus::Started);
+            let now = client
+                .execute(zuora_core::GetReportRun {
+                    run_id: run,
+                    options: Default::default(),
+                })
+                .unwrap();
+            assert_eq!(now.status == RunStatus::Cancelled, cancel);
+        }
+    }
+
+    macro_rules! for_both_transports {
+        ($($scenario:ident),* $(,)?) => {
+            mod async_transport {
+                $( #[test] fn $scenario() { super::$scenario(zuora_tests::Flavor::Async) } )*
+            }
+            mod blocking_transport {
+                $( #[test] fn $scenario() { super::$scenario(zuora_tests::Flavor::Blocking) } )*
+            }
+        };
+    }
+
+    for_both_transports!(find_wait_and_read_every_row, a_deadline_cancels_when_asked);
+}

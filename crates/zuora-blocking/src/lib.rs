@@ -35,9 +35,14 @@ use zuora_core::{
     AccessToken, BuildClient, Call, ClassifyTransportError as _, Step, SyncTransport, TokenCache,
     TransportFailure,
 };
+use zuora_core::{
+    CancelReportRun, GetReportRun, LatestReportRun, ReportDataPage, SearchReports, Wait, WaitStep,
+    resolve_report_name,
+};
 pub use zuora_core::{
-    ClientBuilder, ClientConfig, Error, Operation, ReportId, ReportRunStarted, RetryPolicy,
-    RunReportOptions, ViewType,
+    ClientBuilder, ClientConfig, Error, Operation, ReportId, ReportRun, ReportRunId,
+    ReportRunStarted, ReportSummary, RetryPolicy, RunReportOptions, RunStatus, ViewType,
+    WaitOptions,
 };
 
 /// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
@@ -222,4 +227,117 @@ fn random_seed() -> u64 {
     u64::from_le_bytes([
         bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
     ])
+}
+
+/// The report trip: find, look at, wait for, cancel and read runs.
+impl<T: SyncTransport> Client<T> {
+    /// Every report whose name, data source or description matches `query`, all pages.
+    pub fn search_reports(&self, query: &str) -> Result<Vec<ReportSummary>, Error> {
+        let mut next = Some(SearchReports::new(
+            query,
+            self.inner.config.call_options(None),
+        ));
+        let mut found = Vec::new();
+        while let Some(page) = next {
+            let reports = self.execute(page.clone())?.reports;
+            next = page.next_page(reports.len());
+            found.extend(reports);
+        }
+        Ok(found)
+    }
+
+    /// The one report named exactly `name`; an error names zero or several matches.
+    pub fn find_report(&self, name: &str) -> Result<ReportSummary, Error> {
+        let found = self.search_reports(name)?;
+        resolve_report_name(name, &found).cloned()
+    }
+
+    /// *Retrieve a report run*.
+    pub fn get_run(&self, run_id: &ReportRunId) -> Result<ReportRun, Error> {
+        self.execute(GetReportRun {
+            run_id: run_id.clone(),
+            options: self.inner.config.call_options(None),
+        })
+    }
+
+    /// The caller's last completed run of a report (Zuora looks back 60 days).
+    pub fn latest_run(&self, report_id: &ReportId) -> Result<ReportRun, Error> {
+        self.execute(LatestReportRun {
+            report_id: report_id.clone(),
+            options: self.inner.config.call_options(None),
+        })
+    }
+
+    /// Cancels a run in progress; returns Zuora's message.
+    pub fn cancel_run(&self, run_id: &ReportRunId) -> Result<String, Error> {
+        self.execute(CancelReportRun {
+            run_id: run_id.clone(),
+            options: self.inner.config.call_options(None),
+        })
+    }
+
+    /// Waits until the run completes: `ERROR`, `INVALID` and `CANCELLED` are
+    /// [`Error::RunEnded`]; the timeout is [`Error::WaitTimedOut`] (after cancelling the run
+    /// if `options.cancel_on_timeout`).
+    pub fn wait_for_run(
+        &self,
+        run_id: &ReportRunId,
+        options: WaitOptions,
+    ) -> Result<ReportRun, Error> {
+        let (mut wait, mut step) = Wait::new(run_id.clone(), options, SystemTime::now());
+        loop {
+            step = match step {
+                WaitStep::Look => wait.on_run(self.get_run(run_id)?, SystemTime::now()),
+                WaitStep::Sleep(delay) => {
+                    std::thread::sleep(delay);
+                    WaitStep::Look
+                }
+                WaitStep::Cancel => wait.on_cancelled(self.cancel_run(run_id).is_ok()),
+                WaitStep::Done(result) => return *result,
+            };
+        }
+    }
+
+    /// Every row of a completed run, page by page (`page_size` rows per request).
+    pub fn rows(&self, run_id: &ReportRunId, page_size: u64) -> Rows<'_, T> {
+        Rows {
+            client: self,
+            next: Some(ReportDataPage::first(
+                run_id.clone(),
+                page_size,
+                self.inner.config.call_options(None),
+            )),
+            buffered: std::collections::VecDeque::new(),
+        }
+    }
+}
+
+/// A row of *Report data as JSON*: field id → value.
+pub type Row = serde_json::Map<String, serde_json::Value>;
+
+/// The rows of a run, fetched a page at a time as the iterator advances.
+pub struct Rows<'c, T> {
+    client: &'c Client<T>,
+    next: Option<ReportDataPage>,
+    buffered: std::collections::VecDeque<Row>,
+}
+
+impl<T: SyncTransport> Iterator for Rows<'_, T> {
+    type Item = Result<Row, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(row) = self.buffered.pop_front() {
+                return Some(Ok(row));
+            }
+            let request = self.next.take()?;
+            match self.client.execute(request.clone()) {
+                Ok(page) => {
+                    self.next = request.next_page(&page);
+                    self.buffered.extend(page.rows);
+                }
+                Err(error) => return Some(Err(error)),
+            }
+        }
+    }
 }

@@ -99,12 +99,17 @@ impl ClientConfig {
         RunReport::new(report_id.clone(), view_type)
             .filters(options.filters)
             .idempotency_key(key)
-            .call_options(CallOptions {
-                track_id: options.track_id,
-                entity_ids: self.entity_ids.clone(),
-                accept_gzip: self.gzip_responses,
-            })
+            .call_options(self.call_options(options.track_id))
             .gzip_request_body(self.gzip_requests)
+    }
+
+    /// The common headers of a call: the configured entity and gzip choice, and `track_id`.
+    pub fn call_options(&self, track_id: Option<TrackId>) -> CallOptions {
+        CallOptions {
+            track_id,
+            entity_ids: self.entity_ids.clone(),
+            accept_gzip: self.gzip_responses,
+        }
     }
 
     /// The token operation for these credentials.

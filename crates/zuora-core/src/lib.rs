@@ -83,7 +83,7 @@ pub use ids::{MAX_ID_LENGTH, ReportId, ReportRunId, ViewType};
 pub use invalid::InvalidInput;
 pub use limits::{ConcurrencyLimit, RateLimit, RateLimitWindow, RetryAfter};
 pub use oauth::{ClientId, TOKEN_REFRESH_MARGIN, Token, TokenCache, TokenRequest};
-pub use polling::{PollDecision, PollPolicy};
+pub use polling::{PollDecision, PollPolicy, Wait, WaitOptions, WaitStep};
 pub use request::{CallOptions, HttpRequest, REPORTING_PREFIX};
 pub use response::{
     DEFAULT_MAX_DECODED_BYTES, Reason, ResponseError, ResponseErrorKind, ResponseLimits,

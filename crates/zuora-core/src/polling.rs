@@ -80,3 +80,114 @@ impl PollPolicy {
             .min(self.max_delay)
     }
 }
+
+/// How to wait for a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// Give up after this long.
+    pub timeout: Duration,
+    /// Cancel the run on the server when giving up.
+    pub cancel_on_timeout: bool,
+    /// When to look again.
+    pub poll: PollPolicy,
+}
+
+impl Default for WaitOptions {
+    /// One hour (Zuora stops runs after an hour), no cancel, [`PollPolicy::default`].
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(3600),
+            cancel_on_timeout: false,
+            poll: PollPolicy::default(),
+        }
+    }
+}
+
+/// What a transport does next while waiting.
+#[derive(Debug)]
+pub enum WaitStep {
+    /// Look at the run (*Retrieve a report run*) and hand it to [`Wait::on_run`].
+    Look,
+    /// Sleep, then look.
+    Sleep(Duration),
+    /// Cancel the run, then hand the outcome to [`Wait::on_cancelled`].
+    Cancel,
+    /// The wait is over (boxed: a run is large next to the other steps).
+    Done(Box<Result<ReportRun, crate::Error>>),
+}
+
+/// Waiting for one run, without IO: the transports look, sleep and cancel as told.
+#[derive(Debug)]
+pub struct Wait {
+    run_id: crate::ReportRunId,
+    options: WaitOptions,
+    started: std::time::SystemTime,
+    looks: u32,
+    last: Option<crate::RunStatus>,
+}
+
+impl Wait {
+    /// A wait for `run_id` starting at `now`; the first step is [`WaitStep::Look`].
+    pub fn new(
+        run_id: crate::ReportRunId,
+        options: WaitOptions,
+        now: std::time::SystemTime,
+    ) -> (Self, WaitStep) {
+        let wait = Self {
+            run_id,
+            options,
+            started: now,
+            looks: 0,
+            last: None,
+        };
+        (wait, WaitStep::Look)
+    }
+
+    /// Continues with what a look returned.
+    pub fn on_run(&mut self, run: ReportRun, now: std::time::SystemTime) -> WaitStep {
+        self.looks += 1;
+        let elapsed = now.duration_since(self.started).unwrap_or_default();
+        match self
+            .options
+            .poll
+            .decide(self.looks, &run, elapsed, self.options.timeout)
+        {
+            PollDecision::Completed => WaitStep::Done(Box::new(Ok(run))),
+            PollDecision::Ended(status) => WaitStep::Done(Box::new(Err(crate::Error::RunEnded {
+                run_id: self.run_id.clone(),
+                status,
+            }))),
+            PollDecision::PollAfter(delay) => {
+                self.last = Some(run.status);
+                WaitStep::Sleep(delay)
+            }
+            PollDecision::DeadlineReached => {
+                self.last = Some(run.status);
+                if self.options.cancel_on_timeout {
+                    WaitStep::Cancel
+                } else {
+                    WaitStep::Done(Box::new(Err(self.timed_out(false))))
+                }
+            }
+        }
+    }
+
+    /// Continues after a cancel: the wait ends either way; a failed cancel is reported as
+    /// not cancelled.
+    pub fn on_cancelled(&mut self, cancelled: bool) -> WaitStep {
+        WaitStep::Done(Box::new(Err(self.timed_out(cancelled))))
+    }
+
+    /// The run waited for.
+    pub fn run_id(&self) -> &crate::ReportRunId {
+        &self.run_id
+    }
+
+    fn timed_out(&self, cancelled: bool) -> crate::Error {
+        crate::Error::WaitTimedOut {
+            run_id: self.run_id.clone(),
+            last_status: self.last.clone().unwrap_or(crate::RunStatus::Started),
+            cancelled,
+        }
+    }
+}

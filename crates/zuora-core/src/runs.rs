@@ -413,6 +413,26 @@ pub struct SearchReports {
     pub options: CallOptions,
 }
 
+impl SearchReports {
+    /// The first page of a search for `query`.
+    pub fn new(query: impl Into<String>, options: CallOptions) -> Self {
+        Self {
+            query: query.into(),
+            search_start: 0,
+            options,
+        }
+    }
+
+    /// The next page after one of `got` reports; `None` when that page was the last
+    /// (Zuora returns at most [`SEARCH_PAGE_SIZE`] per call).
+    pub fn next_page(&self, got: usize) -> Option<Self> {
+        (got >= SEARCH_PAGE_SIZE).then(|| Self {
+            search_start: self.search_start + got,
+            ..self.clone()
+        })
+    }
+}
+
 impl Operation for SearchReports {
     type Output = SearchPage;
     fn name(&self) -> &'static str {
@@ -505,6 +525,30 @@ pub struct ReportDataPage {
     pub page_size: u64,
     /// Common headers.
     pub options: CallOptions,
+}
+
+impl ReportDataPage {
+    /// The first page of a run's rows (offset 1: the first data row).
+    pub fn first(run_id: ReportRunId, page_size: u64, options: CallOptions) -> Self {
+        Self {
+            run_id,
+            offset: 1,
+            page_size,
+            options,
+        }
+    }
+
+    /// The next page after `page`, or `None` when it was the last: empty, short, or reaching
+    /// `total`.
+    pub fn next_page(&self, page: &DataPage) -> Option<Self> {
+        let got = page.rows.len() as u64;
+        let next = self.offset.max(1) + got;
+        let more = got > 0 && got >= self.page_size && page.total.is_none_or(|total| next <= total);
+        more.then(|| Self {
+            offset: next,
+            ..self.clone()
+        })
+    }
 }
 
 impl Operation for ReportDataPage {
