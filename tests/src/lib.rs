@@ -159,6 +159,22 @@ impl AnyClient {
         }
     }
 
+    /// Downloads an export into memory.
+    pub fn download_export(
+        &self,
+        run_id: &zuora_core::ReportRunId,
+        format: zuora_core::ExportFormat,
+    ) -> Result<(zuora_core::ExportSummary, Vec<u8>), Error> {
+        let mut out = Vec::new();
+        let summary = match self {
+            Self::Async(client, runtime) => {
+                runtime.block_on(client.download_export(run_id, format, &mut out))
+            }
+            Self::Blocking(client) => client.download_export(run_id, format, &mut out),
+        }?;
+        Ok((summary, out))
+    }
+
     /// The client's `Debug` text.
     pub fn debug_text(&self) -> String {
         match self {

@@ -39,20 +39,21 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument as _;
-pub use transport::{ReqwestError, ReqwestTransport};
+pub use transport::{ReqwestBody, ReqwestError, ReqwestTransport};
 use zuora_core::{
-    AccessToken, AsyncTransport, BuildClient, Call, ClassifyTransportError as _, Step, TokenCache,
-    TransportFailure,
+    AccessToken, AsyncTransport, BuildClient, Call, Step, TokenCache, TransportFailure,
 };
 use zuora_core::{
-    CancelReportRun, GetReportRun, LatestReportRun, ReportDataPage, SearchReports, Wait, WaitStep,
-    resolve_report_name,
+    AsyncBody, AsyncStreamingTransport, CancelReportRun, ExportDecoder, ExportReportRun,
+    GetReportRun, LatestReportRun, ReportDataPage, ResponseMeta, SearchReports, TransportErrorKind,
+    Wait, WaitStep, is_gzipped, resolve_report_name,
 };
 pub use zuora_core::{
-    ClientBuilder, ClientConfig, Error, Operation, ReportId, ReportRun, ReportRunId,
-    ReportRunStarted, ReportSummary, RetryPolicy, RunReportOptions, RunStatus, ViewType,
-    WaitOptions,
+    ClientBuilder, ClientConfig, Error, ExportFormat, ExportSummary, Operation, ReportId,
+    ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy, RunReportOptions,
+    RunStatus, ViewType, WaitOptions,
 };
 
 /// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
@@ -149,15 +150,28 @@ impl<T: AsyncTransport> Client<T> {
         O::Output: Send,
     {
         let span = tracing::info_span!("zuora.call", operation = operation.name());
-        self.drive(operation, seed).instrument(span).await
+        let send = Whole(&self.inner.transport);
+        match self.drive(operation, seed, send).instrument(span).await? {
+            Finished::Output(output) => Ok(output),
+            Finished::Stream(()) => Err(Error::RequestBuild {
+                reason: "unreachable: no stream was asked for".to_owned(),
+            }),
+        }
     }
 
-    async fn drive<O: Operation + Send>(&self, operation: O, seed: u64) -> Result<O::Output, Error>
+    /// The one loop every call goes through: the core decides, this sends, sleeps and
+    /// fetches tokens. `send` returns a whole answer for the core to read, or a stream that
+    /// ends the loop (a successful export).
+    async fn drive<O: Operation + Send, S>(
+        &self,
+        operation: O,
+        seed: u64,
+        send: impl SendStep<S>,
+    ) -> Result<Finished<O::Output, S>, Error>
     where
         O::Output: Send,
     {
-        let config = &self.inner.config;
-        let mut call = Call::new(operation, config, SystemTime::now(), seed);
+        let mut call = Call::new(operation, &self.inner.config, SystemTime::now(), seed);
         let mut step = call.start();
         loop {
             step = match step {
@@ -171,14 +185,14 @@ impl<T: AsyncTransport> Client<T> {
                 }
                 Step::Send(request) => {
                     let attempt = call.attempts();
-                    match self.inner.transport.send(request).await {
-                        Ok(response) => {
+                    match send.send(request).await {
+                        Ok(Sent::Answer(response)) => {
                             trace_response(attempt, &response);
                             call.on_response(response, SystemTime::now())
                         }
-                        Err(error) => {
-                            let failure = TransportFailure::from_error(&error);
-                            tracing::debug!(attempt, kind = %error.kind(), sent = failure.may_have_been_sent, "transport failed");
+                        Ok(Sent::Stream(stream)) => return Ok(Finished::Stream(stream)),
+                        Err(failure) => {
+                            tracing::debug!(attempt, kind = %failure.kind, sent = failure.may_have_been_sent, "transport failed");
                             call.on_transport_error(failure, SystemTime::now())
                         }
                     }
@@ -191,7 +205,7 @@ impl<T: AsyncTransport> Client<T> {
                     tokio::time::sleep(delay).await;
                     call.resume()
                 }
-                Step::Done(result) => return result,
+                Step::Done(result) => return result.map(Finished::Output),
             };
         }
     }
@@ -339,6 +353,137 @@ impl<T: AsyncTransport> Client<T> {
             )),
             buffered: std::collections::VecDeque::new(),
         }
+    }
+}
+
+/// What one send produced: an answer for the core, or a stream for the caller.
+enum Sent<S> {
+    Answer(zuora_core::HttpResponse),
+    Stream(S),
+}
+
+/// How a call sends one attempt (a trait, not a closure, so its future is plainly `Send`).
+trait SendStep<S>: Send + Sync {
+    fn send(
+        &self,
+        request: zuora_core::HttpRequest,
+    ) -> impl Future<Output = Result<Sent<S>, TransportFailure>> + Send;
+}
+
+/// Sends and reads the whole answer.
+struct Whole<'t, T>(&'t T);
+
+impl<T: AsyncTransport> SendStep<()> for Whole<'_, T> {
+    async fn send(&self, request: zuora_core::HttpRequest) -> Result<Sent<()>, TransportFailure> {
+        self.0
+            .send(request)
+            .await
+            .map(Sent::Answer)
+            .map_err(|e| TransportFailure::from_error(&e))
+    }
+}
+
+/// Sends and hands back a successful answer as a stream; reads a failed one whole.
+struct Streaming<'t, T> {
+    transport: &'t T,
+    max_error_body: usize,
+}
+
+impl<T: AsyncStreamingTransport> SendStep<http::Response<T::Body>> for Streaming<'_, T> {
+    async fn send(
+        &self,
+        request: zuora_core::HttpRequest,
+    ) -> Result<Sent<http::Response<T::Body>>, TransportFailure> {
+        let response = self
+            .transport
+            .send_streaming(request)
+            .await
+            .map_err(|e| TransportFailure::from_error(&e))?;
+        if response.status() == http::StatusCode::OK {
+            return Ok(Sent::Stream(response));
+        }
+        // A failed answer is small: read it for the core to classify.
+        let (parts, mut body) = response.into_parts();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body
+            .next_chunk()
+            .await
+            .map_err(|e| TransportFailure::from_error(&e))?
+        {
+            bytes.extend_from_slice(chunk.as_ref());
+            if bytes.len() > self.max_error_body {
+                break;
+            }
+        }
+        Ok(Sent::Answer(zuora_core::HttpResponse::from_parts(
+            parts, bytes,
+        )))
+    }
+}
+
+/// How a driven call ended.
+enum Finished<T, S> {
+    Output(T),
+    Stream(S),
+}
+
+/// Exports: streamed, converted on the fly, never held whole.
+impl<T: AsyncStreamingTransport> Client<T> {
+    /// Downloads a completed run's export into `out`, converted to `format` as it arrives
+    /// (gzip decoded on the fly). A download cut short is an error, never a success; what
+    /// was written before stays in `out` (write to a temporary file and rename on success).
+    pub async fn download_export<W: AsyncWrite + Unpin + Send>(
+        &self,
+        run_id: &ReportRunId,
+        format: ExportFormat,
+        out: &mut W,
+    ) -> Result<ExportSummary, Error> {
+        let operation = ExportReportRun {
+            run_id: run_id.clone(),
+            pivoted: false,
+            options: self.inner.config.call_options(None),
+        };
+        let max_error_body = self.inner.config.limits.max_decoded_bytes;
+        let send = Streaming {
+            transport: &self.inner.transport,
+            max_error_body,
+        };
+        let span = tracing::info_span!("zuora.call", operation = "export_report_run");
+        let response = match self
+            .drive(operation, random_seed(), send)
+            .instrument(span)
+            .await?
+        {
+            Finished::Stream(response) => response,
+            Finished::Output(never) => match never {},
+        };
+        let meta = ResponseMeta::from_response(&response);
+        let mut decoder = ExportDecoder::new(format, is_gzipped(response.headers()));
+        let mut body = response.into_body();
+        let mut converted = Vec::with_capacity(160 * 1024);
+        let (mut received, mut written) = (0u64, 0u64);
+        let output_failed = |e: std::io::Error| Error::Output(e.to_string());
+        loop {
+            let chunk = body.next_chunk().await.map_err(|e| {
+                Error::Transport(TransportFailure::new(
+                    TransportErrorKind::Io,
+                    true,
+                    format!("the export broke off after {received} bytes: {e}"),
+                ))
+            })?;
+            let Some(chunk) = chunk else { break };
+            let chunk = chunk.as_ref();
+            received += chunk.len() as u64;
+            decoder.feed(chunk, &mut converted)?;
+            out.write_all(&converted).await.map_err(output_failed)?;
+            written += converted.len() as u64;
+            converted.clear();
+        }
+        decoder.finish(&mut converted)?;
+        out.write_all(&converted).await.map_err(output_failed)?;
+        out.flush().await.map_err(output_failed)?;
+        written += converted.len() as u64;
+        Ok(ExportSummary::new(received, written, meta))
     }
 }
 

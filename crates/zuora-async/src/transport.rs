@@ -123,3 +123,40 @@ impl zuora_core::AsyncTransport for ReqwestTransport {
         })
     }
 }
+
+/// A reqwest answer read chunk by chunk.
+#[derive(Debug)]
+pub struct ReqwestBody(reqwest::Response);
+
+impl zuora_core::AsyncBody for ReqwestBody {
+    type Chunk = bytes::Bytes;
+    type Error = ReqwestError;
+
+    async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, ReqwestError> {
+        Ok(self.0.chunk().await?)
+    }
+}
+
+impl zuora_core::AsyncStreamingTransport for ReqwestTransport {
+    type Body = ReqwestBody;
+
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> Result<http::Response<ReqwestBody>, ReqwestError> {
+        let request = reqwest::Request::try_from(request)?;
+        let mut response = self.client.execute(request).await?;
+        let mut head = http::Response::builder()
+            .status(response.status())
+            .version(response.version());
+        if let Some(headers) = head.headers_mut() {
+            *headers = std::mem::take(response.headers_mut());
+        }
+        head.body(ReqwestBody(response))
+            .map_err(|error| ReqwestError {
+                kind: TransportErrorKind::Other,
+                sent: true,
+                message: error.to_string(),
+            })
+    }
+}

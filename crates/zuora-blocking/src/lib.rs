@@ -27,22 +27,23 @@
 
 mod transport;
 
+use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 pub use transport::{UreqError, UreqTransport};
 use zuora_core::{
-    AccessToken, BuildClient, Call, ClassifyTransportError as _, Step, SyncTransport, TokenCache,
-    TransportFailure,
+    AccessToken, BuildClient, Call, Step, SyncTransport, TokenCache, TransportFailure,
 };
 use zuora_core::{
-    CancelReportRun, GetReportRun, LatestReportRun, ReportDataPage, SearchReports, Wait, WaitStep,
-    resolve_report_name,
+    CancelReportRun, ExportDecoder, ExportReportRun, GetReportRun, LatestReportRun, ReportDataPage,
+    ResponseMeta, SearchReports, SyncStreamingTransport, TransportErrorKind, Wait, WaitStep,
+    is_gzipped, resolve_report_name,
 };
 pub use zuora_core::{
-    ClientBuilder, ClientConfig, Error, Operation, ReportId, ReportRun, ReportRunId,
-    ReportRunStarted, ReportSummary, RetryPolicy, RunReportOptions, RunStatus, ViewType,
-    WaitOptions,
+    ClientBuilder, ClientConfig, Error, ExportFormat, ExportSummary, Operation, ReportId,
+    ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy, RunReportOptions,
+    RunStatus, ViewType, WaitOptions,
 };
 
 /// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
@@ -126,10 +127,33 @@ impl<T: SyncTransport> Client<T> {
     }
 
     fn execute_seeded<O: Operation>(&self, operation: O, seed: u64) -> Result<O::Output, Error> {
+        let finished = self.drive(operation, seed, |request| {
+            self.inner
+                .transport
+                .send(request)
+                .map(Sent::<()>::Answer)
+                .map_err(|e| TransportFailure::from_error(&e))
+        })?;
+        match finished {
+            Finished::Output(output) => Ok(output),
+            Finished::Stream(()) => Err(Error::RequestBuild {
+                reason: "unreachable: no stream was asked for".to_owned(),
+            }),
+        }
+    }
+
+    /// The one loop every call goes through: the core decides, this sends, sleeps and
+    /// fetches tokens. `send` returns a whole answer for the core to read, or a stream that
+    /// ends the loop (a successful export).
+    fn drive<O: Operation, S>(
+        &self,
+        operation: O,
+        seed: u64,
+        mut send: impl FnMut(zuora_core::HttpRequest) -> Result<Sent<S>, TransportFailure>,
+    ) -> Result<Finished<O::Output, S>, Error> {
         let span = tracing::info_span!("zuora.call", operation = operation.name());
         let _entered = span.enter();
-        let config = &self.inner.config;
-        let mut call = Call::new(operation, config, SystemTime::now(), seed);
+        let mut call = Call::new(operation, &self.inner.config, SystemTime::now(), seed);
         let mut step = call.start();
         loop {
             step = match step {
@@ -139,21 +163,18 @@ impl<T: SyncTransport> Client<T> {
                     } else {
                         None
                     };
-                    match self.token(stale.as_ref()) {
-                        Ok(token) => call.with_token(token),
-                        Err(error) => return Err(error),
-                    }
+                    call.with_token(self.token(stale.as_ref())?)
                 }
                 Step::Send(request) => {
                     let attempt = call.attempts();
-                    match self.inner.transport.send(request) {
-                        Ok(response) => {
+                    match send(request) {
+                        Ok(Sent::Answer(response)) => {
                             trace_response(attempt, &response);
                             call.on_response(response, SystemTime::now())
                         }
-                        Err(error) => {
-                            let failure = TransportFailure::from_error(&error);
-                            tracing::debug!(attempt, kind = %error.kind(), sent = failure.may_have_been_sent, "transport failed");
+                        Ok(Sent::Stream(stream)) => return Ok(Finished::Stream(stream)),
+                        Err(failure) => {
+                            tracing::debug!(attempt, kind = %failure.kind, sent = failure.may_have_been_sent, "transport failed");
                             call.on_transport_error(failure, SystemTime::now())
                         }
                     }
@@ -166,7 +187,7 @@ impl<T: SyncTransport> Client<T> {
                     std::thread::sleep(delay);
                     call.resume()
                 }
-                Step::Done(result) => return result,
+                Step::Done(result) => return result.map(Finished::Output),
             };
         }
     }
@@ -309,6 +330,90 @@ impl<T: SyncTransport> Client<T> {
             )),
             buffered: std::collections::VecDeque::new(),
         }
+    }
+}
+
+/// What one send produced: an answer for the core, or a stream for the caller.
+enum Sent<S> {
+    Answer(zuora_core::HttpResponse),
+    Stream(S),
+}
+
+/// How a driven call ended.
+enum Finished<T, S> {
+    Output(T),
+    Stream(S),
+}
+
+/// Exports: streamed, converted on the fly, never held whole.
+impl<T: SyncStreamingTransport> Client<T> {
+    /// Downloads a completed run's export into `out`, converted to `format` as it arrives
+    /// (gzip decoded on the fly). A download cut short is an error, never a success; what
+    /// was written before stays in `out` (write to a temporary file and rename on success).
+    pub fn download_export<W: Write>(
+        &self,
+        run_id: &ReportRunId,
+        format: ExportFormat,
+        out: &mut W,
+    ) -> Result<ExportSummary, Error> {
+        let operation = ExportReportRun {
+            run_id: run_id.clone(),
+            pivoted: false,
+            options: self.inner.config.call_options(None),
+        };
+        let max_error_body = self.inner.config.limits.max_decoded_bytes as u64;
+        let finished = self.drive(operation, random_seed(), |request| {
+            let response = self
+                .inner
+                .transport
+                .send_streaming(request)
+                .map_err(|e| TransportFailure::from_error(&e))?;
+            if response.status() == http::StatusCode::OK {
+                return Ok(Sent::Stream(response));
+            }
+            // A failed answer is small: read it for the core to classify.
+            let (parts, body) = response.into_parts();
+            let mut bytes = Vec::new();
+            body.take(max_error_body + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| TransportFailure::new(TransportErrorKind::Io, true, e.to_string()))?;
+            Ok(Sent::Answer(zuora_core::HttpResponse::from_parts(
+                parts, bytes,
+            )))
+        })?;
+        let response = match finished {
+            Finished::Stream(response) => response,
+            Finished::Output(never) => match never {},
+        };
+        let meta = ResponseMeta::from_response(&response);
+        let mut decoder = ExportDecoder::new(format, is_gzipped(response.headers()));
+        let mut body = response.into_body();
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut converted = Vec::with_capacity(160 * 1024);
+        let (mut received, mut written) = (0u64, 0u64);
+        let output_failed = |e: std::io::Error| Error::Output(e.to_string());
+        loop {
+            let n = body.read(&mut chunk).map_err(|e| {
+                Error::Transport(TransportFailure::new(
+                    TransportErrorKind::Io,
+                    true,
+                    format!("the export broke off after {received} bytes: {e}"),
+                ))
+            })?;
+            if n == 0 {
+                break;
+            }
+            received += n as u64;
+            decoder.feed(&chunk[..n], &mut converted)?;
+            out.write_all(&converted).map_err(output_failed)?;
+            written += converted.len() as u64;
+            converted.clear();
+        }
+        decoder.finish(&mut converted)?;
+        out.write_all(&converted).map_err(output_failed)?;
+        out.flush().map_err(output_failed)?;
+        written += converted.len() as u64;
+        Ok(ExportSummary::new(received, written, meta))
     }
 }
 

@@ -103,3 +103,16 @@ impl SyncTransport for UreqTransport {
         Ok(HttpResponse::from_parts(parts, bytes))
     }
 }
+
+impl zuora_core::SyncStreamingTransport for UreqTransport {
+    type Body = ureq::BodyReader<'static>;
+
+    fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> Result<http::Response<Self::Body>, UreqError> {
+        let response = self.agent.run(request)?;
+        let (parts, body) = response.into_parts();
+        Ok(http::Response::from_parts(parts, body.into_reader()))
+    }
+}

@@ -35,6 +35,12 @@ pub enum Error {
         /// The last attempt's error.
         last: Box<Error>,
     },
+    /// The export could not be read (corrupt gzip or UTF-16, or cut short).
+    #[error("{0}")]
+    Export(#[from] crate::export::ExportError),
+    /// Writing the results to the caller's output failed.
+    #[error("writing the results failed: {0}")]
+    Output(String),
     /// No report has exactly this name.
     #[error("no report is named exactly {name:?}")]
     ReportNotFound {

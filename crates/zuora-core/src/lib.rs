@@ -72,7 +72,9 @@ pub use config::{
 };
 pub use environment::{BaseUrl, Environment};
 pub use error::Error;
-pub use export::{ExportDecoder, ExportError, ExportFormat};
+pub use export::{
+    ExportDecoder, ExportError, ExportFormat, ExportReportRun, ExportSummary, is_gzipped,
+};
 pub use filter::{
     FilterClause, FilterField, FilterGroup, FilterOperator, LogicalOperator, parse_filter_groups,
 };
@@ -100,8 +102,8 @@ pub use runs::{
 };
 pub use secret::{AccessToken, ClientSecret, REDACTED};
 pub use transport::{
-    AsyncTransport, ClassifyTransportError, HttpResponse, SyncTransport, TransportErrorKind,
-    TransportFailure,
+    AsyncBody, AsyncStreamingTransport, AsyncTransport, ClassifyTransportError, HttpResponse,
+    SyncStreamingTransport, SyncTransport, TransportErrorKind, TransportFailure,
 };
 
 /// Re-export of the `http` crate whose types the API uses.

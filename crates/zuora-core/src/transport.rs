@@ -141,3 +141,37 @@ where
         self(request)
     }
 }
+
+/// A blocking transport that can hand back a body as it arrives (for exports of any size).
+pub trait SyncStreamingTransport: SyncTransport {
+    /// The body, read as it arrives.
+    type Body: std::io::Read;
+    /// Sends the request and returns once the status and headers are in.
+    fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> Result<http::Response<Self::Body>, Self::Error>;
+}
+
+/// A body that arrives in chunks.
+pub trait AsyncBody: Send {
+    /// A chunk of bytes.
+    type Chunk: AsRef<[u8]> + Send;
+    /// The error of a broken body, classified.
+    type Error: std::error::Error + ClassifyTransportError + Send + Sync + 'static;
+    /// The next chunk, `None` at the end.
+    fn next_chunk(
+        &mut self,
+    ) -> impl Future<Output = Result<Option<Self::Chunk>, Self::Error>> + Send;
+}
+
+/// An async transport that can hand back a body as it arrives (for exports of any size).
+pub trait AsyncStreamingTransport: AsyncTransport {
+    /// The body, read as it arrives.
+    type Body: AsyncBody;
+    /// Sends the request and returns once the status and headers are in.
+    fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<http::Response<Self::Body>, Self::Error>> + Send;
+}

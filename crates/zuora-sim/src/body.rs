@@ -122,9 +122,22 @@ impl ExportStream {
         ));
     }
 
-    /// Up to `count` frames of the encoded stream, for a response cut off mid-way.
-    pub fn take_frames(&mut self, count: usize) -> Vec<Bytes> {
-        (0..count).map_while(|_| self.next_chunk()).collect()
+    /// Frames of the encoded stream until at least `bytes` have been taken (or the stream
+    /// ended): the part of a cut-off download that gets through. Enough bytes that the
+    /// server has flushed the status and headers, so the cut is mid-body, not a reset.
+    pub fn take_at_least(&mut self, bytes: usize) -> Vec<Bytes> {
+        let mut frames = Vec::new();
+        let mut taken = 0;
+        while taken < bytes {
+            match self.next_chunk() {
+                Some(frame) => {
+                    taken += frame.len();
+                    frames.push(frame);
+                }
+                None => break,
+            }
+        }
+        frames
     }
 
     fn next_chunk(&mut self) -> Option<Bytes> {

@@ -145,7 +145,7 @@ pub(crate) fn cut_off(response: SimResponse) -> SimResponse {
     let frames: VecDeque<Bytes> = match body {
         SimBody::Full(Some(bytes)) => VecDeque::from([bytes.slice(..bytes.len() / 2)]),
         SimBody::Export(mut stream) => {
-            let first = stream.as_mut().take_frames(3);
+            let first = stream.as_mut().take_at_least(512 * 1024);
             first.into()
         }
         _ => VecDeque::new(),
