@@ -175,6 +175,36 @@ impl AnyClient {
         Ok((summary, out))
     }
 
+    /// The whole trip: resolve, run, wait, download into memory.
+    pub fn run_and_download(
+        &self,
+        report: &zuora_core::ReportRef,
+        view_type: ViewType,
+        wait: zuora_core::WaitOptions,
+        format: zuora_core::ExportFormat,
+    ) -> Result<(zuora_core::ReportRun, Vec<u8>), Error> {
+        let mut out = Vec::new();
+        let (run, _) = match self {
+            Self::Async(client, runtime) => runtime.block_on(client.run_and_download(
+                report,
+                view_type,
+                RunReportOptions::default(),
+                wait,
+                format,
+                &mut out,
+            )),
+            Self::Blocking(client) => client.run_and_download(
+                report,
+                view_type,
+                RunReportOptions::default(),
+                wait,
+                format,
+                &mut out,
+            ),
+        }?;
+        Ok((run, out))
+    }
+
     /// The client's `Debug` text.
     pub fn debug_text(&self) -> String {
         match self {

@@ -138,6 +138,56 @@ fn an_unfinished_run_is_an_api_error(flavor: Flavor) {
     assert_eq!(error.api().unwrap().status(), 400, "{error}");
 }
 
+fn the_whole_trip_in_one_call(flavor: Flavor) {
+    let sim = Simulator::start(SimConfig {
+        run_timing: zuora_sim::RunTiming::uniform(std::time::Duration::from_millis(100)),
+        ..SimConfig::new(5)
+    })
+    .unwrap();
+    let client = client_for(flavor, &sim);
+    let wait = zuora_core::WaitOptions {
+        poll: zuora_core::PollPolicy {
+            first_delay: std::time::Duration::from_millis(50),
+            max_delay: std::time::Duration::from_millis(200),
+        },
+        ..Default::default()
+    };
+    let by_name = zuora_core::ReportRef::parse("Invoice Totals by Currency").unwrap();
+    let (run, csv) = client
+        .run_and_download(
+            &by_name,
+            zuora_core::ViewType::Summary,
+            wait,
+            ExportFormat::Csv,
+        )
+        .unwrap();
+    assert_eq!(run.status, zuora_core::RunStatus::Completed);
+    let report = sim.report_by_name("Invoice Totals by Currency").unwrap();
+    let records = parse_csv(std::str::from_utf8(&csv).unwrap());
+    assert_eq!(records.len() as u64, report.rows + 1);
+    assert_eq!(records[1], report.row(1));
+    let by_id = zuora_core::ReportRef::parse(report.id.as_str()).unwrap();
+    let (again, _) = client
+        .run_and_download(
+            &by_id,
+            zuora_core::ViewType::Summary,
+            wait,
+            ExportFormat::Tsv,
+        )
+        .unwrap();
+    assert_ne!(again.id, run.id, "a new run each time");
+    let missing = zuora_core::ReportRef::parse("No Such Report Anywhere").unwrap();
+    let error = client
+        .run_and_download(
+            &missing,
+            zuora_core::ViewType::Detail,
+            wait,
+            ExportFormat::Csv,
+        )
+        .unwrap_err();
+    assert!(matches!(error, Error::ReportNotFound { .. }), "{error}");
+}
+
 macro_rules! for_both_transports {
     ($($scenario:ident),* $(,)?) => {
         mod async_transport {
@@ -150,6 +200,7 @@ macro_rules! for_both_transports {
 }
 
 for_both_transports!(
+    the_whole_trip_in_one_call,
     csv_equals_the_generator,
     raw_is_the_utf16_as_sent,
     a_cut_off_download_is_an_error,

@@ -42,8 +42,8 @@ use zuora_core::{
 };
 pub use zuora_core::{
     ClientBuilder, ClientConfig, Error, ExportFormat, ExportSummary, Operation, ReportId,
-    ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy, RunReportOptions,
-    RunStatus, ViewType, WaitOptions,
+    ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy,
+    RunReportOptions, RunStatus, ViewType, WaitOptions,
 };
 
 /// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
@@ -444,5 +444,28 @@ impl<T: SyncTransport> Iterator for Rows<'_, T> {
                 Err(error) => return Some(Err(error)),
             }
         }
+    }
+}
+
+impl<T: SyncStreamingTransport> Client<T> {
+    /// The whole trip in one call: resolve `report` (by id, or by exact name through
+    /// search), run it, wait for it, and write its results to `out` as `format`.
+    pub fn run_and_download<W: Write>(
+        &self,
+        report: &ReportRef,
+        view_type: ViewType,
+        options: RunReportOptions,
+        wait: WaitOptions,
+        format: ExportFormat,
+        out: &mut W,
+    ) -> Result<(ReportRun, ExportSummary), Error> {
+        let report_id = match report {
+            ReportRef::Id(id) => id.clone(),
+            ReportRef::Name(name) => self.find_report(name)?.id,
+        };
+        let started = self.run_report(&report_id, view_type, options)?;
+        let run = self.wait_for_run(&started.report_run_id, wait)?;
+        let summary = self.download_export(&run.id, format, out)?;
+        Ok((run, summary))
     }
 }

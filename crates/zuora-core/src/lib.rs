@@ -96,7 +96,7 @@ pub use retry::{
 };
 pub use run_report::{ReportRunStarted, RunReport};
 pub use runs::{
-    CancelReportRun, DataPage, GetReportRun, LatestReportRun, ReportDataPage, ReportRun,
+    CancelReportRun, DataPage, GetReportRun, LatestReportRun, ReportDataPage, ReportRef, ReportRun,
     ReportSummary, RunStatus, SEARCH_PAGE_SIZE, SearchPage, SearchReports, parse_timestamp,
     resolve_report_name,
 };

@@ -606,3 +606,36 @@ impl Operation for ReportDataPage {
         })
     }
 }
+
+/// A report named by id or by exact name, as people give it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ReportRef {
+    /// A report id.
+    Id(ReportId),
+    /// An exact report name, resolved by search.
+    Name(String),
+}
+
+impl ReportRef {
+    /// 32 hexadecimal characters (the shape of Zuora's ids) are an id; anything else is a
+    /// name. Use the variants directly when a name happens to look like an id.
+    ///
+    /// ```
+    /// use zuora_core::ReportRef;
+    /// assert!(matches!(ReportRef::parse("ff808081529f4e3401529fd373730070")?, ReportRef::Id(_)));
+    /// assert!(matches!(ReportRef::parse("Invoice Detail")?, ReportRef::Name(_)));
+    /// assert!(ReportRef::parse("  ").is_err());
+    /// # Ok::<(), zuora_core::InvalidInput>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, crate::InvalidInput> {
+        if text.trim().is_empty() {
+            return Err(crate::InvalidInput::Empty {
+                field: "report name or id",
+            });
+        }
+        if text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(Self::Id(text.parse()?));
+        }
+        Ok(Self::Name(text.to_owned()))
+    }
+}
