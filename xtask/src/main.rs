@@ -8,6 +8,7 @@
 
 mod alloc_counter;
 mod bench_core;
+mod bench_export;
 mod bench_sim;
 mod bench_transport;
 mod ci;
@@ -29,6 +30,9 @@ commands:
   bench transport [--calls 9000]
                 Run-a-report calls through zuora-async vs raw reqwest and zuora-blocking vs raw ureq,
                 against the release simulator in its own process: CPU time and allocations per call
+  bench export [--size 1GiB]
+                a large export through each transport converted to CSV, and curl to /dev/null:
+                MB/s, ratio to curl, the client's peak RSS
   bench sim-export [--size 1GiB]
                 stream an export of that size from the release simulator (own process) to curl;
                 print throughput and the simulator's peak RSS";
@@ -42,6 +46,8 @@ fn main() -> ExitCode {
         ["soak", rest @ ..] => soak::run(rest),
         ["bench", "sim-export", rest @ ..] => bench_sim::run(rest),
         ["bench", "transport", rest @ ..] => bench_transport::run(rest),
+        ["bench", "export", rest @ ..] => bench_export::run(rest),
+        ["bench", "export-client", rest @ ..] => bench_export::run_client(rest),
         ["help" | "--help" | "-h"] | [] => {
             println!("{USAGE}");
             Ok(())

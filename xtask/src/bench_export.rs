@@ -1,0 +1,208 @@
+//! `cargo xtask bench export`: a large export downloaded and converted to CSV by each
+//! transport, against curl to /dev/null in the same run; throughput and the client's peak
+//! RSS. Each transport runs in a process of its own so its memory is measured alone.
+
+use std::process::Command;
+use std::time::Instant;
+
+use zuora_core::{BuildClient, ClientBuilder, ClientConfig, Error, ExportFormat};
+
+use crate::bench_sim::{SimProcess, completed_large_run, curl, parse_size, rows_for_export_bytes};
+
+enum Unbuilt {}
+impl BuildClient for Unbuilt {
+    fn from_config(_: ClientConfig) -> Result<Self, Error> {
+        Err(zuora_core::InvalidInput::Empty { field: "unused" }.into())
+    }
+}
+
+struct Measured {
+    bytes: f64,
+    seconds: f64,
+    peak_rss_kib: Option<u64>,
+}
+
+fn peak_rss_kib_of_self() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The child side: `bench export-client TRANSPORT BASE_URL CLIENT_ID SECRET RUN_ID`.
+pub fn run_client(args: &[&str]) -> Result<(), String> {
+    let [transport, base_url, client_id, secret, run_id] = args else {
+        return Err(
+            "usage: bench export-client TRANSPORT BASE_URL CLIENT_ID SECRET RUN_ID".to_owned(),
+        );
+    };
+    let config = ClientBuilder::<Unbuilt>::new()
+        .base_url(base_url)
+        .credentials(client_id, secret)
+        // Same bytes on the wire as curl's plain download.
+        .gzip_responses(false)
+        .into_config()
+        .map_err(|e| e.to_string())?;
+    let run_id = run_id
+        .parse()
+        .map_err(|e: zuora_core::InvalidInput| e.to_string())?;
+    let start = Instant::now();
+    let summary = match *transport {
+        "async" => {
+            // One CPU, one thread: a current-thread runtime keeps hyper's connection task and
+            // the download on the same thread instead of handing each chunk across.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let client = zuora_async::Client::from_config(config).map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                // The async /dev/null: tokio's files go through spawn_blocking per write.
+                let mut out = tokio::io::sink();
+                client
+                    .download_export(&run_id, ExportFormat::Csv, &mut out)
+                    .await
+                    .map_err(|e| e.to_string())
+            })?
+        }
+        "blocking" => {
+            let client = zuora_blocking::Client::from_config(config).map_err(|e| e.to_string())?;
+            let mut out = std::io::BufWriter::with_capacity(
+                256 * 1024,
+                std::fs::File::create("/dev/null").map_err(|e| e.to_string())?,
+            );
+            client
+                .download_export(&run_id, ExportFormat::Csv, &mut out)
+                .map_err(|e| e.to_string())?
+        }
+        other => return Err(format!("unknown transport {other}")),
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "{} {} {seconds} {}",
+        summary.bytes_received,
+        summary.bytes_written,
+        peak_rss_kib_of_self().unwrap_or(0)
+    );
+    Ok(())
+}
+
+fn measure_client(transport: &str, sim: &SimProcess, run_id: &str) -> Result<Measured, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let exe = exe.to_string_lossy().into_owned();
+    // On CPU 0, away from the simulator on the last CPU.
+    let output = Command::new("taskset")
+        .args(["--cpu-list", "0", &exe])
+        .args([
+            "bench",
+            "export-client",
+            transport,
+            &sim.base_url,
+            &sim.client_id,
+            &sim.client_secret,
+            run_id,
+        ])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!(
+            "{transport} download failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let number = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .ok_or_else(|| format!("unreadable child output {text:?}"))
+    };
+    Ok(Measured {
+        bytes: number(0)?,
+        seconds: number(2)?,
+        peak_rss_kib: Some(number(3)? as u64),
+    })
+}
+
+pub fn run(args: &[&str]) -> Result<(), String> {
+    let mut full_args = vec!["bench", "export"];
+    full_args.extend_from_slice(args);
+    if crate::ensure_release(&full_args)? {
+        return Ok(());
+    }
+    let size = match args {
+        [] => 1 << 30,
+        ["--size", size] => parse_size(size)?,
+        _ => return Err("usage: cargo xtask bench export [--size 1GiB]".to_owned()),
+    };
+    let rows = rows_for_export_bytes(size);
+    let last_cpu = std::thread::available_parallelism().map_or(0, |n| n.get().saturating_sub(1));
+    let sim = SimProcess::start_pinned(rows, Some(last_cpu))?;
+    let (token, run_id) = completed_large_run(&sim)?;
+    let url = format!(
+        "{}/reporting/api/rest/v1/reportruns/export/{run_id}?pivoted=false",
+        sim.base_url
+    );
+
+    let start = Instant::now();
+    let written = curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{size_download}",
+        &url,
+    ])?;
+    let curl_measured = Measured {
+        bytes: written
+            .trim()
+            .parse()
+            .map_err(|_| format!("curl reported {written:?}"))?,
+        seconds: start.elapsed().as_secs_f64(),
+        peak_rss_kib: None,
+    };
+    let async_measured = measure_client("async", &sim, &run_id)?;
+    let blocking_measured = measure_client("blocking", &sim, &run_id)?;
+
+    println!(
+        "bench export: {:.0} MiB export ({rows} rows, UTF-16LE, no gzip) from zuora-sim (own process, pinned); clients convert to CSV and write /dev/null",
+        curl_measured.bytes / f64::from(1 << 20)
+    );
+    println!(
+        "{:<16} {:>10} {:>10} {:>12} {:>16}",
+        "client", "seconds", "MB/s", "x curl", "peak RSS (MiB)"
+    );
+    let curl_rate = curl_measured.bytes / curl_measured.seconds / 1e6;
+    let mut met = true;
+    for (name, m) in [
+        ("curl >/dev/null", &curl_measured),
+        ("zuora-async", &async_measured),
+        ("zuora-blocking", &blocking_measured),
+    ] {
+        let rate = m.bytes / m.seconds / 1e6;
+        let rss = m
+            .peak_rss_kib
+            .map_or("-".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0));
+        println!(
+            "{name:<16} {:>10.2} {:>10.1} {:>11.2}x {:>16}",
+            m.seconds,
+            rate,
+            rate / curl_rate,
+            rss
+        );
+        if let Some(kib) = m.peak_rss_kib {
+            met &= kib < 64 * 1024 && rate / curl_rate >= 0.8;
+        }
+    }
+    println!(
+        "target: client peak RSS < 64 MiB and >= 0.8x curl throughput: {}",
+        if met { "met" } else { "MISSED" }
+    );
+    Ok(())
+}
