@@ -148,12 +148,10 @@ impl AnyClient {
     ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, Error> {
         match self {
             Self::Async(client, runtime) => runtime.block_on(async {
-                let mut rows = client.rows(run_id, page_size);
-                let mut all = Vec::new();
-                while let Some(row) = rows.next().await {
-                    all.push(row?);
-                }
-                Ok(all)
+                use futures_util::StreamExt as _;
+                let rows: Vec<Result<_, Error>> =
+                    client.rows(run_id, page_size).into_stream().collect().await;
+                rows.into_iter().collect()
             }),
             Self::Blocking(client) => client.rows(run_id, page_size).collect(),
         }

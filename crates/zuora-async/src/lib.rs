@@ -497,7 +497,14 @@ pub struct Rows<'c, T> {
     buffered: std::collections::VecDeque<Row>,
 }
 
-impl<T: AsyncTransport> Rows<'_, T> {
+impl<'c, T: AsyncTransport> Rows<'c, T> {
+    /// The rows as a [`Stream`](futures_util::Stream), for `StreamExt` combinators.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<Row, Error>> + 'c {
+        futures_util::stream::unfold(self, |mut rows| async move {
+            rows.next().await.map(|row| (row, rows))
+        })
+    }
+
     /// The next row, `None` after the last.
     #[allow(clippy::should_implement_trait)] // An async pull, not `Iterator::next`.
     pub async fn next(&mut self) -> Option<Result<Row, Error>> {
