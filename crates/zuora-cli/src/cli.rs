@@ -1,0 +1,173 @@
+//! The command line, as clap reads it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "Exit codes:
+  0    success
+  2    usage or invalid input (nothing was sent)
+  3    Zuora answered with an error, or could not be reached
+  4    the report run failed, was invalid, or was cancelled
+  5    timed out waiting for the run
+  130  interrupted (Ctrl-C); the run is cancelled unless --no-cancel
+
+Credentials come from ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET (or the flags), the host from
+ZUORA_ENV or ZUORA_BASE_URL. --simulate runs everything against a local simulator instead.";
+
+/// Run Zuora reports: find them, run them, wait for them, download their results.
+#[derive(Debug, Parser)]
+#[command(name = "zuora-report", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options of every command.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// A documented environment (us-cloud-2-api-sandbox, SBX, eu-production, PROD_EU, …).
+    #[arg(long, env = "ZUORA_ENV", global = true, conflicts_with = "base_url")]
+    pub env: Option<String>,
+    /// Any other base URL (https://…, or http:// on loopback).
+    #[arg(long, env = "ZUORA_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// OAuth client id (prefer the environment variable).
+    #[arg(long, env = "ZUORA_CLIENT_ID", global = true, hide_env_values = true)]
+    pub client_id: Option<String>,
+    /// OAuth client secret (prefer the environment variable; it is never printed).
+    #[arg(
+        long,
+        env = "ZUORA_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+    /// Zuora-Entity-Ids, for Multi-entity tenants.
+    #[arg(long, env = "ZUORA_ENTITY_IDS", global = true)]
+    pub entity_ids: Option<String>,
+    /// Zuora-Track-Id sent with the run (at most 64 characters, none of : ; " ').
+    #[arg(long, global = true)]
+    pub track_id: Option<String>,
+    /// Idempotency-Key for the run (at most 255 characters); one is made if omitted.
+    #[arg(long, global = true)]
+    pub idempotency_key: Option<String>,
+    /// Seconds to wait for a run before giving up.
+    #[arg(long, default_value_t = 3600, global = true)]
+    pub timeout: u64,
+    /// Machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail in errors.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Run against a local simulator of Zuora with sample reports (offline).
+    #[arg(long, global = true)]
+    pub simulate: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Search reports by name, data source or description.
+    #[command(after_help = "Example:\n  zuora-report search \"invoice\"")]
+    Search {
+        /// Text to search for (words under 3 letters are ignored by Zuora).
+        text: String,
+    },
+    /// Run a report by exact name or id; with --wait, wait and download its results.
+    #[command(
+        after_help = "Example:\n  zuora-report run \"Invoice Detail\" --wait --out invoices.csv"
+    )]
+    Run {
+        /// The report's exact name, or its id.
+        report: String,
+        /// The view to run.
+        #[arg(long, value_enum, default_value_t = View::Detail)]
+        view: View,
+        /// Filter groups as JSON, or @FILE holding them.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Wait for the run to finish and download its results.
+        #[arg(long)]
+        wait: bool,
+        /// Where the results go (with --wait): a file, or - for stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Format of the results.
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+        /// On Ctrl-C or timeout, leave the run going on the server.
+        #[arg(long)]
+        no_cancel: bool,
+    },
+    /// Show a run's status.
+    #[command(after_help = "Example:\n  zuora-report status ff808081529f4e3401529fd61f080074")]
+    Status {
+        /// The run id.
+        run_id: String,
+    },
+    /// Wait for a run to finish.
+    #[command(after_help = "Example:\n  zuora-report wait ff808081529f4e3401529fd61f080074")]
+    Wait {
+        /// The run id.
+        run_id: String,
+        /// On Ctrl-C or timeout, leave the run going on the server.
+        #[arg(long)]
+        no_cancel: bool,
+    },
+    /// Show the last completed run of a report (by exact name or id).
+    #[command(after_help = "Example:\n  zuora-report latest \"Invoice Detail\"")]
+    Latest {
+        /// The report's exact name, or its id.
+        report: String,
+    },
+    /// Cancel a run in progress.
+    #[command(after_help = "Example:\n  zuora-report cancel ff808081529f4e3401529fd61f080074")]
+    Cancel {
+        /// The run id.
+        run_id: String,
+    },
+    /// Download a completed run's results.
+    #[command(
+        after_help = "Example:\n  zuora-report download ff808081529f4e3401529fd61f080074 --out invoices.csv"
+    )]
+    Download {
+        /// The run id.
+        run_id: String,
+        /// A file, or - for stdout.
+        #[arg(long)]
+        out: PathBuf,
+        /// Format of the results.
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// Check the credentials: get a token and show when it expires (never the token).
+    #[command(after_help = "Example:\n  ZUORA_ENV=SBX zuora-report token")]
+    Token,
+}
+
+/// A report view.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum View {
+    /// The row-level view.
+    Detail,
+    /// The aggregated view.
+    Summary,
+}
+
+/// An output format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// UTF-8 CSV (RFC 4180).
+    Csv,
+    /// UTF-8, tab-separated.
+    Tsv,
+    /// The UTF-16LE bytes as Zuora sends them.
+    Raw,
+}

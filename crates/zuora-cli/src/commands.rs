@@ -1,0 +1,544 @@
+//! What each command does, on zuora-blocking.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+use zuora_blocking::Client;
+use zuora_core::{
+    Environment, Error, ExportFormat, ReportId, ReportRef, ReportRun, ReportRunId,
+    RunReportOptions, ViewType, Wait, WaitOptions, WaitStep, parse_filter_groups,
+};
+use zuora_sim::{RunTiming, SimConfig, Simulator};
+
+use crate::cli::{Cli, Command, Format, Global, View};
+
+/// Exit codes, as `--help` documents them.
+pub mod code {
+    pub const USAGE: i32 = 2;
+    pub const API: i32 = 3;
+    pub const RUN_ENDED: i32 = 4;
+    pub const TIMEOUT: i32 = 5;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// Why the command failed, as one line and an exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: code::USAGE,
+            message: message.into(),
+        }
+    }
+
+    fn from_error(error: &Error, verbose: bool) -> Self {
+        let code = match error {
+            Error::InvalidInput(_) => code::USAGE,
+            Error::RunEnded { .. } => code::RUN_ENDED,
+            Error::WaitTimedOut { .. } => code::TIMEOUT,
+            _ => code::API,
+        };
+        // Errors name the Zuora request id themselves; -v adds the full structure.
+        let message = if verbose {
+            format!("{error}\n{error:#?}")
+        } else {
+            error.to_string()
+        };
+        Self { code, message }
+    }
+}
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+struct Context {
+    client: Client,
+    global: Global,
+    progress: bool,
+    /// Kept alive for the command when simulating.
+    _simulator: Option<Simulator>,
+}
+
+impl Context {
+    fn fail(&self, error: Error) -> Failure {
+        Failure::from_error(&error, self.global.verbose)
+    }
+
+    fn report_id(&self, report: &str) -> Result<ReportId, Failure> {
+        match ReportRef::parse(report).map_err(|e| self.fail(e.into()))? {
+            ReportRef::Id(id) => Ok(id),
+            ReportRef::Name(name) => self
+                .client
+                .find_report(&name)
+                .map(|r| r.id)
+                .map_err(|e| self.fail(e)),
+        }
+    }
+
+    fn run_id(&self, text: &str) -> Result<ReportRunId, Failure> {
+        text.parse()
+            .map_err(|e: zuora_core::InvalidInput| self.fail(e.into()))
+    }
+
+    fn spinner(&self, message: &str) -> Option<indicatif::ProgressBar> {
+        self.progress.then(|| {
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            spinner.enable_steady_tick(Duration::from_millis(120));
+            spinner.set_message(message.to_owned());
+            spinner
+        })
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let Cli { global, command } = cli;
+    // Values that must be valid, checked before anything is sent.
+    let track_id = global
+        .track_id
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: zuora_core::InvalidInput| Failure::from_error(&e.into(), false))?;
+    let idempotency_key = global
+        .idempotency_key
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: zuora_core::InvalidInput| Failure::from_error(&e.into(), false))?;
+    let context = connect(global)?;
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    match command {
+        Command::Search { text } => search(&context, &text),
+        Command::Run {
+            report,
+            view,
+            filter,
+            wait,
+            out,
+            format,
+            no_cancel,
+        } => {
+            let filters = match filter {
+                Some(text) => read_filters(&text)?,
+                None => Vec::new(),
+            };
+            let options = RunReportOptions {
+                filters,
+                idempotency_key,
+                track_id,
+            };
+            run_report(
+                &context, &report, view, options, wait, out, format, no_cancel,
+            )
+        }
+        Command::Status { run_id } => {
+            let run = context
+                .client
+                .get_run(&context.run_id(&run_id)?)
+                .map_err(|e| context.fail(e))?;
+            print_run(&context, &run);
+            Ok(())
+        }
+        Command::Wait { run_id, no_cancel } => {
+            let run = wait_for(&context, &context.run_id(&run_id)?, no_cancel)?;
+            print_run(&context, &run);
+            Ok(())
+        }
+        Command::Latest { report } => {
+            let run = context
+                .client
+                .latest_run(&context.report_id(&report)?)
+                .map_err(|e| context.fail(e))?;
+            print_run(&context, &run);
+            Ok(())
+        }
+        Command::Cancel { run_id } => {
+            let message = context
+                .client
+                .cancel_run(&context.run_id(&run_id)?)
+                .map_err(|e| context.fail(e))?;
+            if context.global.json {
+                println!("{}", json!({ "message": message }));
+            } else {
+                println!("{message}");
+            }
+            Ok(())
+        }
+        Command::Download {
+            run_id,
+            out,
+            format,
+        } => {
+            let run_id = context.run_id(&run_id)?;
+            download(&context, &run_id, &out, format)
+        }
+        Command::Token => token(&context),
+    }
+}
+
+fn connect(global: Global) -> Result<Context, Failure> {
+    let progress = !global.quiet && std::io::stderr().is_terminal();
+    let (simulator, base_url, client_id, client_secret) = if global.simulate {
+        let config = SimConfig {
+            run_timing: RunTiming::uniform(Duration::from_millis(400)),
+            ..SimConfig::default()
+        };
+        let sim = Simulator::start(config).map_err(|e| Failure {
+            code: code::API,
+            message: format!("cannot start the simulator: {e}"),
+        })?;
+        if !global.quiet {
+            eprintln!(
+                "zuora-report: simulating Zuora with a local simulator at {} (sample reports, no network)",
+                sim.base_url()
+            );
+        }
+        let credentials = (
+            sim.base_url().to_owned(),
+            sim.client_id().to_owned(),
+            sim.client_secret().to_owned(),
+        );
+        (Some(sim), Some(credentials.0), credentials.1, credentials.2)
+    } else {
+        let client_id = global.client_id.clone().ok_or_else(|| {
+            Failure::usage("no client id: set ZUORA_CLIENT_ID (or --client-id), or use --simulate")
+        })?;
+        let client_secret = global.client_secret.clone().ok_or_else(|| {
+            Failure::usage(
+                "no client secret: set ZUORA_CLIENT_SECRET (or --client-secret), or use --simulate",
+            )
+        })?;
+        (None, global.base_url.clone(), client_id, client_secret)
+    };
+    let mut builder = Client::builder()
+        .credentials(&client_id, &client_secret)
+        .user_agent(concat!("zuora-report/", env!("CARGO_PKG_VERSION")));
+    builder = match (&base_url, &global.env) {
+        (Some(url), _) => builder.base_url(url),
+        (None, Some(env)) => builder.environment(
+            env.parse::<Environment>()
+                .map_err(|e| Failure::from_error(&e.into(), false))?,
+        ),
+        (None, None) => {
+            return Err(Failure::usage(
+                "no host: set ZUORA_ENV (such as SBX) or ZUORA_BASE_URL, or use --simulate",
+            ));
+        }
+    };
+    if let Some(entity_ids) = &global.entity_ids {
+        builder = builder.entity_ids(entity_ids);
+    }
+    let client = builder
+        .build()
+        .map_err(|e| Failure::from_error(&e, global.verbose))?;
+    Ok(Context {
+        client,
+        global,
+        progress,
+        _simulator: simulator,
+    })
+}
+
+fn read_filters(text: &str) -> Result<Vec<zuora_core::FilterGroup>, Failure> {
+    let json = match text.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| Failure::usage(format!("cannot read the filter file {path}: {e}")))?,
+        None => text.to_owned(),
+    };
+    parse_filter_groups(&json).map_err(|e| Failure::from_error(&e.into(), false))
+}
+
+fn search(context: &Context, text: &str) -> Result<(), Failure> {
+    let reports = context
+        .client
+        .search_reports(text)
+        .map_err(|e| context.fail(e))?;
+    if context.global.json {
+        let list: Vec<_> = reports
+            .iter()
+            .map(|r| json!({ "id": r.id.as_str(), "name": r.name, "number": r.number, "datasource": r.datasource }))
+            .collect();
+        println!("{}", serde_json::Value::Array(list));
+    } else {
+        for report in &reports {
+            println!("{}  {}", report.id, report.name);
+        }
+        if reports.is_empty() && !context.global.quiet {
+            eprintln!("zuora-report: no report matches {text:?}");
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)] // The `run` command's own options, passed through.
+fn run_report(
+    context: &Context,
+    report: &str,
+    view: View,
+    options: RunReportOptions,
+    wait: bool,
+    out: Option<PathBuf>,
+    format: Format,
+    no_cancel: bool,
+) -> Result<(), Failure> {
+    if out.is_some() && !wait {
+        return Err(Failure::usage(
+            "--out needs --wait: results exist only once the run completes",
+        ));
+    }
+    let view_type = match view {
+        View::Detail => ViewType::Detail,
+        View::Summary => ViewType::Summary,
+    };
+    let report_id = context.report_id(report)?;
+    let started = context
+        .client
+        .run_report(&report_id, view_type, options)
+        .map_err(|e| context.fail(e))?;
+    if !wait {
+        if context.global.json {
+            println!(
+                "{}",
+                json!({ "reportRunId": started.report_run_id.as_str(), "requestId": started.request_id() })
+            );
+        } else {
+            println!("{}", started.report_run_id);
+        }
+        return Ok(());
+    }
+    let run = wait_for(context, &started.report_run_id, no_cancel)?;
+    let out = out.unwrap_or_else(|| PathBuf::from("-"));
+    download(context, &run.id, &out, format)
+}
+
+/// Waits with the core's policy, showing the status, and gives up on Ctrl-C.
+fn wait_for(
+    context: &Context,
+    run_id: &ReportRunId,
+    no_cancel: bool,
+) -> Result<ReportRun, Failure> {
+    let options = WaitOptions {
+        timeout: Duration::from_secs(context.global.timeout),
+        cancel_on_timeout: !no_cancel,
+        ..WaitOptions::default()
+    };
+    let spinner = context.spinner(&format!("run {run_id}: waiting"));
+    let (mut wait, mut step) = Wait::new(run_id.clone(), options, SystemTime::now());
+    let result = loop {
+        step = match step {
+            WaitStep::Look => match context.client.get_run(run_id) {
+                Ok(run) => {
+                    if let Some(spinner) = &spinner {
+                        spinner.set_message(format!("run {run_id}: {}", run.status));
+                    }
+                    wait.on_run(run, SystemTime::now())
+                }
+                Err(error) => break Err(context.fail(error)),
+            },
+            WaitStep::Sleep(delay) => {
+                if sleep_unless_interrupted(delay) {
+                    let cancelled = !no_cancel && context.client.cancel_run(run_id).is_ok();
+                    let what = if cancelled {
+                        "the run was cancelled"
+                    } else {
+                        "the run goes on"
+                    };
+                    break Err(Failure {
+                        code: code::INTERRUPTED,
+                        message: format!("interrupted while waiting for run {run_id}; {what}"),
+                    });
+                }
+                WaitStep::Look
+            }
+            WaitStep::Cancel => wait.on_cancelled(context.client.cancel_run(run_id).is_ok()),
+            WaitStep::Done(result) => break (*result).map_err(|e| context.fail(e)),
+        };
+    };
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    result
+}
+
+/// Sleeps in short slices; true when Ctrl-C came.
+fn sleep_unless_interrupted(delay: Duration) -> bool {
+    let slice = Duration::from_millis(50);
+    let mut left = delay;
+    while !left.is_zero() {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return true;
+        }
+        let step = left.min(slice);
+        std::thread::sleep(step);
+        left -= step;
+    }
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// A writer that moves a progress bar.
+struct Counting<W> {
+    inner: W,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(bar) = &self.bar {
+            bar.inc(n as u64);
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn download(
+    context: &Context,
+    run_id: &ReportRunId,
+    out: &Path,
+    format: Format,
+) -> Result<(), Failure> {
+    let format = match format {
+        Format::Csv => ExportFormat::Csv,
+        Format::Tsv => ExportFormat::Tsv,
+        Format::Raw => ExportFormat::Raw,
+    };
+    let bar = context.progress.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {binary_bytes} written ({binary_bytes_per_sec})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let result = if out == Path::new("-") {
+        let stdout = std::io::stdout();
+        let mut writer = Counting {
+            inner: std::io::BufWriter::new(stdout.lock()),
+            bar: bar.clone(),
+        };
+        context
+            .client
+            .download_export(run_id, format, &mut writer)
+            .map_err(|e| context.fail(e))
+    } else {
+        write_through_temporary(out, |file| {
+            let mut writer = Counting {
+                inner: std::io::BufWriter::new(file),
+                bar: bar.clone(),
+            };
+            context
+                .client
+                .download_export(run_id, format, &mut writer)
+                .map_err(|e| context.fail(e))
+        })
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let summary = result?;
+    if context.global.json {
+        println!(
+            "{}",
+            json!({ "reportRunId": run_id.as_str(), "out": out.display().to_string(), "bytesReceived": summary.bytes_received, "bytesWritten": summary.bytes_written })
+        );
+    } else if out != Path::new("-") && !context.global.quiet {
+        eprintln!(
+            "zuora-report: wrote {} bytes to {}",
+            summary.bytes_written,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes to a temporary file beside `out` and renames it into place only on success, so
+/// `out` is never left half-written.
+fn write_through_temporary<T>(
+    out: &Path,
+    write: impl FnOnce(&std::fs::File) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let name = out
+        .file_name()
+        .ok_or_else(|| Failure::usage(format!("--out {} is not a file name", out.display())))?;
+    let temporary = out.with_file_name(format!(
+        ".{}.partial-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let file = std::fs::File::create(&temporary)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", temporary.display())))?;
+    let outcome = write(&file).and_then(|value| {
+        file.sync_all().map_err(|e| Failure {
+            code: code::API,
+            message: format!("cannot write {}: {e}", out.display()),
+        })?;
+        std::fs::rename(&temporary, out).map_err(|e| Failure {
+            code: code::API,
+            message: format!("cannot move the results to {}: {e}", out.display()),
+        })?;
+        Ok(value)
+    });
+    if outcome.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    outcome
+}
+
+fn millis(time: Option<SystemTime>) -> Option<u64> {
+    time.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as u64)
+}
+
+fn print_run(context: &Context, run: &ReportRun) {
+    if context.global.json {
+        println!(
+            "{}",
+            json!({
+                "id": run.id.as_str(),
+                "reportId": run.report_id.as_ref().map(ReportId::as_str),
+                "reportType": run.report_type.map(ViewType::as_str),
+                "status": run.status.as_str(),
+                "startedOn": millis(run.started_on),
+                "updatedOn": millis(run.updated_on),
+            })
+        );
+    } else {
+        println!("{}  {}", run.id, run.status);
+    }
+}
+
+fn token(context: &Context) -> Result<(), Failure> {
+    let token = context
+        .client
+        .execute(context.client.config().token_request())
+        .map_err(|e| context.fail(e))?;
+    let expires_at = SystemTime::now() + token.expires_in;
+    let at = millis(Some(expires_at)).unwrap_or(0) / 1000;
+    if context.global.json {
+        println!(
+            "{}",
+            json!({ "valid": true, "expiresIn": token.expires_in.as_secs(), "expiresAt": at, "scope": token.scope })
+        );
+    } else {
+        println!(
+            "credentials accepted; the token expires in {} s (at Unix time {at})",
+            token.expires_in.as_secs()
+        );
+    }
+    Ok(())
+}
