@@ -1,0 +1,251 @@
+//! `zuora-report` driven as a process against zuora-sim over loopback.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use zuora_sim::{RunTiming, SimConfig, Simulator};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zuora-report-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The binary with the simulator's credentials in the environment, as a user sets them.
+fn against(sim: &Simulator, secret: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zuora-report"));
+    command
+        .env_clear()
+        .env("ZUORA_BASE_URL", sim.base_url())
+        .env("ZUORA_CLIENT_ID", sim.client_id())
+        .env("ZUORA_CLIENT_SECRET", secret);
+    command
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "{:?}", text(output));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", text(output)))
+}
+
+#[test]
+fn the_readme_main_job_works_exactly_as_written() {
+    let dir = scratch("readme");
+    let output = Command::new(env!("CARGO_BIN_EXE_zuora-report"))
+        .current_dir(&dir)
+        .env_clear()
+        .args([
+            "--simulate",
+            "run",
+            "Invoice Detail",
+            "--wait",
+            "--out",
+            "report.csv",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("simulating"), "{stderr}");
+    let csv = std::fs::read_to_string(dir.join("report.csv")).unwrap();
+    assert!(csv.starts_with("Invoice: Invoice Number,Invoice: Created Date,Account: Name"));
+    assert_eq!(csv.matches("\r\nINV").count(), 250);
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
+}
+
+#[test]
+fn every_command_with_json_output() {
+    let sim = Simulator::start(SimConfig {
+        run_timing: RunTiming::uniform(Duration::from_millis(200)),
+        ..SimConfig::new(4)
+    })
+    .unwrap();
+    let secret = sim.client_secret().to_owned();
+    let run = |args: &[&str]| {
+        against(&sim, &secret)
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    let found = json(&run(&["search", "Invoice Detail"]));
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "Invoice Detail")
+    );
+    let started = json(&run(&["run", "Invoice Detail"]));
+    let run_id = started["reportRunId"].as_str().unwrap().to_owned();
+    assert_eq!(started["requestId"].as_str().unwrap().len(), 36);
+    let status = json(&run(&["status", &run_id]));
+    assert_eq!(status["id"], run_id.as_str());
+    let done = json(&run(&["wait", &run_id]));
+    assert_eq!(done["status"], "COMPLETED");
+    let latest = json(&run(&["latest", "Invoice Detail"]));
+    assert_eq!(latest["id"], run_id.as_str());
+
+    let dir = scratch("commands");
+    let out = dir.join("data.tsv");
+    let downloaded = json(&run(&[
+        "download",
+        &run_id,
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "tsv",
+    ]));
+    assert!(downloaded["bytesWritten"].as_u64().unwrap() > 10_000);
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("Invoice: Invoice Number\t")
+    );
+
+    let slow = Simulator::start(SimConfig {
+        run_timing: RunTiming::uniform(Duration::from_secs(60)),
+        ..SimConfig::new(4)
+    })
+    .unwrap();
+    let slow_secret = slow.client_secret().to_owned();
+    let pending = json(
+        &against(&slow, &slow_secret)
+            .args(["--json", "run", "Payments Detail"])
+            .output()
+            .unwrap(),
+    );
+    let pending_id = pending["reportRunId"].as_str().unwrap();
+    let cancelled = json(
+        &against(&slow, &slow_secret)
+            .args(["--json", "cancel", pending_id])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(cancelled["message"], "The report run has been canceled");
+
+    let token = run(&["token"]);
+    let token_json = json(&token);
+    assert_eq!(token_json["expiresIn"], 3599);
+    assert!(!String::from_utf8_lossy(&token.stdout).contains("access_token"));
+}
+
+#[test]
+fn bad_inputs_give_the_documented_exit_codes_and_no_file() {
+    let sim = Simulator::start(SimConfig::new(4)).unwrap();
+    let dir = scratch("bad");
+    let out = dir.join("out.csv");
+    let out_arg = out.to_str().unwrap().to_owned();
+    let secret = sim.client_secret().to_owned();
+    let cases: Vec<(Vec<&str>, &str, i32)> = vec![
+        (
+            vec![
+                "--track-id",
+                "job:1",
+                "run",
+                "Invoice Detail",
+                "--wait",
+                "--out",
+                &out_arg,
+            ],
+            secret.as_str(),
+            2,
+        ),
+        (
+            vec!["run", "No Such Report", "--wait", "--out", &out_arg],
+            secret.as_str(),
+            3,
+        ),
+        (
+            vec!["run", "Invoice Detail", "--wait", "--out", &out_arg],
+            "SENTINEL-WRONG-SECRET",
+            3,
+        ),
+        (
+            vec!["download", "ff808081529f4e3401529fd61f080074"],
+            secret.as_str(),
+            2,
+        ),
+        (
+            vec![
+                "run",
+                "Broken Definition Report",
+                "--wait",
+                "--out",
+                &out_arg,
+            ],
+            secret.as_str(),
+            4,
+        ),
+    ];
+    for (args, secret, expected) in cases {
+        let output = against(&sim, secret).args(&args).output().unwrap();
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(expected), "{args:?}: {stderr}");
+        assert!(!out.exists(), "{args:?} left {out:?}");
+        assert!(
+            !stdout.contains("SENTINEL") && !stderr.contains("SENTINEL"),
+            "a secret was printed: {stderr}"
+        );
+        // The tool's own errors are one line; clap's usage errors explain the usage.
+        if stderr.starts_with("zuora-report:") {
+            assert_eq!(
+                stderr.lines().count(),
+                1,
+                "errors are one clear line: {stderr}"
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "no temporary file left behind"
+    );
+}
+
+#[test]
+fn a_timeout_cancels_the_run_and_exits_5() {
+    let sim = Simulator::start(SimConfig {
+        run_timing: RunTiming::uniform(Duration::from_secs(60)),
+        ..SimConfig::new(4)
+    })
+    .unwrap();
+    let output = against(&sim, sim.client_secret())
+        .args(["--timeout", "1", "run", "Invoice Detail", "--wait"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+}
+
+#[test]
+fn help_documents_exit_codes_and_examples() {
+    let output = Command::new(env!("CARGO_BIN_EXE_zuora-report"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&output);
+    assert!(stdout.contains("130  interrupted"));
+    let output = Command::new(env!("CARGO_BIN_EXE_zuora-report"))
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
+    assert!(text(&output).0.contains("Example:"));
+}
