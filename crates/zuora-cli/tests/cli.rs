@@ -249,3 +249,48 @@ fn help_documents_exit_codes_and_examples() {
         .unwrap();
     assert!(text(&output).0.contains("Example:"));
 }
+
+#[test]
+fn ctrl_c_while_waiting_cancels_the_run_and_exits_130() {
+    let sim = Simulator::start(SimConfig {
+        run_timing: RunTiming::uniform(Duration::from_secs(60)),
+        ..SimConfig::new(4)
+    })
+    .unwrap();
+    let child = against(&sim, sim.client_secret())
+        .args(["run", "Payments Detail", "--wait"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run exists and is being polled, then interrupt as a terminal would.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sim
+        .request_log()
+        .iter()
+        .filter(|r| r.method == "GET")
+        .count()
+        < 1
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("the run was cancelled"), "{stderr}");
+    let deletes = sim
+        .request_log()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 1, "the run was cancelled on the server");
+}
