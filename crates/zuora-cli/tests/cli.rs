@@ -294,3 +294,29 @@ fn ctrl_c_while_waiting_cancels_the_run_and_exits_130() {
         .count();
     assert_eq!(deletes, 1, "the run was cancelled on the server");
 }
+
+#[test]
+fn filters_from_a_file_or_inline() {
+    let sim = Simulator::start(SimConfig::new(4)).unwrap();
+    let dir = scratch("filters");
+    let file = dir.join("filters.json");
+    std::fs::write(&file, r#"[{"logicalOperator":{"value":"AND"},"filterClauses":[{"field":{"id":"Account.Status","type":"Text"},"operator":"=","value":"Active"}]}]"#).unwrap();
+    let at_file = format!("@{}", file.display());
+    let ok = against(&sim, sim.client_secret())
+        .args(["run", "Invoice Detail", "--filter", &at_file])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{:?}", text(&ok));
+    let sent = sim
+        .request_log()
+        .into_iter()
+        .find(|r| r.path.ends_with("/reportrun"))
+        .unwrap();
+    assert_eq!(sent.header("content-type"), Some("application/json"));
+    let bad = against(&sim, sim.client_secret())
+        .args(["run", "Invoice Detail", "--filter", "[{"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{:?}", text(&bad));
+    assert_eq!(sim.runs_created(), 1, "the malformed filter sent nothing");
+}
