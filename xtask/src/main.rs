@@ -12,6 +12,7 @@ mod bench_export;
 mod bench_sim;
 mod bench_transport;
 mod ci;
+mod ffi;
 mod soak;
 
 use std::process::ExitCode;
@@ -22,6 +23,9 @@ static ALLOCATOR: alloc_counter::CountingAllocator = alloc_counter::CountingAllo
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
+  ffi-header [--check]
+                generate crates/zuora-ffi/include/zuora.h (--check: fail if the committed one differs)
+  ffi-test      build the C ABI, run the C test under valgrind and the Python trip against zuora-sim
   ci            format check, clippy, tests, docs and dependency rules (the README's test command)
   bench core    time and allocations of building + parsing a Run-a-report exchange
   soak [--calls 10000] [--faults 0.3]
@@ -42,6 +46,9 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["ci"] => ci::run(),
+        ["ffi-header"] => ffi::header(false),
+        ["ffi-header", "--check"] => ffi::header(true),
+        ["ffi-test"] => ffi::test(),
         ["bench", "core", rest @ ..] => bench_core::run(rest),
         ["soak", rest @ ..] => soak::run(rest),
         ["bench", "sim-export", rest @ ..] => bench_sim::run(rest),
