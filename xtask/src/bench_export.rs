@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use zuora_core::{BuildClient, ClientBuilder, ClientConfig, Error, ExportFormat};
 
-use crate::bench_sim::{SimProcess, completed_large_run, curl, parse_size, rows_for_export_bytes};
+use crate::bench_sim::{
+    SimProcess, completed_large_run, curl_export, parse_size, rows_for_export_bytes,
+};
 
 enum Unbuilt {}
 impl BuildClient for Unbuilt {
@@ -144,27 +146,10 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     let last_cpu = std::thread::available_parallelism().map_or(0, |n| n.get().saturating_sub(1));
     let sim = SimProcess::start_pinned(rows, Some(last_cpu))?;
     let (token, run_id) = completed_large_run(&sim)?;
-    let url = format!(
-        "{}/reporting/api/rest/v1/reportruns/export/{run_id}?pivoted=false",
-        sim.base_url
-    );
-
-    let start = Instant::now();
-    let written = curl(&[
-        "-H",
-        &format!("Authorization: Bearer {token}"),
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{size_download}",
-        &url,
-    ])?;
+    let (bytes, seconds) = curl_export(&sim, &token, &run_id)?;
     let curl_measured = Measured {
-        bytes: written
-            .trim()
-            .parse()
-            .map_err(|_| format!("curl reported {written:?}"))?,
-        seconds: start.elapsed().as_secs_f64(),
+        bytes,
+        seconds,
         peak_rss_kib: None,
     };
     let async_measured = measure_client("async", &sim, &run_id)?;

@@ -224,6 +224,30 @@ pub fn completed_large_run(sim: &SimProcess) -> Result<(String, String), String>
     Ok((token, run))
 }
 
+/// Downloads a run's export with curl to /dev/null (plain, as served): (bytes, seconds).
+pub fn curl_export(sim: &SimProcess, token: &str, run_id: &str) -> Result<(f64, f64), String> {
+    let url = format!(
+        "{}/reporting/api/rest/v1/reportruns/export/{run_id}?pivoted=false",
+        sim.base_url
+    );
+    let start = Instant::now();
+    let written = curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{size_download}",
+        &url,
+    ])?;
+    let seconds = start.elapsed().as_secs_f64();
+    let bytes = written
+        .trim()
+        .parse()
+        .map_err(|_| format!("curl reported {written:?}"))?;
+    Ok((bytes, seconds))
+}
+
 pub fn run(args: &[&str]) -> Result<(), String> {
     let mut full_args = vec!["bench", "sim-export"];
     full_args.extend_from_slice(args);
@@ -239,25 +263,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     let sim = SimProcess::start(rows)?;
     let idle_kib = sim.peak_rss_kib();
     let (token, run) = completed_large_run(&sim)?;
-    let url = format!(
-        "{}/reporting/api/rest/v1/reportruns/export/{run}?pivoted=false",
-        sim.base_url
-    );
-    let start = Instant::now();
-    let written = curl(&[
-        "-H",
-        &format!("Authorization: Bearer {token}"),
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{size_download}",
-        &url,
-    ])?;
-    let seconds = start.elapsed().as_secs_f64();
-    let bytes: f64 = written
-        .trim()
-        .parse()
-        .map_err(|_| format!("curl reported {written:?}"))?;
+    let (bytes, seconds) = curl_export(&sim, &token, &run)?;
     let peak_kib = sim
         .peak_rss_kib()
         .ok_or("cannot read the simulator's VmHWM from /proc")?;
