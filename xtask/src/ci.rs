@@ -26,6 +26,7 @@ pub fn run() -> Result<(), String> {
             .args(["doc", "--workspace", "--no-deps"])
             .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
+    crate::spec::check()?;
     crate::ffi::header(true)?;
     crate::ffi::test()?;
     eprintln!("xtask ci: all checks passed");

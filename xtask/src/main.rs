@@ -14,6 +14,7 @@ mod bench_transport;
 mod ci;
 mod ffi;
 mod soak;
+mod spec;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   ffi-header [--check]
                 generate crates/zuora-ffi/include/zuora.h (--check: fail if the committed one differs)
+  spec-check    validate every kind of request zuora-core builds against ../shared/spec (openapi-core)
   ffi-test      build the C ABI, run the C test under valgrind and the Python trip against zuora-sim
   ci            format check, clippy, tests, docs and dependency rules (the README's test command)
   bench core    time and allocations of building + parsing a Run-a-report exchange
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         ["ffi-header"] => ffi::header(false),
         ["ffi-header", "--check"] => ffi::header(true),
         ["ffi-test"] => ffi::test(),
+        ["spec-check"] => spec::check(),
         ["bench", "core", rest @ ..] => bench_core::run(rest),
         ["soak", rest @ ..] => soak::run(rest),
         ["bench", "sim-export", rest @ ..] => bench_sim::run(rest),
