@@ -39,6 +39,11 @@ pub trait Operation {
     }
     /// Whether the request may be sent twice.
     fn resend_safety(&self) -> ResendSafety;
+    /// Checks the operation's own input before anything is sent (the token request
+    /// included); [`Call::start`] runs it first.
+    fn validate(&self) -> Result<(), Error> {
+        Ok(())
+    }
     /// The request; `token` is `Some` whenever [`needs_token`](Self::needs_token) is true.
     fn to_request(
         &self,
@@ -163,8 +168,11 @@ impl<'c, O: Operation> Call<'c, O> {
         self.attempts
     }
 
-    /// The first step.
+    /// The first step: input is checked before anything, the token request included, is sent.
     pub fn start(&mut self) -> Step<O::Output> {
+        if let Err(error) = self.operation.validate() {
+            return Step::Done(Err(error));
+        }
         self.resume()
     }
 

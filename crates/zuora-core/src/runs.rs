@@ -441,6 +441,12 @@ impl Operation for SearchReports {
     fn resend_safety(&self) -> ResendSafety {
         ResendSafety::Idempotent
     }
+    fn validate(&self) -> Result<(), Error> {
+        if self.query.trim().is_empty() {
+            return Err(crate::invalid::InvalidInput::Empty { field: "query" }.into());
+        }
+        Ok(())
+    }
     fn to_request(
         &self,
         environment: &Environment,
@@ -558,6 +564,16 @@ impl Operation for ReportDataPage {
     }
     fn resend_safety(&self) -> ResendSafety {
         ResendSafety::Idempotent
+    }
+    fn validate(&self) -> Result<(), Error> {
+        if self.page_size == 0 {
+            return Err(crate::invalid::InvalidInput::Malformed {
+                field: "pageSize",
+                reason: "it must be at least 1".to_owned(),
+            }
+            .into());
+        }
+        Ok(())
     }
     fn to_request(
         &self,
