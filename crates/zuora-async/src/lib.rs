@@ -51,8 +51,8 @@ use zuora_core::{
     Wait, WaitStep, is_gzipped, resolve_report_name,
 };
 pub use zuora_core::{
-    ClientBuilder, ClientConfig, Error, ExportFormat, ExportSummary, Operation, ReportId,
-    ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy,
+    ClientBuilder, ClientConfig, Environment, Error, ExportFormat, ExportSummary, Operation,
+    ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy,
     RunReportOptions, RunStatus, ViewType, WaitOptions,
 };
 

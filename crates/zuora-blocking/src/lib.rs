@@ -41,8 +41,8 @@ use zuora_core::{
     is_gzipped, resolve_report_name,
 };
 pub use zuora_core::{
-    ClientBuilder, ClientConfig, Error, ExportFormat, ExportSummary, Operation, ReportId,
-    ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy,
+    ClientBuilder, ClientConfig, Environment, Error, ExportFormat, ExportSummary, Operation,
+    ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy,
     RunReportOptions, RunStatus, ViewType, WaitOptions,
 };
 
