@@ -365,6 +365,35 @@ fn one_token_fetch_for_fifty_calls_on_an_expired_token(flavor: Flavor) {
     assert_eq!(sim.token_requests(), 2, "one refresh for all fifty");
 }
 
+fn a_slow_attempt_stops_at_the_overall_deadline(flavor: Flavor) {
+    let sim = sim();
+    let client = client_with(
+        flavor,
+        builder_for(&sim).overall_timeout(Duration::from_secs(1)),
+    );
+    let id = report(&sim, "Invoice Detail");
+    client
+        .run_report(&id, ViewType::Detail, RunReportOptions::default())
+        .unwrap(); // warm the token
+    sim.set_faults(
+        FaultPlan::Script(vec![Some(Fault::Delay(Duration::from_secs(3)))]),
+        FaultScope::RunReport,
+    );
+    let start = Instant::now();
+    let error = client
+        .run_report(&id, ViewType::Detail, RunReportOptions::default())
+        .unwrap_err();
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_millis(2500),
+        "the 3 s answer was awaited: {took:?} ({error})"
+    );
+    assert!(
+        matches!(&error, Error::Transport(_) | Error::RetriesExhausted { .. }),
+        "{error}"
+    );
+}
+
 macro_rules! for_both_transports {
     ($($scenario:ident),* $(,)?) => {
         mod async_transport {
@@ -389,4 +418,5 @@ for_both_transports!(
     invalid_input_sends_nothing,
     one_token_fetch_for_fifty_calls,
     one_token_fetch_for_fifty_calls_on_an_expired_token,
+    a_slow_attempt_stops_at_the_overall_deadline,
 );

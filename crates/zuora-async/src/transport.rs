@@ -93,7 +93,14 @@ impl zuora_core::AsyncTransport for ReqwestTransport {
     type Error = ReqwestError;
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ReqwestError> {
-        let request = reqwest::Request::try_from(request)?;
+        let timeout = request
+            .extensions()
+            .get::<zuora_core::AttemptTimeout>()
+            .copied();
+        let mut request = reqwest::Request::try_from(request)?;
+        if let Some(zuora_core::AttemptTimeout(timeout)) = timeout {
+            *request.timeout_mut() = Some(timeout);
+        }
         let mut response = self.client.execute(request).await?;
         let mut head = http::Response::builder()
             .status(response.status())
@@ -144,7 +151,14 @@ impl zuora_core::AsyncStreamingTransport for ReqwestTransport {
         &self,
         request: HttpRequest,
     ) -> Result<http::Response<ReqwestBody>, ReqwestError> {
-        let request = reqwest::Request::try_from(request)?;
+        let timeout = request
+            .extensions()
+            .get::<zuora_core::AttemptTimeout>()
+            .copied();
+        let mut request = reqwest::Request::try_from(request)?;
+        if let Some(zuora_core::AttemptTimeout(timeout)) = timeout {
+            *request.timeout_mut() = Some(timeout);
+        }
         let mut response = self.client.execute(request).await?;
         let mut head = http::Response::builder()
             .status(response.status())

@@ -34,6 +34,24 @@ impl UreqTransport {
     }
 }
 
+impl UreqTransport {
+    /// Applies the core's per-attempt timeout to this request.
+    fn with_attempt_timeout(&self, request: HttpRequest) -> HttpRequest {
+        match request
+            .extensions()
+            .get::<zuora_core::AttemptTimeout>()
+            .copied()
+        {
+            Some(zuora_core::AttemptTimeout(timeout)) => self
+                .agent
+                .configure_request(request)
+                .timeout_global(Some(timeout))
+                .build(),
+            None => request,
+        }
+    }
+}
+
 /// A ureq failure, classified.
 #[derive(Debug)]
 pub struct UreqError {
@@ -89,7 +107,7 @@ impl SyncTransport for UreqTransport {
     type Error = UreqError;
 
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, UreqError> {
-        let response = self.agent.run(request)?;
+        let response = self.agent.run(self.with_attempt_timeout(request))?;
         let (parts, body) = response.into_parts();
         let mut bytes = Vec::new();
         body.into_reader()
@@ -111,7 +129,7 @@ impl zuora_core::SyncStreamingTransport for UreqTransport {
         &self,
         request: HttpRequest,
     ) -> Result<http::Response<Self::Body>, UreqError> {
-        let response = self.agent.run(request)?;
+        let response = self.agent.run(self.with_attempt_timeout(request))?;
         let (parts, body) = response.into_parts();
         Ok(http::Response::from_parts(parts, body.into_reader()))
     }

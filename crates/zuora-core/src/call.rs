@@ -25,7 +25,7 @@ use crate::response::{ResponseError, ResponseLimits};
 use crate::retry::{AttemptContext, AttemptOutcome, ResendSafety, RetryDecision, SeededJitter};
 use crate::run_report::{ReportRunStarted, RunReport};
 use crate::secret::AccessToken;
-use crate::transport::{HttpResponse, TransportFailure};
+use crate::transport::{AttemptTimeout, HttpResponse, TransportFailure};
 
 /// An API operation: how to build its request and read its answer.
 pub trait Operation {
@@ -138,6 +138,9 @@ pub struct Call<'c, O> {
     operation: O,
     config: &'c ClientConfig,
     started: SystemTime,
+    /// The latest time the call knows of: the last outcome's `now` plus the waits ordered
+    /// since. Enough to cut each attempt to the time left without asking for a clock.
+    known_now: SystemTime,
     attempts: u32,
     token_refreshed: bool,
     token: Option<AccessToken>,
@@ -151,6 +154,7 @@ impl<'c, O: Operation> Call<'c, O> {
             operation,
             config,
             started: now,
+            known_now: now,
             attempts: 0,
             token_refreshed: false,
             token: None,
@@ -198,6 +202,7 @@ impl<'c, O: Operation> Call<'c, O> {
 
     /// Continues with Zuora's answer.
     pub fn on_response(&mut self, response: HttpResponse, now: SystemTime) -> Step<O::Output> {
+        self.known_now = self.known_now.max(now);
         match self.operation.parse_response(&response, self.config.limits) {
             Ok(output) => Step::Done(Ok(output)),
             Err(error) => {
@@ -213,6 +218,7 @@ impl<'c, O: Operation> Call<'c, O> {
         failure: TransportFailure,
         now: SystemTime,
     ) -> Step<O::Output> {
+        self.known_now = self.known_now.max(now);
         let decision = self.decide(AttemptOutcome::Transport(&failure), now);
         self.follow(decision, Error::Transport(failure))
     }
@@ -223,9 +229,29 @@ impl<'c, O: Operation> Call<'c, O> {
             .operation
             .to_request(&self.config.environment, self.token.as_ref())
         {
-            Ok(request) => Step::Send(request),
+            Ok(mut request) => {
+                request
+                    .extensions_mut()
+                    .insert(AttemptTimeout(self.attempt_budget()));
+                Step::Send(request)
+            }
             Err(error) => Step::Done(Err(error)),
         }
+    }
+
+    /// The attempt timeout, cut to what is left of the overall deadline (at least 1 ms: the
+    /// retry policy never schedules an attempt past the deadline, so this floor is reached
+    /// only by time spent outside the call, such as a token fetch).
+    pub fn attempt_budget(&self) -> std::time::Duration {
+        let elapsed = self
+            .known_now
+            .duration_since(self.started)
+            .unwrap_or_default();
+        let left = self.config.overall_timeout.saturating_sub(elapsed);
+        self.config
+            .attempt_timeout
+            .min(left)
+            .max(std::time::Duration::from_millis(1))
     }
 
     fn decide(&mut self, outcome: AttemptOutcome<'_>, now: SystemTime) -> RetryDecision {
@@ -243,7 +269,10 @@ impl<'c, O: Operation> Call<'c, O> {
 
     fn follow(&mut self, decision: RetryDecision, error: Error) -> Step<O::Output> {
         match decision {
-            RetryDecision::RetryAfter(delay) => Step::Wait(delay),
+            RetryDecision::RetryAfter(delay) => {
+                self.known_now += delay;
+                Step::Wait(delay)
+            }
             RetryDecision::RefreshToken if self.operation.needs_token() => {
                 self.token_refreshed = true;
                 Step::NeedToken { refresh: true }

@@ -102,8 +102,8 @@ pub use runs::{
 };
 pub use secret::{AccessToken, ClientSecret, REDACTED};
 pub use transport::{
-    AsyncBody, AsyncStreamingTransport, AsyncTransport, ClassifyTransportError, HttpResponse,
-    SyncStreamingTransport, SyncTransport, TransportErrorKind, TransportFailure,
+    AsyncBody, AsyncStreamingTransport, AsyncTransport, AttemptTimeout, ClassifyTransportError,
+    HttpResponse, SyncStreamingTransport, SyncTransport, TransportErrorKind, TransportFailure,
 };
 
 /// Re-export of the `http` crate whose types the API uses.

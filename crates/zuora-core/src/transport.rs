@@ -11,6 +11,12 @@ use crate::request::HttpRequest;
 /// core decodes it once).
 pub type HttpResponse = http::Response<Vec<u8>>;
 
+/// The time this attempt may take, set by the core on every request it hands a transport
+/// (in `http::Extensions`): the configured attempt timeout, cut to what is left of the
+/// call's overall deadline. Transports apply it per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptTimeout(pub std::time::Duration);
+
 /// How a send failed, as far as deciding what to do next needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -337,3 +337,47 @@ fn the_driver_reports_exhaustion_with_the_last_error() {
         "a run answer is not a token"
     );
 }
+
+#[test]
+fn each_attempt_is_cut_to_the_time_left() {
+    let config = ClientBuilder::<Never>::new()
+        .base_url("http://127.0.0.1:9")
+        .credentials("client", "secret")
+        .overall_timeout(Duration::from_secs(10))
+        .into_config()
+        .unwrap();
+    let operation = config.run_report(
+        &"rep".parse().unwrap(),
+        ViewType::Detail,
+        RunReportOptions::default(),
+        [1; 16],
+    );
+    let mut call = Call::new(operation, &config, now(), 1);
+    call.start();
+    let Step::Send(first) = call.with_token(AccessToken::new("t").unwrap()) else {
+        panic!()
+    };
+    assert_eq!(
+        first.extensions().get::<zuora_core::AttemptTimeout>(),
+        Some(&zuora_core::AttemptTimeout(Duration::from_secs(10)))
+    );
+    // Seven seconds later the attempt failed; whatever the backoff, the next attempt gets
+    // only what is left of the ten.
+    let later = now() + Duration::from_secs(7);
+    let Step::Wait(delay) = call.on_transport_error(
+        TransportFailure::new(TransportErrorKind::Connect, false, "x"),
+        later,
+    ) else {
+        panic!()
+    };
+    call.resume();
+    let Step::Send(second) = call.with_token(AccessToken::new("t").unwrap()) else {
+        panic!()
+    };
+    let budget = second
+        .extensions()
+        .get::<zuora_core::AttemptTimeout>()
+        .unwrap()
+        .0;
+    assert_eq!(budget, Duration::from_secs(3) - delay);
+}
