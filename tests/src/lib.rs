@@ -213,8 +213,8 @@ impl AnyClient {
 }
 
 /// A builder aimed at `sim` with its credentials and quick retries (10 ms base backoff).
-pub fn builder_for(sim: &Simulator) -> ClientBuilder<Never> {
-    ClientBuilder::new()
+pub fn builder_for(sim: &Simulator) -> ClientBuilder<ClientConfig> {
+    ClientConfig::builder()
         .base_url(sim.base_url())
         .credentials(sim.client_id(), sim.client_secret())
         .retry(RetryPolicy {
@@ -230,25 +230,12 @@ pub fn client_for(flavor: Flavor, sim: &Simulator) -> AnyClient {
 }
 
 /// A client of `flavor` from a builder.
-pub fn client_with(flavor: Flavor, builder: ClientBuilder<Never>) -> AnyClient {
+pub fn client_with(flavor: Flavor, builder: ClientBuilder<ClientConfig>) -> AnyClient {
     match builder
         .into_config()
         .and_then(|config| AnyClient::new(flavor, config))
     {
         Ok(client) => client,
         Err(error) => panic!("cannot build a {flavor:?} client: {error}"),
-    }
-}
-
-/// A placeholder client type: tests build configurations, then clients of either flavor.
-#[derive(Debug)]
-pub enum Never {}
-
-impl BuildClient for Never {
-    fn from_config(_: ClientConfig) -> Result<Self, Error> {
-        Err(zuora_core::InvalidInput::Empty {
-            field: "use AnyClient::new",
-        }
-        .into())
     }
 }

@@ -5,18 +5,11 @@
 use std::process::Command;
 use std::time::Instant;
 
-use zuora_core::{BuildClient, ClientBuilder, ClientConfig, Error, ExportFormat};
+use zuora_core::{BuildClient, ClientConfig, ExportFormat};
 
 use crate::bench_sim::{
     SimProcess, completed_large_run, curl_export, parse_size, rows_for_export_bytes,
 };
-
-enum Unbuilt {}
-impl BuildClient for Unbuilt {
-    fn from_config(_: ClientConfig) -> Result<Self, Error> {
-        Err(zuora_core::InvalidInput::Empty { field: "unused" }.into())
-    }
-}
 
 struct Measured {
     bytes: f64,
@@ -42,7 +35,7 @@ pub fn run_client(args: &[&str]) -> Result<(), String> {
             "usage: bench export-client TRANSPORT BASE_URL CLIENT_ID SECRET RUN_ID".to_owned(),
         );
     };
-    let config = ClientBuilder::<Unbuilt>::new()
+    let config = ClientConfig::builder()
         .base_url(base_url)
         .credentials(client_id, secret)
         // Same bytes on the wire as curl's plain download.

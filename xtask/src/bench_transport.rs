@@ -10,9 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use zuora_core::{
-    BuildClient, ClientBuilder, ClientConfig, Error, ReportId, RunReportOptions, ViewType,
-};
+use zuora_core::{BuildClient, ClientConfig, ReportId, RunReportOptions, ViewType};
 use zuora_sim::{Catalogue, LARGE_REPORT_NAME};
 
 use crate::alloc_counter::allocations;
@@ -114,13 +112,6 @@ fn next_key() -> String {
     )
 }
 
-enum Unbuilt {}
-impl BuildClient for Unbuilt {
-    fn from_config(_: ClientConfig) -> Result<Self, Error> {
-        Err(zuora_core::InvalidInput::Empty { field: "unused" }.into())
-    }
-}
-
 pub fn run(args: &[&str]) -> Result<(), String> {
     let mut full_args = vec!["bench", "transport"];
     full_args.extend_from_slice(args);
@@ -147,7 +138,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         sim.base_url
     );
     let bearer = format!("Bearer {token}");
-    let config = ClientBuilder::<Unbuilt>::new()
+    let config = ClientConfig::builder()
         .base_url(&sim.base_url)
         .credentials(&sim.client_id, &sim.client_secret)
         .into_config()

@@ -7,8 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use zuora_core::{
-    BuildClient, ClientBuilder, ClientConfig, Error, IdempotencyKey, ReportId, RetryPolicy,
-    RunReportOptions, ViewType,
+    BuildClient, ClientConfig, IdempotencyKey, ReportId, RetryPolicy, RunReportOptions, ViewType,
 };
 use zuora_sim::{FaultPlan, FaultScope, SimConfig, Simulator};
 
@@ -78,7 +77,7 @@ fn key_of(index: usize) -> Result<IdempotencyKey, String> {
 }
 
 fn config_for(sim: &Simulator) -> Result<ClientConfig, String> {
-    ClientBuilder::<Unbuilt>::new()
+    ClientConfig::builder()
         .base_url(sim.base_url())
         .credentials(sim.client_id(), sim.client_secret())
         // Quicker backoff than production's 1 s; Retry-After is still honoured in full.
@@ -90,13 +89,6 @@ fn config_for(sim: &Simulator) -> Result<ClientConfig, String> {
         .attempt_timeout(Duration::from_secs(10))
         .into_config()
         .map_err(|e| e.to_string())
-}
-
-enum Unbuilt {}
-impl BuildClient for Unbuilt {
-    fn from_config(_: ClientConfig) -> Result<Self, Error> {
-        Err(zuora_core::InvalidInput::Empty { field: "unused" }.into())
-    }
 }
 
 fn start_sim(faults: f64, seed: u64) -> Result<(Simulator, ReportId), String> {

@@ -124,6 +124,21 @@ impl ClientConfig {
     }
 }
 
+impl ClientConfig {
+    /// A builder whose `build()` yields the validated configuration itself, for a client over
+    /// your own transport (or anything else that wants the settings).
+    pub fn builder() -> ClientBuilder<ClientConfig> {
+        ClientBuilder::new()
+    }
+}
+
+/// The configuration is its own "client": building it just validates the settings.
+impl BuildClient for ClientConfig {
+    fn from_config(config: ClientConfig) -> Result<Self, Error> {
+        Ok(config)
+    }
+}
+
 /// A client type a [`ClientBuilder`] can build.
 pub trait BuildClient: Sized {
     /// Makes the client from a validated configuration.

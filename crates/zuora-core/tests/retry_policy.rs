@@ -5,8 +5,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use zuora_core::{
-    AccessToken, AttemptContext, AttemptOutcome, Call, ClientBuilder, ClientConfig, Error,
-    ResendSafety, ResponseError, RetryDecision, RetryPolicy, RunReport, RunReportOptions, Step,
+    AccessToken, AttemptContext, AttemptOutcome, Call, ClientConfig, Error, ResendSafety,
+    ResponseError, RetryDecision, RetryPolicy, RunReport, RunReportOptions, Step,
     TransportErrorKind, TransportFailure, ViewType,
 };
 
@@ -221,22 +221,12 @@ fn backoff_is_full_jitter_doubling_to_the_cap() {
 }
 
 fn config(retry: RetryPolicy) -> ClientConfig {
-    ClientBuilder::<Never>::new()
+    ClientConfig::builder()
         .base_url("http://127.0.0.1:9")
         .credentials("client", "secret")
         .retry(retry)
         .into_config()
         .unwrap()
-}
-
-/// The builder's client type is irrelevant to these tests.
-enum Never {}
-impl zuora_core::BuildClient for Never {
-    fn from_config(_: ClientConfig) -> Result<Self, Error> {
-        Err(Error::InvalidInput(zuora_core::InvalidInput::Empty {
-            field: "never",
-        }))
-    }
 }
 
 fn ok_answer() -> http::Response<Vec<u8>> {
@@ -340,7 +330,7 @@ fn the_driver_reports_exhaustion_with_the_last_error() {
 
 #[test]
 fn each_attempt_is_cut_to_the_time_left() {
-    let config = ClientBuilder::<Never>::new()
+    let config = ClientConfig::builder()
         .base_url("http://127.0.0.1:9")
         .credentials("client", "secret")
         .overall_timeout(Duration::from_secs(10))
