@@ -26,7 +26,10 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   ffi-header [--check]
                 generate crates/zuora-ffi/include/zuora.h (--check: fail if the committed one differs)
-  spec-check    validate every kind of request zuora-core builds against ../shared/spec (openapi-core)
+  spec-check    validate every kind of request zuora-core builds against tests/spec/reporting-contract.json
+                (openapi-core); beside ../shared/spec, also check that contract is current
+  spec-derive [--check]
+                derive tests/spec/reporting-contract.json from ../shared/spec (Zuora's OpenAPI file)
   ffi-test      build the C ABI, run the C test under valgrind and the Python trip against zuora-sim
   ci            format check, clippy, tests, docs and dependency rules (the README's test command)
   bench core    time and allocations of building + parsing a Run-a-report exchange
@@ -52,6 +55,8 @@ fn main() -> ExitCode {
         ["ffi-header", "--check"] => ffi::header(true),
         ["ffi-test"] => ffi::test(),
         ["spec-check"] => spec::check(),
+        ["spec-derive"] => spec::derive(false),
+        ["spec-derive", "--check"] => spec::derive(true),
         ["bench", "core", rest @ ..] => bench_core::run(rest),
         ["soak", rest @ ..] => soak::run(rest),
         ["bench", "sim-export", rest @ ..] => bench_sim::run(rest),

@@ -1,5 +1,11 @@
-//! `cargo xtask spec-check`: every kind of request zuora-core builds, validated against
-//! Zuora's OpenAPI description (`../shared/spec`) by an independent validator (openapi-core).
+//! `cargo xtask spec-check`: every kind of request zuora-core builds, validated by an
+//! independent validator (openapi-core) against `tests/spec/reporting-contract.json`, the
+//! contract derived from Zuora's OpenAPI description of the Reporting operations.
+//!
+//! `cargo xtask spec-derive` makes that file from Zuora's YAML (kept outside the repository,
+//! in `../shared/spec` on the project's own machines); where the YAML is present, the check
+//! also proves the checked-in contract is current. A clone without it checks against the
+//! contract alone.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,8 +18,12 @@ use zuora_core::{
 
 use crate::run_command;
 
-const SPEC: &str = "../shared/spec/zuora-reporting-openapi.yaml";
-const VALIDATOR: &str = "openapi-core==0.23.1";
+/// Zuora's own OpenAPI file: present on the project's machines, not in a user's clone.
+const UPSTREAM_SPEC: &str = "../shared/spec/zuora-reporting-openapi.yaml";
+/// The contract derived from it, checked in: what the requests are validated against.
+const CONTRACT: &str = "tests/spec/reporting-contract.json";
+/// The validator and the YAML reader the derivation uses, pinned.
+const PYTHON_PACKAGES: [&str; 2] = ["openapi-core==0.23.1", "PyYAML==6.0.2"];
 
 fn requests() -> Result<Vec<(String, HttpRequest)>, String> {
     let env = Environment::UsCloud2Production; // the spec's server, https://rest.zuora.com
@@ -141,26 +151,71 @@ fn as_json(requests: &[(String, HttpRequest)]) -> String {
     serde_json::Value::Array(list).to_string()
 }
 
-pub fn check() -> Result<(), String> {
-    if !Path::new(SPEC).exists() {
-        return Err(format!(
-            "{SPEC} is missing: the shared folder must sit beside the checkout"
-        ));
-    }
+/// A virtual environment with the validator, made once under the target directory.
+fn python() -> Result<(std::path::PathBuf, std::path::PathBuf), String> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| "target".into(), std::path::PathBuf::from);
     let venv = target.join("spec-venv");
     let python = venv.join("bin/python");
-    if !python.exists() {
+    let ready = venv.join(".installed");
+    if !ready.exists() {
         run_command(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        run_command(Command::new(venv.join("bin/pip")).args(["install", "--quiet", VALIDATOR]))?;
+        run_command(
+            Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet"])
+                .args(PYTHON_PACKAGES),
+        )?;
+        std::fs::write(&ready, PYTHON_PACKAGES.join("\n")).map_err(|e| e.to_string())?;
     }
+    Ok((python, target))
+}
+
+/// `cargo xtask spec-derive [--check]`: writes the contract from Zuora's YAML, or (with
+/// `--check`) fails if the checked-in one differs from what the YAML gives.
+pub fn derive(check: bool) -> Result<(), String> {
+    if !Path::new(UPSTREAM_SPEC).exists() {
+        return Err(format!(
+            "{UPSTREAM_SPEC} is not here: the contract can only be derived beside Zuora's file"
+        ));
+    }
+    let (python, target) = python()?;
+    let out = if check {
+        target.join("reporting-contract.json")
+    } else {
+        CONTRACT.into()
+    };
+    run_command(
+        Command::new(python)
+            .arg("tests/spec/derive_contract.py")
+            .arg(UPSTREAM_SPEC)
+            .arg(&out),
+    )?;
+    if check {
+        let fresh = std::fs::read(&out).map_err(|e| e.to_string())?;
+        let committed = std::fs::read(CONTRACT).map_err(|e| format!("{CONTRACT}: {e}"))?;
+        if fresh != committed {
+            return Err(format!(
+                "{CONTRACT} is out of date with {UPSTREAM_SPEC}: run `cargo xtask spec-derive`"
+            ));
+        }
+        eprintln!("{CONTRACT} is current with {UPSTREAM_SPEC}");
+    }
+    Ok(())
+}
+
+pub fn check() -> Result<(), String> {
+    if Path::new(UPSTREAM_SPEC).exists() {
+        derive(true)?;
+    } else {
+        eprintln!("{UPSTREAM_SPEC} is not here: validating against the checked-in {CONTRACT}");
+    }
+    let (python, target) = python()?;
     let dump = target.join("spec-requests.json");
     std::fs::write(&dump, as_json(&requests()?)).map_err(|e| e.to_string())?;
     run_command(
         Command::new(python)
             .arg("tests/spec/check_requests.py")
-            .arg(SPEC)
+            .arg(CONTRACT)
             .arg(&dump),
     )
 }

@@ -35,7 +35,7 @@
 //!
 //! ## Where the project chose
 //! Zuora's documents leave gaps; each choice is written where it is made and collected in
-//! `shared/zuora-reporting-api.md` §12. The notable ones here: `[]` is sent when a run has no
+//! `docs/api-choices.md` in the repository. The notable ones here: `[]` is sent when a run has no
 //! filters; `Zuora-Track-Id` may not start or end with a space; `Zuora-Entity-Ids` is one
 //! hyphenated UUID; identifiers are at most 255 characters; only `gzip` bodies are decoded.
 //!

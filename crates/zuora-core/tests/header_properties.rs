@@ -1,7 +1,7 @@
 //! Property tests for every validated header and path type.
 //!
 //! Each rule is restated here as an independent oracle predicate, written from the reference
-//! (`shared/zuora-reporting-api.md` §3 and §9) rather than by calling the code under test.
+//! (Zuora's header rules, `docs/api-choices.md`) rather than by calling the code under test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
 

@@ -1,7 +1,7 @@
 //! # zuora-sim: Zuora's Reporting API on your machine
 //!
 //! A real HTTP server (hyper 1 on tokio) on loopback that behaves like Zuora's Reporting API
-//! and OAuth endpoint as `shared/zuora-reporting-api.md` describes: tokens that expire, runs
+//! and OAuth endpoint as Zuora documents them (`docs/api-choices.md` in the repository says where the project chose): tokens that expire, runs
 //! that move `STARTED → QUERYDATA → PROCESSINGDATA → COMPLETED`, data pages, UTF-16LE
 //! exports streamed at any size, search, rate limits, idempotency, gzip, and injected
 //! faults. Every test of zuora-rs runs against it over real sockets, and `zuora-report

@@ -1,5 +1,5 @@
 //! Every route of the simulator, driven over loopback with a plain HTTP client, checked
-//! against the shapes of `shared/zuora-reporting-api.md`.
+//! against the shapes Zuora documents (`docs/api-choices.md`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
 
