@@ -8,6 +8,7 @@
 
 mod alloc_counter;
 mod bench_core;
+mod bench_decode;
 mod bench_export;
 mod bench_sim;
 mod bench_transport;
@@ -33,6 +34,9 @@ commands:
   ffi-test      build the C ABI, run the C test under valgrind and the Python trip against zuora-sim
   ci            format check, clippy, tests, docs and dependency rules (the README's test command)
   bench core    time and allocations of building + parsing a Run-a-report exchange
+  bench decode [--size 256MiB]
+                the export converter alone (CSV, TSV, raw; plain and gzip input) in MB/s, beside
+                iconv, plain UTF-16 -> UTF-8 transcoding and gunzip; prints csv / iconv
   soak [--calls 10000] [--faults 0.3]
                 Run-a-report calls through both transports with every fault kind mixed in;
                 counts successes, typed failures, duplicate runs, lost calls and panics
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         ["spec-derive"] => spec::derive(false),
         ["spec-derive", "--check"] => spec::derive(true),
         ["bench", "core", rest @ ..] => bench_core::run(rest),
+        ["bench", "decode", rest @ ..] => bench_decode::run(rest),
         ["soak", rest @ ..] => soak::run(rest),
         ["bench", "sim-export", rest @ ..] => bench_sim::run(rest),
         ["bench", "transport", rest @ ..] => bench_transport::run(rest),

@@ -73,7 +73,8 @@ pub use config::{
 pub use environment::{BaseUrl, Environment};
 pub use error::Error;
 pub use export::{
-    ExportDecoder, ExportError, ExportFormat, ExportReportRun, ExportSummary, is_gzipped,
+    DEFAULT_MAX_FIELD_BYTES, ExportDecoder, ExportError, ExportFormat, ExportReportRun,
+    ExportSummary, is_gzipped,
 };
 pub use filter::{
     FilterClause, FilterField, FilterGroup, FilterOperator, LogicalOperator, parse_filter_groups,

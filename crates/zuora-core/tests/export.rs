@@ -164,3 +164,129 @@ fn a_cut_off_export_is_an_error() {
         Err(ExportError::Utf16(_))
     ));
 }
+
+fn csv_of(bytes: &[u8], gzipped: bool) -> Result<String, ExportError> {
+    decode(bytes, ExportFormat::Csv, gzipped, &[1, 7, 64])
+        .map(|csv| String::from_utf8(csv).unwrap())
+}
+
+#[test]
+fn multi_member_gzip_is_read_whole() {
+    let records = vec![
+        vec!["a".to_owned(), "b".to_owned()],
+        vec!["1".to_owned(), "2".to_owned()],
+    ];
+    let plain = encode(&records);
+    let (first, second) = plain.split_at(9);
+    let mut members = gzip(first);
+    members.extend(gzip(second));
+    assert_eq!(csv_of(&members, true).unwrap(), "a,b\r\n1,2\r\n");
+}
+
+#[test]
+fn big_endian_and_utf8_exports_are_read_not_garbled() {
+    let text = "Name\tCity\nMüller\t東京 😀\n";
+    let expected = "Name,City\r\nMüller,東京 😀\r\n";
+    let be: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+        .collect();
+    assert_eq!(csv_of(&be, false).unwrap(), expected);
+    let utf8_bom: Vec<u8> = [0xEF, 0xBB, 0xBF].into_iter().chain(text.bytes()).collect();
+    assert_eq!(csv_of(&utf8_bom, false).unwrap(), expected);
+    assert_eq!(csv_of(text.as_bytes(), false).unwrap(), expected);
+    assert!(matches!(
+        csv_of(b"Na\xFF\xFEme\n", false),
+        Err(ExportError::Utf8(2))
+    ));
+}
+
+#[test]
+fn an_empty_export_is_an_error() {
+    for format in [ExportFormat::Csv, ExportFormat::Tsv, ExportFormat::Raw] {
+        assert_eq!(
+            decode(&[], format, false, &[]),
+            Err(ExportError::Empty),
+            "{format:?}"
+        );
+        assert_eq!(
+            decode(&gzip(&[]), format, true, &[]),
+            Err(ExportError::Empty),
+            "{format:?}"
+        );
+    }
+    assert_eq!(
+        decode(&[0xFF, 0xFE], ExportFormat::Csv, false, &[]),
+        Err(ExportError::Empty)
+    );
+}
+
+#[test]
+fn a_field_longer_than_the_cap_is_a_typed_error_and_memory_stays_bounded() {
+    // One field that never ends, fed 64 KiB at a time: the output buffer never holds more
+    // than the cap plus a chunk, and the error names the record.
+    let mut decoder = ExportDecoder::new(ExportFormat::Csv, false).max_field_bytes(1 << 20);
+    let mut out = Vec::new();
+    decoder.feed(&[0xFF, 0xFE], &mut out).unwrap();
+    decoder
+        .feed(
+            &"h\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<u8>>(),
+            &mut out,
+        )
+        .unwrap();
+    let chunk: Vec<u8> = "x"
+        .repeat(32 * 1024)
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let mut result = Ok(());
+    for _ in 0..1000 {
+        result = decoder.feed(&chunk, &mut out);
+        assert!(
+            out.capacity() < 4 << 20,
+            "output buffer grew to {}",
+            out.capacity()
+        );
+        if result.is_err() {
+            break;
+        }
+    }
+    assert_eq!(
+        result,
+        Err(ExportError::FieldTooLong {
+            limit: 1 << 20,
+            record: 2
+        })
+    );
+    // The same inside quotes, and through gzip.
+    let mut text = String::from("a\t\"");
+    text.push_str(&"y".repeat(3000));
+    let bytes: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let mut decoder = ExportDecoder::new(ExportFormat::Tsv, true).max_field_bytes(1000);
+    let mut out = Vec::new();
+    let result = decoder
+        .feed(&gzip(&bytes), &mut out)
+        .and_then(|()| decoder.finish(&mut out));
+    assert_eq!(
+        result,
+        Err(ExportError::FieldTooLong {
+            limit: 1000,
+            record: 1
+        })
+    );
+}
+
+#[test]
+fn a_closing_quote_at_the_very_end_ends_the_field() {
+    let bytes: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("a\t\"b\tc\"".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    assert_eq!(csv_of(&bytes, false).unwrap(), "a,b\tc\r\n");
+}

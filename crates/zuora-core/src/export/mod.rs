@@ -1,0 +1,127 @@
+//! Export results, converted while they stream: gzip → UTF-16LE → tab-separated records →
+//! UTF-8 CSV (RFC 4180) or TSV, with memory bounded by one field.
+
+mod decoder;
+
+pub use decoder::{DEFAULT_MAX_FIELD_BYTES, ExportDecoder, ExportError};
+
+/// What to write an export as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExportFormat {
+    /// The bytes as Zuora sent them (UTF-16LE, tab-separated), gzip removed.
+    Raw,
+    /// UTF-8 CSV per RFC 4180: comma-separated, CRLF line ends, fields with `,` `"` CR or
+    /// LF quoted, quotes doubled.
+    Csv,
+    /// UTF-8, tab-separated, LF line ends, fields with a tab, CR, LF or `"` quoted, quotes
+    /// doubled.
+    Tsv,
+}
+
+impl core::str::FromStr for ExportFormat {
+    type Err = crate::InvalidInput;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.to_ascii_lowercase().as_str() {
+            "raw" => Ok(Self::Raw),
+            "csv" => Ok(Self::Csv),
+            "tsv" => Ok(Self::Tsv),
+            _ => Err(crate::InvalidInput::not_one_of(
+                "export format",
+                value,
+                "csv, tsv or raw",
+            )),
+        }
+    }
+}
+
+/// *Export results*: `GET /reportruns/export/{id}?pivoted=…` (`pivoted` always sent: Zuora's
+/// OpenAPI description requires it). The answer streams; only a failed answer is read
+/// whole, through [`Operation::parse_response`](crate::Operation::parse_response).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportReportRun {
+    /// The completed run.
+    pub run_id: crate::ReportRunId,
+    /// Crosstab (as in the UI) for Summary reports; `false` gives the flat table.
+    pub pivoted: bool,
+    /// Common headers.
+    pub options: crate::CallOptions,
+}
+
+impl crate::Operation for ExportReportRun {
+    type Output = std::convert::Infallible;
+    fn name(&self) -> &'static str {
+        "export_report_run"
+    }
+    fn resend_safety(&self) -> crate::ResendSafety {
+        crate::ResendSafety::Idempotent
+    }
+    fn to_request(
+        &self,
+        environment: &crate::Environment,
+        token: Option<&crate::AccessToken>,
+    ) -> Result<crate::HttpRequest, crate::Error> {
+        let token = token.ok_or_else(|| crate::Error::build("export needs a token"))?;
+        let mut url = format!(
+            "{}{}/reportruns/export/",
+            environment.base_url(),
+            crate::REPORTING_PREFIX
+        );
+        crate::ids::push_path_segment(&mut url, self.run_id.as_str());
+        url.push_str(if self.pivoted {
+            "?pivoted=true"
+        } else {
+            "?pivoted=false"
+        });
+        crate::request::finish(
+            crate::request::start_request(http::Method::GET, url, token, &self.options)?,
+            Vec::new(),
+        )
+    }
+    /// Only failed answers come here (a 200 is streamed): always an error.
+    fn parse_response(
+        &self,
+        response: &crate::HttpResponse,
+        limits: crate::ResponseLimits,
+    ) -> Result<std::convert::Infallible, crate::ResponseError> {
+        let meta = crate::ResponseMeta::from_response(response);
+        let kind = match crate::decode_body(response.headers(), response.body(), limits) {
+            Ok(body) => {
+                crate::response::classify_failure(meta.status, response.headers(), &body, "export")
+            }
+            Err(kind) => kind,
+        };
+        Err(crate::ResponseError::new(meta, kind))
+    }
+}
+
+/// What a download wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExportSummary {
+    /// Bytes received (compressed, if gzipped).
+    pub bytes_received: u64,
+    /// Bytes written to the output.
+    pub bytes_written: u64,
+    /// Status, `Zuora-Request-Id` and limits of the answer.
+    pub meta: crate::ResponseMeta,
+}
+
+impl ExportSummary {
+    /// A summary from its parts.
+    pub fn new(bytes_received: u64, bytes_written: u64, meta: crate::ResponseMeta) -> Self {
+        Self {
+            bytes_received,
+            bytes_written,
+            meta,
+        }
+    }
+}
+
+/// Whether an answer's body is gzipped.
+pub fn is_gzipped(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(http::header::CONTENT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|c| c.trim().eq_ignore_ascii_case("gzip")))
+}
