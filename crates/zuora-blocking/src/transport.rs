@@ -19,14 +19,18 @@ pub struct UreqTransport {
 impl UreqTransport {
     /// An agent with the configuration's timeouts and user agent.
     pub fn new(config: &ClientConfig) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.attempt_timeout))
             .user_agent(config.user_agent.as_str())
             .max_redirects(0)
-            .build()
-            .into();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            agent_config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            LookupResolver::default(),
+        );
         Self {
             agent,
             max_body: config.limits.max_decoded_bytes as u64,
@@ -49,6 +53,42 @@ impl UreqTransport {
                 .build(),
             None => request,
         }
+    }
+}
+
+/// ureq's resolver, with a failed lookup reported as "host not found" (nothing sent)
+/// rather than as a generic I/O error, which reads as "the request may have been sent".
+#[derive(Debug, Default)]
+struct LookupResolver(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for LookupResolver {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        self.0
+            .resolve(uri, config, timeout)
+            .map_err(|error| match error {
+                ureq::Error::Io(_) => ureq::Error::HostNotFound,
+                other => other,
+            })
+    }
+}
+
+/// The host a request goes to, for messages about failures to reach it.
+fn host_of(request: &HttpRequest) -> String {
+    request.uri().host().unwrap_or("the server").to_owned()
+}
+
+impl UreqError {
+    /// Names the host in a failure to reach it (nothing was sent).
+    fn naming(mut self, host: &str) -> Self {
+        if !self.sent {
+            self.message = format!("could not reach {host}: {}", self.message);
+        }
+        self
     }
 }
 
@@ -107,7 +147,11 @@ impl SyncTransport for UreqTransport {
     type Error = UreqError;
 
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, UreqError> {
-        let response = self.agent.run(self.with_attempt_timeout(request))?;
+        let host = host_of(&request);
+        let response = self
+            .agent
+            .run(self.with_attempt_timeout(request))
+            .map_err(|e| UreqError::from(e).naming(&host))?;
         let (parts, body) = response.into_parts();
         let mut bytes = Vec::new();
         body.into_reader()
@@ -129,7 +173,11 @@ impl zuora_core::SyncStreamingTransport for UreqTransport {
         &self,
         request: HttpRequest,
     ) -> Result<http::Response<Self::Body>, UreqError> {
-        let response = self.agent.run(self.with_attempt_timeout(request))?;
+        let host = host_of(&request);
+        let response = self
+            .agent
+            .run(self.with_attempt_timeout(request))
+            .map_err(|e| UreqError::from(e).naming(&host))?;
         let (parts, body) = response.into_parts();
         Ok(http::Response::from_parts(parts, body.into_reader()))
     }

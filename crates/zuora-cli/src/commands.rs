@@ -527,7 +527,9 @@ fn token(context: &Context) -> Result<(), Failure> {
         .client
         .execute(context.client.config().token_request())
         .map_err(|e| context.fail(e))?;
-    let expires_at = SystemTime::now() + token.expires_in;
+    let expires_at = SystemTime::now()
+        .checked_add(token.expires_in)
+        .unwrap_or_else(SystemTime::now);
     let at = millis(Some(expires_at)).unwrap_or(0) / 1000;
     if context.global.json {
         println!(

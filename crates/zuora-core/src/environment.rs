@@ -257,7 +257,23 @@ impl BaseUrl {
         if uri.query().is_some() || url.contains('#') {
             return Err(malformed("a base URL has no query or fragment"));
         }
+        // The http crate's parser is lenient about hosts and ports: check both here.
         let host = authority.host().to_ascii_lowercase();
+        check_host(&host).map_err(malformed)?;
+        let after_host = authority
+            .as_str()
+            .get(authority.host().len()..)
+            .unwrap_or_default();
+        let port = match after_host.strip_prefix(':') {
+            None if after_host.is_empty() => String::new(),
+            None => return Err(malformed("unexpected text after the host")),
+            Some(digits) => match digits.parse::<u16>() {
+                Ok(port) if port > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                    format!(":{port}")
+                }
+                _ => return Err(malformed("the port must be a number from 1 to 65535")),
+            },
+        };
         match scheme.as_str() {
             "https" => {}
             "http" if allow_insecure_http || is_loopback_host(&host) => {}
@@ -269,11 +285,31 @@ impl BaseUrl {
             _ => return Err(malformed("the scheme must be https:// or http://")),
         }
         let path = uri.path().trim_end_matches('/');
-        let port = authority
-            .port()
-            .map(|p| format!(":{p}"))
-            .unwrap_or_default();
         Ok(Self(format!("{scheme}://{host}{port}{path}")))
+    }
+}
+
+/// A host name (letters, digits, `-` and `.`), an IPv4 address, or an IPv6 address in
+/// brackets.
+fn check_host(host: &str) -> Result<(), &'static str> {
+    if host.is_empty() {
+        return Err("it needs a host");
+    }
+    if let Some(inner) = host.strip_prefix('[') {
+        return match inner.strip_suffix(']').map(str::parse::<Ipv6Addr>) {
+            Some(Ok(_)) => Ok(()),
+            _ => Err("a bracketed host must be an IPv6 address"),
+        };
+    }
+    let name_ok = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !host.starts_with(['.', '-'])
+        && !host.contains("..");
+    if name_ok {
+        Ok(())
+    } else {
+        Err("the host may hold only letters, digits, '-' and '.'")
     }
 }
 

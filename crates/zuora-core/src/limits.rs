@@ -1,6 +1,6 @@
 //! What Zuora says about its limits: `RateLimit-*`, `Concurrency-Limit-*` and `Retry-After`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 
@@ -145,53 +145,17 @@ impl RetryAfter {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
 /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`)
-/// and asctime (`Sun Nov  6 08:49:37 1994`). The weekday is not checked.
+/// and asctime (`Sun Nov  6 08:49:37 1994`), by the `httpdate` crate (already in the tree
+/// through hyper): it bounds the year to four digits, so a hostile date cannot overflow.
 fn parse_http_date(value: &str) -> Option<SystemTime> {
-    let parts: Vec<&str> = value.split_whitespace().collect();
-    let (day, month, year, time) = match parts.as_slice() {
-        [_, day, month, year, time, "GMT"] => (*day, *month, year.parse().ok()?, *time),
-        [_, date, time, "GMT"] => {
-            let mut fields = date.split('-');
-            let (day, month, yy) = (fields.next()?, fields.next()?, fields.next()?);
-            let yy: u64 = yy.parse().ok()?;
-            // RFC 9110: a two-digit year more than 50 years ahead is in the past century.
-            let year = if yy < 70 { 2000 + yy } else { 1900 + yy };
-            (day, month, year, *time)
-        }
-        [_, month, day, time, year] => (*day, *month, year.parse().ok()?, *time),
-        _ => return None,
-    };
-    let day: u64 = day.parse().ok()?;
-    let month = MONTHS.iter().position(|m| *m == month)? as u64 + 1;
-    let mut clock = time.split(':').map(|t| t.parse::<u64>().ok());
-    let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
-    if year < 1970 || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    Some(UNIX_EPOCH + Duration::from_secs(days * 86_400 + h * 3600 + m * 60 + s))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm),
-/// for years from 1970 on.
-pub(crate) fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    httpdate::parse_http_date(value).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn all_three_http_date_forms_agree() {
@@ -211,6 +175,9 @@ mod tests {
             "",
             "Sun, 32 Nov 1994 08:49:37 GMT",
             "Sun, 06 Foo 1994 08:49:37 GMT",
+            // Issue 12, crash 1: years that overflowed the old date arithmetic.
+            "Sun, 06 Nov 300000000000 08:49:37 GMT",
+            "n 6 Nov 992222222224 8:4:9 GMT",
             "-5",
             "1e3",
         ] {

@@ -105,10 +105,12 @@ impl TokenRequest {
         #[derive(Deserialize)]
         struct Answer {
             access_token: String,
+            /// A number, or a number in a string (OAuth servers differ); anything else is
+            /// read as absent.
             #[serde(default)]
-            expires_in: Option<u64>,
+            expires_in: Option<serde_json::Value>,
             #[serde(default)]
-            scope: Option<String>,
+            scope: Option<serde_json::Value>,
         }
         let meta = ResponseMeta::from_response(response);
         let body = match decode_body(response.headers(), response.body().as_ref(), limits) {
@@ -121,9 +123,12 @@ impl TokenRequest {
             return match AccessToken::new(answer.access_token) {
                 Ok(access_token) => Ok(Token {
                     access_token,
-                    // Zuora documents 3599; a missing value is read as the hour tokens live.
-                    expires_in: Duration::from_secs(answer.expires_in.unwrap_or(3599)),
-                    scope: answer.scope,
+                    expires_in: lifetime(answer.expires_in.as_ref()),
+                    scope: answer
+                        .scope
+                        .as_ref()
+                        .and_then(serde_json::Value::as_str)
+                        .map(|s| crate::response::bounded(s, 4096)),
                 }),
                 Err(source) => Err(ResponseError::new(
                     meta,
@@ -134,13 +139,40 @@ impl TokenRequest {
                 )),
             };
         }
-        let kind = crate::response::classify_failure(
+        let mut kind = crate::response::classify_failure(
             meta.status,
             response.headers(),
             &body,
             "access_token",
         );
+        if meta.status.is_success() {
+            // A 200 from the token endpoint may hold a live token in a shape we did not
+            // expect: never quote it.
+            kind.withhold_snippet();
+        }
         Err(ResponseError::new(meta, kind))
+    }
+}
+
+/// The longest lifetime a token is believed to have (Zuora's live an hour): a larger or
+/// absurd `expires_in` is read as this.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// `expires_in` read leniently: a whole or fractional number of seconds, or such a number in
+/// a string; missing or unreadable is Zuora's documented 3599 s; capped at
+/// [`MAX_TOKEN_LIFETIME`].
+fn lifetime(value: Option<&serde_json::Value>) -> Duration {
+    const ZUORA_DEFAULT: Duration = Duration::from_secs(3599);
+    let seconds = match value {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match seconds {
+        Some(s) if s.is_finite() && s >= 0.0 => {
+            Duration::try_from_secs_f64(s).map_or(MAX_TOKEN_LIFETIME, |d| d.min(MAX_TOKEN_LIFETIME))
+        }
+        _ => ZUORA_DEFAULT,
     }
 }
 
@@ -204,8 +236,12 @@ impl TokenCache {
     /// Keeps a token issued at `now`.
     pub fn store(&mut self, token: AccessToken, expires_in: Duration, now: SystemTime) {
         // A short-lived token keeps half its life, so it is used at least once.
+        let expires_in = expires_in.min(MAX_TOKEN_LIFETIME);
         let margin = TOKEN_REFRESH_MARGIN.min(expires_in / 2);
-        self.current = Some((token, now + expires_in - margin));
+        let renew_at = now
+            .checked_add(expires_in.saturating_sub(margin))
+            .unwrap_or(now);
+        self.current = Some((token, renew_at));
     }
 
     /// Forgets `stale` after Zuora refused it; a newer token (stored meanwhile by another

@@ -64,9 +64,11 @@ impl PollPolicy {
         let mut delay = self.delay(looks);
         let limit = &run.meta.rate_limit;
         if limit.is_exhausted() {
-            delay = delay.max(limit.reset.unwrap_or(self.max_delay));
+            // The server's reset is a hint, capped like every other wait: a huge or absurd
+            // value neither stalls the wait nor ends it at once.
+            delay = delay.max(limit.reset.unwrap_or(self.max_delay).min(self.max_delay));
         }
-        if elapsed + delay > deadline {
+        if elapsed.saturating_add(delay) > deadline {
             PollDecision::DeadlineReached
         } else {
             PollDecision::PollAfter(delay)

@@ -103,7 +103,7 @@ fn bounded_header(headers: &HeaderMap, name: http::HeaderName) -> Option<String>
     header_text(headers, name).map(|text| bounded(text, TEXT_LIMIT))
 }
 
-fn bounded(text: &str, limit: usize) -> String {
+pub(crate) fn bounded(text: &str, limit: usize) -> String {
     if text.len() <= limit {
         return text.to_owned();
     }
@@ -187,6 +187,14 @@ pub enum ResponseErrorKind {
     /// No body where one was due.
     #[error("the response body is empty")]
     EmptyBody,
+    /// The answer is about another run than the one asked about.
+    #[error("asked about report run {asked}, the answer is about {answered}")]
+    OtherRun {
+        /// The run asked about.
+        asked: crate::ids::ReportRunId,
+        /// The run the answer names.
+        answered: crate::ids::ReportRunId,
+    },
     /// `success: true` without the field the operation returns.
     #[error("the response reports success but has no `{field}`")]
     MissingField {
@@ -518,6 +526,59 @@ fn read_reason(value: &Value) -> Reason {
     Reason { code, message }
 }
 
+/// Names whose values are credentials: scrubbed from every snippet.
+const SECRET_NAMES: [&str; 5] = [
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "jti",
+];
+
+impl ResponseErrorKind {
+    /// Replaces a quoted body with a note that it was withheld (for answers that may hold a
+    /// token).
+    pub(crate) fn withhold_snippet(&mut self) {
+        if let Self::UnexpectedJson { snippet }
+        | Self::NotJson { snippet, .. }
+        | Self::MalformedJson { snippet, .. } = self
+        {
+            *snippet = "(not quoted: it may hold a credential)".to_owned();
+        }
+        if let Self::MalformedJson { detail, .. } = self {
+            // serde_json's messages quote no input, but keep only its position to be sure.
+            if let Some(at) = detail.find(" at line") {
+                detail.drain(..at);
+            }
+        }
+    }
+}
+
+/// Replaces the value after each credential name (`"access_token": "…"`,
+/// `access_token=…`) with `[redacted]`.
+fn scrub_secrets(text: &mut String) {
+    for name in SECRET_NAMES {
+        let mut from = 0;
+        while let Some(found) = text[from..].to_ascii_lowercase().find(name) {
+            let after_name = from + found + name.len();
+            let rest = &text[after_name..];
+            // Skip the closing quote of the name, separators and the value's opening quote.
+            let skip = rest
+                .find(|c: char| !matches!(c, '"' | '\'' | ':' | '=' | ' '))
+                .unwrap_or(rest.len());
+            let value_start = after_name + skip;
+            let value_len = text[value_start..]
+                .find(['"', '\'', '&', ',', '}', ' ', '<'])
+                .unwrap_or(text.len() - value_start);
+            from = value_start;
+            if value_len > 0 {
+                text.replace_range(value_start..value_start + value_len, crate::REDACTED);
+                from += crate::REDACTED.len();
+            }
+        }
+    }
+}
+
 /// The beginning of a body as one printable line: for errors, never the whole body.
 fn snippet(body: &[u8]) -> String {
     let cut = body.len().min(SNIPPET_BYTES);
@@ -532,5 +593,6 @@ fn snippet(body: &[u8]) -> String {
     if body.len() > cut {
         line.push('…');
     }
+    scrub_secrets(&mut line);
     line
 }

@@ -127,7 +127,8 @@ impl Jitter for SeededJitter {
 impl RetryPolicy {
     /// Decides what follows a failed attempt.
     ///
-    /// - 401: one token refresh, then one replay; a second 401 is final.
+    /// - 401: one token refresh, then one replay; a second 401 is final. The replay counts
+    ///   as an attempt: with `max_attempts: 1` a 401 is final at once.
     /// - 429: wait for `Retry-After` (seconds or HTTP date) or `RateLimit-Reset`, capped at
     ///   [`max_retry_after`](Self::max_retry_after).
     /// - 500, 502, 503, 504, connect errors, timeouts, broken connections: retried with
@@ -164,7 +165,8 @@ impl RetryPolicy {
             AttemptOutcome::Response(error) => {
                 let status = error.status();
                 if status == StatusCode::UNAUTHORIZED {
-                    return if context.token_refreshed {
+                    // The refresh and its replay are one more attempt: never past max_attempts.
+                    return if context.token_refreshed || context.attempt >= self.max_attempts {
                         RetryDecision::GiveUp
                     } else {
                         RetryDecision::RefreshToken
@@ -201,7 +203,7 @@ impl RetryPolicy {
             Some(hint) => hint.min(self.max_retry_after),
             None => self.backoff(context.attempt, jitter),
         };
-        if context.elapsed + delay > context.deadline {
+        if context.elapsed.saturating_add(delay) > context.deadline {
             return RetryDecision::Exhausted;
         }
         RetryDecision::RetryAfter(delay)
@@ -214,6 +216,13 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(1u32 << doublings)
             .min(self.max_delay);
-        ceiling.mul_f64(jitter.fraction().clamp(0.0, 1.0))
+        let fraction = jitter.fraction();
+        // NaN (from a broken jitter source) waits the whole ceiling rather than panicking.
+        let fraction = if fraction.is_nan() {
+            1.0
+        } else {
+            fraction.clamp(0.0, 1.0)
+        };
+        ceiling.mul_f64(fraction)
     }
 }

@@ -11,7 +11,6 @@ use crate::call::Operation;
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::ids::{ReportId, ReportRunId, ViewType, push_path_segment};
-use crate::limits::days_from_civil;
 use crate::request::{CallOptions, HttpRequest, REPORTING_PREFIX, finish, start_request};
 use crate::response::{
     ResponseError, ResponseErrorKind, ResponseLimits, ResponseMeta, parse_success,
@@ -147,9 +146,13 @@ impl ReportRun {
 /// ```
 pub fn parse_timestamp(value: &Value) -> Option<SystemTime> {
     if let Some(millis) = value.as_u64() {
-        return Some(UNIX_EPOCH + Duration::from_millis(millis));
+        return UNIX_EPOCH.checked_add(Duration::from_millis(millis));
     }
     let text = value.as_str()?.trim();
+    // Every byte of an ISO-8601 timestamp is ASCII; slicing by position needs that too.
+    if !text.is_ascii() {
+        return None;
+    }
     let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u64>().ok();
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
@@ -196,7 +199,9 @@ pub fn parse_timestamp(value: &Value) -> Option<SystemTime> {
     let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
     let utc = i64::try_from(local).ok()?.checked_sub(offset_seconds)?;
     let utc = u64::try_from(utc).ok()?;
-    Some(UNIX_EPOCH + Duration::from_secs(utc) + Duration::from_nanos(nanos))
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(utc))?
+        .checked_add(Duration::from_nanos(nanos))
 }
 
 /// The URL of a Reporting path: `segments` are literal (`&str`) or identifiers to encode.
@@ -282,7 +287,17 @@ impl Operation for GetReportRun {
         response: &HttpResponse,
         limits: ResponseLimits,
     ) -> Result<ReportRun, ResponseError> {
-        parse_run(response, limits)
+        let run = parse_run(response, limits)?;
+        if run.id != self.run_id {
+            // Never follow an answer about another run (it would be waited for and
+            // downloaded in place of the one asked about).
+            let kind = ResponseErrorKind::OtherRun {
+                asked: self.run_id.clone(),
+                answered: run.id.clone(),
+            };
+            return Err(ResponseError::new(run.meta, kind));
+        }
+        Ok(run)
     }
 }
 
@@ -654,4 +669,16 @@ impl ReportRef {
         }
         Ok(Self::Name(text.to_owned()))
     }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm),
+/// for years from 1970 on.
+fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }

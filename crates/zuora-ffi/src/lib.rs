@@ -725,8 +725,11 @@ fn parse(
                 result
             }),
         ZuoraOperation::ZuoraOpGetRun => {
-            let probe = GetReportRun {
-                run_id: unreachable_id(),
+            // The run id asked about is not known here, so the run is read as *Last
+            // completed run* reads it (no id check): the result carries the id the answer
+            // names, for the caller to compare with the one it asked about.
+            let probe = zuora_core::LatestReportRun {
+                report_id: unreachable_report_id(),
                 options: CallOptions::default(),
             };
             probe
@@ -776,6 +779,12 @@ fn parse(
 #[allow(clippy::expect_used)] // "run" satisfies ReportRunId's rules; not outside input.
 fn unreachable_id() -> zuora_core::ReportRunId {
     "run".parse().expect("a valid placeholder id")
+}
+
+/// A placeholder report id for operations whose parsing does not read it.
+#[allow(clippy::expect_used)] // "report" satisfies ReportId's rules; not outside input.
+fn unreachable_report_id() -> zuora_core::ReportId {
+    "report".parse().expect("a valid placeholder id")
 }
 
 /// The outcome: `ZUORA_OUTCOME_OK` or the error envelope.
@@ -987,6 +996,10 @@ pub unsafe extern "C" fn zuora_retry_decide(
             set_last_error(format!("{what} is out of range"));
             ZuoraCode::ZuoraErrRange
         };
+        if !(0.0..=1.0).contains(&jitter) {
+            // NaN fails this test too.
+            return Err(range("jitter (a draw in [0, 1))"));
+        }
         let safety = match safety {
             0 => ResendSafety::Idempotent,
             1 => ResendSafety::IdempotencyKey,
@@ -1015,7 +1028,9 @@ pub unsafe extern "C" fn zuora_retry_decide(
             token_refreshed,
             safety,
         };
-        let now = UNIX_EPOCH + Duration::from_millis(now_unix_ms);
+        let now = UNIX_EPOCH
+            .checked_add(Duration::from_millis(now_unix_ms))
+            .ok_or_else(|| range("now_unix_ms"))?;
         let mut fixed = || jitter;
         let decision = RetryPolicy::default().decide(&context, outcome, now, &mut fixed);
         let (code, delay) = match decision {

@@ -1,5 +1,6 @@
 /* The C ABI from C: build requests, parse answers, ask the retry policy, convert an export.
  * Exact bytes are asserted; run under valgrind by `cargo xtask ffi-test` (0 leaks, 0 errors). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -142,6 +143,9 @@ static void parsing(void) {
     CHECK(decision == ZUORA_RETRY_AFTER && delay == 500);
     CHECK(zuora_retry_decide(NULL, 3, true, 1, 0, 300000, false, 2, 0, 0.5, &decision, &delay) == ZUORA_OK && decision == ZUORA_GIVE_UP);
     CHECK(zuora_retry_decide(NULL, 9, true, 1, 0, 300000, false, 2, 0, 0.5, &decision, &delay) == ZUORA_ERR_RANGE);
+    /* A NaN or out-of-range jitter is refused, not a panic behind the guard. */
+    CHECK(zuora_retry_decide(NULL, 1, false, 1, 0, 300000, false, 2, 0, NAN, &decision, &delay) == ZUORA_ERR_RANGE);
+    CHECK(zuora_retry_decide(NULL, 1, false, 1, 0, 300000, false, 2, 0, 1.5, &decision, &delay) == ZUORA_ERR_RANGE);
     ZuoraResult *none = NULL;
     CHECK(zuora_parse_response(42, 200, NULL, 0, NULL, 0, &none) == ZUORA_ERR_RANGE && none == NULL);
 }

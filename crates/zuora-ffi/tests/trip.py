@@ -178,7 +178,10 @@ def main():
         while True:
             seen = call(OP_GET_RUN, lambda: build(lib.zuora_get_run_request_new, base, token, run_id), 0)
             status = text_of(lib.zuora_result_run_status, seen)
+            answered = text_of(lib.zuora_result_report_run_id, seen)
             lib.zuora_result_free(seen)
+            if answered != run_id:
+                raise RuntimeError(f"asked about run {run_id}, the answer is about {answered}")
             if not statuses or statuses[-1] != status:
                 statuses.append(status)
             if status == "COMPLETED":

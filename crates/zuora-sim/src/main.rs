@@ -86,11 +86,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("zuora-sim is serving Zuora's Reporting API (simulated)");
-    println!("base URL:      {}", sim.base_url());
-    println!("client id:     {}", sim.client_id());
-    println!("client secret: {}", sim.client_secret());
-    println!("press Ctrl-C to stop");
+    // The banner is for whoever reads it; a reader that stopped reading (a closed pipe)
+    // must not stop the server, so write errors are ignored rather than panicking as
+    // `println!` would.
+    let banner = format!(
+        "zuora-sim is serving Zuora's Reporting API (simulated)\nbase URL:      {}\nclient id:     {}\nclient secret: {}\npress Ctrl-C to stop\n",
+        sim.base_url(),
+        sim.client_id(),
+        sim.client_secret()
+    );
+    let mut stdout = std::io::stdout().lock();
+    let _ = std::io::Write::write_all(&mut stdout, banner.as_bytes());
+    let _ = std::io::Write::flush(&mut stdout);
+    drop(stdout);
     let waited = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()

@@ -287,6 +287,9 @@ impl TextDecoder {
                 u16::from_le_bytes(pair)
             }
         };
+        if bytes.is_empty() {
+            return Ok(());
+        }
         self.units.clear();
         // Units already counted in `bytes_seen` (a high surrogate held from the last chunk).
         let mut counted = 0u64;
@@ -294,17 +297,11 @@ impl TextDecoder {
             self.units.push(high);
             counted = 1;
         }
-        if let Some(first) = self.odd_byte.take() {
-            match bytes.split_first() {
-                Some((&second, rest)) => {
-                    self.units.push(unit([first, second]));
-                    bytes = rest;
-                }
-                None => {
-                    self.odd_byte = Some(first);
-                    return Ok(());
-                }
-            }
+        if let Some(first) = self.odd_byte.take()
+            && let Some((&second, rest)) = bytes.split_first()
+        {
+            self.units.push(unit([first, second]));
+            bytes = rest;
         }
         let pairs = bytes.chunks_exact(2);
         self.odd_byte = pairs.remainder().first().copied();

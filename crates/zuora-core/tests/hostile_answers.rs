@@ -1,0 +1,269 @@
+//! Hostile answers the core must survive (issue "Hostile and broken servers"): each test
+//! reproduces an input that crashed, leaked or misread before, and asserts the typed outcome.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use zuora_core::{
+    AccessToken, AttemptContext, AttemptOutcome, BaseUrl, Environment, GetReportRun, Operation,
+    PollDecision, PollPolicy, ResendSafety, ResponseError, ResponseLimits, RetryAfter,
+    RetryDecision, RetryPolicy, TokenCache, TokenRequest, parse_timestamp,
+};
+
+const RUN_ID: &str = "ff808081529f4e3401529fd61f080074";
+const LIVE_TOKEN: &str = "c652cbc0ea384b9f81856a93a2a74538";
+
+fn response(status: u16, headers: &[(&str, &str)], body: &str) -> http::Response<Vec<u8>> {
+    let mut builder = http::Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(body.as_bytes().to_vec()).unwrap()
+}
+
+fn run_answer(headers: &[(&str, &str)], started_on: &str) -> http::Response<Vec<u8>> {
+    response(
+        200,
+        headers,
+        &format!(
+            r#"{{"success":true,"response":{{"id":"{RUN_ID}","status":"QUERYDATA","startedOn":{started_on}}}}}"#
+        ),
+    )
+}
+
+fn get_run() -> GetReportRun {
+    GetReportRun {
+        run_id: RUN_ID.parse().unwrap(),
+        options: Default::default(),
+    }
+}
+
+#[test]
+fn item_1_retry_after_with_a_huge_year_is_ignored_not_a_crash() {
+    for date in [
+        "Sun, 06 Nov 300000000000 08:49:37 GMT",
+        "n 6 Nov 992222222224 8:4:9 GMT",
+    ] {
+        assert_eq!(RetryAfter::parse(date), None, "{date}");
+        // Read on every answer, a successful status included.
+        let run = get_run()
+            .parse_response(
+                &run_answer(&[("Retry-After", date)], "1453162482000"),
+                ResponseLimits::default(),
+            )
+            .unwrap();
+        assert_eq!(run.meta.retry_after, None);
+    }
+}
+
+#[test]
+fn item_2_a_huge_or_odd_expires_in_is_read_safely() {
+    let now = SystemTime::now();
+    for (expires_in, expected) in [
+        ("18446744073709551615", Duration::from_secs(24 * 3600)),
+        ("\"3599\"", Duration::from_secs(3599)),
+        ("3599.5", Duration::from_secs_f64(3599.5)),
+        ("1e300", Duration::from_secs(24 * 3600)),
+        ("-5", Duration::from_secs(3599)),
+        ("null", Duration::from_secs(3599)),
+    ] {
+        let body = format!(r#"{{"access_token":"{LIVE_TOKEN}","expires_in":{expires_in}}}"#);
+        let token =
+            TokenRequest::parse_response(&response(200, &[], &body), ResponseLimits::default())
+                .unwrap_or_else(|e| panic!("{expires_in}: {e}"));
+        assert_eq!(token.expires_in, expected, "{expires_in}");
+        let mut cache = TokenCache::default();
+        cache.store(token.access_token.clone(), Duration::MAX, now);
+        assert!(cache.usable(now).is_some());
+    }
+}
+
+#[test]
+fn item_3_an_exhausted_rate_limit_with_a_huge_reset_is_capped() {
+    let policy = PollPolicy::default();
+    for reset in ["18446744073709551615", "3000"] {
+        let run = get_run()
+            .parse_response(
+                &run_answer(
+                    &[("RateLimit-Remaining", "0"), ("RateLimit-Reset", reset)],
+                    "1453162482000",
+                ),
+                ResponseLimits::default(),
+            )
+            .unwrap();
+        // The first look does not give up at once, later looks neither overflow nor sleep
+        // past the policy's longest delay.
+        for looks in [1, 2, 50] {
+            let decision = policy.decide(
+                looks,
+                &run,
+                Duration::from_secs(1),
+                Duration::from_secs(3600),
+            );
+            assert_eq!(
+                decision,
+                PollDecision::PollAfter(policy.max_delay),
+                "reset {reset}, look {looks}"
+            );
+        }
+        let late = policy.decide(3, &run, Duration::MAX, Duration::from_secs(3600));
+        assert_eq!(late, PollDecision::DeadlineReached);
+    }
+}
+
+#[test]
+fn item_4_a_timestamp_with_a_multibyte_character_is_unreadable_not_a_crash() {
+    for text in [
+        "2016-01-19T00:24:42+€0",
+        "2016-01-19T00:24:42€",
+        "€016-01-19T00:24:42Z",
+    ] {
+        assert_eq!(
+            parse_timestamp(&serde_json::Value::from(text)),
+            None,
+            "{text}"
+        );
+    }
+    let run = get_run()
+        .parse_response(
+            &run_answer(&[], "\"2016-01-19T00:24:42+€0\""),
+            ResponseLimits::default(),
+        )
+        .unwrap();
+    assert_eq!(run.started_on, None);
+    assert_eq!(
+        parse_timestamp(&serde_json::Value::from(u64::MAX)),
+        UNIX_EPOCH.checked_add(Duration::from_millis(u64::MAX))
+    );
+}
+
+#[test]
+fn item_5_a_nan_jitter_waits_the_ceiling_instead_of_panicking() {
+    let policy = RetryPolicy::default();
+    let mut nan = || f64::NAN;
+    assert_eq!(policy.backoff(1, &mut nan), policy.base_delay);
+    let mut infinite = || f64::INFINITY;
+    assert_eq!(policy.backoff(1, &mut infinite), policy.base_delay);
+}
+
+#[test]
+fn item_10_base_urls_with_bad_hosts_or_ports_are_refused() {
+    for url in [
+        "https://:",
+        "https://:443/p",
+        "http://7[:]x",
+        "https://[zz]/",
+        "https://a:99999/p",
+        "https://a:0/",
+        "https://a:44x3/",
+        "https://exa mple.com/",
+        "https://.example.com/",
+    ] {
+        assert!(BaseUrl::parse(url).is_err(), "{url} was accepted");
+        assert!(
+            url.parse::<Environment>().is_err(),
+            "{url} was accepted as an environment"
+        );
+    }
+    for (url, kept) in [
+        ("https://a:8443/p/", "https://a:8443/p"),
+        ("http://[::1]:9000", "http://[::1]:9000"),
+        ("https://rest.Zuora.com", "https://rest.zuora.com"),
+    ] {
+        assert_eq!(BaseUrl::parse(url).unwrap().as_str(), kept);
+    }
+}
+
+#[test]
+fn item_11_a_401_never_sends_past_max_attempts() {
+    let unauthorized: ResponseError = get_run()
+        .parse_response(
+            &response(401, &[], r#"{"message":"Authentication error"}"#),
+            ResponseLimits::default(),
+        )
+        .unwrap_err();
+    let context = |attempt, max: u32| {
+        (
+            AttemptContext {
+                attempt,
+                elapsed: Duration::ZERO,
+                deadline: Duration::from_secs(300),
+                token_refreshed: false,
+                safety: ResendSafety::Idempotent,
+            },
+            RetryPolicy {
+                max_attempts: max,
+                ..RetryPolicy::default()
+            },
+        )
+    };
+    let mut half = || 0.5;
+    let (once, never_retry) = context(1, 1);
+    assert_eq!(
+        never_retry.decide(
+            &once,
+            AttemptOutcome::Response(&unauthorized),
+            SystemTime::now(),
+            &mut half
+        ),
+        RetryDecision::GiveUp
+    );
+    let (first, default) = context(1, 5);
+    assert_eq!(
+        default.decide(
+            &first,
+            AttemptOutcome::Response(&unauthorized),
+            SystemTime::now(),
+            &mut half
+        ),
+        RetryDecision::RefreshToken
+    );
+}
+
+#[test]
+fn token_answers_in_an_unexpected_shape_never_quote_the_token() {
+    for body in [
+        format!(r#"{{"access_token":"{LIVE_TOKEN}","expires_in":{{"s":1}},"token_type":7"#),
+        format!(r#"{{"access_token":{{"v":"{LIVE_TOKEN}"}}}}"#),
+        format!(r#"<html><body>proxy says access_token={LIVE_TOKEN}</body></html>"#),
+        format!(r#"{{"token":"{LIVE_TOKEN}"}}"#),
+    ] {
+        let error =
+            TokenRequest::parse_response(&response(200, &[], &body), ResponseLimits::default())
+                .unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains(LIVE_TOKEN), "the token leaked: {shown}");
+    }
+    // Any other answer's snippet is scrubbed of credential values too.
+    let error = get_run()
+        .parse_response(
+            &response(
+                502,
+                &[("Content-Type", "text/html")],
+                &format!("<p>debug: access_token={LIVE_TOKEN}&jti=abc</p>"),
+            ),
+            ResponseLimits::default(),
+        )
+        .unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(
+        !shown.contains(LIVE_TOKEN) && !shown.contains("jti=abc"),
+        "{shown}"
+    );
+    assert!(shown.contains("[redacted]"), "{shown}");
+    let _ = AccessToken::new(LIVE_TOKEN).unwrap();
+}
+
+#[test]
+fn item_12_a_status_answer_about_another_run_is_an_error() {
+    let other = "ff808081529f4e3401529fd61f089999";
+    let body = format!(r#"{{"success":true,"response":{{"id":"{other}","status":"COMPLETED"}}}}"#);
+    let error = get_run()
+        .parse_response(&response(200, &[], &body), ResponseLimits::default())
+        .unwrap_err();
+    assert!(
+        matches!(&error.kind, zuora_core::ResponseErrorKind::OtherRun { answered, .. } if answered.as_str() == other),
+        "{error:?}"
+    );
+}
