@@ -1,6 +1,6 @@
-//! `cargo xtask bench decode`: the export converter alone, on one generated export (UTF-16LE,
-//! tab-separated, invoice-like rows with non-ASCII text, quoted fields, commas and surrogate
-//! pairs), to CSV, TSV and raw, from plain and gzip input; beside `iconv` (transcoding only,
+//! `cargo xtask bench decode`: the export converter alone, on the simulator's large export
+//! (UTF-16LE, tab-separated, invoice-like rows with non-ASCII text, quoted fields, commas and
+//! surrogate pairs), to CSV, TSV and raw, from plain and gzip input; beside `iconv` (transcoding only,
 //! when installed), a plain UTF-16 → UTF-8 transcoding and gunzip alone. One thread; each
 //! figure is the best of a few passes, in MB/s of UTF-16 input (10^6 bytes per second).
 
@@ -10,88 +10,28 @@ use std::time::{Duration, Instant};
 
 use zuora_core::{ExportDecoder, ExportFormat};
 
-use crate::bench_sim::parse_size;
+use zuora_sim::{Catalogue, ExportStream, LARGE_REPORT_NAME};
+
+use crate::bench_sim::{SEED, parse_size, rows_for_export_bytes};
 
 /// The chunk size a transport hands the converter.
 const CHUNK: usize = 64 * 1024;
 const PASSES: usize = 3;
 
-const NAMES: [&str; 8] = [
-    "Acme Corporation",
-    "Müller & Söhne GmbH",
-    "東京商事株式会社",
-    "Société Générale d'Édition",
-    "Global Widgets, Inc.",
-    "Ørsted Energi A/S",
-    "Zürich Versicherung",
-    "Wayne Enterprises",
-];
-const NOTES: [&str; 6] = [
-    "",
-    "Net 30",
-    "\"Rush\" order",
-    "line one\nline two",
-    "Approved 👍 by finance 🚀",
-    "tab\there",
-];
-
-/// Invoice-like rows until `size` bytes of UTF-16LE (with a BOM).
-fn generate(size: usize) -> Vec<u8> {
-    let mut text = String::with_capacity(size / 2 + 4096);
-    text.push_str(
-        "Invoice Number\tInvoice Date\tAccount Name\tCurrency\tAmount\tStatus\tId\tNotes\n",
-    );
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-    let mut next = || {
-        // xorshift64*: a fixed, cheap sequence; nothing here needs quality randomness.
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    };
-    let mut row = 0u64;
-    while text.len() * 2 < size {
-        row += 1;
-        let r = next();
-        let note = NOTES[(r % NOTES.len() as u64) as usize];
-        let note = if note.contains(['\t', '\n', '"']) {
-            format!("\"{}\"", note.replace('"', "\"\""))
-        } else {
-            note.to_owned()
-        };
-        let cents = (r >> 8) % 500_000_000;
-        use std::fmt::Write as _;
-        let _ = writeln!(
-            text,
-            "INV{row:08}\t2026-{:02}-{:02}T{:02}:{:02}:00\t{}\t{}\t{}\t{}\t8a8082c4{:08x}{row:016x}\t{note}",
-            1 + (r >> 3) % 12,
-            1 + (r >> 7) % 28,
-            (r >> 11) % 24,
-            (r >> 17) % 60,
-            NAMES[((r >> 23) % NAMES.len() as u64) as usize],
-            ["USD", "EUR", "GBP", "JPY", "CHF"][((r >> 29) % 5) as usize],
-            thousands(cents),
-            ["Posted", "Draft", "Canceled"][((r >> 33) % 3) as usize],
-            (r >> 40) % 16,
-        );
+/// The simulator's large report, sized to `size` bytes: the same rows (invoice-like, with
+/// non-ASCII names, quoted fields, line breaks and CRLF inside quotes, surrogate pairs) that
+/// `bench export` downloads, encoded exactly as the simulator serves them.
+fn generate(size: u64) -> Result<Vec<u8>, String> {
+    let catalogue = Catalogue::sample(SEED, rows_for_export_bytes(size));
+    let report = catalogue
+        .by_name(LARGE_REPORT_NAME)
+        .ok_or("the simulator's catalogue has no large report")?
+        .clone();
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + (1 << 20));
+    for chunk in ExportStream::new(report) {
+        bytes.extend_from_slice(&chunk);
     }
-    let mut bytes = Vec::with_capacity(text.len() * 2 + 2);
-    bytes.extend_from_slice(&[0xFF, 0xFE]);
-    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-    bytes
-}
-
-/// `1,234,567.89` from cents.
-fn thousands(cents: u64) -> String {
-    let units = (cents / 100).to_string();
-    let mut out = String::with_capacity(units.len() + 8);
-    for (i, digit) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    format!("{out}.{:02}", cents % 100)
+    Ok(bytes)
 }
 
 fn best_of(mut pass: impl FnMut() -> Result<(), String>) -> Result<Duration, String> {
@@ -185,9 +125,8 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         ["--size", size] => parse_size(size)?,
         _ => return Err("usage: cargo xtask bench decode [--size 256MiB]".to_owned()),
     };
-    let size = usize::try_from(size).map_err(|e| e.to_string())?;
     eprintln!("generating {} MiB of UTF-16LE export...", size >> 20);
-    let plain = generate(size);
+    let plain = generate(size)?;
     let gzipped = {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(&plain).map_err(|e| e.to_string())?;

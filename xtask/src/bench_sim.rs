@@ -11,7 +11,7 @@ use zuora_sim::{Catalogue, LARGE_REPORT_NAME};
 
 use crate::run_command;
 
-const SEED: u64 = 42;
+pub(crate) const SEED: u64 = 42;
 
 /// Parses sizes like `1GiB`, `512MiB`, `1000000`.
 pub fn parse_size(text: &str) -> Result<u64, String> {

@@ -55,7 +55,7 @@ impl Body for SimBody {
     ) -> Poll<Option<Result<Frame<Bytes>, CutOff>>> {
         let next = match self.get_mut() {
             Self::Full(bytes) => bytes.take().map(|b| Ok(Frame::data(b))),
-            Self::Export(stream) => stream.next_chunk().map(|b| Ok(Frame::data(b))),
+            Self::Export(stream) => stream.encoded_chunk().map(|b| Ok(Frame::data(b))),
             Self::Truncated(frames) => Some(frames.pop_front().map(Frame::data).ok_or(CutOff)),
         };
         Poll::Ready(next)
@@ -92,7 +92,7 @@ pub struct ExportStream {
 }
 
 impl ExportStream {
-    /// A stream over `report`'s export.
+    /// A stream over `report`'s export (plain; see [`gzip`](Self::gzip)).
     pub fn new(report: Report) -> Self {
         Self {
             report,
@@ -129,7 +129,7 @@ impl ExportStream {
         let mut frames = Vec::new();
         let mut taken = 0;
         while taken < bytes {
-            match self.next_chunk() {
+            match self.encoded_chunk() {
                 Some(frame) => {
                     taken += frame.len();
                     frames.push(frame);
@@ -140,7 +140,7 @@ impl ExportStream {
         frames
     }
 
-    fn next_chunk(&mut self) -> Option<Bytes> {
+    fn encoded_chunk(&mut self) -> Option<Bytes> {
         loop {
             let plain = match self.first.take() {
                 Some(first) => Some(first),
@@ -195,6 +195,16 @@ impl ExportStream {
             self.bytes.extend_from_slice(&unit.to_le_bytes());
         }
         (!self.bytes.is_empty()).then(|| Bytes::copy_from_slice(&self.bytes))
+    }
+}
+
+/// The export's encoded chunks, in order: how benchmarks get the exact bytes the simulator
+/// serves without a server in the way.
+impl Iterator for ExportStream {
+    type Item = Bytes;
+
+    fn next(&mut self) -> Option<Bytes> {
+        self.encoded_chunk()
     }
 }
 

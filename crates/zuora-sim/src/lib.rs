@@ -38,6 +38,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use body::ExportStream;
 pub use catalogue::{Catalogue, Column, DataSource, LARGE_REPORT_NAME, Report, RunOutcome};
 pub use clock::SimClock;
 pub use config::{Fault, FaultPlan, FaultScope, RateBudget, RunTiming, SimConfig};

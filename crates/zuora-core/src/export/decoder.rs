@@ -325,19 +325,18 @@ impl TextDecoder {
             }
         }
         let mut end = self.units.len();
-        if has_surrogate(&self.units[start..]) {
-            let valid = start + encoding_rs::mem::utf16_valid_up_to(&self.units[start..]);
-            if valid < end {
-                let bad = self.units[valid];
-                if (0xD800..0xDC00).contains(&bad) && valid + 1 == end {
-                    // A high surrogate at the end: its low half may come in the next chunk.
-                    self.high_surrogate = Some(bad);
-                    end = valid;
-                } else if (0xD800..0xDC00).contains(&bad) {
-                    return Err(ExportError::Utf16(after(valid + 1)));
-                } else {
-                    return Err(ExportError::Utf16(after(valid)));
-                }
+        if let Some(unpaired) = first_unpaired_surrogate(&self.units[start..]) {
+            let bad_at = start + unpaired;
+            let bad = self.units[bad_at];
+            let high = (0xD800..0xDC00).contains(&bad);
+            if high && bad_at + 1 == end {
+                // A high surrogate at the end: its low half may come in the next chunk.
+                self.high_surrogate = Some(bad);
+                end = bad_at;
+            } else if high {
+                return Err(ExportError::Utf16(after(bad_at + 1)));
+            } else {
+                return Err(ExportError::Utf16(after(bad_at)));
             }
         }
         let units = &self.units[start..end];
@@ -398,57 +397,75 @@ impl TextDecoder {
     }
 }
 
-/// Whether any unit is a surrogate, without an early exit, so it compiles to vector code.
-fn has_surrogate(units: &[u16]) -> bool {
-    units.chunks(64).any(|chunk| {
-        chunk
-            .iter()
-            .fold(false, |seen, &u| seen | (u & 0xF800 == 0xD800))
-    })
-}
-
-/// How runs are scanned for the byte that ends them.
-#[derive(Clone, Copy)]
-enum Scan {
-    /// The text has no CR: memchr over at most three bytes.
-    NoCr,
-    /// The text has a CR: one table lookup per byte.
-    Table,
-}
-
-impl Scan {
-    /// Where the run starting at `text` stops. A fast run (`quoting` false) maps tabs to
-    /// separators while copying, so it stops only at a quote, a CR, a line break and, in
-    /// CSV, a comma; a field that will be quoted stops at every special (a comma is plain
-    /// content there).
-    fn next_stop(self, text: &[u8], csv: bool, quoting: bool) -> Option<usize> {
-        match (self, quoting) {
-            (Self::NoCr, true) => memchr::memchr3(b'\t', b'\n', b'"', text),
-            (Self::NoCr, false) if csv => memchr::memchr3(b'\n', b'"', b',', text),
-            (Self::NoCr, false) => memchr::memchr2(b'\n', b'"', text),
-            (Self::Table, true) => text.iter().position(|&b| FIELD_STOPS[usize::from(b)]),
-            (Self::Table, false) if csv => {
-                text.iter().position(|&b| FAST_STOPS_CSV[usize::from(b)])
+/// The index of the first surrogate that is not half of a pair (a high surrogate at the
+/// very end counts as unpaired). Blocks of 64 units are first tested for any surrogate with
+/// a fold that has no early exit, which compiles to vector code; only blocks that hold one
+/// are walked unit by unit (`encoding_rs::mem::utf16_valid_up_to` walks every unit, and cost
+/// as much as the transcoding itself).
+fn first_unpaired_surrogate(units: &[u16]) -> Option<usize> {
+    const BLOCK: usize = 64;
+    let is_surrogate = |u: u16| u & 0xF800 == 0xD800;
+    let mut i = 0;
+    while i < units.len() {
+        let block_end = units.len().min(i + BLOCK);
+        let block = &units[i..block_end];
+        if !block.iter().fold(false, |seen, &u| seen | is_surrogate(u)) {
+            i = block_end;
+            continue;
+        }
+        while i < block_end {
+            let unit = units[i];
+            if is_surrogate(unit) {
+                let paired = unit < 0xDC00
+                    && units
+                        .get(i + 1)
+                        .is_some_and(|&next| (0xDC00..0xE000).contains(&next));
+                if !paired {
+                    return Some(i);
+                }
+                i += 2;
+            } else {
+                i += 1;
             }
-            (Self::Table, false) => text.iter().position(|&b| FAST_STOPS_TSV[usize::from(b)]),
+        }
+    }
+    None
+}
+
+/// Where the next CR is, found once per CR however many runs are scanned before it.
+#[derive(Default)]
+struct CrCursor {
+    /// The next CR at or after the last position asked about (`None`: not searched yet).
+    next: Option<usize>,
+}
+
+impl CrCursor {
+    /// The position of the first CR at or after `from`, or the end of `text`.
+    fn next(&mut self, text: &[u8], from: usize) -> usize {
+        match self.next {
+            Some(at) if at >= from => at,
+            _ => {
+                let at = memchr::memchr(b'\r', &text[from..]).map_or(text.len(), |n| from + n);
+                self.next = Some(at);
+                at
+            }
         }
     }
 }
 
-/// The stop sets of [`Scan::next_stop`] as tables.
-const fn stop_table(csv: bool, tab: bool) -> [bool; 256] {
-    let mut table = [false; 256];
-    table[b'"' as usize] = true;
-    table[b'\r' as usize] = true;
-    table[b'\n' as usize] = true;
-    table[b',' as usize] = csv;
-    table[b'\t' as usize] = tab;
-    table
+/// Where a run (which holds no CR) stops. A fast run (`quoting` false) maps tabs to
+/// separators while copying, so it stops only at a quote, a line break and, in CSV, a comma;
+/// a field that will be quoted stops at a tab, a line break or a quote (a comma is plain
+/// content there).
+fn next_stop(run: &[u8], csv: bool, quoting: bool) -> Option<usize> {
+    if quoting {
+        memchr::memchr3(b'\t', b'\n', b'"', run)
+    } else if csv {
+        memchr::memchr3(b'\n', b'"', b',', run)
+    } else {
+        memchr::memchr2(b'\n', b'"', run)
+    }
 }
-
-const FAST_STOPS_CSV: [bool; 256] = stop_table(true, false);
-const FAST_STOPS_TSV: [bool; 256] = stop_table(false, false);
-const FIELD_STOPS: [bool; 256] = stop_table(false, true);
 
 /// Stage 2: tab-separated UTF-8 records to CSV (RFC 4180: `,`, CRLF, fields with `,` `"`
 /// CR or LF quoted) or TSV (tab, LF, fields with a tab `"` CR or LF quoted), quotes doubled.
@@ -491,32 +508,22 @@ impl RecordWriter {
         if self.csv { b',' } else { b'\t' }
     }
 
-    /// Whether `byte`, inside a field's content, makes the output quote the field.
-    fn quotes_output(&self, byte: u8) -> bool {
-        matches!(byte, b'"' | b'\r' | b'\n') || byte == self.separator()
-    }
-
     fn convert(&mut self, text: &[u8], out: &mut Vec<u8>) -> Result<(), ExportError> {
         out.reserve(text.len() + text.len() / 8 + self.carry.len() + 16);
         let mut field_start = out.len();
         out.extend_from_slice(&self.carry);
         self.carry.clear();
-        // Without a CR in the text, every stop set has at most three bytes, which memchr
-        // finds with vector instructions; with one, a table lookup per byte.
-        let scan = if memchr::memchr(b'\r', text).is_none() {
-            Scan::NoCr
-        } else {
-            Scan::Table
-        };
+        let mut cr = CrCursor::default();
         let mut i = 0;
         while i < text.len() {
             if self.in_quotes {
                 i = self.quoted(text, i, out);
             } else {
                 let quoting = self.needs_quoting;
-                let end = scan
-                    .next_stop(&text[i..], self.csv, quoting)
-                    .map_or(text.len(), |n| i + n);
+                // Runs never cross a CR: it is a stop of its own, so each stop set below has
+                // at most three bytes, which memchr finds with vector instructions.
+                let bound = cr.next(text, i);
+                let end = next_stop(&text[i..bound], self.csv, quoting).map_or(bound, |n| i + n);
                 if quoting {
                     out.extend_from_slice(&text[i..end]);
                     self.field_started |= end > i;
@@ -527,8 +534,8 @@ impl RecordWriter {
                 if let Some(&byte) = text.get(i) {
                     i += 1;
                     if byte == b','
-                        && matches!(scan, Scan::NoCr)
-                        && let Some(next) = self.comma_field(&text[i..], out, &mut field_start)
+                        && let Some(next) =
+                            self.comma_field(&text[i..cr.next(text, i)], out, &mut field_start)
                     {
                         i += next;
                         self.check_field(out, field_start)?;
@@ -582,9 +589,9 @@ impl RecordWriter {
     }
 
     /// The common CSV case of a field holding a comma (an amount such as `1,729.76`): when
-    /// the field ends in `rest` with no quote before its end, writes it quoted at once and
-    /// returns how much of `rest` it took (the field and its tab or line break). `None`
-    /// leaves it to the general path. Only for text without CR.
+    /// the field ends in `rest` (which holds no CR) with no quote before its end, writes it
+    /// quoted at once and returns how much of `rest` it took (the field and its tab or line
+    /// break). `None` leaves it to the general path.
     fn comma_field(
         &mut self,
         rest: &[u8],
@@ -648,7 +655,7 @@ impl RecordWriter {
         let rest = &text[i..];
         let end = memchr::memchr(b'"', rest).unwrap_or(rest.len());
         let run = &rest[..end];
-        if !self.needs_quoting && run.iter().any(|&b| self.quotes_output(b)) {
+        if !self.needs_quoting && memchr::memchr3(b'\r', b'\n', self.separator(), run).is_some() {
             self.needs_quoting = true;
         }
         out.extend_from_slice(run);
