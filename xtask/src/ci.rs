@@ -12,6 +12,7 @@ pub fn run() -> Result<(), String> {
     let cargo = || Command::new(&cargo);
     run_command(cargo().args(["fmt", "--all", "--check"]))?;
     check_core_is_sans_io(cargo())?;
+    crate::cycles::run(&[])?;
     run_command(cargo().args([
         "clippy",
         "--workspace",

@@ -13,6 +13,7 @@ mod bench_export;
 mod bench_sim;
 mod bench_transport;
 mod ci;
+mod cycles;
 mod ffi;
 mod soak;
 mod spec;
@@ -32,6 +33,8 @@ commands:
   spec-derive [--check]
                 derive tests/spec/reporting-contract.json from ../shared/spec (Zuora's OpenAPI file)
   ffi-test      build the C ABI, run the C test under valgrind and the Python trip against zuora-sim
+  cycles [--graph]
+                fail on any cycle among a crate's modules (in every crate of the workspace)
   ci            format check, clippy, tests, docs and dependency rules (the README's test command)
   bench core    time and allocations of building + parsing a Run-a-report exchange
   bench decode [--size 256MiB]
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["ci"] => ci::run(),
+        ["cycles", rest @ ..] => cycles::run(rest),
         ["ffi-header"] => ffi::header(false),
         ["ffi-header", "--check"] => ffi::header(true),
         ["ffi-test"] => ffi::test(),

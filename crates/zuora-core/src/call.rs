@@ -17,102 +17,12 @@
 use std::time::SystemTime;
 
 use crate::config::ClientConfig;
-use crate::environment::Environment;
 use crate::error::Error;
-use crate::oauth::{Token, TokenRequest};
-use crate::request::HttpRequest;
-use crate::response::{ResponseError, ResponseLimits};
-use crate::retry::{AttemptContext, AttemptOutcome, ResendSafety, RetryDecision, SeededJitter};
-use crate::run_report::{ReportRunStarted, RunReport};
+use crate::operation::Operation;
+use crate::retry::{AttemptContext, AttemptOutcome, RetryDecision, SeededJitter};
 use crate::secret::AccessToken;
+use crate::transport::HttpRequest;
 use crate::transport::{AttemptTimeout, HttpResponse, TransportFailure};
-
-/// An API operation: how to build its request and read its answer.
-pub trait Operation {
-    /// What a successful answer yields.
-    type Output;
-    /// A short name for logs and traces, such as `run_report`.
-    fn name(&self) -> &'static str;
-    /// Whether the request carries the bearer token (all but the token request do).
-    fn needs_token(&self) -> bool {
-        true
-    }
-    /// Whether the request may be sent twice.
-    fn resend_safety(&self) -> ResendSafety;
-    /// Checks the operation's own input before anything is sent (the token request
-    /// included); [`Call::start`] runs it first.
-    fn validate(&self) -> Result<(), Error> {
-        Ok(())
-    }
-    /// The request; `token` is `Some` whenever [`needs_token`](Self::needs_token) is true.
-    fn to_request(
-        &self,
-        environment: &Environment,
-        token: Option<&AccessToken>,
-    ) -> Result<HttpRequest, Error>;
-    /// Reads the answer.
-    fn parse_response(
-        &self,
-        response: &HttpResponse,
-        limits: ResponseLimits,
-    ) -> Result<Self::Output, ResponseError>;
-}
-
-impl Operation for RunReport {
-    type Output = ReportRunStarted;
-    fn name(&self) -> &'static str {
-        "run_report"
-    }
-    fn resend_safety(&self) -> ResendSafety {
-        if self.idempotency_key_value().is_some() {
-            ResendSafety::IdempotencyKey
-        } else {
-            ResendSafety::Unsafe
-        }
-    }
-    fn to_request(
-        &self,
-        environment: &Environment,
-        token: Option<&AccessToken>,
-    ) -> Result<HttpRequest, Error> {
-        let token = token.ok_or_else(|| Error::build("run_report needs a token"))?;
-        RunReport::to_request(self, environment, token)
-    }
-    fn parse_response(
-        &self,
-        response: &HttpResponse,
-        limits: ResponseLimits,
-    ) -> Result<ReportRunStarted, ResponseError> {
-        RunReport::parse_response_with_limits(response, limits)
-    }
-}
-
-impl Operation for TokenRequest {
-    type Output = Token;
-    fn name(&self) -> &'static str {
-        "create_token"
-    }
-    fn needs_token(&self) -> bool {
-        false
-    }
-    fn resend_safety(&self) -> ResendSafety {
-        ResendSafety::Idempotent
-    }
-    fn to_request(
-        &self,
-        environment: &Environment,
-        _token: Option<&AccessToken>,
-    ) -> Result<HttpRequest, Error> {
-        TokenRequest::to_request(self, environment)
-    }
-    fn parse_response(
-        &self,
-        response: &HttpResponse,
-        limits: ResponseLimits,
-    ) -> Result<Token, ResponseError> {
-        TokenRequest::parse_response(response, limits)
-    }
-}
 
 /// What the transport must do next.
 #[derive(Debug)]

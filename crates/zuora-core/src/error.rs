@@ -3,7 +3,7 @@
 use crate::ids::{ReportId, ReportRunId};
 use crate::invalid::InvalidInput;
 use crate::response::ResponseError;
-use crate::runs::RunStatus;
+use crate::status::RunStatus;
 use crate::transport::TransportFailure;
 
 /// Every way a Zuora call can fail. Transports add their own variants in later versions,
@@ -37,7 +37,7 @@ pub enum Error {
     },
     /// The export could not be read (corrupt gzip or UTF-16, or cut short).
     #[error("{0}")]
-    Export(#[from] crate::export::ExportError),
+    Export(#[from] crate::export_decoder::ExportError),
     /// Writing the results to the caller's output failed.
     #[error("writing the results failed: {0}")]
     Output(String),

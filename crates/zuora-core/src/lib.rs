@@ -33,6 +33,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## How the crate is laid out
+//! Modules depend only downwards (`cargo xtask cycles` checks it):
+//! 1. **values**: `invalid`, `newtype`, `secret`, `ids`, `headers`, `status`, `environment`,
+//!    `filter`;
+//! 2. **wire**: `wire` (header reading), `transport` (request and response types, transport
+//!    failures), `request`, `limits`, `response`, `export_decoder`;
+//! 3. **errors**: `error`, the one error type, assembled from the wire layer's errors;
+//! 4. **operations**, one per file above the `operation` trait: `oauth`, `run_report`, `runs`,
+//!    `export`;
+//! 5. **policies** (`retry`) and **configuration** (`config`);
+//! 6. **machines**, which own the loops: `call` (one call and its retries), `paging`,
+//!    `polling` (waiting for a run).
+//!
 //! ## Where the project chose
 //! Zuora's documents leave gaps; each choice is written where it is made and collected in
 //! `docs/api-choices.md` in the repository. The notable ones here: `[]` is sent when a run has no
@@ -49,6 +62,7 @@ mod config;
 mod environment;
 mod error;
 mod export;
+mod export_decoder;
 mod filter;
 mod headers;
 mod ids;
@@ -56,6 +70,7 @@ mod invalid;
 mod limits;
 mod newtype;
 mod oauth;
+mod operation;
 mod polling;
 mod request;
 mod response;
@@ -63,19 +78,19 @@ mod retry;
 mod run_report;
 mod runs;
 mod secret;
+mod status;
 mod transport;
+mod wire;
 
-pub use call::{Call, Operation, Step};
+pub use call::{Call, Step};
 pub use config::{
     BuildClient, ClientBuilder, ClientConfig, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_OVERALL_TIMEOUT, RunReportOptions,
 };
 pub use environment::{BaseUrl, Environment};
 pub use error::Error;
-pub use export::{
-    DEFAULT_MAX_FIELD_BYTES, ExportDecoder, ExportError, ExportFormat, ExportReportRun,
-    ExportSummary, is_gzipped,
-};
+pub use export::{ExportReportRun, ExportSummary, is_gzipped};
+pub use export_decoder::{DEFAULT_MAX_FIELD_BYTES, ExportDecoder, ExportError, ExportFormat};
 pub use filter::{
     FilterClause, FilterField, FilterGroup, FilterOperator, LogicalOperator, parse_filter_groups,
 };
@@ -86,25 +101,26 @@ pub use ids::{MAX_ID_LENGTH, ReportId, ReportRunId, ViewType};
 pub use invalid::InvalidInput;
 pub use limits::{ConcurrencyLimit, RateLimit, RateLimitWindow, RetryAfter};
 pub use oauth::{ClientId, TOKEN_REFRESH_MARGIN, Token, TokenCache, TokenRequest};
+pub use operation::{Operation, ResendSafety};
 pub use polling::{PollDecision, PollPolicy, Wait, WaitOptions, WaitStep};
-pub use request::{CallOptions, HttpRequest, REPORTING_PREFIX};
+pub use request::{CallOptions, REPORTING_PREFIX};
 pub use response::{
     DEFAULT_MAX_DECODED_BYTES, Reason, ResponseError, ResponseErrorKind, ResponseLimits,
     ResponseMeta, decode_body,
 };
-pub use retry::{
-    AttemptContext, AttemptOutcome, Jitter, ResendSafety, RetryDecision, RetryPolicy, SeededJitter,
-};
+pub use retry::{AttemptContext, AttemptOutcome, Jitter, RetryDecision, RetryPolicy, SeededJitter};
 pub use run_report::{ReportRunStarted, RunReport};
 pub use runs::{
     CancelReportRun, DataPage, GetReportRun, LatestReportRun, ReportDataPage, ReportRef, ReportRun,
-    ReportSummary, RunStatus, SEARCH_PAGE_SIZE, SearchPage, SearchReports, parse_timestamp,
+    ReportSummary, SEARCH_PAGE_SIZE, SearchPage, SearchReports, parse_timestamp,
     resolve_report_name,
 };
 pub use secret::{AccessToken, ClientSecret, REDACTED};
+pub use status::RunStatus;
 pub use transport::{
     AsyncBody, AsyncStreamingTransport, AsyncTransport, AttemptTimeout, ClassifyTransportError,
-    HttpResponse, SyncStreamingTransport, SyncTransport, TransportErrorKind, TransportFailure,
+    HttpRequest, HttpResponse, SyncStreamingTransport, SyncTransport, TransportErrorKind,
+    TransportFailure,
 };
 
 /// Re-export of the `http` crate whose types the API uses.

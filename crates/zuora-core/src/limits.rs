@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 
-use crate::response::{header_text, names};
+use crate::wire::{header_text, names};
 
 /// One window of `RateLimit-Limit`, such as `50000;w=60`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,11 +10,12 @@ use crate::environment::Environment;
 use crate::error::Error;
 use crate::invalid::{InvalidInput, check_text, is_visible_ascii};
 use crate::newtype::validated_string;
-use crate::request::{CallOptions, HttpRequest, finish, header_value};
+use crate::request::{CallOptions, finish, header_value};
 use crate::response::{
     ResponseError, ResponseErrorKind, ResponseLimits, ResponseMeta, decode_body,
 };
 use crate::secret::{AccessToken, ClientSecret};
+use crate::transport::HttpRequest;
 
 /// Renew a token this long before it expires (Zuora's guide uses 300 s).
 pub const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(300);
@@ -128,7 +129,7 @@ impl TokenRequest {
                         .scope
                         .as_ref()
                         .and_then(serde_json::Value::as_str)
-                        .map(|s| crate::response::bounded(s, 4096)),
+                        .map(|s| crate::wire::bounded(s, 4096)),
                 }),
                 Err(source) => Err(ResponseError::new(
                     meta,
@@ -254,5 +255,32 @@ impl TokenCache {
         {
             self.current = None;
         }
+    }
+}
+
+impl crate::operation::Operation for TokenRequest {
+    type Output = Token;
+    fn name(&self) -> &'static str {
+        "create_token"
+    }
+    fn needs_token(&self) -> bool {
+        false
+    }
+    fn resend_safety(&self) -> crate::operation::ResendSafety {
+        crate::operation::ResendSafety::Idempotent
+    }
+    fn to_request(
+        &self,
+        environment: &crate::environment::Environment,
+        _token: Option<&crate::secret::AccessToken>,
+    ) -> Result<crate::transport::HttpRequest, crate::error::Error> {
+        TokenRequest::to_request(self, environment)
+    }
+    fn parse_response(
+        &self,
+        response: &crate::transport::HttpResponse,
+        limits: crate::response::ResponseLimits,
+    ) -> Result<Token, crate::response::ResponseError> {
+        TokenRequest::parse_response(response, limits)
     }
 }

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::runs::{ReportRun, RunStatus};
+use crate::runs::ReportRun;
+use crate::status::RunStatus;
 
 /// How a wait polls. Zuora documents no interval (Workflow polls every 60 s); the default
 /// here looks after 1 s, then doubles up to 30 s, and always waits out an exhausted rate

@@ -6,12 +6,10 @@ use http::header::{ACCEPT_ENCODING, AUTHORIZATION, HeaderValue};
 use crate::error::Error;
 use crate::headers::{EntityIds, TrackId};
 use crate::secret::AccessToken;
+use crate::transport::HttpRequest;
 
 /// The path every Reporting operation starts with, after the environment's base URL.
 pub const REPORTING_PREFIX: &str = "/reporting/api/rest/v1";
-
-/// The request type the core builds and transports send: the body is already encoded.
-pub type HttpRequest = http::Request<Vec<u8>>;
 
 /// Headers any Reporting call may carry besides the token.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

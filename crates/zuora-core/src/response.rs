@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::invalid::InvalidInput;
 use crate::limits::{ConcurrencyLimit, RateLimit, RetryAfter};
+use crate::wire::{bounded, header_text, names};
 
 /// Default cap on a decoded (gunzipped) response body: 16 MiB.
 pub const DEFAULT_MAX_DECODED_BYTES: usize = 16 * 1024 * 1024;
@@ -71,47 +72,8 @@ impl ResponseMeta {
     }
 }
 
-/// Names of the response headers the core reads; static names skip parsing on each lookup.
-pub(crate) mod names {
-    use http::HeaderName;
-    pub const ZUORA_REQUEST_ID: HeaderName = HeaderName::from_static("zuora-request-id");
-    pub const ZUORA_TRACK_ID: HeaderName = HeaderName::from_static("zuora-track-id");
-    pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
-    pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
-    pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
-    pub const CONCURRENCY_LIMIT_TYPE: HeaderName =
-        HeaderName::from_static("concurrency-limit-type");
-    pub const CONCURRENCY_LIMIT_LIMIT: HeaderName =
-        HeaderName::from_static("concurrency-limit-limit");
-    pub const CONCURRENCY_LIMIT_REMAINING: HeaderName =
-        HeaderName::from_static("concurrency-limit-remaining");
-}
-
-/// A header's value as trimmed text, if it is visible ASCII.
-pub(crate) fn header_text(
-    headers: &HeaderMap,
-    name: impl http::header::AsHeaderName,
-) -> Option<&str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-}
-
 fn bounded_header(headers: &HeaderMap, name: http::HeaderName) -> Option<String> {
     header_text(headers, name).map(|text| bounded(text, TEXT_LIMIT))
-}
-
-pub(crate) fn bounded(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    let mut end = limit;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
 }
 
 /// One entry of the v1 `reasons` envelope (or the object-CRUD `Errors` list).

@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
 
+use crate::operation::ResendSafety;
 use crate::response::ResponseError;
 use crate::transport::{TransportErrorKind, TransportFailure};
 
@@ -41,17 +42,6 @@ impl RetryPolicy {
             ..Self::default()
         }
     }
-}
-
-/// Whether a request can be sent twice without doing its work twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResendSafety {
-    /// GET, DELETE, and token requests: safe to repeat.
-    Idempotent,
-    /// A POST with an `Idempotency-Key`: Zuora replays the first answer.
-    IdempotencyKey,
-    /// A POST without a key: repeated only when it provably never left.
-    Unsafe,
 }
 
 /// What happened to one attempt.

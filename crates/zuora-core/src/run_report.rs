@@ -10,12 +10,11 @@ use crate::error::Error;
 use crate::filter::FilterGroup;
 use crate::headers::{EntityIds, IdempotencyKey, TrackId};
 use crate::ids::{ReportId, ReportRunId, ViewType, push_path_segment};
-use crate::request::{
-    CallOptions, HttpRequest, REPORTING_PREFIX, finish, header_value, start_request,
-};
+use crate::request::{CallOptions, REPORTING_PREFIX, finish, header_value, start_request};
 use crate::response::{
     ResponseError, ResponseErrorKind, ResponseLimits, ResponseMeta, parse_success,
 };
+use crate::transport::HttpRequest;
 use crate::{AccessToken, Environment};
 
 /// A *Run a report* call: which report, which view, and how to send it.
@@ -228,5 +227,34 @@ impl ReportRunStarted {
     /// `Zuora-Request-Id` of the answer.
     pub fn request_id(&self) -> Option<&str> {
         self.meta.request_id.as_deref()
+    }
+}
+
+impl crate::operation::Operation for RunReport {
+    type Output = ReportRunStarted;
+    fn name(&self) -> &'static str {
+        "run_report"
+    }
+    fn resend_safety(&self) -> crate::operation::ResendSafety {
+        if self.idempotency_key_value().is_some() {
+            crate::operation::ResendSafety::IdempotencyKey
+        } else {
+            crate::operation::ResendSafety::Unsafe
+        }
+    }
+    fn to_request(
+        &self,
+        environment: &crate::environment::Environment,
+        token: Option<&crate::secret::AccessToken>,
+    ) -> Result<crate::transport::HttpRequest, crate::error::Error> {
+        let token = token.ok_or_else(|| crate::error::Error::build("run_report needs a token"))?;
+        RunReport::to_request(self, environment, token)
+    }
+    fn parse_response(
+        &self,
+        response: &crate::transport::HttpResponse,
+        limits: crate::response::ResponseLimits,
+    ) -> Result<ReportRunStarted, crate::response::ResponseError> {
+        RunReport::parse_response_with_limits(response, limits)
     }
 }

@@ -5,7 +5,8 @@
 
 use std::future::Future;
 
-use crate::request::HttpRequest;
+/// The request type the core builds and transports send: the body is already encoded.
+pub type HttpRequest = http::Request<Vec<u8>>;
 
 /// The response type transports hand back: the body as received (possibly gzipped; the
 /// core decodes it once).

@@ -29,6 +29,7 @@ mod body;
 mod catalogue;
 mod clock;
 mod config;
+mod message;
 mod rng;
 mod routes;
 mod server;

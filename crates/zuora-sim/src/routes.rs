@@ -11,7 +11,7 @@ use zuora_core::{REPORTING_PREFIX, ViewType, parse_filter_groups};
 
 use crate::body::{ExportStream, SimBody};
 use crate::catalogue::{Report, hex_id};
-use crate::server::{SimRequest, SimResponse, percent_decode};
+use crate::message::{SimRequest, SimResponse, percent_decode};
 use crate::state::{Run, RunStatus, Shared};
 
 /// Zuora returns at most 50 reports per search call (reference §4.7).
@@ -171,7 +171,7 @@ pub(crate) fn authorized(shared: &Shared, headers: &HeaderMap, now: Duration) ->
 }
 
 fn token(shared: &Shared, request: &SimRequest) -> SimResponse {
-    let form = crate::server::parse_query(&String::from_utf8_lossy(&request.body));
+    let form = crate::message::parse_query(&String::from_utf8_lossy(&request.body));
     let field = |name: &str| {
         form.iter()
             .find(|(n, _)| n == name)

@@ -15,7 +15,34 @@
 
 use std::io::Write;
 
-use super::ExportFormat;
+/// What to write an export as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExportFormat {
+    /// The bytes as Zuora sent them (UTF-16LE, tab-separated), gzip removed.
+    Raw,
+    /// UTF-8 CSV per RFC 4180: comma-separated, CRLF line ends, fields with `,` `"` CR or
+    /// LF quoted, quotes doubled.
+    Csv,
+    /// UTF-8, tab-separated, LF line ends, fields with a tab, CR, LF or `"` quoted, quotes
+    /// doubled.
+    Tsv,
+}
+
+impl core::str::FromStr for ExportFormat {
+    type Err = crate::InvalidInput;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.to_ascii_lowercase().as_str() {
+            "raw" => Ok(Self::Raw),
+            "csv" => Ok(Self::Csv),
+            "tsv" => Ok(Self::Tsv),
+            _ => Err(crate::InvalidInput::not_one_of(
+                "export format",
+                value,
+                "csv, tsv or raw",
+            )),
+        }
+    }
+}
 
 /// The default cap on one field of an export, in UTF-8 bytes: far above any real report
 /// field (Zuora's longest text fields hold tens of kilobytes), far below what would hurt.

@@ -1,38 +1,5 @@
-//! Export results, converted while they stream: gzip → UTF-16LE → tab-separated records →
-//! UTF-8 CSV (RFC 4180) or TSV, with memory bounded by one field.
-
-mod decoder;
-
-pub use decoder::{DEFAULT_MAX_FIELD_BYTES, ExportDecoder, ExportError};
-
-/// What to write an export as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ExportFormat {
-    /// The bytes as Zuora sent them (UTF-16LE, tab-separated), gzip removed.
-    Raw,
-    /// UTF-8 CSV per RFC 4180: comma-separated, CRLF line ends, fields with `,` `"` CR or
-    /// LF quoted, quotes doubled.
-    Csv,
-    /// UTF-8, tab-separated, LF line ends, fields with a tab, CR, LF or `"` quoted, quotes
-    /// doubled.
-    Tsv,
-}
-
-impl core::str::FromStr for ExportFormat {
-    type Err = crate::InvalidInput;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value.to_ascii_lowercase().as_str() {
-            "raw" => Ok(Self::Raw),
-            "csv" => Ok(Self::Csv),
-            "tsv" => Ok(Self::Tsv),
-            _ => Err(crate::InvalidInput::not_one_of(
-                "export format",
-                value,
-                "csv, tsv or raw",
-            )),
-        }
-    }
-}
+//! *Export results*: the operation, what a download wrote, and whether an answer is gzipped.
+//! The converter the download feeds is [`crate::export_decoder`].
 
 /// *Export results*: `GET /reportruns/export/{id}?pivoted=…` (`pivoted` always sent: Zuora's
 /// OpenAPI description requires it). The answer streams; only a failed answer is read
@@ -52,8 +19,8 @@ impl crate::Operation for ExportReportRun {
     fn name(&self) -> &'static str {
         "export_report_run"
     }
-    fn resend_safety(&self) -> crate::ResendSafety {
-        crate::ResendSafety::Idempotent
+    fn resend_safety(&self) -> crate::operation::ResendSafety {
+        crate::operation::ResendSafety::Idempotent
     }
     fn to_request(
         &self,
