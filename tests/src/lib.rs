@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+pub mod hostile;
+
 use zuora_core::{
     BuildClient, ClientBuilder, ClientConfig, Error, Operation, ReportId, ReportRunStarted,
     RetryPolicy, RunReportOptions, ViewType,
@@ -120,6 +122,14 @@ impl AnyClient {
         }
     }
 
+    /// Every report matching `query`, all pages.
+    pub fn search_reports(&self, query: &str) -> Result<Vec<zuora_core::ReportSummary>, Error> {
+        match self {
+            Self::Async(client, runtime) => runtime.block_on(client.search_reports(query)),
+            Self::Blocking(client) => client.search_reports(query),
+        }
+    }
+
     /// The one report named exactly `name`.
     pub fn find_report(&self, name: &str) -> Result<zuora_core::ReportSummary, Error> {
         match self {
@@ -227,6 +237,17 @@ pub fn builder_for(sim: &Simulator) -> ClientBuilder<ClientConfig> {
 /// A client of `flavor` for `sim`, as [`builder_for`] configures it.
 pub fn client_for(flavor: Flavor, sim: &Simulator) -> AnyClient {
     client_with(flavor, builder_for(sim))
+}
+
+/// A builder aimed at a hostile server, with quick retries.
+pub fn builder_for_hostile(server: &hostile::HostileServer) -> ClientBuilder<ClientConfig> {
+    ClientConfig::builder()
+        .base_url(server.base_url())
+        .credentials(hostile::CLIENT_ID, "any-secret")
+        .retry(RetryPolicy {
+            base_delay: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        })
 }
 
 /// A client of `flavor` from a builder.

@@ -37,7 +37,7 @@ mod transport;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument as _;
@@ -47,8 +47,8 @@ use zuora_core::{
 };
 use zuora_core::{
     AsyncBody, AsyncStreamingTransport, CancelReportRun, ExportDecoder, ExportReportRun,
-    GetReportRun, LatestReportRun, ReportDataPage, ResponseMeta, SearchReports, TransportErrorKind,
-    Wait, WaitStep, is_gzipped, resolve_report_name,
+    GetReportRun, LatestReportRun, ResponseMeta, TransportErrorKind, Wait, WaitStep, is_gzipped,
+    resolve_report_name,
 };
 pub use zuora_core::{
     ClientBuilder, ClientConfig, Environment, Error, ExportFormat, ExportSummary, Operation,
@@ -274,17 +274,12 @@ fn random_seed() -> u64 {
 impl<T: AsyncTransport> Client<T> {
     /// Every report whose name, data source or description matches `query`, all pages.
     pub async fn search_reports(&self, query: &str) -> Result<Vec<ReportSummary>, Error> {
-        let mut next = Some(SearchReports::new(
-            query,
-            self.inner.config.call_options(None),
-        ));
-        let mut found = Vec::new();
-        while let Some(page) = next {
-            let reports = self.execute(page.clone()).await?.reports;
-            next = page.next_page(reports.len());
-            found.extend(reports);
+        let mut search = self.inner.config.search_all(query, Instant::now())?;
+        while let Some(page) = search.next_page().cloned() {
+            let answer = self.execute(page).await?;
+            search.on_page(answer, Instant::now())?;
         }
-        Ok(found)
+        Ok(search.into_reports())
     }
 
     /// The one report named exactly `name`; an error names zero or several matches.
@@ -346,11 +341,10 @@ impl<T: AsyncTransport> Client<T> {
     pub fn rows(&self, run_id: &ReportRunId, page_size: u64) -> Rows<'_, T> {
         Rows {
             client: self,
-            next: Some(ReportDataPage::first(
-                run_id.clone(),
-                page_size,
-                self.inner.config.call_options(None),
-            )),
+            pages: self
+                .inner
+                .config
+                .data_pages(run_id, page_size, Instant::now()),
             buffered: std::collections::VecDeque::new(),
         }
     }
@@ -493,7 +487,7 @@ pub type Row = serde_json::Map<String, serde_json::Value>;
 /// The rows of a run, fetched a page at a time as [`Rows::next`] is awaited.
 pub struct Rows<'c, T> {
     client: &'c Client<T>,
-    next: Option<ReportDataPage>,
+    pages: zuora_core::DataPages,
     buffered: std::collections::VecDeque<Row>,
 }
 
@@ -512,13 +506,18 @@ impl<'c, T: AsyncTransport> Rows<'c, T> {
             if let Some(row) = self.buffered.pop_front() {
                 return Some(Ok(row));
             }
-            let request = self.next.take()?;
-            match self.client.execute(request.clone()).await {
-                Ok(page) => {
-                    self.next = request.next_page(&page);
-                    self.buffered.extend(page.rows);
+            let request = self.pages.next_page()?.clone();
+            let page = self
+                .client
+                .execute(request)
+                .await
+                .and_then(|page| self.pages.on_page(page, Instant::now()));
+            match page {
+                Ok(rows) => self.buffered.extend(rows),
+                Err(error) => {
+                    self.pages.stop();
+                    return Some(Err(error));
                 }
-                Err(error) => return Some(Err(error)),
             }
         }
     }

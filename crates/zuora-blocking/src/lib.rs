@@ -29,16 +29,15 @@ mod transport;
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 pub use transport::{UreqError, UreqTransport};
 use zuora_core::{
     AccessToken, BuildClient, Call, Step, SyncTransport, TokenCache, TransportFailure,
 };
 use zuora_core::{
-    CancelReportRun, ExportDecoder, ExportReportRun, GetReportRun, LatestReportRun, ReportDataPage,
-    ResponseMeta, SearchReports, SyncStreamingTransport, TransportErrorKind, Wait, WaitStep,
-    is_gzipped, resolve_report_name,
+    CancelReportRun, ExportDecoder, ExportReportRun, GetReportRun, LatestReportRun, ResponseMeta,
+    SyncStreamingTransport, TransportErrorKind, Wait, WaitStep, is_gzipped, resolve_report_name,
 };
 pub use zuora_core::{
     ClientBuilder, ClientConfig, Environment, Error, ExportFormat, ExportSummary, Operation,
@@ -254,17 +253,12 @@ fn random_seed() -> u64 {
 impl<T: SyncTransport> Client<T> {
     /// Every report whose name, data source or description matches `query`, all pages.
     pub fn search_reports(&self, query: &str) -> Result<Vec<ReportSummary>, Error> {
-        let mut next = Some(SearchReports::new(
-            query,
-            self.inner.config.call_options(None),
-        ));
-        let mut found = Vec::new();
-        while let Some(page) = next {
-            let reports = self.execute(page.clone())?.reports;
-            next = page.next_page(reports.len());
-            found.extend(reports);
+        let mut search = self.inner.config.search_all(query, Instant::now())?;
+        while let Some(page) = search.next_page().cloned() {
+            let answer = self.execute(page)?;
+            search.on_page(answer, Instant::now())?;
         }
-        Ok(found)
+        Ok(search.into_reports())
     }
 
     /// The one report named exactly `name`; an error names zero or several matches.
@@ -323,11 +317,10 @@ impl<T: SyncTransport> Client<T> {
     pub fn rows(&self, run_id: &ReportRunId, page_size: u64) -> Rows<'_, T> {
         Rows {
             client: self,
-            next: Some(ReportDataPage::first(
-                run_id.clone(),
-                page_size,
-                self.inner.config.call_options(None),
-            )),
+            pages: self
+                .inner
+                .config
+                .data_pages(run_id, page_size, Instant::now()),
             buffered: std::collections::VecDeque::new(),
         }
     }
@@ -423,7 +416,7 @@ pub type Row = serde_json::Map<String, serde_json::Value>;
 /// The rows of a run, fetched a page at a time as the iterator advances.
 pub struct Rows<'c, T> {
     client: &'c Client<T>,
-    next: Option<ReportDataPage>,
+    pages: zuora_core::DataPages,
     buffered: std::collections::VecDeque<Row>,
 }
 
@@ -435,13 +428,17 @@ impl<T: SyncTransport> Iterator for Rows<'_, T> {
             if let Some(row) = self.buffered.pop_front() {
                 return Some(Ok(row));
             }
-            let request = self.next.take()?;
-            match self.client.execute(request.clone()) {
-                Ok(page) => {
-                    self.next = request.next_page(&page);
-                    self.buffered.extend(page.rows);
+            let request = self.pages.next_page()?.clone();
+            let page = self
+                .client
+                .execute(request)
+                .and_then(|page| self.pages.on_page(page, Instant::now()));
+            match page {
+                Ok(rows) => self.buffered.extend(rows),
+                Err(error) => {
+                    self.pages.stop();
+                    return Some(Err(error));
                 }
-                Err(error) => return Some(Err(error)),
             }
         }
     }

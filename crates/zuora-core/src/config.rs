@@ -51,7 +51,15 @@ pub struct ClientConfig {
     pub user_agent: String,
     /// Limits on answers.
     pub limits: ResponseLimits,
+    /// The most pages one paged read (search, report data) fetches.
+    pub max_pages: u32,
+    /// A streamed export fails after this long without a byte (a stream that keeps moving
+    /// is never cut for being long).
+    pub idle_timeout: Duration,
 }
+
+/// The default [`ClientConfig::idle_timeout`]: a minute without a byte.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Options of one *Run a report* call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,6 +88,42 @@ impl RunReportOptions {
     pub fn track_id(mut self, track_id: TrackId) -> Self {
         self.track_id = Some(track_id);
         self
+    }
+}
+
+impl ClientConfig {
+    /// A search over every page of `query`'s results, bounded by [`max_pages`] and the
+    /// overall timeout, starting at `now`.
+    ///
+    /// [`max_pages`]: Self::max_pages
+    pub fn search_all(
+        &self,
+        query: &str,
+        now: std::time::Instant,
+    ) -> Result<crate::SearchAll, Error> {
+        crate::SearchAll::new(
+            query,
+            self.call_options(None),
+            self.max_pages,
+            self.overall_timeout,
+            now,
+        )
+    }
+
+    /// The pages of a completed run's data, `page_size` rows each, bounded by
+    /// [`max_pages`](Self::max_pages) and the overall timeout, starting at `now`.
+    pub fn data_pages(
+        &self,
+        run_id: &crate::ReportRunId,
+        page_size: u64,
+        now: std::time::Instant,
+    ) -> crate::DataPages {
+        crate::DataPages::new(
+            crate::ReportDataPage::first(run_id.clone(), page_size, self.call_options(None)),
+            self.max_pages,
+            self.overall_timeout,
+            now,
+        )
     }
 }
 
@@ -163,6 +207,8 @@ pub struct ClientBuilder<C> {
     gzip_requests: bool,
     user_agent: String,
     limits: ResponseLimits,
+    max_pages: u32,
+    idle_timeout: Duration,
     client: PhantomData<fn() -> C>,
 }
 
@@ -182,6 +228,8 @@ impl<C> Default for ClientBuilder<C> {
             gzip_requests: false,
             user_agent: concat!("zuora-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             limits: ResponseLimits::default(),
+            max_pages: crate::paging::DEFAULT_MAX_PAGES,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             client: PhantomData,
         }
     }
@@ -241,6 +289,19 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// Time for a whole call, retries and waits included.
     pub fn overall_timeout(mut self, timeout: Duration) -> Self {
         self.overall_timeout = timeout;
+        self
+    }
+
+    /// The most pages a paged read (search, report data) fetches before it stops with
+    /// [`Error::PagingStopped`] (default [`DEFAULT_MAX_PAGES`](crate::DEFAULT_MAX_PAGES)).
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = pages;
+        self
+    }
+
+    /// How long a streamed export may go without a byte (default one minute).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
         self
     }
 
@@ -306,6 +367,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             ("connect timeout", self.connect_timeout),
             ("attempt timeout", self.attempt_timeout),
             ("overall timeout", self.overall_timeout),
+            ("idle timeout", self.idle_timeout),
         ] {
             if value.is_zero() {
                 return Err(InvalidInput::Malformed {
@@ -314,6 +376,13 @@ impl<C: BuildClient> ClientBuilder<C> {
                 }
                 .into());
             }
+        }
+        if self.max_pages == 0 {
+            return Err(InvalidInput::Malformed {
+                field: "max pages",
+                reason: "it must be at least 1".to_owned(),
+            }
+            .into());
         }
         if self.retry.max_attempts == 0 {
             return Err(InvalidInput::Malformed {
@@ -335,6 +404,8 @@ impl<C: BuildClient> ClientBuilder<C> {
             gzip_requests: self.gzip_requests,
             user_agent: self.user_agent,
             limits: self.limits,
+            max_pages: self.max_pages,
+            idle_timeout: self.idle_timeout,
         })
     }
 }

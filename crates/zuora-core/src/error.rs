@@ -63,6 +63,16 @@ pub enum Error {
         /// How it ended.
         status: RunStatus,
     },
+    /// A paged read (search, report data) was stopped: the server kept answering pages.
+    #[error("{operation} stopped after {pages} pages: {reason}")]
+    PagingStopped {
+        /// The operation paged through.
+        operation: &'static str,
+        /// Pages read before the stop.
+        pages: u32,
+        /// The stop rule that ended it.
+        reason: PagingStop,
+    },
     /// The wait's deadline came before the run finished.
     #[error("report run {run_id} was still {last_status} at the deadline{}", if *cancelled { "; it was cancelled" } else { "" })]
     WaitTimedOut {
@@ -72,6 +82,27 @@ pub enum Error {
         last_status: RunStatus,
         /// Whether the run was cancelled on the server, as the caller asked.
         cancelled: bool,
+    },
+}
+
+/// Why a paged read stopped before its last page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PagingStop {
+    /// The server answered the same page twice in a row.
+    #[error("the server answered the same page twice")]
+    RepeatedPage,
+    /// More pages than the configured cap.
+    #[error("more than {limit} pages")]
+    TooManyPages {
+        /// The cap.
+        limit: u32,
+    },
+    /// The read ran past the caller's deadline.
+    #[error("still paging after {deadline:?}")]
+    DeadlineReached {
+        /// The deadline.
+        deadline: std::time::Duration,
     },
 }
 

@@ -71,6 +71,7 @@ mod limits;
 mod newtype;
 mod oauth;
 mod operation;
+mod paging;
 mod polling;
 mod request;
 mod response;
@@ -85,10 +86,10 @@ mod wire;
 pub use call::{Call, Step};
 pub use config::{
     BuildClient, ClientBuilder, ClientConfig, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_OVERALL_TIMEOUT, RunReportOptions,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_OVERALL_TIMEOUT, RunReportOptions,
 };
 pub use environment::{BaseUrl, Environment};
-pub use error::Error;
+pub use error::{Error, PagingStop};
 pub use export::{ExportReportRun, ExportSummary, is_gzipped};
 pub use export_decoder::{DEFAULT_MAX_FIELD_BYTES, ExportDecoder, ExportError, ExportFormat};
 pub use filter::{
@@ -102,6 +103,7 @@ pub use invalid::InvalidInput;
 pub use limits::{ConcurrencyLimit, RateLimit, RateLimitWindow, RetryAfter};
 pub use oauth::{ClientId, TOKEN_REFRESH_MARGIN, Token, TokenCache, TokenRequest};
 pub use operation::{Operation, ResendSafety};
+pub use paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
 pub use polling::{PollDecision, PollPolicy, Wait, WaitOptions, WaitStep};
 pub use request::{CallOptions, REPORTING_PREFIX};
 pub use response::{

@@ -1,0 +1,162 @@
+//! A deliberately misbehaving Zuora on loopback: plain threads over `std::net`, one thread per
+//! connection, `Connection: close` after every answer. The token endpoint behaves; every
+//! other request goes to the scenario's handler, which may answer forever, never, slowly, or
+//! cut off. Each handler is bounded in time by the test that starts it, and the server stops
+//! when dropped.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The client id the server accepts (any secret is accepted).
+pub const CLIENT_ID: &str = "6f1d2e3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
+
+/// One request as the handler sees it.
+#[derive(Debug, Clone)]
+pub struct HostileRequest {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path and query.
+    pub target: String,
+}
+
+type Handler = dyn Fn(&HostileRequest, &mut TcpStream) + Send + Sync;
+
+/// The running server.
+pub struct HostileServer {
+    base_url: String,
+    stop: Arc<AtomicBool>,
+    requests: Arc<AtomicU64>,
+}
+
+impl HostileServer {
+    /// Starts a server whose non-token requests go to `handler`.
+    pub fn start(
+        handler: impl Fn(&HostileRequest, &mut TcpStream) + Send + Sync + 'static,
+    ) -> Self {
+        let listener = match TcpListener::bind("127.0.0.1:0") {
+            Ok(listener) => listener,
+            Err(error) => panic!("cannot listen on loopback: {error}"),
+        };
+        let base_url = match listener.local_addr() {
+            Ok(address) => format!("http://{address}"),
+            Err(error) => panic!("no local address: {error}"),
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(AtomicU64::new(0));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let (stopping, counting) = (Arc::clone(&stop), Arc::clone(&requests));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let handler = Arc::clone(&handler);
+                let counting = Arc::clone(&counting);
+                std::thread::spawn(move || serve(stream, &*handler, &counting));
+            }
+        });
+        Self {
+            base_url,
+            stop,
+            requests,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Requests other than token requests received so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for HostileServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(self.base_url.trim_start_matches("http://"));
+    }
+}
+
+fn serve(mut stream: TcpStream, handler: &Handler, requests: &AtomicU64) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(clone) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(clone);
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, target) = (
+        parts.next().unwrap_or_default().to_owned(),
+        parts.next().unwrap_or_default().to_owned(),
+    );
+    let mut length = 0usize;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.trim().eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; length.min(1 << 20)];
+    let _ = reader.read_exact(&mut body);
+    if target.starts_with("/oauth/token") {
+        let token = r#"{"access_token":"c652cbc0ea384b9f81856a93a2a74538","expires_in":3599,"token_type":"bearer"}"#;
+        respond(&mut stream, 200, "application/json", token.as_bytes());
+        return;
+    }
+    requests.fetch_add(1, Ordering::Relaxed);
+    handler(&HostileRequest { method, target }, &mut stream);
+}
+
+/// Writes a whole answer with `Content-Length` and `Connection: close`.
+pub fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: &[u8]) {
+    let head = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+    let _ = stream.flush();
+}
+
+/// Writes the head of a streamed export (no length: the body ends when the connection
+/// closes) and returns, for the handler to write the body as it likes.
+pub fn start_export(stream: &mut TcpStream) {
+    let head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/csv;charset=utf-16\r\nConnection: close\r\n\r\n";
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.flush();
+}
+
+/// Writes the head of a streamed export that announces `length` bytes, so a connection
+/// closed before them is a cut, not an end.
+pub fn start_export_of_length(stream: &mut TcpStream, length: u64) {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/csv;charset=utf-16\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.flush();
+}
+
+/// `text` as an export: UTF-16LE with a byte-order mark.
+pub fn utf16_export(text: &str) -> Vec<u8> {
+    [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect()
+}

@@ -1,0 +1,105 @@
+//! The loops against a server that misbehaves (issue "One engine in the core"): every loop
+//! ends with a typed error in bounded time, on both transports, whatever the server answers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
+
+use std::time::{Duration, Instant};
+
+use zuora_core::{Error, PagingStop};
+use zuora_tests::hostile::{HostileServer, respond};
+use zuora_tests::{Flavor, builder_for_hostile, client_with};
+
+const FLAVORS: [Flavor; 2] = [Flavor::Async, Flavor::Blocking];
+
+/// A full page of 50 reports; `fresh` gives every page new ids, else every page is the same.
+fn full_page(fresh: bool, counter: &std::sync::atomic::AtomicU64) -> String {
+    let page = if fresh {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    } else {
+        0
+    };
+    let reports: Vec<String> = (0..50)
+        .map(|n| format!(r#"{{"id":"r{page}x{n}","name":"Report {page}/{n}"}}"#))
+        .collect();
+    format!(r#"{{"success":true,"response":{{"reports":[{}],"count":50}}}}"#, reports.join(","))
+}
+
+#[test]
+fn a_search_that_never_ends_stops_with_a_typed_error() {
+    for flavor in FLAVORS {
+        for fresh in [true, false] {
+            let counter = std::sync::atomic::AtomicU64::new(0);
+            let server = HostileServer::start(move |_, stream| {
+                respond(
+                    stream,
+                    200,
+                    "application/json",
+                    full_page(fresh, &counter).as_bytes(),
+                );
+            });
+            let client = client_with(flavor, builder_for_hostile(&server));
+            let started = Instant::now();
+            let error = client.search_reports("Invoice").unwrap_err();
+            let elapsed = started.elapsed();
+            match (&error, fresh) {
+                (
+                    Error::PagingStopped {
+                        reason: PagingStop::TooManyPages { limit: 200 },
+                        pages: 200,
+                        ..
+                    },
+                    true,
+                ) => {}
+                (
+                    Error::PagingStopped {
+                        reason: PagingStop::RepeatedPage,
+                        pages: 1,
+                        ..
+                    },
+                    false,
+                ) => {}
+                _ => panic!("{flavor:?}, fresh pages {fresh}: {error:?}"),
+            }
+            assert!(elapsed < Duration::from_secs(30), "{flavor:?}: {elapsed:?}");
+            assert!(
+                server.requests() <= 201,
+                "{flavor:?}: {} requests",
+                server.requests()
+            );
+        }
+    }
+}
+
+#[test]
+fn endless_data_pages_stop_too() {
+    for flavor in FLAVORS {
+        let server = HostileServer::start(move |request, stream| {
+            // Echo the offset asked for, with a full page of the same rows every time.
+            let offset = request
+                .target
+                .split("offset=")
+                .nth(1)
+                .and_then(|rest| rest.split('&').next())
+                .unwrap_or("1");
+            let body = format!(
+                r#"{{"success":true,"response":{{"page":[{{"a":"1"}},{{"a":"2"}}],"size":2,"offset":{offset},"total":999999999}}}}"#
+            );
+            respond(stream, 200, "application/json", body.as_bytes());
+        });
+        let client = client_with(flavor, builder_for_hostile(&server).max_pages(30));
+        let error = client
+            .all_rows(&"ff808081529f4e3401529fd61f080074".parse().unwrap(), 2)
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::PagingStopped {
+                    reason: PagingStop::TooManyPages { limit: 30 },
+                    ..
+                }
+            ),
+            "{flavor:?}: {error:?}"
+        );
+        assert!(server.requests() <= 31, "{flavor:?}: {}", server.requests());
+    }
+}
