@@ -21,7 +21,10 @@ fn full_page(fresh: bool, counter: &std::sync::atomic::AtomicU64) -> String {
     let reports: Vec<String> = (0..50)
         .map(|n| format!(r#"{{"id":"r{page}x{n}","name":"Report {page}/{n}"}}"#))
         .collect();
-    format!(r#"{{"success":true,"response":{{"reports":[{}],"count":50}}}}"#, reports.join(","))
+    format!(
+        r#"{{"success":true,"response":{{"reports":[{}],"count":50}}}}"#,
+        reports.join(",")
+    )
 }
 
 #[test]
@@ -101,5 +104,38 @@ fn endless_data_pages_stop_too() {
             "{flavor:?}: {error:?}"
         );
         assert!(server.requests() <= 31, "{flavor:?}: {}", server.requests());
+    }
+}
+
+#[test]
+fn a_wait_whose_status_endpoint_never_answers_times_out_on_time() {
+    for flavor in FLAVORS {
+        let server = HostileServer::start(|_, _stream| {
+            // Accept, read, never answer (the connection stays open meanwhile).
+            std::thread::sleep(Duration::from_secs(20));
+        });
+        let client = client_with(flavor, builder_for_hostile(&server));
+        let started = Instant::now();
+        let error = client
+            .wait_for_run(
+                &"ff808081529f4e3401529fd61f080074".parse().unwrap(),
+                zuora_core::WaitOptions {
+                    timeout: Duration::from_secs(5),
+                    ..zuora_core::WaitOptions::default()
+                },
+            )
+            .unwrap_err();
+        let elapsed = started.elapsed();
+        assert!(
+            matches!(
+                error,
+                Error::WaitTimedOut {
+                    cancelled: false,
+                    ..
+                }
+            ),
+            "{flavor:?}: {error:?}"
+        );
+        assert!(elapsed < Duration::from_secs(6), "{flavor:?}: {elapsed:?}");
     }
 }

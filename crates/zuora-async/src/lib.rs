@@ -37,7 +37,7 @@ mod transport;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument as _;
@@ -53,7 +53,7 @@ use zuora_core::{
 pub use zuora_core::{
     ClientBuilder, ClientConfig, Environment, Error, ExportFormat, ExportSummary, Operation,
     ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy,
-    RunReportOptions, RunStatus, ViewType, WaitOptions,
+    RunReportOptions, RunStatus, ViewType, WaitControl, WaitOptions,
 };
 
 /// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
@@ -138,20 +138,25 @@ impl<T: AsyncTransport> Client<T> {
     where
         O::Output: Send,
     {
-        self.execute_seeded(operation, random_seed()).await
+        self.execute_within(operation, Duration::MAX).await
     }
 
-    async fn execute_seeded<O: Operation + Send>(
+    /// [`execute`](Self::execute), the whole call cut to `budget`.
+    async fn execute_within<O: Operation + Send>(
         &self,
         operation: O,
-        seed: u64,
+        budget: Duration,
     ) -> Result<O::Output, Error>
     where
         O::Output: Send,
     {
         let span = tracing::info_span!("zuora.call", operation = operation.name());
         let send = Whole(&self.inner.transport);
-        match self.drive(operation, seed, send).instrument(span).await? {
+        match self
+            .drive(operation, random_seed(), budget, send)
+            .instrument(span)
+            .await?
+        {
             Finished::Output(output) => Ok(output),
             Finished::Stream(()) => Err(Error::RequestBuild {
                 reason: "unreachable: no stream was asked for".to_owned(),
@@ -166,12 +171,13 @@ impl<T: AsyncTransport> Client<T> {
         &self,
         operation: O,
         seed: u64,
+        budget: Duration,
         send: impl SendStep<S>,
     ) -> Result<Finished<O::Output, S>, Error>
     where
         O::Output: Send,
     {
-        let mut call = Call::new(operation, &self.inner.config, SystemTime::now(), seed);
+        let mut call = Call::new(operation, &self.inner.config, now(), seed).within(budget);
         let mut step = call.start();
         loop {
             step = match step {
@@ -181,19 +187,19 @@ impl<T: AsyncTransport> Client<T> {
                     } else {
                         None
                     };
-                    call.with_token(self.token(stale).await?)
+                    call.with_token(self.token(stale, budget).await?)
                 }
                 Step::Send(request) => {
                     let attempt = call.attempts();
                     match send.send(request).await {
                         Ok(Sent::Answer(response)) => {
                             trace_response(attempt, &response);
-                            call.on_response(response, SystemTime::now())
+                            call.on_response(response, now())
                         }
                         Ok(Sent::Stream(stream)) => return Ok(Finished::Stream(stream)),
                         Err(failure) => {
                             tracing::debug!(attempt, kind = %failure.kind, sent = failure.may_have_been_sent, "transport failed");
-                            call.on_transport_error(failure, SystemTime::now())
+                            call.on_transport_error(failure, now())
                         }
                     }
                 }
@@ -212,21 +218,32 @@ impl<T: AsyncTransport> Client<T> {
 
     /// The cached token, or a new one; `stale` was refused by Zuora. Boxed because the fetch
     /// itself runs through `execute`.
-    fn token(&self, stale: Option<AccessToken>) -> BoxedFuture<'_, Result<AccessToken, Error>> {
+    fn token(
+        &self,
+        stale: Option<AccessToken>,
+        budget: Duration,
+    ) -> BoxedFuture<'_, Result<AccessToken, Error>> {
         Box::pin(async move {
             let mut cache = self.inner.tokens.lock().await;
             if let Some(stale) = &stale {
                 cache.invalidate(stale);
             }
-            if let Some(token) = cache.usable(SystemTime::now()) {
+            if let Some(token) = cache.usable(Instant::now()) {
                 return Ok(token);
             }
-            let issued = SystemTime::now();
-            let token = self.execute(self.inner.config.token_request()).await?;
+            let issued = Instant::now();
+            let token = self
+                .execute_within(self.inner.config.token_request(), budget)
+                .await?;
             cache.store(token.access_token.clone(), token.expires_in, issued);
             Ok(token.access_token)
         })
     }
+}
+
+/// The time as the core wants it: monotonic for deadlines, wall clock for HTTP dates.
+fn now() -> zuora_core::Now {
+    zuora_core::Now::new(Instant::now(), SystemTime::now())
 }
 
 fn trace_response(attempt: u32, response: &zuora_core::HttpResponse) {
@@ -317,21 +334,51 @@ impl<T: AsyncTransport> Client<T> {
 
     /// Waits until the run completes: `ERROR`, `INVALID` and `CANCELLED` are
     /// [`Error::RunEnded`]; the timeout is [`Error::WaitTimedOut`] (after cancelling the run
-    /// if `options.cancel_on_timeout`).
+    /// if `options.cancel_on_timeout`). The timeout bounds every look, one in flight too.
     pub async fn wait_for_run(
         &self,
         run_id: &ReportRunId,
         options: WaitOptions,
     ) -> Result<ReportRun, Error> {
-        let (mut wait, mut step) = Wait::new(run_id.clone(), options, SystemTime::now());
+        self.wait_for_run_with(run_id, options, |_| WaitControl::Continue)
+            .await
+    }
+
+    /// [`wait_for_run`](Self::wait_for_run), showing each status seen to `observe`, which
+    /// may stop the wait ([`WaitControl::Stop`], then [`Error::Interrupted`]).
+    pub async fn wait_for_run_with(
+        &self,
+        run_id: &ReportRunId,
+        options: WaitOptions,
+        mut observe: impl FnMut(&ReportRun) -> WaitControl + Send,
+    ) -> Result<ReportRun, Error> {
+        let (mut wait, mut step) = Wait::new(run_id.clone(), options, Instant::now());
         loop {
             step = match step {
-                WaitStep::Look => wait.on_run(self.get_run(run_id).await?, SystemTime::now()),
+                WaitStep::Look { budget } => {
+                    let look = GetReportRun {
+                        run_id: run_id.clone(),
+                        options: self.inner.config.call_options(None),
+                    };
+                    match self.execute_within(look, budget).await {
+                        Ok(run) => {
+                            let control = observe(&run);
+                            wait.on_run(run, control, Instant::now())
+                        }
+                        Err(error) => wait.on_look_failed(error, Instant::now()),
+                    }
+                }
                 WaitStep::Sleep(delay) => {
                     tokio::time::sleep(delay).await;
-                    WaitStep::Look
+                    wait.after_sleep(Instant::now())
                 }
-                WaitStep::Cancel => wait.on_cancelled(self.cancel_run(run_id).await.is_ok()),
+                WaitStep::Cancel { budget } => {
+                    let cancel = CancelReportRun {
+                        run_id: run_id.clone(),
+                        options: self.inner.config.call_options(None),
+                    };
+                    wait.on_cancelled(self.execute_within(cancel, budget).await.is_ok())
+                }
                 WaitStep::Done(result) => return *result,
             };
         }
@@ -444,7 +491,7 @@ impl<T: AsyncStreamingTransport> Client<T> {
         };
         let span = tracing::info_span!("zuora.call", operation = "export_report_run");
         let response = match self
-            .drive(operation, random_seed(), send)
+            .drive(operation, random_seed(), Duration::MAX, send)
             .instrument(span)
             .await?
         {

@@ -29,7 +29,7 @@ mod transport;
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 pub use transport::{UreqError, UreqTransport};
 use zuora_core::{
@@ -42,7 +42,7 @@ use zuora_core::{
 pub use zuora_core::{
     ClientBuilder, ClientConfig, Environment, Error, ExportFormat, ExportSummary, Operation,
     ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy,
-    RunReportOptions, RunStatus, ViewType, WaitOptions,
+    RunReportOptions, RunStatus, ViewType, WaitControl, WaitOptions,
 };
 
 /// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
@@ -122,11 +122,16 @@ impl<T: SyncTransport> Client<T> {
 
     /// Runs any operation through the core's retry and token logic.
     pub fn execute<O: Operation>(&self, operation: O) -> Result<O::Output, Error> {
-        self.execute_seeded(operation, random_seed())
+        self.execute_within(operation, Duration::MAX)
     }
 
-    fn execute_seeded<O: Operation>(&self, operation: O, seed: u64) -> Result<O::Output, Error> {
-        let finished = self.drive(operation, seed, |request| {
+    /// [`execute`](Self::execute), the whole call cut to `budget`.
+    fn execute_within<O: Operation>(
+        &self,
+        operation: O,
+        budget: Duration,
+    ) -> Result<O::Output, Error> {
+        let finished = self.drive(operation, random_seed(), budget, |request| {
             self.inner
                 .transport
                 .send(request)
@@ -148,11 +153,12 @@ impl<T: SyncTransport> Client<T> {
         &self,
         operation: O,
         seed: u64,
+        budget: Duration,
         mut send: impl FnMut(zuora_core::HttpRequest) -> Result<Sent<S>, TransportFailure>,
     ) -> Result<Finished<O::Output, S>, Error> {
         let span = tracing::info_span!("zuora.call", operation = operation.name());
         let _entered = span.enter();
-        let mut call = Call::new(operation, &self.inner.config, SystemTime::now(), seed);
+        let mut call = Call::new(operation, &self.inner.config, now(), seed).within(budget);
         let mut step = call.start();
         loop {
             step = match step {
@@ -162,19 +168,19 @@ impl<T: SyncTransport> Client<T> {
                     } else {
                         None
                     };
-                    call.with_token(self.token(stale.as_ref())?)
+                    call.with_token(self.token(stale.as_ref(), budget)?)
                 }
                 Step::Send(request) => {
                     let attempt = call.attempts();
                     match send(request) {
                         Ok(Sent::Answer(response)) => {
                             trace_response(attempt, &response);
-                            call.on_response(response, SystemTime::now())
+                            call.on_response(response, now())
                         }
                         Ok(Sent::Stream(stream)) => return Ok(Finished::Stream(stream)),
                         Err(failure) => {
                             tracing::debug!(attempt, kind = %failure.kind, sent = failure.may_have_been_sent, "transport failed");
-                            call.on_transport_error(failure, SystemTime::now())
+                            call.on_transport_error(failure, now())
                         }
                     }
                 }
@@ -193,19 +199,24 @@ impl<T: SyncTransport> Client<T> {
 
     /// The cached token, or a new one; `stale` was refused by Zuora. Holding the lock
     /// during the fetch makes it single-flight.
-    fn token(&self, stale: Option<&AccessToken>) -> Result<AccessToken, Error> {
+    fn token(&self, stale: Option<&AccessToken>, budget: Duration) -> Result<AccessToken, Error> {
         let mut cache = self.inner.tokens.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(stale) = stale {
             cache.invalidate(stale);
         }
-        if let Some(token) = cache.usable(SystemTime::now()) {
+        if let Some(token) = cache.usable(Instant::now()) {
             return Ok(token);
         }
-        let issued = SystemTime::now();
-        let token = self.execute(self.inner.config.token_request())?;
+        let issued = Instant::now();
+        let token = self.execute_within(self.inner.config.token_request(), budget)?;
         cache.store(token.access_token.clone(), token.expires_in, issued);
         Ok(token.access_token)
     }
+}
+
+/// The time as the core wants it: monotonic for deadlines, wall clock for HTTP dates.
+fn now() -> zuora_core::Now {
+    zuora_core::Now::new(Instant::now(), SystemTime::now())
 }
 
 fn trace_response(attempt: u32, response: &zuora_core::HttpResponse) {
@@ -293,21 +304,50 @@ impl<T: SyncTransport> Client<T> {
 
     /// Waits until the run completes: `ERROR`, `INVALID` and `CANCELLED` are
     /// [`Error::RunEnded`]; the timeout is [`Error::WaitTimedOut`] (after cancelling the run
-    /// if `options.cancel_on_timeout`).
+    /// if `options.cancel_on_timeout`). The timeout bounds every look, one in flight too.
     pub fn wait_for_run(
         &self,
         run_id: &ReportRunId,
         options: WaitOptions,
     ) -> Result<ReportRun, Error> {
-        let (mut wait, mut step) = Wait::new(run_id.clone(), options, SystemTime::now());
+        self.wait_for_run_with(run_id, options, |_| WaitControl::Continue)
+    }
+
+    /// [`wait_for_run`](Self::wait_for_run), showing each status seen to `observe`, which
+    /// may stop the wait ([`WaitControl::Stop`], then [`Error::Interrupted`]).
+    pub fn wait_for_run_with(
+        &self,
+        run_id: &ReportRunId,
+        options: WaitOptions,
+        mut observe: impl FnMut(&ReportRun) -> WaitControl,
+    ) -> Result<ReportRun, Error> {
+        let (mut wait, mut step) = Wait::new(run_id.clone(), options, Instant::now());
         loop {
             step = match step {
-                WaitStep::Look => wait.on_run(self.get_run(run_id)?, SystemTime::now()),
+                WaitStep::Look { budget } => {
+                    let look = GetReportRun {
+                        run_id: run_id.clone(),
+                        options: self.inner.config.call_options(None),
+                    };
+                    match self.execute_within(look, budget) {
+                        Ok(run) => {
+                            let control = observe(&run);
+                            wait.on_run(run, control, Instant::now())
+                        }
+                        Err(error) => wait.on_look_failed(error, Instant::now()),
+                    }
+                }
                 WaitStep::Sleep(delay) => {
                     std::thread::sleep(delay);
-                    WaitStep::Look
+                    wait.after_sleep(Instant::now())
                 }
-                WaitStep::Cancel => wait.on_cancelled(self.cancel_run(run_id).is_ok()),
+                WaitStep::Cancel { budget } => {
+                    let cancel = CancelReportRun {
+                        run_id: run_id.clone(),
+                        options: self.inner.config.call_options(None),
+                    };
+                    wait.on_cancelled(self.execute_within(cancel, budget).is_ok())
+                }
                 WaitStep::Done(result) => return *result,
             };
         }
@@ -355,7 +395,7 @@ impl<T: SyncStreamingTransport> Client<T> {
             options: self.inner.config.call_options(None),
         };
         let max_error_body = self.inner.config.limits.max_decoded_bytes as u64;
-        let finished = self.drive(operation, random_seed(), |request| {
+        let finished = self.drive(operation, random_seed(), Duration::MAX, |request| {
             let response = self
                 .inner
                 .transport

@@ -2,27 +2,19 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use zuora_blocking::Client;
 use zuora_core::{
     Environment, Error, ExportFormat, ReportId, ReportRef, ReportRun, ReportRunId,
-    RunReportOptions, ViewType, Wait, WaitOptions, WaitStep, parse_filter_groups,
+    RunReportOptions, ViewType, WaitControl, WaitOptions, parse_filter_groups,
 };
 use zuora_sim::{RunTiming, SimConfig, Simulator};
 
 use crate::cli::{Cli, Command, Format, Global, View};
-
-/// Exit codes, as `--help` documents them.
-pub mod code {
-    pub const USAGE: i32 = 2;
-    pub const API: i32 = 3;
-    pub const RUN_ENDED: i32 = 4;
-    pub const TIMEOUT: i32 = 5;
-    pub const INTERRUPTED: i32 = 130;
-}
+use crate::exit_code as code;
+use crate::interrupt;
 
 /// Why the command failed, as one line and an exit code.
 #[derive(Debug)]
@@ -44,6 +36,7 @@ impl Failure {
             Error::InvalidInput(_) => code::USAGE,
             Error::RunEnded { .. } => code::RUN_ENDED,
             Error::WaitTimedOut { .. } => code::TIMEOUT,
+            Error::Interrupted { .. } => code::INTERRUPTED,
             _ => code::API,
         };
         // Errors name the Zuora request id themselves; -v adds the full structure.
@@ -55,8 +48,6 @@ impl Failure {
         Self { code, message }
     }
 }
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 struct Context {
     client: Client,
@@ -114,7 +105,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         .transpose()
         .map_err(|e: zuora_core::InvalidInput| Failure::from_error(&e.into(), false))?;
     let context = connect(global)?;
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    interrupt::install(context.client.clone());
     match command {
         Command::Search { text } => search(&context, &text),
         Command::Run {
@@ -319,7 +310,8 @@ fn run_report(
     download(context, &run.id, &out, format)
 }
 
-/// Waits with the core's policy, showing the status, and gives up on Ctrl-C.
+/// Waits with the library's wait (its deadline bounds every look), showing each status.
+/// Ctrl-C is the interrupt handler's: it cancels the run unless `--no-cancel`.
 fn wait_for(
     context: &Context,
     run_id: &ReportRunId,
@@ -330,57 +322,23 @@ fn wait_for(
         cancel_on_timeout: !no_cancel,
         ..WaitOptions::default()
     };
+    interrupt::cancel_on_interrupt((!no_cancel).then(|| run_id.clone()));
     let spinner = context.spinner(&format!("run {run_id}: waiting"));
-    let (mut wait, mut step) = Wait::new(run_id.clone(), options, SystemTime::now());
-    let result = loop {
-        step = match step {
-            WaitStep::Look => match context.client.get_run(run_id) {
-                Ok(run) => {
-                    if let Some(spinner) = &spinner {
-                        spinner.set_message(format!("run {run_id}: {}", run.status));
-                    }
-                    wait.on_run(run, SystemTime::now())
-                }
-                Err(error) => break Err(context.fail(error)),
-            },
-            WaitStep::Sleep(delay) => {
-                if sleep_unless_interrupted(delay) {
-                    let cancelled = !no_cancel && context.client.cancel_run(run_id).is_ok();
-                    let what = if cancelled {
-                        "the run was cancelled"
-                    } else {
-                        "the run goes on"
-                    };
-                    break Err(Failure {
-                        code: code::INTERRUPTED,
-                        message: format!("interrupted while waiting for run {run_id}; {what}"),
-                    });
-                }
-                WaitStep::Look
+    let result = context
+        .client
+        .wait_for_run_with(run_id, options, |run| {
+            if let Some(spinner) = &spinner {
+                spinner.set_message(format!("run {run_id}: {}", run.status));
             }
-            WaitStep::Cancel => wait.on_cancelled(context.client.cancel_run(run_id).is_ok()),
-            WaitStep::Done(result) => break (*result).map_err(|e| context.fail(e)),
-        };
-    };
+            WaitControl::Continue
+        })
+        .map_err(|e| context.fail(e));
+    // Completed, ended or given up: nothing left to cancel.
+    interrupt::cancel_on_interrupt(None);
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
     result
-}
-
-/// Sleeps in short slices; true when Ctrl-C came.
-fn sleep_unless_interrupted(delay: Duration) -> bool {
-    let slice = Duration::from_millis(50);
-    let mut left = delay;
-    while !left.is_zero() {
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            return true;
-        }
-        let step = left.min(slice);
-        std::thread::sleep(step);
-        left -= step;
-    }
-    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// A writer that moves a progress bar.
@@ -482,6 +440,7 @@ fn write_through_temporary<T>(
     ));
     let file = std::fs::File::create(&temporary)
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", temporary.display())))?;
+    interrupt::writing(Some(temporary.clone()));
     let outcome = write(&file).and_then(|value| {
         file.sync_all().map_err(|e| Failure {
             code: code::API,
@@ -496,6 +455,7 @@ fn write_through_temporary<T>(
     if outcome.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
+    interrupt::writing(None);
     outcome
 }
 

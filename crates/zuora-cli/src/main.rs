@@ -2,6 +2,8 @@
 
 mod cli;
 mod commands;
+mod exit_code;
+mod interrupt;
 
 use std::process::ExitCode;
 

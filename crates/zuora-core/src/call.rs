@@ -6,15 +6,15 @@
 //! loop {
 //!     step = match step {
 //!         Step::NeedToken { refresh } => call.with_token(get_token(refresh, call.stale_token())?),
-//!         Step::Send(request)         => match send(request) { Ok(r) => call.on_response(r, now()),
-//!                                                             Err(e) => call.on_transport_error(e, now()) },
+//!         Step::Send(request)         => match send(request) { Ok(r) => call.on_response(r, Now::new(..)),
+//!                                                             Err(e) => call.on_transport_error(e, Now::new(..)) },
 //!         Step::Wait(delay)           => { sleep(delay); call.resume() }
 //!         Step::Done(result)          => return result,
 //!     }
 //! }
 //! ```
 
-use std::time::SystemTime;
+use std::time::{Duration, Instant};
 
 use crate::config::ClientConfig;
 use crate::error::Error;
@@ -22,7 +22,7 @@ use crate::operation::Operation;
 use crate::retry::{AttemptContext, AttemptOutcome, RetryDecision, SeededJitter};
 use crate::secret::AccessToken;
 use crate::transport::HttpRequest;
-use crate::transport::{AttemptTimeout, HttpResponse, TransportFailure};
+use crate::transport::{AttemptTimeout, HttpResponse, Now, TransportFailure};
 
 /// What the transport must do next.
 #[derive(Debug)]
@@ -47,10 +47,12 @@ pub enum Step<T> {
 pub struct Call<'c, O> {
     operation: O,
     config: &'c ClientConfig,
-    started: SystemTime,
+    /// The whole call's time: the configured overall timeout, or less (see [`Call::within`]).
+    overall: Duration,
+    started: Instant,
     /// The latest time the call knows of: the last outcome's `now` plus the waits ordered
     /// since. Enough to cut each attempt to the time left without asking for a clock.
-    known_now: SystemTime,
+    known_now: Instant,
     attempts: u32,
     token_refreshed: bool,
     token: Option<AccessToken>,
@@ -59,17 +61,26 @@ pub struct Call<'c, O> {
 
 impl<'c, O: Operation> Call<'c, O> {
     /// A call starting at `now`; `jitter_seed` seeds the backoff's randomness.
-    pub fn new(operation: O, config: &'c ClientConfig, now: SystemTime, jitter_seed: u64) -> Self {
+    pub fn new(operation: O, config: &'c ClientConfig, now: Now, jitter_seed: u64) -> Self {
         Self {
             operation,
             config,
-            started: now,
-            known_now: now,
+            overall: config.overall_timeout,
+            started: now.instant,
+            known_now: now.instant,
             attempts: 0,
             token_refreshed: false,
             token: None,
             jitter: SeededJitter::new(jitter_seed),
         }
+    }
+
+    /// Cuts the whole call to `budget` when that is less than the configured overall
+    /// timeout: a look inside a wait, say, may not outlive the wait.
+    #[must_use]
+    pub fn within(mut self, budget: Duration) -> Self {
+        self.overall = self.overall.min(budget);
+        self
     }
 
     /// The operation.
@@ -111,8 +122,8 @@ impl<'c, O: Operation> Call<'c, O> {
     }
 
     /// Continues with Zuora's answer.
-    pub fn on_response(&mut self, response: HttpResponse, now: SystemTime) -> Step<O::Output> {
-        self.known_now = self.known_now.max(now);
+    pub fn on_response(&mut self, response: HttpResponse, now: Now) -> Step<O::Output> {
+        self.known_now = self.known_now.max(now.instant);
         match self.operation.parse_response(&response, self.config.limits) {
             Ok(output) => Step::Done(Ok(output)),
             Err(error) => {
@@ -123,12 +134,8 @@ impl<'c, O: Operation> Call<'c, O> {
     }
 
     /// Continues after the transport failed.
-    pub fn on_transport_error(
-        &mut self,
-        failure: TransportFailure,
-        now: SystemTime,
-    ) -> Step<O::Output> {
-        self.known_now = self.known_now.max(now);
+    pub fn on_transport_error(&mut self, failure: TransportFailure, now: Now) -> Step<O::Output> {
+        self.known_now = self.known_now.max(now.instant);
         let decision = self.decide(AttemptOutcome::Transport(&failure), now);
         self.follow(decision, Error::Transport(failure))
     }
@@ -153,34 +160,31 @@ impl<'c, O: Operation> Call<'c, O> {
     /// retry policy never schedules an attempt past the deadline, so this floor is reached
     /// only by time spent outside the call, such as a token fetch).
     pub fn attempt_budget(&self) -> std::time::Duration {
-        let elapsed = self
-            .known_now
-            .duration_since(self.started)
-            .unwrap_or_default();
-        let left = self.config.overall_timeout.saturating_sub(elapsed);
+        let elapsed = self.known_now.saturating_duration_since(self.started);
+        let left = self.overall.saturating_sub(elapsed);
         self.config
             .attempt_timeout
             .min(left)
             .max(std::time::Duration::from_millis(1))
     }
 
-    fn decide(&mut self, outcome: AttemptOutcome<'_>, now: SystemTime) -> RetryDecision {
+    fn decide(&mut self, outcome: AttemptOutcome<'_>, now: Now) -> RetryDecision {
         let context = AttemptContext {
             attempt: self.attempts,
-            elapsed: now.duration_since(self.started).unwrap_or_default(),
-            deadline: self.config.overall_timeout,
+            elapsed: now.instant.saturating_duration_since(self.started),
+            deadline: self.overall,
             token_refreshed: self.token_refreshed,
             safety: self.operation.resend_safety(),
         };
         self.config
             .retry
-            .decide(&context, outcome, now, &mut self.jitter)
+            .decide(&context, outcome, now.wall, &mut self.jitter)
     }
 
     fn follow(&mut self, decision: RetryDecision, error: Error) -> Step<O::Output> {
         match decision {
             RetryDecision::RetryAfter(delay) => {
-                self.known_now += delay;
+                self.known_now = self.known_now.checked_add(delay).unwrap_or(self.known_now);
                 Step::Wait(delay)
             }
             RetryDecision::RefreshToken if self.operation.needs_token() => {

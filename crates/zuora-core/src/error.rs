@@ -63,6 +63,14 @@ pub enum Error {
         /// How it ended.
         status: RunStatus,
     },
+    /// The caller stopped the work (a wait, or a whole trip).
+    #[error("interrupted{}{}", run_id.as_ref().map(|id| format!(" while waiting for report run {id}")).unwrap_or_default(), if *cancelled { "; the run was cancelled" } else { "" })]
+    Interrupted {
+        /// The run that was being waited for, if any.
+        run_id: Option<ReportRunId>,
+        /// Whether the run was cancelled on the server.
+        cancelled: bool,
+    },
     /// A paged read (search, report data) was stopped: the server kept answering pages.
     #[error("{operation} stopped after {pages} pages: {reason}")]
     PagingStopped {

@@ -104,7 +104,9 @@ pub use limits::{ConcurrencyLimit, RateLimit, RateLimitWindow, RetryAfter};
 pub use oauth::{ClientId, TOKEN_REFRESH_MARGIN, Token, TokenCache, TokenRequest};
 pub use operation::{Operation, ResendSafety};
 pub use paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
-pub use polling::{PollDecision, PollPolicy, Wait, WaitOptions, WaitStep};
+pub use polling::{
+    CANCEL_GRACE, PollDecision, PollPolicy, Wait, WaitControl, WaitOptions, WaitStep,
+};
 pub use request::{CallOptions, REPORTING_PREFIX};
 pub use response::{
     DEFAULT_MAX_DECODED_BYTES, Reason, ResponseError, ResponseErrorKind, ResponseLimits,
@@ -121,7 +123,7 @@ pub use secret::{AccessToken, ClientSecret, REDACTED};
 pub use status::RunStatus;
 pub use transport::{
     AsyncBody, AsyncStreamingTransport, AsyncTransport, AttemptTimeout, ClassifyTransportError,
-    HttpRequest, HttpResponse, SyncStreamingTransport, SyncTransport, TransportErrorKind,
+    HttpRequest, HttpResponse, Now, SyncStreamingTransport, SyncTransport, TransportErrorKind,
     TransportFailure,
 };
 

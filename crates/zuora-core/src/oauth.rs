@@ -1,6 +1,6 @@
 //! `POST /oauth/token` (client credentials) and the token a client keeps between calls.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant};
 
 use http::Method;
 use http::header::{CONTENT_TYPE, HeaderValue};
@@ -208,9 +208,9 @@ pub struct Token {
 /// rather than minted per call.
 ///
 /// ```
-/// use std::time::{Duration, SystemTime};
+/// use std::time::{Duration, Instant};
 /// use zuora_core::{AccessToken, TokenCache};
-/// let now = SystemTime::UNIX_EPOCH;
+/// let now = Instant::now();
 /// let mut cache = TokenCache::default();
 /// assert!(cache.usable(now).is_none());
 /// let token = AccessToken::new("t1")?;
@@ -224,18 +224,18 @@ pub struct Token {
 #[derive(Debug, Clone, Default)]
 pub struct TokenCache {
     /// The token and when to stop using it.
-    current: Option<(AccessToken, SystemTime)>,
+    current: Option<(AccessToken, Instant)>,
 }
 
 impl TokenCache {
     /// The token to use at `now`, or `None` when a new one must be fetched.
-    pub fn usable(&self, now: SystemTime) -> Option<AccessToken> {
+    pub fn usable(&self, now: Instant) -> Option<AccessToken> {
         let (token, renew_at) = self.current.as_ref()?;
         (now < *renew_at).then(|| token.clone())
     }
 
     /// Keeps a token issued at `now`.
-    pub fn store(&mut self, token: AccessToken, expires_in: Duration, now: SystemTime) {
+    pub fn store(&mut self, token: AccessToken, expires_in: Duration, now: Instant) {
         // A short-lived token keeps half its life, so it is used at least once.
         let expires_in = expires_in.min(MAX_TOKEN_LIFETIME);
         let margin = TOKEN_REFRESH_MARGIN.min(expires_in / 2);

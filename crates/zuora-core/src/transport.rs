@@ -5,6 +5,24 @@
 
 use std::future::Future;
 
+/// The time as a transport reads it when it hands the core an event: a monotonic instant for
+/// every deadline, wait and timeout, and the wall clock for HTTP dates (`Retry-After`) only,
+/// so a step of the wall clock changes no deadline. The core never reads a clock itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic time: deadlines, waits, token lifetimes.
+    pub instant: std::time::Instant,
+    /// Wall-clock time: only to turn an HTTP date into a delay.
+    pub wall: std::time::SystemTime,
+}
+
+impl Now {
+    /// The two readings, taken together by the transport.
+    pub fn new(instant: std::time::Instant, wall: std::time::SystemTime) -> Self {
+        Self { instant, wall }
+    }
+}
+
 /// The request type the core builds and transports send: the body is already encoded.
 pub type HttpRequest = http::Request<Vec<u8>>;
 

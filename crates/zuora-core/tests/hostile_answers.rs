@@ -59,7 +59,7 @@ fn item_1_retry_after_with_a_huge_year_is_ignored_not_a_crash() {
 
 #[test]
 fn item_2_a_huge_or_odd_expires_in_is_read_safely() {
-    let now = SystemTime::now();
+    let now = std::time::Instant::now();
     for (expires_in, expected) in [
         ("18446744073709551615", Duration::from_secs(24 * 3600)),
         ("\"3599\"", Duration::from_secs(3599)),

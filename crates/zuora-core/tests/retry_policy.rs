@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use zuora_core::{
-    AccessToken, AttemptContext, AttemptOutcome, Call, ClientConfig, Error, ResendSafety,
+    AccessToken, AttemptContext, AttemptOutcome, Call, ClientConfig, Error, Now, ResendSafety,
     ResponseError, RetryDecision, RetryPolicy, RunReport, RunReportOptions, Step,
     TransportErrorKind, TransportFailure, ViewType,
 };
@@ -14,6 +14,12 @@ const NOW: Duration = Duration::from_secs(1_800_000_000);
 
 fn now() -> SystemTime {
     UNIX_EPOCH + NOW
+}
+
+/// The same moment as the core's machines take it: a fixed instant and [`now`].
+fn at() -> Now {
+    static BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    Now::new(*BASE.get_or_init(std::time::Instant::now), now())
 }
 
 fn context(attempt: u32, safety: ResendSafety) -> AttemptContext {
@@ -242,7 +248,7 @@ fn the_driver_keeps_one_key_and_one_body_across_attempts_and_refreshes_once() {
         RunReportOptions::default(),
         [7; 16],
     );
-    let mut call = Call::new(operation, &config, now(), 1);
+    let mut call = Call::new(operation, &config, at(), 1);
     assert!(matches!(call.start(), Step::NeedToken { refresh: false }));
     let Step::Send(first) = call.with_token(AccessToken::new("t1").unwrap()) else {
         panic!()
@@ -252,7 +258,7 @@ fn the_driver_keeps_one_key_and_one_body_across_attempts_and_refreshes_once() {
 
     // Commit-then-drop: the connection broke after sending.
     let dropped = TransportFailure::new(TransportErrorKind::Io, true, "connection closed");
-    let Step::Wait(_) = call.on_transport_error(dropped, now()) else {
+    let Step::Wait(_) = call.on_transport_error(dropped, at()) else {
         panic!()
     };
     let Step::NeedToken { refresh: false } = call.resume() else {
@@ -269,7 +275,7 @@ fn the_driver_keeps_one_key_and_one_body_across_attempts_and_refreshes_once() {
         .status(401)
         .body(br#"{"message":"Authentication error"}"#.to_vec())
         .unwrap();
-    let Step::NeedToken { refresh: true } = call.on_response(unauthorized.clone(), now()) else {
+    let Step::NeedToken { refresh: true } = call.on_response(unauthorized.clone(), at()) else {
         panic!()
     };
     assert_eq!(call.stale_token().unwrap().expose_secret(), "t1");
@@ -277,7 +283,7 @@ fn the_driver_keeps_one_key_and_one_body_across_attempts_and_refreshes_once() {
         panic!()
     };
     assert_eq!(third.headers()["authorization"], "Bearer t2");
-    let Step::Done(Err(Error::Api(error))) = call.on_response(unauthorized, now()) else {
+    let Step::Done(Err(Error::Api(error))) = call.on_response(unauthorized, at()) else {
         panic!()
     };
     assert_eq!(error.status(), 401);
@@ -296,7 +302,7 @@ fn the_driver_reports_exhaustion_with_the_last_error() {
         RunReportOptions::default(),
         [0; 16],
     );
-    let mut call = Call::new(operation, &config, now(), 1);
+    let mut call = Call::new(operation, &config, at(), 1);
     call.start();
     call.with_token(AccessToken::new("t").unwrap());
     let busy = || {
@@ -305,23 +311,23 @@ fn the_driver_reports_exhaustion_with_the_last_error() {
             .body(Vec::new())
             .unwrap()
     };
-    let Step::Wait(_) = call.on_response(busy(), now()) else {
+    let Step::Wait(_) = call.on_response(busy(), at()) else {
         panic!()
     };
     call.resume();
     call.with_token(AccessToken::new("t").unwrap());
     let Step::Done(Err(Error::RetriesExhausted { attempts: 2, last })) =
-        call.on_response(busy(), now())
+        call.on_response(busy(), at())
     else {
         panic!()
     };
     assert_eq!(last.api().unwrap().status(), 503);
-    let mut call = Call::new(config.token_request(), &config, now(), 1);
+    let mut call = Call::new(config.token_request(), &config, at(), 1);
     let Step::Send(token_request) = call.start() else {
         panic!("the token call needs no token")
     };
     assert!(token_request.headers().get("authorization").is_none());
-    let done = call.on_response(ok_answer(), now());
+    let done = call.on_response(ok_answer(), at());
     assert!(
         matches!(done, Step::Done(Err(Error::Api(_)))),
         "a run answer is not a token"
@@ -342,7 +348,7 @@ fn each_attempt_is_cut_to_the_time_left() {
         RunReportOptions::default(),
         [1; 16],
     );
-    let mut call = Call::new(operation, &config, now(), 1);
+    let mut call = Call::new(operation, &config, at(), 1);
     call.start();
     let Step::Send(first) = call.with_token(AccessToken::new("t").unwrap()) else {
         panic!()
@@ -353,7 +359,10 @@ fn each_attempt_is_cut_to_the_time_left() {
     );
     // Seven seconds later the attempt failed; whatever the backoff, the next attempt gets
     // only what is left of the ten.
-    let later = now() + Duration::from_secs(7);
+    let later = Now::new(
+        at().instant + Duration::from_secs(7),
+        now() + Duration::from_secs(7),
+    );
     let Step::Wait(delay) = call.on_transport_error(
         TransportFailure::new(TransportErrorKind::Connect, false, "x"),
         later,

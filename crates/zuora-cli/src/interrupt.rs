@@ -1,0 +1,82 @@
+//! Ctrl-C in every phase (search, run, retries and back-off, wait, download): the handler
+//! cleans up what the command left in flight and exits 130 within about a second, whatever
+//! the main thread is blocked on. What is in flight is registered here as the command goes:
+//! the run to cancel (unless `--no-cancel`), and the temporary file being written.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use zuora_blocking::{Client, ReportRunId};
+
+use crate::exit_code as code;
+
+/// The most time a cancel on the way out may take: the exit comes within about a second.
+const CANCEL_BUDGET: Duration = Duration::from_millis(700);
+
+#[derive(Default)]
+struct InFlight {
+    client: Option<Client>,
+    /// The run to cancel on Ctrl-C.
+    run: Option<ReportRunId>,
+    /// The temporary file to remove on Ctrl-C.
+    temporary: Option<PathBuf>,
+}
+
+static IN_FLIGHT: Mutex<InFlight> = Mutex::new(InFlight {
+    client: None,
+    run: None,
+    temporary: None,
+});
+
+fn in_flight() -> std::sync::MutexGuard<'static, InFlight> {
+    IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Installs the handler; `client` cancels runs on the way out.
+pub fn install(client: Client) {
+    in_flight().client = Some(client);
+    let _ = ctrlc::set_handler(on_interrupt);
+}
+
+/// A run was started (or is being waited for) that Ctrl-C should cancel; `None` once it
+/// completed, or with `--no-cancel`.
+pub fn cancel_on_interrupt(run: Option<ReportRunId>) {
+    in_flight().run = run;
+}
+
+/// A temporary file is being written (`None` once it was renamed or removed).
+pub fn writing(temporary: Option<PathBuf>) {
+    in_flight().temporary = temporary;
+}
+
+fn on_interrupt() {
+    let (client, run, temporary) = {
+        let mut state = in_flight();
+        (
+            state.client.clone(),
+            state.run.take(),
+            state.temporary.take(),
+        )
+    };
+    if let Some(temporary) = temporary {
+        let _ = std::fs::remove_file(temporary);
+    }
+    let message = match (client, run) {
+        (Some(client), Some(run)) => {
+            // The cancel runs beside this thread, which waits for it only so long.
+            let (done, outcome) = std::sync::mpsc::channel();
+            let cancelling = run.clone();
+            std::thread::spawn(move || {
+                let _ = done.send(client.cancel_run(&cancelling).is_ok());
+            });
+            match outcome.recv_timeout(CANCEL_BUDGET) {
+                Ok(true) => format!("interrupted; the run was cancelled ({run})"),
+                _ => format!("interrupted; the run {run} could not be cancelled and goes on"),
+            }
+        }
+        _ => "interrupted".to_owned(),
+    };
+    eprintln!("zuora-report: {message}");
+    std::process::exit(code::INTERRUPTED);
+}

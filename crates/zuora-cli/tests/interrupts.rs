@@ -1,0 +1,137 @@
+//! Ctrl-C and timeouts in every phase, against a misbehaving loopback server: the command
+//! ends on time with the documented exit code and leaves no file behind.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use zuora_tests::hostile::{CLIENT_ID, HostileServer, respond, start_export, utf16_export};
+
+const RUN: &str = "ff808081529f4e3401529fd61f080074";
+
+fn against(server: &HostileServer) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zuora-report"));
+    command
+        .env_clear()
+        .env("ZUORA_BASE_URL", server.base_url())
+        .env("ZUORA_CLIENT_ID", CLIENT_ID)
+        .env("ZUORA_CLIENT_SECRET", "any-secret")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits for the child, at most `limit`; returns its exit code and how long it took.
+fn finish_within(mut child: Child, limit: Duration) -> (Option<i32>, Duration, String) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            return (status.code(), started.elapsed(), stderr);
+        }
+        if started.elapsed() > limit + Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("the command was still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn wait_against_a_silent_status_endpoint_exits_5_on_time() {
+    let server = HostileServer::start(|_, _stream| std::thread::sleep(Duration::from_secs(20)));
+    let started = Instant::now();
+    let child = against(&server)
+        .args(["--timeout", "5", "wait", RUN])
+        .spawn()
+        .unwrap();
+    let (code, _, stderr) = finish_within(child, Duration::from_secs(6));
+    let elapsed = started.elapsed();
+    assert_eq!(code, Some(5), "{stderr}");
+    assert!(elapsed < Duration::from_secs(6), "took {elapsed:?}");
+}
+
+#[test]
+fn ctrl_c_during_a_download_exits_130_at_once_and_leaves_no_file() {
+    // An export that keeps trickling for far longer than the test.
+    let server = HostileServer::start(|request, stream| {
+        if !request.target.contains("/export/") {
+            return respond(stream, 404, "application/json", b"{}");
+        }
+        start_export(stream);
+        let row = utf16_export("a\tb\n");
+        let _ = stream.write_all(&row);
+        for _ in 0..600 {
+            if stream.write_all(&row[2..]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("zuora-interrupt-download-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("report.csv");
+    let child = against(&server)
+        .args(["download", RUN, "--out"])
+        .arg(&out)
+        .spawn()
+        .unwrap();
+    // Interrupt once the temporary file is being written.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while files_in(&dir).is_empty() {
+        assert!(Instant::now() < deadline, "the download never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    interrupt(&child);
+    let (code, elapsed, stderr) = finish_within(child, Duration::from_secs(1));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    assert_eq!(files_in(&dir), Vec::<String>::new(), "files left behind");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctrl_c_during_retry_back_off_exits_130_at_once() {
+    let server = HostileServer::start(|_, stream| {
+        let body = br#"{"message":"request exceeded limit"}"#;
+        let head = format!(
+            "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(body);
+    });
+    let child = against(&server).args(["status", RUN]).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.requests() == 0 {
+        assert!(Instant::now() < deadline, "no request arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    interrupt(&child);
+    let (code, elapsed, stderr) = finish_within(child, Duration::from_secs(1));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    assert_eq!(server.requests(), 1, "no retry after the interrupt");
+}
