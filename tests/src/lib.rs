@@ -183,6 +183,35 @@ impl AnyClient {
         Ok((summary, out))
     }
 
+    /// Reads an export through the transport's source (`Read` for blocking, `Stream` for
+    /// async) into memory.
+    pub fn read_export_source(
+        &self,
+        run_id: &zuora_core::ReportRunId,
+        format: zuora_core::ExportFormat,
+    ) -> Result<Vec<u8>, Error> {
+        match self {
+            Self::Async(client, runtime) => runtime.block_on(async {
+                use futures_util::StreamExt as _;
+                let stream = client.export_stream(run_id, format).await?.into_stream();
+                let chunks: Vec<Result<_, Error>> = stream.collect().await;
+                let mut out = Vec::new();
+                for chunk in chunks {
+                    out.extend_from_slice(&chunk?);
+                }
+                Ok(out)
+            }),
+            Self::Blocking(client) => {
+                let mut reader = client.export_reader(run_id, format)?;
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(&mut reader, &mut out).map_err(|error| {
+                    Error::from_io(error).unwrap_or_else(|other| Error::Output(other.to_string()))
+                })?;
+                Ok(out)
+            }
+        }
+    }
+
     /// The whole trip: resolve, run, wait, download into memory.
     pub fn run_and_download(
         &self,

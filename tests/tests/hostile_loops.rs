@@ -139,3 +139,91 @@ fn a_wait_whose_status_endpoint_never_answers_times_out_on_time() {
         assert!(elapsed < Duration::from_secs(6), "{flavor:?}: {elapsed:?}");
     }
 }
+
+const RUN: &str = "ff808081529f4e3401529fd61f080074";
+
+/// An export of `rows` rows written `per_write` rows at a time, `pause` apart.
+fn trickle(stream: &mut std::net::TcpStream, rows: usize, pause: Duration) {
+    use std::io::Write as _;
+    zuora_tests::hostile::start_export(stream);
+    let _ = stream.write_all(&zuora_tests::hostile::utf16_export("n\tv\n"));
+    let row = zuora_tests::hostile::utf16_export("1\tx\n");
+    for _ in 0..rows {
+        if stream.write_all(&row[2..]).is_err() {
+            return;
+        }
+        std::thread::sleep(pause);
+    }
+}
+
+#[test]
+fn an_export_that_trickles_past_the_attempt_timeout_completes() {
+    for flavor in FLAVORS {
+        let server =
+            HostileServer::start(|_, stream| trickle(stream, 25, Duration::from_millis(100)));
+        let client = client_with(
+            flavor,
+            builder_for_hostile(&server)
+                .attempt_timeout(Duration::from_secs(1))
+                .idle_timeout(Duration::from_secs(2)),
+        );
+        let started = Instant::now();
+        let (summary, csv) = client
+            .download_export(&RUN.parse().unwrap(), zuora_core::ExportFormat::Csv)
+            .unwrap_or_else(|e| panic!("{flavor:?}: {e}"));
+        assert!(started.elapsed() > Duration::from_secs(2), "it did trickle");
+        assert_eq!(
+            csv,
+            format!("n,v\r\n{}", "1,x\r\n".repeat(25)).as_bytes(),
+            "{flavor:?}"
+        );
+        assert_eq!(summary.bytes_written, csv.len() as u64);
+    }
+}
+
+#[test]
+fn an_export_that_stalls_past_the_idle_timeout_fails_typed() {
+    for flavor in FLAVORS {
+        let server = HostileServer::start(|_, stream| {
+            trickle(stream, 3, Duration::from_millis(10));
+            std::thread::sleep(Duration::from_secs(4));
+        });
+        let client = client_with(
+            flavor,
+            builder_for_hostile(&server).idle_timeout(Duration::from_secs(1)),
+        );
+        let started = Instant::now();
+        let error = client
+            .download_export(&RUN.parse().unwrap(), zuora_core::ExportFormat::Csv)
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::ExportStalled { received, .. } if received > 0),
+            "{flavor:?}: {error:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{flavor:?}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn the_export_source_ends_in_an_error_when_the_body_is_cut() {
+    for flavor in FLAVORS {
+        let server = HostileServer::start(|_, stream| {
+            use std::io::Write as _;
+            // Announce more than is sent, then close: a cut, not an end.
+            zuora_tests::hostile::start_export_of_length(stream, 10_000);
+            let _ = stream.write_all(&zuora_tests::hostile::utf16_export("n\tv\n1\tx\n"));
+        });
+        let client = client_with(flavor, builder_for_hostile(&server));
+        let error = client
+            .read_export_source(&RUN.parse().unwrap(), zuora_core::ExportFormat::Csv)
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Transport(failure) if failure.to_string().contains("broke off")),
+            "{flavor:?}: {error:?}"
+        );
+    }
+}

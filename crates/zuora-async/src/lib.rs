@@ -43,17 +43,17 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument as _;
 pub use transport::{ReqwestBody, ReqwestError, ReqwestTransport};
 use zuora_core::{
-    AccessToken, AsyncTransport, BuildClient, Call, Step, TokenCache, TransportFailure,
+    AccessToken, AsyncTransport, BuildClient, Call, Entropy, Step, TokenCache, TransportFailure,
 };
 use zuora_core::{
-    AsyncBody, AsyncStreamingTransport, CancelReportRun, ExportDecoder, ExportReportRun,
-    GetReportRun, LatestReportRun, ResponseMeta, TransportErrorKind, Wait, WaitStep, is_gzipped,
+    AsyncBody, AsyncStreamingTransport, CancelReportRun, ClassifyTransportError, Download,
+    ExportHead, ExportReportRun, GetReportRun, LatestReportRun, TransportErrorKind, Wait, WaitStep,
     resolve_report_name,
 };
 pub use zuora_core::{
-    ClientBuilder, ClientConfig, Environment, Error, ExportFormat, ExportSummary, Operation,
-    ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy,
-    RunReportOptions, RunStatus, ViewType, WaitControl, WaitOptions,
+    ClientBuilder, ClientConfig, Environment, Error, ExportError, ExportFormat, ExportSummary,
+    Operation, ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary,
+    RetryPolicy, RunReportOptions, RunStatus, ViewType, WaitControl, WaitOptions,
 };
 
 /// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
@@ -64,6 +64,8 @@ pub struct Client<T = ReqwestTransport> {
 struct Inner<T> {
     config: ClientConfig,
     transport: T,
+    /// Idempotency keys and jitter seeds, from one OS seed.
+    entropy: Entropy,
     /// Held across a token fetch, so concurrent calls wait for one fetch.
     tokens: tokio::sync::Mutex<TokenCache>,
 }
@@ -107,6 +109,7 @@ impl<T: AsyncTransport> Client<T> {
             inner: Arc::new(Inner {
                 config,
                 transport,
+                entropy: Entropy::new(os_seed()),
                 tokens: tokio::sync::Mutex::new(TokenCache::default()),
             }),
         }
@@ -126,10 +129,12 @@ impl<T: AsyncTransport> Client<T> {
         view_type: ViewType,
         options: RunReportOptions,
     ) -> Result<ReportRunStarted, Error> {
-        let operation = self
-            .inner
-            .config
-            .run_report(report_id, view_type, options, random_bytes());
+        let operation = self.inner.config.run_report(
+            report_id,
+            view_type,
+            options,
+            self.inner.entropy.key_bytes(),
+        );
         self.execute(operation).await
     }
 
@@ -153,7 +158,7 @@ impl<T: AsyncTransport> Client<T> {
         let span = tracing::info_span!("zuora.call", operation = operation.name());
         let send = Whole(&self.inner.transport);
         match self
-            .drive(operation, random_seed(), budget, send)
+            .drive(operation, self.inner.entropy.next_u64(), budget, send)
             .instrument(span)
             .await?
         {
@@ -189,25 +194,12 @@ impl<T: AsyncTransport> Client<T> {
                     };
                     call.with_token(self.token(stale, budget).await?)
                 }
-                Step::Send(request) => {
-                    let attempt = call.attempts();
-                    match send.send(request).await {
-                        Ok(Sent::Answer(response)) => {
-                            trace_response(attempt, &response);
-                            call.on_response(response, now())
-                        }
-                        Ok(Sent::Stream(stream)) => return Ok(Finished::Stream(stream)),
-                        Err(failure) => {
-                            tracing::debug!(attempt, kind = %failure.kind, sent = failure.may_have_been_sent, "transport failed");
-                            call.on_transport_error(failure, now())
-                        }
-                    }
-                }
+                Step::Send(request) => match send.send(request).await {
+                    Ok(Sent::Answer(response)) => call.on_response(response, now()),
+                    Ok(Sent::Stream(stream)) => return Ok(Finished::Stream(stream)),
+                    Err(failure) => call.on_transport_error(failure, now()),
+                },
                 Step::Wait(delay) => {
-                    tracing::debug!(
-                        delay_ms = delay.as_millis() as u64,
-                        "retrying after a delay"
-                    );
                     tokio::time::sleep(delay).await;
                     call.resume()
                 }
@@ -241,50 +233,18 @@ impl<T: AsyncTransport> Client<T> {
     }
 }
 
+/// A seed from the OS for the client's entropy; should the OS refuse, the clock stands in
+/// (keys must be unique, not secret).
+fn os_seed() -> u64 {
+    getrandom::u64().unwrap_or_else(|_| {
+        let since_epoch = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
+        since_epoch.map_or(0, |d| d.as_nanos() as u64) ^ u64::from(std::process::id())
+    })
+}
+
 /// The time as the core wants it: monotonic for deadlines, wall clock for HTTP dates.
 fn now() -> zuora_core::Now {
     zuora_core::Now::new(Instant::now(), SystemTime::now())
-}
-
-fn trace_response(attempt: u32, response: &zuora_core::HttpResponse) {
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    };
-    tracing::debug!(
-        attempt,
-        status = response.status().as_u16(),
-        zuora_request_id = header("zuora-request-id"),
-        zuora_track_id = header("zuora-track-id"),
-        "answer received"
-    );
-}
-
-/// 16 random bytes from the OS for an idempotency key. Should the OS refuse, the time and a
-/// counter stand in: a key must be unique, not secret.
-fn random_bytes() -> [u8; 16] {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        bytes[..8].copy_from_slice(&(nanos as u64).to_le_bytes());
-        bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
-    }
-    bytes
-}
-
-fn random_seed() -> u64 {
-    let bytes = random_bytes();
-    u64::from_le_bytes([
-        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-    ])
 }
 
 /// The report trip: find, look at, wait for, cancel and read runs.
@@ -427,7 +387,7 @@ impl<T: AsyncTransport> SendStep<()> for Whole<'_, T> {
 /// Sends and hands back a successful answer as a stream; reads a failed one whole.
 struct Streaming<'t, T> {
     transport: &'t T,
-    max_error_body: usize,
+    config: &'t ClientConfig,
 }
 
 impl<T: AsyncStreamingTransport> SendStep<http::Response<T::Body>> for Streaming<'_, T> {
@@ -440,10 +400,10 @@ impl<T: AsyncStreamingTransport> SendStep<http::Response<T::Body>> for Streaming
             .send_streaming(request)
             .await
             .map_err(|e| TransportFailure::from_error(&e))?;
-        if response.status() == http::StatusCode::OK {
-            return Ok(Sent::Stream(response));
-        }
-        // A failed answer is small: read it for the core to classify.
+        let max_bytes = match ExportHead::of(response.status(), self.config) {
+            ExportHead::Stream => return Ok(Sent::Stream(response)),
+            ExportHead::ReadWhole { max_bytes } => max_bytes,
+        };
         let (parts, mut body) = response.into_parts();
         let mut bytes = Vec::new();
         while let Some(chunk) = body
@@ -452,7 +412,7 @@ impl<T: AsyncStreamingTransport> SendStep<http::Response<T::Body>> for Streaming
             .map_err(|e| TransportFailure::from_error(&e))?
         {
             bytes.extend_from_slice(chunk.as_ref());
-            if bytes.len() > self.max_error_body {
+            if bytes.len() as u64 > max_bytes {
                 break;
             }
         }
@@ -470,61 +430,132 @@ enum Finished<T, S> {
 
 /// Exports: streamed, converted on the fly, never held whole.
 impl<T: AsyncStreamingTransport> Client<T> {
-    /// Downloads a completed run's export into `out`, converted to `format` as it arrives
-    /// (gzip decoded on the fly). A download cut short is an error, never a success; what
-    /// was written before stays in `out` (write to a temporary file and rename on success).
-    pub async fn download_export<W: AsyncWrite + Unpin + Send>(
+    /// A completed run's export as a source: an [`ExportStream`] of chunks converted to
+    /// `format` as they arrive (gzip decoded on the fly), ready to be an HTTP response body.
+    /// Errors before the first byte (unknown run, refused, unreachable) come here; a body
+    /// that breaks off or stalls ends the stream with an error, never with a clean end.
+    pub async fn export_stream(
         &self,
         run_id: &ReportRunId,
         format: ExportFormat,
-        out: &mut W,
-    ) -> Result<ExportSummary, Error> {
+    ) -> Result<ExportStream<T::Body>, Error> {
+        let config = &self.inner.config;
         let operation = ExportReportRun {
             run_id: run_id.clone(),
             pivoted: false,
-            options: self.inner.config.call_options(None),
+            options: config.call_options(None),
         };
-        let max_error_body = self.inner.config.limits.max_decoded_bytes;
         let send = Streaming {
             transport: &self.inner.transport,
-            max_error_body,
+            config,
         };
         let span = tracing::info_span!("zuora.call", operation = "export_report_run");
         let response = match self
-            .drive(operation, random_seed(), Duration::MAX, send)
+            .drive(
+                operation,
+                self.inner.entropy.next_u64(),
+                Duration::MAX,
+                send,
+            )
             .instrument(span)
             .await?
         {
             Finished::Stream(response) => response,
             Finished::Output(never) => match never {},
         };
-        let meta = ResponseMeta::from_response(&response);
-        let mut decoder = ExportDecoder::new(format, is_gzipped(response.headers()));
-        let mut body = response.into_body();
-        let mut converted = Vec::with_capacity(160 * 1024);
-        let (mut received, mut written) = (0u64, 0u64);
+        let download = Download::start(&response, format, config);
+        Ok(ExportStream {
+            body: response.into_body(),
+            download,
+            summary: None,
+            failed: false,
+        })
+    }
+
+    /// Downloads a completed run's export into `out`, converted to `format` as it arrives.
+    /// A download cut short is an error, never a success; what was written before stays in
+    /// `out` (write to a temporary file and rename on success).
+    pub async fn download_export<W: AsyncWrite + Unpin + Send>(
+        &self,
+        run_id: &ReportRunId,
+        format: ExportFormat,
+        out: &mut W,
+    ) -> Result<ExportSummary, Error> {
         let output_failed = |e: std::io::Error| Error::Output(e.to_string());
-        loop {
-            let chunk = body.next_chunk().await.map_err(|e| {
-                Error::Transport(TransportFailure::new(
-                    TransportErrorKind::Io,
-                    true,
-                    format!("the export broke off after {received} bytes: {e}"),
-                ))
-            })?;
-            let Some(chunk) = chunk else { break };
-            let chunk = chunk.as_ref();
-            received += chunk.len() as u64;
-            decoder.feed(chunk, &mut converted)?;
-            out.write_all(&converted).await.map_err(output_failed)?;
-            written += converted.len() as u64;
-            converted.clear();
+        let mut stream = self.export_stream(run_id, format).await?;
+        while let Some(chunk) = stream.next_chunk().await? {
+            out.write_all(&chunk).await.map_err(output_failed)?;
         }
-        decoder.finish(&mut converted)?;
-        out.write_all(&converted).await.map_err(output_failed)?;
         out.flush().await.map_err(output_failed)?;
-        written += converted.len() as u64;
-        Ok(ExportSummary::new(received, written, meta))
+        stream
+            .summary
+            .ok_or_else(|| Error::build("the export ended without a summary"))
+    }
+}
+
+/// A run's export as converted chunks (see [`Client::export_stream`]): pull them with
+/// [`next_chunk`](Self::next_chunk), or turn it into a [`Stream`](futures_util::Stream)
+/// with [`into_stream`](Self::into_stream).
+pub struct ExportStream<B> {
+    body: B,
+    download: Download,
+    summary: Option<ExportSummary>,
+    failed: bool,
+}
+
+impl<B> std::fmt::Debug for ExportStream<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportStream")
+            .field("download", &self.download)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: AsyncBody> ExportStream<B> {
+    /// The next converted chunk; `Ok(None)` once the body ended cleanly (then
+    /// [`summary`](Self::summary) says what came). After an error, always `Ok(None)`.
+    pub async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, Error> {
+        loop {
+            if self.summary.is_some() || self.failed {
+                return Ok(None);
+            }
+            let mut converted = Vec::new();
+            let step = match self.body.next_chunk().await {
+                Ok(Some(chunk)) => self.download.on_chunk(chunk.as_ref(), &mut converted),
+                Ok(None) => self
+                    .download
+                    .finish(&mut converted)
+                    .map(|summary| self.summary = Some(summary)),
+                Err(error) => {
+                    let stalled = error.kind() == TransportErrorKind::Timeout;
+                    Err(self.download.broken(&error, stalled))
+                }
+            };
+            if let Err(error) = step {
+                self.failed = true;
+                return Err(error);
+            }
+            if !converted.is_empty() {
+                return Ok(Some(bytes::Bytes::from(converted)));
+            }
+        }
+    }
+
+    /// What the download received and wrote, once the body has ended cleanly.
+    pub fn summary(&self) -> Option<&ExportSummary> {
+        self.summary.as_ref()
+    }
+
+    /// The chunks as a [`Stream`](futures_util::Stream): it ends with an `Err` item, never
+    /// with a clean end, when the body breaks off.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<bytes::Bytes, Error>> {
+        futures_util::stream::unfold(self, |mut export| async move {
+            export
+                .next_chunk()
+                .await
+                .transpose()
+                .map(|chunk| (chunk, export))
+        })
     }
 }
 

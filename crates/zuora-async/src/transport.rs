@@ -23,8 +23,9 @@ impl ReqwestTransport {
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
         let client = reqwest::Client::builder()
+            // No client-wide total timeout: the core stamps each request with its own
+            // (and a streamed export is bounded by idleness instead).
             .connect_timeout(config.connect_timeout)
-            .timeout(config.attempt_timeout)
             .user_agent(config.user_agent.as_str())
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -131,16 +132,29 @@ impl zuora_core::AsyncTransport for ReqwestTransport {
     }
 }
 
-/// A reqwest answer read chunk by chunk.
+/// A reqwest answer read chunk by chunk, each read bounded by the request's idle timeout.
 #[derive(Debug)]
-pub struct ReqwestBody(reqwest::Response);
+pub struct ReqwestBody {
+    response: reqwest::Response,
+    idle: Option<std::time::Duration>,
+}
 
 impl zuora_core::AsyncBody for ReqwestBody {
     type Chunk = bytes::Bytes;
     type Error = ReqwestError;
 
     async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, ReqwestError> {
-        Ok(self.0.chunk().await?)
+        let Some(idle) = self.idle else {
+            return Ok(self.response.chunk().await?);
+        };
+        match tokio::time::timeout(idle, self.response.chunk()).await {
+            Ok(chunk) => Ok(chunk?),
+            Err(_) => Err(ReqwestError {
+                kind: TransportErrorKind::Timeout,
+                sent: true,
+                message: format!("no data for {idle:?}"),
+            }),
+        }
     }
 }
 
@@ -151,22 +165,37 @@ impl zuora_core::AsyncStreamingTransport for ReqwestTransport {
         &self,
         request: HttpRequest,
     ) -> Result<http::Response<ReqwestBody>, ReqwestError> {
-        let timeout = request
+        let attempt = request
             .extensions()
             .get::<zuora_core::AttemptTimeout>()
-            .copied();
+            .map(|t| t.0);
+        let idle = request
+            .extensions()
+            .get::<zuora_core::ReadIdleTimeout>()
+            .map(|t| t.0);
         let mut request = reqwest::Request::try_from(request)?;
-        if let Some(zuora_core::AttemptTimeout(timeout)) = timeout {
-            *request.timeout_mut() = Some(timeout);
-        }
-        let mut response = self.client.execute(request).await?;
+        let sending = match (attempt, idle) {
+            // A streamed answer: the attempt timeout bounds the head only.
+            (Some(attempt), Some(_)) => {
+                tokio::time::timeout(attempt, self.client.execute(request)).await
+            }
+            (attempt, _) => {
+                *request.timeout_mut() = attempt;
+                Ok(self.client.execute(request).await)
+            }
+        };
+        let mut response = sending.map_err(|_| ReqwestError {
+            kind: TransportErrorKind::Timeout,
+            sent: true,
+            message: "no answer within the attempt timeout".to_owned(),
+        })??;
         let mut head = http::Response::builder()
             .status(response.status())
             .version(response.version());
         if let Some(headers) = head.headers_mut() {
             *headers = std::mem::take(response.headers_mut());
         }
-        head.body(ReqwestBody(response))
+        head.body(ReqwestBody { response, idle })
             .map_err(|error| ReqwestError {
                 kind: TransportErrorKind::Other,
                 sent: true,

@@ -31,18 +31,18 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-pub use transport::{UreqError, UreqTransport};
+pub use transport::{UreqBody, UreqError, UreqTransport};
 use zuora_core::{
-    AccessToken, BuildClient, Call, Step, SyncTransport, TokenCache, TransportFailure,
+    AccessToken, BuildClient, Call, Entropy, Step, SyncTransport, TokenCache, TransportFailure,
 };
 use zuora_core::{
-    CancelReportRun, ExportDecoder, ExportReportRun, GetReportRun, LatestReportRun, ResponseMeta,
-    SyncStreamingTransport, TransportErrorKind, Wait, WaitStep, is_gzipped, resolve_report_name,
+    CancelReportRun, Download, ExportHead, ExportReportRun, GetReportRun, LatestReportRun,
+    SyncStreamingTransport, TransportErrorKind, Wait, WaitStep, resolve_report_name,
 };
 pub use zuora_core::{
-    ClientBuilder, ClientConfig, Environment, Error, ExportFormat, ExportSummary, Operation,
-    ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary, RetryPolicy,
-    RunReportOptions, RunStatus, ViewType, WaitControl, WaitOptions,
+    ClientBuilder, ClientConfig, Environment, Error, ExportError, ExportFormat, ExportSummary,
+    Operation, ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary,
+    RetryPolicy, RunReportOptions, RunStatus, ViewType, WaitControl, WaitOptions,
 };
 
 /// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
@@ -53,6 +53,8 @@ pub struct Client<T = UreqTransport> {
 struct Inner<T> {
     config: ClientConfig,
     transport: T,
+    /// Idempotency keys and jitter seeds, from one OS seed.
+    entropy: Entropy,
     /// Held while a token is fetched, so concurrent calls wait for one fetch.
     tokens: Mutex<TokenCache>,
 }
@@ -94,6 +96,7 @@ impl<T: SyncTransport> Client<T> {
             inner: Arc::new(Inner {
                 config,
                 transport,
+                entropy: Entropy::new(os_seed()),
                 tokens: Mutex::new(TokenCache::default()),
             }),
         }
@@ -113,10 +116,12 @@ impl<T: SyncTransport> Client<T> {
         view_type: ViewType,
         options: RunReportOptions,
     ) -> Result<ReportRunStarted, Error> {
-        let operation = self
-            .inner
-            .config
-            .run_report(report_id, view_type, options, random_bytes());
+        let operation = self.inner.config.run_report(
+            report_id,
+            view_type,
+            options,
+            self.inner.entropy.key_bytes(),
+        );
         self.execute(operation)
     }
 
@@ -131,13 +136,18 @@ impl<T: SyncTransport> Client<T> {
         operation: O,
         budget: Duration,
     ) -> Result<O::Output, Error> {
-        let finished = self.drive(operation, random_seed(), budget, |request| {
-            self.inner
-                .transport
-                .send(request)
-                .map(Sent::<()>::Answer)
-                .map_err(|e| TransportFailure::from_error(&e))
-        })?;
+        let finished = self.drive(
+            operation,
+            self.inner.entropy.next_u64(),
+            budget,
+            |request| {
+                self.inner
+                    .transport
+                    .send(request)
+                    .map(Sent::<()>::Answer)
+                    .map_err(|e| TransportFailure::from_error(&e))
+            },
+        )?;
         match finished {
             Finished::Output(output) => Ok(output),
             Finished::Stream(()) => Err(Error::RequestBuild {
@@ -170,25 +180,12 @@ impl<T: SyncTransport> Client<T> {
                     };
                     call.with_token(self.token(stale.as_ref(), budget)?)
                 }
-                Step::Send(request) => {
-                    let attempt = call.attempts();
-                    match send(request) {
-                        Ok(Sent::Answer(response)) => {
-                            trace_response(attempt, &response);
-                            call.on_response(response, now())
-                        }
-                        Ok(Sent::Stream(stream)) => return Ok(Finished::Stream(stream)),
-                        Err(failure) => {
-                            tracing::debug!(attempt, kind = %failure.kind, sent = failure.may_have_been_sent, "transport failed");
-                            call.on_transport_error(failure, now())
-                        }
-                    }
-                }
+                Step::Send(request) => match send(request) {
+                    Ok(Sent::Answer(response)) => call.on_response(response, now()),
+                    Ok(Sent::Stream(stream)) => return Ok(Finished::Stream(stream)),
+                    Err(failure) => call.on_transport_error(failure, now()),
+                },
                 Step::Wait(delay) => {
-                    tracing::debug!(
-                        delay_ms = delay.as_millis() as u64,
-                        "retrying after a delay"
-                    );
                     std::thread::sleep(delay);
                     call.resume()
                 }
@@ -214,50 +211,18 @@ impl<T: SyncTransport> Client<T> {
     }
 }
 
+/// A seed from the OS for the client's entropy; should the OS refuse, the clock stands in
+/// (keys must be unique, not secret).
+fn os_seed() -> u64 {
+    getrandom::u64().unwrap_or_else(|_| {
+        let since_epoch = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
+        since_epoch.map_or(0, |d| d.as_nanos() as u64) ^ u64::from(std::process::id())
+    })
+}
+
 /// The time as the core wants it: monotonic for deadlines, wall clock for HTTP dates.
 fn now() -> zuora_core::Now {
     zuora_core::Now::new(Instant::now(), SystemTime::now())
-}
-
-fn trace_response(attempt: u32, response: &zuora_core::HttpResponse) {
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    };
-    tracing::debug!(
-        attempt,
-        status = response.status().as_u16(),
-        zuora_request_id = header("zuora-request-id"),
-        zuora_track_id = header("zuora-track-id"),
-        "answer received"
-    );
-}
-
-/// 16 random bytes from the OS for an idempotency key. Should the OS refuse, the time and a
-/// counter stand in: a key must be unique, not secret.
-fn random_bytes() -> [u8; 16] {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        bytes[..8].copy_from_slice(&(nanos as u64).to_le_bytes());
-        bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
-    }
-    bytes
-}
-
-fn random_seed() -> u64 {
-    let bytes = random_bytes();
-    u64::from_le_bytes([
-        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-    ])
 }
 
 /// The report trip: find, look at, wait for, cancel and read runs.
@@ -380,73 +345,153 @@ enum Finished<T, S> {
 
 /// Exports: streamed, converted on the fly, never held whole.
 impl<T: SyncStreamingTransport> Client<T> {
-    /// Downloads a completed run's export into `out`, converted to `format` as it arrives
-    /// (gzip decoded on the fly). A download cut short is an error, never a success; what
-    /// was written before stays in `out` (write to a temporary file and rename on success).
+    /// A completed run's export as a source: an [`ExportReader`] that yields it converted
+    /// to `format` as it arrives (gzip decoded on the fly). Errors before the first byte
+    /// (unknown run, refused, unreachable) come here; a body that breaks off or stalls
+    /// ends the reader with an error, never with a clean end.
+    pub fn export_reader(
+        &self,
+        run_id: &ReportRunId,
+        format: ExportFormat,
+    ) -> Result<ExportReader<T::Body>, Error> {
+        let config = &self.inner.config;
+        let operation = ExportReportRun {
+            run_id: run_id.clone(),
+            pivoted: false,
+            options: config.call_options(None),
+        };
+        let finished = self.drive(
+            operation,
+            self.inner.entropy.next_u64(),
+            Duration::MAX,
+            |request| {
+                let response = self
+                    .inner
+                    .transport
+                    .send_streaming(request)
+                    .map_err(|e| TransportFailure::from_error(&e))?;
+                match ExportHead::of(response.status(), config) {
+                    ExportHead::Stream => Ok(Sent::Stream(response)),
+                    ExportHead::ReadWhole { max_bytes } => {
+                        let (parts, body) = response.into_parts();
+                        let mut bytes = Vec::new();
+                        body.take(max_bytes.saturating_add(1))
+                            .read_to_end(&mut bytes)
+                            .map_err(|e| {
+                                TransportFailure::new(TransportErrorKind::Io, true, e.to_string())
+                            })?;
+                        Ok(Sent::Answer(zuora_core::HttpResponse::from_parts(
+                            parts, bytes,
+                        )))
+                    }
+                }
+            },
+        )?;
+        let response = match finished {
+            Finished::Stream(response) => response,
+            Finished::Output(never) => match never {},
+        };
+        let download = Download::start(&response, format, config);
+        Ok(ExportReader {
+            body: response.into_body(),
+            download,
+            chunk: vec![0u8; 64 * 1024],
+            converted: Vec::with_capacity(160 * 1024),
+            position: 0,
+            summary: None,
+        })
+    }
+
+    /// Downloads a completed run's export into `out`, converted to `format` as it arrives.
+    /// A download cut short is an error, never a success; what was written before stays in
+    /// `out` (write to a temporary file and rename on success).
     pub fn download_export<W: Write>(
         &self,
         run_id: &ReportRunId,
         format: ExportFormat,
         out: &mut W,
     ) -> Result<ExportSummary, Error> {
-        let operation = ExportReportRun {
-            run_id: run_id.clone(),
-            pivoted: false,
-            options: self.inner.config.call_options(None),
-        };
-        let max_error_body = self.inner.config.limits.max_decoded_bytes as u64;
-        let finished = self.drive(operation, random_seed(), Duration::MAX, |request| {
-            let response = self
-                .inner
-                .transport
-                .send_streaming(request)
-                .map_err(|e| TransportFailure::from_error(&e))?;
-            if response.status() == http::StatusCode::OK {
-                return Ok(Sent::Stream(response));
+        self.export_reader(run_id, format)?.copy_to(out)
+    }
+}
+
+/// A run's export as a [`Read`] source of converted bytes (see
+/// [`Client::export_reader`]). Read errors carry the [`Error`] inside the `io::Error`
+/// ([`Error::from_io`] gets it back).
+pub struct ExportReader<R> {
+    body: R,
+    download: Download,
+    chunk: Vec<u8>,
+    converted: Vec<u8>,
+    position: usize,
+    summary: Option<ExportSummary>,
+}
+
+impl<R> std::fmt::Debug for ExportReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportReader")
+            .field("download", &self.download)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read> ExportReader<R> {
+    /// Reads the next chunk into the converted buffer; `false` at the end.
+    fn fill(&mut self) -> Result<bool, Error> {
+        self.converted.clear();
+        self.position = 0;
+        while self.converted.is_empty() {
+            if self.summary.is_some() {
+                return Ok(false);
             }
-            // A failed answer is small: read it for the core to classify.
-            let (parts, body) = response.into_parts();
-            let mut bytes = Vec::new();
-            body.take(max_error_body + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|e| TransportFailure::new(TransportErrorKind::Io, true, e.to_string()))?;
-            Ok(Sent::Answer(zuora_core::HttpResponse::from_parts(
-                parts, bytes,
-            )))
-        })?;
-        let response = match finished {
-            Finished::Stream(response) => response,
-            Finished::Output(never) => match never {},
-        };
-        let meta = ResponseMeta::from_response(&response);
-        let mut decoder = ExportDecoder::new(format, is_gzipped(response.headers()));
-        let mut body = response.into_body();
-        let mut chunk = vec![0u8; 64 * 1024];
-        let mut converted = Vec::with_capacity(160 * 1024);
-        let (mut received, mut written) = (0u64, 0u64);
-        let output_failed = |e: std::io::Error| Error::Output(e.to_string());
-        loop {
-            let n = body.read(&mut chunk).map_err(|e| {
-                Error::Transport(TransportFailure::new(
-                    TransportErrorKind::Io,
-                    true,
-                    format!("the export broke off after {received} bytes: {e}"),
-                ))
-            })?;
-            if n == 0 {
-                break;
+            match self.body.read(&mut self.chunk) {
+                Ok(0) => {
+                    self.summary = Some(self.download.finish(&mut self.converted)?);
+                }
+                Ok(n) => self
+                    .download
+                    .on_chunk(&self.chunk[..n], &mut self.converted)?,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    let stalled = matches!(
+                        error.kind(),
+                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                    );
+                    return Err(self.download.broken(&error, stalled));
+                }
             }
-            received += n as u64;
-            decoder.feed(&chunk[..n], &mut converted)?;
-            out.write_all(&converted).map_err(output_failed)?;
-            written += converted.len() as u64;
-            converted.clear();
         }
-        decoder.finish(&mut converted)?;
-        out.write_all(&converted).map_err(output_failed)?;
+        Ok(true)
+    }
+
+    /// Writes the rest of the export to `out`; the summary once the body ended cleanly.
+    pub fn copy_to<W: Write>(mut self, out: &mut W) -> Result<ExportSummary, Error> {
+        let output_failed = |e: std::io::Error| Error::Output(e.to_string());
+        out.write_all(&self.converted[self.position..])
+            .map_err(output_failed)?;
+        while self.fill()? {
+            out.write_all(&self.converted).map_err(output_failed)?;
+        }
         out.flush().map_err(output_failed)?;
-        written += converted.len() as u64;
-        Ok(ExportSummary::new(received, written, meta))
+        self.summary
+            .ok_or_else(|| Error::build("the export ended without a summary"))
+    }
+
+    /// What the download received and wrote, once the body has ended cleanly.
+    pub fn summary(&self) -> Option<&ExportSummary> {
+        self.summary.as_ref()
+    }
+}
+
+impl<R: Read> Read for ExportReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.position == self.converted.len() && !self.fill().map_err(Error::into_io)? {
+            return Ok(0);
+        }
+        let n = buf.len().min(self.converted.len() - self.position);
+        buf[..n].copy_from_slice(&self.converted[self.position..self.position + n]);
+        self.position += n;
+        Ok(n)
     }
 }
 

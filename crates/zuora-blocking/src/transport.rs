@@ -39,19 +39,34 @@ impl UreqTransport {
 }
 
 impl UreqTransport {
-    /// Applies the core's per-attempt timeout to this request.
+    /// Applies the core's timeouts to this request: the attempt timeout to the whole
+    /// exchange, or, for a streamed answer, to everything up to the answer's head, and the
+    /// idle timeout to each read of the body.
     fn with_attempt_timeout(&self, request: HttpRequest) -> HttpRequest {
-        match request
+        let attempt = request
             .extensions()
             .get::<zuora_core::AttemptTimeout>()
-            .copied()
-        {
-            Some(zuora_core::AttemptTimeout(timeout)) => self
+            .map(|t| t.0);
+        let idle = request
+            .extensions()
+            .get::<zuora_core::ReadIdleTimeout>()
+            .map(|t| t.0);
+        match (attempt, idle) {
+            (None, None) => request,
+            (attempt, None) => self
                 .agent
                 .configure_request(request)
-                .timeout_global(Some(timeout))
+                .timeout_global(attempt)
                 .build(),
-            None => request,
+            (attempt, Some(idle)) => self
+                .agent
+                .configure_request(request)
+                .timeout_global(None)
+                .timeout_send_request(attempt)
+                .timeout_recv_response(attempt)
+                .timeout_recv_body(None)
+                .timeout_per_read(Some(idle))
+                .build(),
         }
     }
 }
@@ -166,8 +181,34 @@ impl SyncTransport for UreqTransport {
     }
 }
 
+/// A ureq answer read as it arrives; a read that times out (no byte for the request's idle
+/// timeout) is an `io::ErrorKind::TimedOut` error.
+pub struct UreqBody(ureq::BodyReader<'static>);
+
+impl std::fmt::Debug for UreqBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UreqBody")
+    }
+}
+
+impl Read for UreqBody {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf).map_err(|error| {
+            let timed_out = error
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                .is_some_and(|inner| matches!(inner, ureq::Error::Timeout(_)));
+            if timed_out {
+                std::io::Error::new(std::io::ErrorKind::TimedOut, error.to_string())
+            } else {
+                error
+            }
+        })
+    }
+}
+
 impl zuora_core::SyncStreamingTransport for UreqTransport {
-    type Body = ureq::BodyReader<'static>;
+    type Body = UreqBody;
 
     fn send_streaming(
         &self,
@@ -179,6 +220,9 @@ impl zuora_core::SyncStreamingTransport for UreqTransport {
             .run(self.with_attempt_timeout(request))
             .map_err(|e| UreqError::from(e).naming(&host))?;
         let (parts, body) = response.into_parts();
-        Ok(http::Response::from_parts(parts, body.into_reader()))
+        Ok(http::Response::from_parts(
+            parts,
+            UreqBody(body.into_reader()),
+        ))
     }
 }

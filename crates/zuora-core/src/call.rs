@@ -22,7 +22,7 @@ use crate::operation::Operation;
 use crate::retry::{AttemptContext, AttemptOutcome, RetryDecision, SeededJitter};
 use crate::secret::AccessToken;
 use crate::transport::HttpRequest;
-use crate::transport::{AttemptTimeout, HttpResponse, Now, TransportFailure};
+use crate::transport::{AttemptTimeout, HttpResponse, Now, ReadIdleTimeout, TransportFailure};
 
 /// What the transport must do next.
 #[derive(Debug)]
@@ -124,6 +124,21 @@ impl<'c, O: Operation> Call<'c, O> {
     /// Continues with Zuora's answer.
     pub fn on_response(&mut self, response: HttpResponse, now: Now) -> Step<O::Output> {
         self.known_now = self.known_now.max(now.instant);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        tracing::debug!(
+            operation = self.operation.name(),
+            attempt = self.attempts,
+            status = response.status().as_u16(),
+            zuora_request_id = header("zuora-request-id"),
+            zuora_track_id = header("zuora-track-id"),
+            "answer received"
+        );
         match self.operation.parse_response(&response, self.config.limits) {
             Ok(output) => Step::Done(Ok(output)),
             Err(error) => {
@@ -136,6 +151,13 @@ impl<'c, O: Operation> Call<'c, O> {
     /// Continues after the transport failed.
     pub fn on_transport_error(&mut self, failure: TransportFailure, now: Now) -> Step<O::Output> {
         self.known_now = self.known_now.max(now.instant);
+        tracing::debug!(
+            operation = self.operation.name(),
+            attempt = self.attempts,
+            kind = %failure.kind,
+            sent = failure.may_have_been_sent,
+            "transport failed"
+        );
         let decision = self.decide(AttemptOutcome::Transport(&failure), now);
         self.follow(decision, Error::Transport(failure))
     }
@@ -150,6 +172,11 @@ impl<'c, O: Operation> Call<'c, O> {
                 request
                     .extensions_mut()
                     .insert(AttemptTimeout(self.attempt_budget()));
+                if self.operation.streams() {
+                    request
+                        .extensions_mut()
+                        .insert(ReadIdleTimeout(self.config.idle_timeout));
+                }
                 Step::Send(request)
             }
             Err(error) => Step::Done(Err(error)),
@@ -184,10 +211,16 @@ impl<'c, O: Operation> Call<'c, O> {
     fn follow(&mut self, decision: RetryDecision, error: Error) -> Step<O::Output> {
         match decision {
             RetryDecision::RetryAfter(delay) => {
+                tracing::debug!(
+                    operation = self.operation.name(),
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    "retrying after a delay"
+                );
                 self.known_now = self.known_now.checked_add(delay).unwrap_or(self.known_now);
                 Step::Wait(delay)
             }
             RetryDecision::RefreshToken if self.operation.needs_token() => {
+                tracing::debug!(operation = self.operation.name(), "refreshing the token");
                 self.token_refreshed = true;
                 Step::NeedToken { refresh: true }
             }

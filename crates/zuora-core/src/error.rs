@@ -38,6 +38,14 @@ pub enum Error {
     /// The export could not be read (corrupt gzip or UTF-16, or cut short).
     #[error("{0}")]
     Export(#[from] crate::export_decoder::ExportError),
+    /// A streamed export stopped moving: no byte for the idle timeout.
+    #[error("the export stalled: no data for {idle:?} after {received} bytes")]
+    ExportStalled {
+        /// Bytes received before it stalled.
+        received: u64,
+        /// The idle timeout.
+        idle: std::time::Duration,
+    },
     /// Writing the results to the caller's output failed.
     #[error("writing the results failed: {0}")]
     Output(String),
@@ -129,7 +137,25 @@ impl Error {
         matches!(self, Self::InvalidInput(_))
     }
 
-    pub(crate) fn build(reason: &str) -> Self {
+    /// This error inside an `io::Error`, for `Read` and `Write` adapters (such as an export
+    /// reader); [`Error::from_io`] takes it back out.
+    pub fn into_io(self) -> std::io::Error {
+        std::io::Error::other(self)
+    }
+
+    /// The error an adapter put inside `error` with [`Error::into_io`], or `error` itself.
+    pub fn from_io(error: std::io::Error) -> Result<Self, std::io::Error> {
+        if !error.get_ref().is_some_and(|inner| inner.is::<Self>()) {
+            return Err(error);
+        }
+        match error.into_inner().map(|inner| inner.downcast::<Self>()) {
+            Some(Ok(ours)) => Ok(*ours),
+            _ => Err(std::io::Error::other("an error was lost between adapters")),
+        }
+    }
+
+    /// An internal inconsistency (a bug in zuora-rs if it ever happens).
+    pub fn build(reason: &str) -> Self {
         Self::RequestBuild {
             reason: reason.to_owned(),
         }

@@ -19,6 +19,9 @@ impl crate::Operation for ExportReportRun {
     fn name(&self) -> &'static str {
         "export_report_run"
     }
+    fn streams(&self) -> bool {
+        true
+    }
     fn resend_safety(&self) -> crate::operation::ResendSafety {
         crate::operation::ResendSafety::Idempotent
     }

@@ -44,7 +44,7 @@
 //!    `export`;
 //! 5. **policies** (`retry`) and **configuration** (`config`);
 //! 6. **machines**, which own the loops: `call` (one call and its retries), `paging`,
-//!    `polling` (waiting for a run).
+//!    `polling` (waiting for a run), `download` (an export's body).
 //!
 //! ## Where the project chose
 //! Zuora's documents leave gaps; each choice is written where it is made and collected in
@@ -59,6 +59,8 @@
 
 mod call;
 mod config;
+mod download;
+mod entropy;
 mod environment;
 mod error;
 mod export;
@@ -88,6 +90,8 @@ pub use config::{
     BuildClient, ClientBuilder, ClientConfig, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT, DEFAULT_OVERALL_TIMEOUT, RunReportOptions,
 };
+pub use download::{Download, ExportHead};
+pub use entropy::Entropy;
 pub use environment::{BaseUrl, Environment};
 pub use error::{Error, PagingStop};
 pub use export::{ExportReportRun, ExportSummary, is_gzipped};
@@ -123,8 +127,8 @@ pub use secret::{AccessToken, ClientSecret, REDACTED};
 pub use status::RunStatus;
 pub use transport::{
     AsyncBody, AsyncStreamingTransport, AsyncTransport, AttemptTimeout, ClassifyTransportError,
-    HttpRequest, HttpResponse, Now, SyncStreamingTransport, SyncTransport, TransportErrorKind,
-    TransportFailure,
+    HttpRequest, HttpResponse, Now, ReadIdleTimeout, SyncStreamingTransport, SyncTransport,
+    TransportErrorKind, TransportFailure,
 };
 
 /// Re-export of the `http` crate whose types the API uses.

@@ -30,6 +30,11 @@ pub trait Operation {
     fn needs_token(&self) -> bool {
         true
     }
+    /// Whether a successful answer streams (is read by the transport as it arrives, bounded
+    /// by idleness rather than by the attempt timeout).
+    fn streams(&self) -> bool {
+        false
+    }
     /// Whether the request may be sent twice.
     fn resend_safety(&self) -> ResendSafety;
     /// Checks the operation's own input before anything is sent (the token request

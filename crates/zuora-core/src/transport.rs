@@ -33,8 +33,16 @@ pub type HttpResponse = http::Response<Vec<u8>>;
 /// The time this attempt may take, set by the core on every request it hands a transport
 /// (in `http::Extensions`): the configured attempt timeout, cut to what is left of the
 /// call's overall deadline. Transports apply it per request.
+///
+/// On a request that streams its answer (an export, marked with [`ReadIdleTimeout`]) it
+/// bounds the wait for the answer's head only: the body is bounded by idleness instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptTimeout(pub std::time::Duration);
+
+/// On a request whose answer streams (an export): the longest a transport may wait for
+/// the next byte of the body. A body that keeps moving is never cut for being long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadIdleTimeout(pub std::time::Duration);
 
 /// How a send failed, as far as deciding what to do next needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

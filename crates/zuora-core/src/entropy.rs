@@ -1,0 +1,58 @@
+//! The randomness a client needs (idempotency keys, backoff jitter, one seed per call),
+//! drawn from one seed the transport takes from the OS once. Lock-free: clones of a client
+//! share it across threads.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// SplitMix64's output function: a well-mixed 64-bit value for each input.
+pub(crate) fn split_mix(value: u64) -> u64 {
+    let mut z = value;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// A stream of 64-bit values from one seed: SplitMix64 over a shared counter. Uniqueness is
+/// what keys need (not secrecy), so an OS seed and a counter are enough.
+///
+/// ```
+/// use zuora_core::Entropy;
+/// let entropy = Entropy::new(42);
+/// assert_ne!(entropy.key_bytes(), entropy.key_bytes());
+/// assert_ne!(entropy.next_u64(), entropy.next_u64());
+/// ```
+#[derive(Debug)]
+pub struct Entropy {
+    seed: u64,
+    counter: AtomicU64,
+}
+
+impl Entropy {
+    /// From a seed the transport drew from the OS (or, should the OS refuse, from the
+    /// clock: keys must be unique, not secret).
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    /// The next value.
+    pub fn next_u64(&self) -> u64 {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        split_mix(
+            self.seed
+                .wrapping_add(n.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)),
+        )
+    }
+
+    /// 16 bytes for an idempotency key (a UUID v4 once formatted).
+    pub fn key_bytes(&self) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
+        bytes
+    }
+}
