@@ -92,9 +92,9 @@ impl ureq::unversioned::resolver::Resolver for LookupResolver {
     }
 }
 
-/// The host a request goes to, for messages about failures to reach it.
-fn host_of(request: &HttpRequest) -> String {
-    request.uri().host().unwrap_or("the server").to_owned()
+/// The host of `uri`, for messages about failures to reach it.
+fn host_of(uri: &http::Uri) -> &str {
+    uri.host().unwrap_or("the server")
 }
 
 impl UreqError {
@@ -162,11 +162,12 @@ impl SyncTransport for UreqTransport {
     type Error = UreqError;
 
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, UreqError> {
-        let host = host_of(&request);
+        // A clone shares the URI's bytes: nothing is allocated unless the send fails.
+        let uri = request.uri().clone();
         let response = self
             .agent
             .run(self.with_attempt_timeout(request))
-            .map_err(|e| UreqError::from(e).naming(&host))?;
+            .map_err(|e| UreqError::from(e).naming(host_of(&uri)))?;
         let (parts, body) = response.into_parts();
         let mut bytes = Vec::new();
         body.into_reader()
@@ -214,11 +215,12 @@ impl zuora_core::SyncStreamingTransport for UreqTransport {
         &self,
         request: HttpRequest,
     ) -> Result<http::Response<Self::Body>, UreqError> {
-        let host = host_of(&request);
+        // A clone shares the URI's bytes: nothing is allocated unless the send fails.
+        let uri = request.uri().clone();
         let response = self
             .agent
             .run(self.with_attempt_timeout(request))
-            .map_err(|e| UreqError::from(e).naming(&host))?;
+            .map_err(|e| UreqError::from(e).naming(host_of(&uri)))?;
         let (parts, body) = response.into_parts();
         Ok(http::Response::from_parts(
             parts,
