@@ -22,6 +22,8 @@ pub fn run() -> Result<(), String> {
         "warnings",
     ]))?;
     run_command(cargo().args(["test", "--workspace"]))?;
+    // The lean CLI (no simulator) must keep building.
+    run_command(cargo().args(["check", "-p", "zuora-cli", "--no-default-features"]))?;
     run_command(
         cargo()
             .args(["doc", "--workspace", "--no-deps"])

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "Exit codes:
   0    success
@@ -14,6 +15,23 @@ const EXIT_CODES: &str = "Exit codes:
 
 Credentials come from ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET (or the flags), the host from
 ZUORA_ENV or ZUORA_BASE_URL. --simulate runs everything against a local simulator instead.";
+
+/// The shape `--filter` takes (a macro so that `concat!` can put it in the help).
+macro_rules! filter_example {
+    () => {
+        r#"[{"logicalOperator":{"value":"AND"},"filterClauses":[{"field":{"id":"Account.Currency","type":"Text"},"operator":"=","value":"EUR"}]}]"#
+    };
+}
+
+/// The shape `--filter` takes, shown in its help and in its errors.
+pub const FILTER_EXAMPLE: &str = filter_example!();
+
+const FILTER_HELP: &str = concat!(
+    "Filter groups as JSON, or @FILE holding them, replacing the report's saved filters: a list \
+     of groups, each with a logical operator (AND or OR) and clauses (a field id and type, an \
+     operator such as =, !=, >, <, >=, <=, contains, and a value). For example:\n  ",
+    filter_example!()
+);
 
 /// Run Zuora reports: find them, run them, wait for them, download their results.
 #[derive(Debug, Parser)]
@@ -29,7 +47,8 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// A documented environment (us-cloud-2-api-sandbox, SBX, eu-production, PROD_EU, …).
-    #[arg(long, env = "ZUORA_ENV", global = true, conflicts_with = "base_url")]
+    /// A flag wins over the other host's environment variable.
+    #[arg(long, env = "ZUORA_ENV", global = true)]
     pub env: Option<String>,
     /// Any other base URL (https://…, or http:// on loopback).
     #[arg(long, env = "ZUORA_BASE_URL", global = true)]
@@ -63,12 +82,41 @@ pub struct Global {
     /// No progress on stderr.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// More detail in errors.
+    /// Show each request's answer, retries and back-off as they happen (on stderr).
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// Run against a local simulator of Zuora with sample reports (offline).
     #[arg(long, global = true)]
     pub simulate: bool,
+}
+
+impl Global {
+    /// Settles `--env` against `--base-url`: a flag on the command line wins over the other
+    /// one's environment variable; two flags, or two environment variables, are a usage
+    /// error that names them.
+    pub fn settle_host(&mut self, matches: &ArgMatches) -> Result<(), String> {
+        if self.env.is_none() || self.base_url.is_none() {
+            return Ok(());
+        }
+        let typed = |id: &str| {
+            let sub = matches.subcommand().map(|(_, sub)| sub);
+            [Some(matches), sub]
+                .into_iter()
+                .flatten()
+                .any(|m| m.value_source(id) == Some(ValueSource::CommandLine))
+        };
+        match (typed("env"), typed("base_url")) {
+            (true, false) => self.base_url = None,
+            (false, true) => self.env = None,
+            (true, true) => return Err("--env and --base-url name two hosts: give one".to_owned()),
+            (false, false) => {
+                return Err("ZUORA_ENV and ZUORA_BASE_URL are both set: unset one, or choose \
+                     with --env or --base-url"
+                    .to_owned());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The commands.
@@ -90,8 +138,9 @@ pub enum Command {
         /// The view to run.
         #[arg(long, value_enum, default_value_t = View::Detail)]
         view: View,
-        /// Filter groups as JSON, or @FILE holding them.
-        #[arg(long)]
+        /// Filter groups as JSON, or @FILE holding them, replacing the report's saved
+        /// filters.
+        #[arg(long, long_help = FILTER_HELP)]
         filter: Option<String>,
         /// Wait for the run to finish and download its results.
         #[arg(long)]

@@ -10,42 +10,87 @@ use zuora_core::{
     Environment, Error, ExportFormat, ReportId, ReportRef, ReportRun, ReportRunId,
     RunReportOptions, ViewType, WaitControl, WaitOptions, parse_filter_groups,
 };
-use zuora_sim::{RunTiming, SimConfig, Simulator};
 
 use crate::cli::{Cli, Command, Format, Global, View};
 use crate::exit_code as code;
 use crate::interrupt;
+use crate::simulate;
 
-/// Why the command failed, as one line and an exit code.
+/// Why the command failed: one line, an exit code, and what a script may want to know.
 #[derive(Debug)]
 pub struct Failure {
     pub code: i32,
     pub message: String,
+    /// A short, stable name for the kind of failure (`usage`, `api`, `run_ended`, …).
+    pub kind: &'static str,
+    /// The HTTP status, when Zuora answered.
+    pub status: Option<u16>,
+    /// `Zuora-Request-Id`, when Zuora answered.
+    pub request_id: Option<String>,
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Self {
+    pub fn usage(message: impl Into<String>) -> Self {
         Self {
             code: code::USAGE,
             message: message.into(),
+            kind: "usage",
+            status: None,
+            request_id: None,
         }
     }
 
-    fn from_error(error: &Error, verbose: bool) -> Self {
-        let code = match error {
-            Error::InvalidInput(_) => code::USAGE,
-            Error::RunEnded { .. } => code::RUN_ENDED,
-            Error::WaitTimedOut { .. } => code::TIMEOUT,
-            Error::Interrupted { .. } => code::INTERRUPTED,
-            _ => code::API,
+    fn of(code: i32, kind: &'static str, message: String) -> Self {
+        Self {
+            code,
+            message,
+            kind,
+            status: None,
+            request_id: None,
+        }
+    }
+
+    fn from_error(error: &Error) -> Self {
+        let (code, kind) = match error {
+            Error::InvalidInput(_) => (code::USAGE, "invalid_input"),
+            Error::RunEnded { .. } => (code::RUN_ENDED, "run_ended"),
+            Error::WaitTimedOut { .. } => (code::TIMEOUT, "timed_out"),
+            Error::Interrupted { .. } => (code::INTERRUPTED, "interrupted"),
+            Error::ReportNotFound { .. } => (code::API, "report_not_found"),
+            Error::AmbiguousReportName { .. } => (code::API, "ambiguous_report_name"),
+            Error::Transport(_) => (code::API, "transport"),
+            Error::ExportStalled { .. } | Error::Export(_) => (code::API, "export"),
+            Error::Output(_) => (code::API, "output"),
+            Error::PagingStopped { .. } => (code::API, "paging_stopped"),
+            _ => (code::API, "api"),
         };
-        // Errors name the Zuora request id themselves; -v adds the full structure.
-        let message = if verbose {
-            format!("{error}\n{error:#?}")
-        } else {
-            error.to_string()
-        };
-        Self { code, message }
+        let mut message = error.to_string();
+        if let Error::ReportNotFound { name } = error {
+            let words = name.split_whitespace().next().unwrap_or(name);
+            message.push_str(&format!(
+                "; list the reports that match with: zuora-report search {words:?}"
+            ));
+        }
+        Self {
+            code,
+            message,
+            kind,
+            status: error.api().map(|api| api.meta.status.as_u16()),
+            request_id: error
+                .api()
+                .and_then(|api| api.meta.request_id.clone()),
+        }
+    }
+
+    /// The failure as one JSON object, for `--json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({ "error": {
+            "kind": self.kind,
+            "message": self.message,
+            "exitCode": self.code,
+            "status": self.status,
+            "requestId": self.request_id,
+        }})
     }
 }
 
@@ -54,12 +99,12 @@ struct Context {
     global: Global,
     progress: bool,
     /// Kept alive for the command when simulating.
-    _simulator: Option<Simulator>,
+    _simulator: Option<simulate::Simulated>,
 }
 
 impl Context {
     fn fail(&self, error: Error) -> Failure {
-        Failure::from_error(&error, self.global.verbose)
+        Failure::from_error(&error)
     }
 
     fn report_id(&self, report: &str) -> Result<ReportId, Failure> {
@@ -97,13 +142,23 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         .as_deref()
         .map(str::parse)
         .transpose()
-        .map_err(|e: zuora_core::InvalidInput| Failure::from_error(&e.into(), false))?;
+        .map_err(|e: zuora_core::InvalidInput| Failure::from_error(&e.into()))?;
     let idempotency_key = global
         .idempotency_key
         .as_deref()
         .map(str::parse)
         .transpose()
-        .map_err(|e: zuora_core::InvalidInput| Failure::from_error(&e.into(), false))?;
+        .map_err(|e: zuora_core::InvalidInput| Failure::from_error(&e.into()))?;
+    if global.verbose {
+        // What happened, as it happens: every answer, retry and back-off (never a secret:
+        // the library logs none).
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing::Level::DEBUG)
+            .with_target(false)
+            .without_time()
+            .try_init();
+    }
     let context = connect(global)?;
     interrupt::install(context.client.clone());
     match command {
@@ -169,6 +224,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             format,
         } => {
             let run_id = context.run_id(&run_id)?;
+            check_destination(&out)?;
             download(&context, &run_id, &out, format)
         }
         Command::Token => token(&context),
@@ -178,26 +234,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
 fn connect(global: Global) -> Result<Context, Failure> {
     let progress = !global.quiet && std::io::stderr().is_terminal();
     let (simulator, base_url, client_id, client_secret) = if global.simulate {
-        let config = SimConfig {
-            run_timing: RunTiming::uniform(Duration::from_millis(400)),
-            ..SimConfig::default()
-        };
-        let sim = Simulator::start(config).map_err(|e| Failure {
-            code: code::API,
-            message: format!("cannot start the simulator: {e}"),
-        })?;
-        if !global.quiet {
-            eprintln!(
-                "zuora-report: simulating Zuora with a local simulator at {} (sample reports, no network)",
-                sim.base_url()
-            );
-        }
-        let credentials = (
-            sim.base_url().to_owned(),
-            sim.client_id().to_owned(),
-            sim.client_secret().to_owned(),
+        let sim = simulate::start(global.quiet)?;
+        let (base_url, client_id, client_secret) = (
+            sim.base_url.clone(),
+            sim.client_id.clone(),
+            sim.client_secret.clone(),
         );
-        (Some(sim), Some(credentials.0), credentials.1, credentials.2)
+        (Some(sim), Some(base_url), client_id, client_secret)
     } else {
         let client_id = global.client_id.clone().ok_or_else(|| {
             Failure::usage("no client id: set ZUORA_CLIENT_ID (or --client-id), or use --simulate")
@@ -216,7 +259,7 @@ fn connect(global: Global) -> Result<Context, Failure> {
         (Some(url), _) => builder.base_url(url),
         (None, Some(env)) => builder.environment(
             env.parse::<Environment>()
-                .map_err(|e| Failure::from_error(&e.into(), false))?,
+                .map_err(|e| Failure::from_error(&e.into()))?,
         ),
         (None, None) => {
             return Err(Failure::usage(
@@ -229,7 +272,7 @@ fn connect(global: Global) -> Result<Context, Failure> {
     }
     let client = builder
         .build()
-        .map_err(|e| Failure::from_error(&e, global.verbose))?;
+        .map_err(|e| Failure::from_error(&e))?;
     Ok(Context {
         client,
         global,
@@ -244,7 +287,53 @@ fn read_filters(text: &str) -> Result<Vec<zuora_core::FilterGroup>, Failure> {
             .map_err(|e| Failure::usage(format!("cannot read the filter file {path}: {e}")))?,
         None => text.to_owned(),
     };
-    parse_filter_groups(&json).map_err(|e| Failure::from_error(&e.into(), false))
+    parse_filter_groups(&json).map_err(|error| {
+        // The parser's own words (serde's) help nobody here; its position does.
+        let at = error
+            .to_string()
+            .split(" at line ")
+            .nth(1)
+            .map(|position| format!(" (at line {position})"))
+            .unwrap_or_default();
+        Failure::usage(format!(
+            "--filter is not a list of filter groups{at}; nothing was sent. Expected JSON like:\n  {}",
+            crate::cli::FILTER_EXAMPLE
+        ))
+    })
+}
+
+/// Fails (nothing sent) unless `out` can be written: its folder exists and takes a file.
+fn check_destination(out: &Path) -> Result<(), Failure> {
+    if out == Path::new("-") {
+        return Ok(());
+    }
+    if out.is_dir() {
+        return Err(Failure::usage(format!(
+            "--out {} is a folder: name a file (nothing was sent)",
+            out.display()
+        )));
+    }
+    let folder = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !folder.is_dir() {
+        return Err(Failure::usage(format!(
+            "--out {}: the folder {} does not exist (nothing was sent)",
+            out.display(),
+            folder.display()
+        )));
+    }
+    let probe = folder.join(format!(".zuora-report-probe-{}", std::process::id()));
+    std::fs::File::create(&probe)
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            Failure::usage(format!(
+                "--out {}: cannot write in {}: {e} (nothing was sent)",
+                out.display(),
+                folder.display()
+            ))
+        })
 }
 
 fn search(context: &Context, text: &str) -> Result<(), Failure> {
@@ -284,6 +373,9 @@ fn run_report(
         return Err(Failure::usage(
             "--out needs --wait: results exist only once the run completes",
         ));
+    }
+    if let Some(out) = &out {
+        check_destination(out)?;
     }
     let view_type = match view {
         View::Detail => ViewType::Detail,
@@ -442,14 +534,8 @@ fn write_through_temporary<T>(
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", temporary.display())))?;
     interrupt::writing(Some(temporary.clone()));
     let outcome = write(&file).and_then(|value| {
-        file.sync_all().map_err(|e| Failure {
-            code: code::API,
-            message: format!("cannot write {}: {e}", out.display()),
-        })?;
-        std::fs::rename(&temporary, out).map_err(|e| Failure {
-            code: code::API,
-            message: format!("cannot move the results to {}: {e}", out.display()),
-        })?;
+        file.sync_all().map_err(|e| Failure::of(code::API, "output", format!("cannot write {}: {e}", out.display())))?;
+        std::fs::rename(&temporary, out).map_err(|e| Failure::of(code::API, "output", format!("cannot move the results to {}: {e}", out.display())))?;
         Ok(value)
     });
     if outcome.is_err() {
@@ -491,14 +577,15 @@ fn token(context: &Context) -> Result<(), Failure> {
         .checked_add(token.expires_in)
         .unwrap_or_else(SystemTime::now);
     let at = millis(Some(expires_at)).unwrap_or(0) / 1000;
+    let date = httpdate::fmt_http_date(expires_at);
     if context.global.json {
         println!(
             "{}",
-            json!({ "valid": true, "expiresIn": token.expires_in.as_secs(), "expiresAt": at, "scope": token.scope })
+            json!({ "valid": true, "expiresIn": token.expires_in.as_secs(), "expiresAt": at, "expiresAtDate": date, "scope": token.scope })
         );
     } else {
         println!(
-            "credentials accepted; the token expires in {} s (at Unix time {at})",
+            "credentials accepted; the token expires in {} s, at {date}",
             token.expires_in.as_secs()
         );
     }

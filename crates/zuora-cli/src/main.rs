@@ -4,18 +4,32 @@ mod cli;
 mod commands;
 mod exit_code;
 mod interrupt;
+mod simulate;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match commands::run(cli) {
+    let matches = <cli::Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli = match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    let json = cli.global.json;
+    let outcome = cli
+        .global
+        .settle_host(&matches)
+        .map_err(commands::Failure::usage)
+        .and_then(|()| commands::run(cli));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("zuora-report: {}", failure.message);
-            ExitCode::from(failure.code as u8)
+            if json {
+                println!("{}", failure.to_json());
+            } else {
+                eprintln!("zuora-report: {}", failure.message);
+            }
+            ExitCode::from(u8::try_from(failure.code).unwrap_or(1))
         }
     }
 }

@@ -320,3 +320,134 @@ fn filters_from_a_file_or_inline() {
     assert_eq!(bad.status.code(), Some(2), "{:?}", text(&bad));
     assert_eq!(sim.runs_created(), 1, "the malformed filter sent nothing");
 }
+
+#[test]
+fn a_host_flag_overrides_the_other_hosts_environment_variable() {
+    let sim = Simulator::start(SimConfig::new(4)).unwrap();
+    // ZUORA_ENV is exported, --base-url typed: the flag wins, no clap conflict.
+    let output = against(&sim, sim.client_secret())
+        .env_remove("ZUORA_BASE_URL")
+        .env("ZUORA_ENV", "SBX")
+        .args(["--base-url", sim.base_url(), "token"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{:?}", text(&output));
+    // ZUORA_BASE_URL is exported, --env typed: the flag wins (the sandbox host here, so
+    // only the usage is checked: the simulator got nothing).
+    let before = sim.token_requests();
+    let both = against(&sim, sim.client_secret())
+        .args(["--env", "NOT-A-HOST", "token"])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2), "{:?}", text(&both));
+    assert!(text(&both).1.contains("NOT-A-HOST"), "{:?}", text(&both));
+    assert_eq!(sim.token_requests(), before, "the flag's host was used, not the variable's");
+    // Two variables: a usage error that names them.
+    let ambiguous = Command::new(env!("CARGO_BIN_EXE_zuora-report"))
+        .env_clear()
+        .env("ZUORA_ENV", "SBX")
+        .env("ZUORA_BASE_URL", sim.base_url())
+        .env("ZUORA_CLIENT_ID", sim.client_id())
+        .env("ZUORA_CLIENT_SECRET", sim.client_secret())
+        .arg("token")
+        .output()
+        .unwrap();
+    assert_eq!(ambiguous.status.code(), Some(2));
+    assert!(text(&ambiguous).1.contains("ZUORA_ENV and ZUORA_BASE_URL"));
+}
+
+#[test]
+fn an_unwritable_out_is_refused_before_anything_is_sent() {
+    let sim = Simulator::start(SimConfig::new(4)).unwrap();
+    let dir = scratch("unwritable");
+    for out in [dir.join("missing-folder").join("report.csv"), dir.clone()] {
+        let output = against(&sim, sim.client_secret())
+            .args(["run", "Invoice Detail", "--wait", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{:?}", text(&output));
+        assert!(text(&output).1.contains("nothing was sent"), "{:?}", text(&output));
+    }
+    assert!(sim.request_log().is_empty(), "requests were sent: {:?}", sim.request_log());
+    assert_eq!(sim.token_requests(), 0);
+}
+
+#[test]
+fn a_name_that_matches_nothing_suggests_search() {
+    let sim = Simulator::start(SimConfig::new(4)).unwrap();
+    let output = against(&sim, sim.client_secret())
+        .args(["run", "Invoice Detial"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output).1.contains("zuora-report search \"Invoice\""), "{:?}", text(&output));
+}
+
+#[test]
+fn a_bad_filter_shows_the_expected_shape_and_no_parser_internals() {
+    let sim = Simulator::start(SimConfig::new(4)).unwrap();
+    let output = against(&sim, sim.client_secret())
+        .args(["run", "Invoice Detail", "--filter", r#"{"field":"Account.Currency"}"#])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let (_, stderr) = text(&output);
+    assert!(stderr.contains(r#""logicalOperator":{"value":"AND"}"#), "{stderr}");
+    assert!(!stderr.contains("untagged enum"), "{stderr}");
+    assert_eq!(sim.runs_created(), 0);
+    let help = Command::new(env!("CARGO_BIN_EXE_zuora-report"))
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
+    assert!(text(&help).0.contains(r#""filterClauses""#));
+}
+
+#[test]
+fn json_errors_are_one_json_object() {
+    let sim = Simulator::start(SimConfig::new(4)).unwrap();
+    let output = against(&sim, sim.client_secret())
+        .args(["--json", "status", "ff808081529f4e3401529fd61f080074"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let error: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", text(&output)));
+    assert_eq!(error["error"]["kind"], "api");
+    assert_eq!(error["error"]["status"], 400);
+    assert_eq!(error["error"]["exitCode"], 3);
+    assert_eq!(error["error"]["requestId"].as_str().map(str::len), Some(36));
+    let usage = against(&sim, sim.client_secret())
+        .args(["--json", "status", &"x".repeat(300)])
+        .output()
+        .unwrap();
+    let error: serde_json::Value = serde_json::from_slice(&usage.stdout).unwrap();
+    assert_eq!(error["error"]["exitCode"], 2);
+}
+
+/// The exactly-once recipe of the README: a stable key per job and day.
+#[test]
+fn two_invocations_with_one_idempotency_key_start_one_run() {
+    let sim = Simulator::start(SimConfig::new(4)).unwrap();
+    let key = "nightly-invoices-2026-11-28";
+    let start = || {
+        against(&sim, sim.client_secret())
+            .args(["--idempotency-key", key, "run", "Invoice Detail"])
+            .spawn()
+            .unwrap()
+    };
+    // Started together (the second may meet the first in flight: 409, retried) ...
+    let (first, second) = (start(), start());
+    let (first, second) = (first.wait_with_output().unwrap(), second.wait_with_output().unwrap());
+    // ... and once more later, as a crashed job restarted would.
+    let third = start().wait_with_output().unwrap();
+    let ids: Vec<String> = [&first, &second, &third]
+        .iter()
+        .map(|output| {
+            assert!(output.status.success(), "{:?}", text(output));
+            text(output).0.trim().to_owned()
+        })
+        .collect();
+    assert_eq!(sim.runs_created_for_key(key), 1, "{ids:?}");
+    assert!(ids.iter().all(|id| id == &ids[0]), "{ids:?}");
+}
