@@ -110,9 +110,11 @@ impl Global {
             (false, true) => self.env = None,
             (true, true) => return Err("--env and --base-url name two hosts: give one".to_owned()),
             (false, false) => {
-                return Err("ZUORA_ENV and ZUORA_BASE_URL are both set: unset one, or choose \
+                return Err(
+                    "ZUORA_ENV and ZUORA_BASE_URL are both set: unset one, or choose \
                      with --env or --base-url"
-                    .to_owned());
+                        .to_owned(),
+                );
             }
         }
         Ok(())

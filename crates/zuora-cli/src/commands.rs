@@ -76,9 +76,7 @@ impl Failure {
             message,
             kind,
             status: error.api().map(|api| api.meta.status.as_u16()),
-            request_id: error
-                .api()
-                .and_then(|api| api.meta.request_id.clone()),
+            request_id: error.api().and_then(|api| api.meta.request_id.clone()),
         }
     }
 
@@ -270,9 +268,7 @@ fn connect(global: Global) -> Result<Context, Failure> {
     if let Some(entity_ids) = &global.entity_ids {
         builder = builder.entity_ids(entity_ids);
     }
-    let client = builder
-        .build()
-        .map_err(|e| Failure::from_error(&e))?;
+    let client = builder.build().map_err(|e| Failure::from_error(&e))?;
     Ok(Context {
         client,
         global,
@@ -534,8 +530,20 @@ fn write_through_temporary<T>(
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", temporary.display())))?;
     interrupt::writing(Some(temporary.clone()));
     let outcome = write(&file).and_then(|value| {
-        file.sync_all().map_err(|e| Failure::of(code::API, "output", format!("cannot write {}: {e}", out.display())))?;
-        std::fs::rename(&temporary, out).map_err(|e| Failure::of(code::API, "output", format!("cannot move the results to {}: {e}", out.display())))?;
+        file.sync_all().map_err(|e| {
+            Failure::of(
+                code::API,
+                "output",
+                format!("cannot write {}: {e}", out.display()),
+            )
+        })?;
+        std::fs::rename(&temporary, out).map_err(|e| {
+            Failure::of(
+                code::API,
+                "output",
+                format!("cannot move the results to {}: {e}", out.display()),
+            )
+        })?;
         Ok(value)
     });
     if outcome.is_err() {

@@ -8,7 +8,6 @@ mod simulate;
 
 use std::process::ExitCode;
 
-
 fn main() -> ExitCode {
     let matches = <cli::Cli as clap::CommandFactory>::command().get_matches();
     let mut cli = match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches) {

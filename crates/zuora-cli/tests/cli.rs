@@ -341,7 +341,11 @@ fn a_host_flag_overrides_the_other_hosts_environment_variable() {
         .unwrap();
     assert_eq!(both.status.code(), Some(2), "{:?}", text(&both));
     assert!(text(&both).1.contains("NOT-A-HOST"), "{:?}", text(&both));
-    assert_eq!(sim.token_requests(), before, "the flag's host was used, not the variable's");
+    assert_eq!(
+        sim.token_requests(),
+        before,
+        "the flag's host was used, not the variable's"
+    );
     // Two variables: a usage error that names them.
     let ambiguous = Command::new(env!("CARGO_BIN_EXE_zuora-report"))
         .env_clear()
@@ -367,9 +371,17 @@ fn an_unwritable_out_is_refused_before_anything_is_sent() {
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{:?}", text(&output));
-        assert!(text(&output).1.contains("nothing was sent"), "{:?}", text(&output));
+        assert!(
+            text(&output).1.contains("nothing was sent"),
+            "{:?}",
+            text(&output)
+        );
     }
-    assert!(sim.request_log().is_empty(), "requests were sent: {:?}", sim.request_log());
+    assert!(
+        sim.request_log().is_empty(),
+        "requests were sent: {:?}",
+        sim.request_log()
+    );
     assert_eq!(sim.token_requests(), 0);
 }
 
@@ -381,19 +393,31 @@ fn a_name_that_matches_nothing_suggests_search() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3));
-    assert!(text(&output).1.contains("zuora-report search \"Invoice\""), "{:?}", text(&output));
+    assert!(
+        text(&output).1.contains("zuora-report search \"Invoice\""),
+        "{:?}",
+        text(&output)
+    );
 }
 
 #[test]
 fn a_bad_filter_shows_the_expected_shape_and_no_parser_internals() {
     let sim = Simulator::start(SimConfig::new(4)).unwrap();
     let output = against(&sim, sim.client_secret())
-        .args(["run", "Invoice Detail", "--filter", r#"{"field":"Account.Currency"}"#])
+        .args([
+            "run",
+            "Invoice Detail",
+            "--filter",
+            r#"{"field":"Account.Currency"}"#,
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let (_, stderr) = text(&output);
-    assert!(stderr.contains(r#""logicalOperator":{"value":"AND"}"#), "{stderr}");
+    assert!(
+        stderr.contains(r#""logicalOperator":{"value":"AND"}"#),
+        "{stderr}"
+    );
     assert!(!stderr.contains("untagged enum"), "{stderr}");
     assert_eq!(sim.runs_created(), 0);
     let help = Command::new(env!("CARGO_BIN_EXE_zuora-report"))
@@ -438,7 +462,10 @@ fn two_invocations_with_one_idempotency_key_start_one_run() {
     };
     // Started together (the second may meet the first in flight: 409, retried) ...
     let (first, second) = (start(), start());
-    let (first, second) = (first.wait_with_output().unwrap(), second.wait_with_output().unwrap());
+    let (first, second) = (
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    );
     // ... and once more later, as a crashed job restarted would.
     let third = start().wait_with_output().unwrap();
     let ids: Vec<String> = [&first, &second, &third]

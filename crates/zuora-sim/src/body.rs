@@ -89,6 +89,7 @@ pub struct ExportStream {
     finished: bool,
     text: String,
     bytes: Vec<u8>,
+    filters: Vec<zuora_core::FilterGroup>,
 }
 
 impl ExportStream {
@@ -102,7 +103,14 @@ impl ExportStream {
             finished: false,
             text: String::with_capacity(CHUNK_BYTES + 4096),
             bytes: Vec::with_capacity(2 * CHUNK_BYTES + 8192),
+            filters: Vec::new(),
         }
+    }
+
+    /// Only the rows that `filters` let through (a filtered run's export).
+    pub fn filtered(mut self, filters: Vec<zuora_core::FilterGroup>) -> Self {
+        self.filters = filters;
+        self
     }
 
     /// Generates the first chunk now and says whether the whole export is smaller than
@@ -185,7 +193,11 @@ impl ExportStream {
         }
         while self.text.len() < CHUNK_BYTES && self.next_row <= self.report.rows {
             let row = self.report.row(self.next_row);
-            push_line(&mut self.text, row.iter().map(String::as_str));
+            if self.filters.is_empty()
+                || crate::filter::matches(&self.filters, self.report.columns(), &row)
+            {
+                push_line(&mut self.text, row.iter().map(String::as_str));
+            }
             self.next_row += 1;
         }
         if self.next_row > self.report.rows {

@@ -29,6 +29,7 @@ mod body;
 mod catalogue;
 mod clock;
 mod config;
+mod filter;
 mod message;
 mod rng;
 mod routes;

@@ -241,15 +241,20 @@ fn run_report(
         );
     };
     let body = String::from_utf8_lossy(&request.body);
-    if !body.trim().is_empty()
-        && let Err(err) = parse_filter_groups(&body)
-    {
-        return zan_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "ZAN-REST-ERROR",
-            &format!("Could not read JSON: {err}"),
-        );
-    }
+    let filters = if body.trim().is_empty() {
+        Vec::new()
+    } else {
+        match parse_filter_groups(&body) {
+            Ok(filters) => filters,
+            Err(err) => {
+                return zan_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "ZAN-REST-ERROR",
+                    &format!("Could not read JSON: {err}"),
+                );
+            }
+        }
+    };
     let now = shared.clock.elapsed();
     let mut state = shared.lock();
     let Some(report) = state.settings.catalogue.by_id(report_id).cloned() else {
@@ -280,6 +285,7 @@ fn run_report(
             cancelled: None,
             outcome: report.outcome,
             timing,
+            filters,
         },
     );
     *state
@@ -372,14 +378,14 @@ fn completed_report(
     shared: &Shared,
     run_id: &str,
     unknown_message: &str,
-) -> Result<Report, Box<SimResponse>> {
+) -> Result<(Report, Vec<zuora_core::FilterGroup>), Box<SimResponse>> {
     let now = shared.clock.elapsed();
     let Some((run, report)) = find_run(shared, run_id) else {
         return Err(Box::new(usage_error(unknown_message)));
     };
     let status = run.status_at(now).0;
     match report {
-        Some(report) if status == RunStatus::Completed => Ok(report),
+        Some(report) if status == RunStatus::Completed => Ok((report, run.filters)),
         _ => Err(Box::new(usage_error(&format!(
             "The report run {run_id} is not completed (status {}); its results cannot be read.",
             status.as_str()
@@ -415,21 +421,39 @@ fn report_data(shared: &Shared, request: &SimRequest, run_id: &str) -> SimRespon
             "Parameter 'pageSize' must be at least 1.",
         );
     }
-    let report = match completed_report(
+    let (report, filters) = match completed_report(
         shared,
         run_id,
         &format!("The report run with ID {run_id} does not exist."),
     ) {
-        Ok(report) => report,
+        Ok(found) => found,
         Err(response) => return *response,
+    };
+    let columns = report.columns();
+    // The run's rows: all of the report's, or those its filters let through.
+    let rows: Vec<u64> = if filters.is_empty() {
+        Vec::new()
+    } else {
+        (1..=report.rows)
+            .filter(|&row| crate::filter::matches(&filters, columns, &report.row(row)))
+            .collect()
+    };
+    let total = if filters.is_empty() {
+        report.rows
+    } else {
+        rows.len() as u64
     };
     // The result is [header, row 1 … row N] and a page starts at index `offset`;
     // offset 0 acts as 1 (reference §4.5, §12.6).
     let first = offset.max(1);
-    let last = first.saturating_add(page_size).min(report.rows + 1);
-    let columns = report.columns();
+    let last = first.saturating_add(page_size).min(total + 1);
     let page: Vec<Value> = (first..last)
-        .map(|row| {
+        .map(|index| {
+            let row = if filters.is_empty() {
+                index
+            } else {
+                rows[(index - 1) as usize]
+            };
             let values = report.row(row);
             let object: serde_json::Map<String, Value> = columns
                 .iter()
@@ -439,7 +463,7 @@ fn report_data(shared: &Shared, request: &SimRequest, run_id: &str) -> SimRespon
             Value::Object(object)
         })
         .collect();
-    success(json!({ "page": page, "size": page_size, "offset": offset, "total": report.rows }))
+    success(json!({ "page": page, "size": page_size, "offset": offset, "total": total }))
 }
 
 fn export(shared: &Shared, request: &SimRequest, run_id: &str) -> SimResponse {
@@ -454,12 +478,12 @@ fn export(shared: &Shared, request: &SimRequest, run_id: &str) -> SimResponse {
             "Parameter 'pivoted' must be true or false.",
         );
     }
-    let report = match completed_report(
+    let (report, filters) = match completed_report(
         shared,
         run_id,
         "There are errors when exporting the report.",
     ) {
-        Ok(report) => report,
+        Ok(found) => found,
         Err(response) => return *response,
     };
     let ascii_name: String = report
@@ -473,7 +497,9 @@ fn export(shared: &Shared, request: &SimRequest, run_id: &str) -> SimResponse {
             }
         })
         .collect();
-    let mut response = Response::new(SimBody::Export(Box::new(ExportStream::new(report))));
+    let mut response = Response::new(SimBody::Export(Box::new(
+        ExportStream::new(report).filtered(filters),
+    )));
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,

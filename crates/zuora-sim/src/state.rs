@@ -65,6 +65,8 @@ pub(crate) struct Run {
     pub cancelled: Option<Duration>,
     pub outcome: RunOutcome,
     pub timing: RunTiming,
+    /// The filter groups the run was started with (none: the report's rows, all of them).
+    pub filters: Vec<zuora_core::FilterGroup>,
 }
 
 impl Run {
