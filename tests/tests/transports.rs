@@ -420,3 +420,52 @@ for_both_transports!(
     one_token_fetch_for_fifty_calls_on_an_expired_token,
     a_slow_attempt_stops_at_the_overall_deadline,
 );
+
+/// Clients over the caller's own HTTP client: a `reqwest::Client` and a `ureq::Agent` built
+/// with their libraries' defaults (redirects followed, 4xx as errors in ureq), against the
+/// simulator; the core's rules still hold (a 400 is a typed API error with its status).
+#[test]
+fn clients_over_a_caller_supplied_reqwest_client_and_ureq_agent() {
+    let sim = zuora_sim::Simulator::start(zuora_sim::SimConfig::new(5)).unwrap();
+    let report = sim.report_by_name("Invoice Detail").unwrap();
+    let config = zuora_tests::builder_for(&sim).into_config().unwrap();
+    let unknown_run: zuora_core::ReportRunId = "ff808081529f4e3401529fd61f080074".parse().unwrap();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // zuora-async installs its TLS provider when it builds a client of its own; a caller's
+    // reqwest client may need it too.
+    let _ = <zuora_async::Client as zuora_core::BuildClient>::from_config(config.clone()).unwrap();
+    let http = zuora_async::reqwest::Client::builder().build().unwrap();
+    let client = zuora_async::Client::with_reqwest_client(config.clone(), http);
+    runtime.block_on(async {
+        let started = client
+            .run_report(&report.id, report.view_type, Default::default())
+            .await
+            .unwrap();
+        assert_eq!(started.report_run_id.as_str().len(), 32);
+        let error = client.get_run(&unknown_run).await.unwrap_err();
+        assert_eq!(
+            error.api().map(|e| e.status().as_u16()),
+            Some(400),
+            "{error:?}"
+        );
+    });
+
+    let agent: zuora_blocking::ureq::Agent =
+        zuora_blocking::ureq::Agent::config_builder().build().into();
+    let client = zuora_blocking::Client::with_ureq_agent(config, agent);
+    let started = client
+        .run_report(&report.id, report.view_type, Default::default())
+        .unwrap();
+    assert_eq!(started.report_run_id.as_str().len(), 32);
+    let error = client.get_run(&unknown_run).unwrap_err();
+    assert_eq!(
+        error.api().map(|e| e.status().as_u16()),
+        Some(400),
+        "{error:?}"
+    );
+    assert_eq!(sim.runs_created(), 2);
+}

@@ -22,8 +22,18 @@ pub fn run() -> Result<(), String> {
         "warnings",
     ]))?;
     run_command(cargo().args(["test", "--workspace"]))?;
-    // The lean CLI (no simulator) must keep building.
+    // The lean CLI (no simulator) and the native-TLS transports must keep building.
     run_command(cargo().args(["check", "-p", "zuora-cli", "--no-default-features"]))?;
+    for transport in ["zuora-async", "zuora-blocking"] {
+        run_command(cargo().args([
+            "check",
+            "-p",
+            transport,
+            "--no-default-features",
+            "--features",
+            "native-tls",
+        ]))?;
+    }
     run_command(
         cargo()
             .args(["doc", "--workspace", "--no-deps"])

@@ -39,6 +39,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+/// The reqwest this crate is built with, for [`Client::with_reqwest_client`].
+pub use reqwest;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument as _;
 pub use transport::{ReqwestBody, ReqwestError, ReqwestTransport};
@@ -97,6 +99,29 @@ impl BuildClient for Client {
     fn from_config(config: ClientConfig) -> Result<Self, Error> {
         let transport = ReqwestTransport::new(&config)?;
         Ok(Self::with_transport(config, transport))
+    }
+}
+
+impl Client {
+    /// A client over your own `reqwest::Client` (a corporate CA, a proxy, connection reuse
+    /// with the rest of your service); see [`ReqwestTransport::with_client`].
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = zuora_async::ClientConfig::builder()
+    ///     .environment(zuora_async::Environment::UsCloud2ApiSandbox)
+    ///     .credentials("client-id", "client-secret")
+    ///     .into_config()?;
+    /// use zuora_async::reqwest; // the reqwest this crate is built with
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .build()?;
+    /// let client = zuora_async::Client::with_reqwest_client(config, http);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_reqwest_client(config: ClientConfig, client: reqwest::Client) -> Self {
+        let transport = ReqwestTransport::with_client(client, &config);
+        Self::with_transport(config, transport)
     }
 }
 

@@ -15,6 +15,17 @@ pub struct ReqwestTransport {
 }
 
 impl ReqwestTransport {
+    /// Over a reqwest client of your own (a corporate CA, a proxy, a shared connection
+    /// pool). The core still stamps every request with its timeouts; the client's own
+    /// redirect policy applies, so build it with `redirect(reqwest::redirect::Policy::none())`
+    /// (zuora-rs never follows redirects itself).
+    pub fn with_client(client: reqwest::Client, config: &ClientConfig) -> Self {
+        Self {
+            client,
+            max_body: config.limits.max_decoded_bytes,
+        }
+    }
+
     /// A reqwest client with the configuration's timeouts and user agent.
     pub fn new(config: &ClientConfig) -> Result<Self, Error> {
         #[cfg(feature = "rustls")]

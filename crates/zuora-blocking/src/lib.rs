@@ -32,6 +32,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 pub use transport::{UreqBody, UreqError, UreqTransport};
+/// The ureq this crate is built with, for [`Client::with_ureq_agent`].
+pub use ureq;
 use zuora_core::{
     AccessToken, BuildClient, Call, Entropy, Step, SyncTransport, TokenCache, TransportFailure,
 };
@@ -86,6 +88,27 @@ impl BuildClient for Client {
     fn from_config(config: ClientConfig) -> Result<Self, Error> {
         let transport = UreqTransport::new(&config);
         Ok(Self::with_transport(config, transport))
+    }
+}
+
+impl Client {
+    /// A client over your own `ureq::Agent` (a corporate CA, a proxy, connection reuse);
+    /// see [`UreqTransport::with_agent`].
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = zuora_blocking::ClientConfig::builder()
+    ///     .environment(zuora_blocking::Environment::UsCloud2ApiSandbox)
+    ///     .credentials("client-id", "client-secret")
+    ///     .into_config()?;
+    /// use zuora_blocking::ureq; // the ureq this crate is built with
+    /// let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    /// let client = zuora_blocking::Client::with_ureq_agent(config, agent);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_ureq_agent(config: ClientConfig, agent: ureq::Agent) -> Self {
+        let transport = UreqTransport::with_agent(agent, &config);
+        Self::with_transport(config, transport)
     }
 }
 

@@ -19,15 +19,21 @@ pub struct UreqTransport {
 impl UreqTransport {
     /// An agent with the configuration's timeouts and user agent.
     pub fn new(config: &ClientConfig) -> Self {
-        let agent_config = ureq::Agent::config_builder()
+        let builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.attempt_timeout))
             .user_agent(config.user_agent.as_str())
-            .max_redirects(0)
-            .build();
+            .max_redirects(0);
+        // With native TLS alone, ureq must be told to use it (rustls is its default).
+        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+        let builder = builder.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::NativeTls)
+                .build(),
+        );
         let agent = ureq::Agent::with_parts(
-            agent_config,
+            builder.build(),
             ureq::unversioned::transport::DefaultConnector::new(),
             LookupResolver::default(),
         );
@@ -39,6 +45,16 @@ impl UreqTransport {
 }
 
 impl UreqTransport {
+    /// Over a ureq agent of your own (a corporate CA, a proxy, connection reuse). Each
+    /// request still gets the core's timeouts, statuses as answers (not errors) and no
+    /// redirects, whatever the agent's own settings.
+    pub fn with_agent(agent: ureq::Agent, config: &ClientConfig) -> Self {
+        Self {
+            agent,
+            max_body: config.limits.max_decoded_bytes as u64,
+        }
+    }
+
     /// Applies the core's timeouts to this request: the attempt timeout to the whole
     /// exchange, or, for a streamed answer, to everything up to the answer's head, and the
     /// idle timeout to each read of the body.
@@ -51,16 +67,16 @@ impl UreqTransport {
             .extensions()
             .get::<zuora_core::ReadIdleTimeout>()
             .map(|t| t.0);
-        match (attempt, idle) {
-            (None, None) => request,
-            (attempt, None) => self
-                .agent
-                .configure_request(request)
-                .timeout_global(attempt)
-                .build(),
-            (attempt, Some(idle)) => self
-                .agent
-                .configure_request(request)
+        // Statuses are answers and redirects are never followed, even on an agent of the
+        // caller's that was built otherwise.
+        let configured = self
+            .agent
+            .configure_request(request)
+            .http_status_as_error(false)
+            .max_redirects(0);
+        match idle {
+            None => configured.timeout_global(attempt).build(),
+            Some(idle) => configured
                 .timeout_global(None)
                 .timeout_send_request(attempt)
                 .timeout_recv_response(attempt)
