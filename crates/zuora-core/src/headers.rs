@@ -49,24 +49,17 @@ impl IdempotencyKey {
 }
 
 /// Formats 16 random bytes as a version 4 UUID (`xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx`),
-/// setting the version and variant bits. The caller supplies the randomness.
+/// setting the version and variant bits (by the `uuid` crate, which builds from bytes
+/// without IO). The caller supplies the randomness.
 ///
 /// ```
 /// assert_eq!(zuora_core::format_uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
 /// ```
-pub fn format_uuid_v4(mut bytes: [u8; 16]) -> String {
-    bytes[6] = (bytes[6] & 0x0F) | 0x40;
-    bytes[8] = (bytes[8] & 0x3F) | 0x80;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(36);
-    for (index, byte) in bytes.iter().enumerate() {
-        if matches!(index, 4 | 6 | 8 | 10) {
-            text.push('-');
-        }
-        text.push(char::from(HEX[usize::from(byte >> 4)]));
-        text.push(char::from(HEX[usize::from(byte & 0x0F)]));
-    }
-    text
+pub fn format_uuid_v4(bytes: [u8; 16]) -> String {
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }
 validated_string!(IdempotencyKey);
 

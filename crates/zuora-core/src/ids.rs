@@ -27,19 +27,18 @@ fn validate_path_segment(field: &'static str, value: &str) -> Result<(), Invalid
     Ok(())
 }
 
-/// Appends `segment` to `out`, percent-encoding every byte outside RFC 3986's unreserved set,
-/// so that any validated identifier stays exactly one path segment.
+/// Everything but RFC 3986's unreserved characters (letters, digits, `-` `.` `_` `~`) is
+/// percent-encoded: safe in a path segment and in a query value alike.
+const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Appends `segment` percent-encoded (by the `percent-encoding` crate, already in the tree
+/// through `url`), so an id can never add a path segment or a query.
 pub(crate) fn push_path_segment(out: &mut String, segment: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in segment.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0F)]));
-        }
-    }
+    out.extend(percent_encoding::utf8_percent_encode(segment, ENCODED));
 }
 
 /// The id of a report definition (`ReportId`), as returned by *Search reports by name*.

@@ -177,18 +177,10 @@ fn lifetime(value: Option<&serde_json::Value>) -> Duration {
     }
 }
 
-/// `application/x-www-form-urlencoded` value encoding.
+/// `application/x-www-form-urlencoded` value encoding, by the `form_urlencoded` crate
+/// (already in the tree through `url`).
 fn push_form_value(out: &mut String, value: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in value.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'*') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0F)]));
-        }
-    }
+    out.extend(form_urlencoded::byte_serialize(value.as_bytes()));
 }
 
 /// An issued token.
