@@ -77,7 +77,7 @@ impl Operation for SearchCount {
             format!("Bearer {}", token.unwrap().expose_secret()),
         )
         .header("accept-encoding", "gzip")
-        .body(Vec::new())
+        .body(Vec::new().into())
         .map_err(|e| Error::RequestBuild {
             reason: e.to_string(),
         })

@@ -34,6 +34,15 @@ pub fn run() -> Result<(), String> {
             "native-tls",
         ]))?;
     }
+    // Every publishable crate packages and builds from its package alone.
+    run_command(cargo().args([
+        "package",
+        "--workspace",
+        "--exclude",
+        "xtask",
+        "--exclude",
+        "zuora-tests",
+    ]))?;
     run_command(
         cargo()
             .args(["doc", "--workspace", "--no-deps"])

@@ -109,7 +109,8 @@ impl zuora_core::AsyncTransport for ReqwestTransport {
             .extensions()
             .get::<zuora_core::AttemptTimeout>()
             .copied();
-        let mut request = reqwest::Request::try_from(request)?;
+        let mut request =
+            reqwest::Request::try_from(request.map(zuora_core::RequestBody::into_bytes))?;
         if let Some(zuora_core::AttemptTimeout(timeout)) = timeout {
             *request.timeout_mut() = Some(timeout);
         }
@@ -184,7 +185,8 @@ impl zuora_core::AsyncStreamingTransport for ReqwestTransport {
             .extensions()
             .get::<zuora_core::ReadIdleTimeout>()
             .map(|t| t.0);
-        let mut request = reqwest::Request::try_from(request)?;
+        let mut request =
+            reqwest::Request::try_from(request.map(zuora_core::RequestBody::into_bytes))?;
         let sending = match (attempt, idle) {
             // A streamed answer: the attempt timeout bounds the head only.
             (Some(attempt), Some(_)) => {

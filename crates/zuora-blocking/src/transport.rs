@@ -58,7 +58,7 @@ impl UreqTransport {
     /// Applies the core's timeouts to this request: the attempt timeout to the whole
     /// exchange, or, for a streamed answer, to everything up to the answer's head, and the
     /// idle timeout to each read of the body.
-    fn with_attempt_timeout(&self, request: HttpRequest) -> HttpRequest {
+    fn with_attempt_timeout(&self, request: HttpRequest) -> http::Request<Vec<u8>> {
         let attempt = request
             .extensions()
             .get::<zuora_core::AttemptTimeout>()
@@ -71,7 +71,7 @@ impl UreqTransport {
         // caller's that was built otherwise.
         let configured = self
             .agent
-            .configure_request(request)
+            .configure_request(request.map(zuora_core::RequestBody::into_bytes))
             .http_status_as_error(false)
             .max_redirects(0);
         match idle {

@@ -127,8 +127,8 @@ pub use secret::{AccessToken, ClientSecret, REDACTED};
 pub use status::RunStatus;
 pub use transport::{
     AsyncBody, AsyncStreamingTransport, AsyncTransport, AttemptTimeout, ClassifyTransportError,
-    HttpRequest, HttpResponse, Now, ReadIdleTimeout, SyncStreamingTransport, SyncTransport,
-    TransportErrorKind, TransportFailure,
+    HttpRequest, HttpResponse, Now, ReadIdleTimeout, RequestBody, SyncStreamingTransport,
+    SyncTransport, TransportErrorKind, TransportFailure,
 };
 
 /// Re-export of the `http` crate whose types the API uses.

@@ -6,7 +6,7 @@ use http::header::{ACCEPT_ENCODING, AUTHORIZATION, HeaderValue};
 use crate::error::Error;
 use crate::headers::{EntityIds, TrackId};
 use crate::secret::AccessToken;
-use crate::transport::HttpRequest;
+use crate::transport::{HttpRequest, RequestBody};
 
 /// The path every Reporting operation starts with, after the environment's base URL.
 pub const REPORTING_PREFIX: &str = "/reporting/api/rest/v1";
@@ -60,6 +60,6 @@ pub(crate) fn header_value(text: &str) -> Result<HeaderValue, Error> {
 /// Finishes a builder into a request, turning the `http` crate's error into ours.
 pub(crate) fn finish(builder: http::request::Builder, body: Vec<u8>) -> Result<HttpRequest, Error> {
     builder
-        .body(body)
+        .body(RequestBody::from(body))
         .map_err(|err| Error::build(&format!("the request could not be assembled: {err}")))
 }

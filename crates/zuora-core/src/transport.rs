@@ -24,7 +24,55 @@ impl Now {
 }
 
 /// The request type the core builds and transports send: the body is already encoded.
-pub type HttpRequest = http::Request<Vec<u8>>;
+pub type HttpRequest = http::Request<RequestBody>;
+
+/// A request's body, already encoded. Its `Debug` shows only its length: the token
+/// request's body holds the client secret, and `http::Request`'s `Debug` prints its body.
+///
+/// ```
+/// let body = zuora_core::RequestBody::from(b"client_secret=hunter2".to_vec());
+/// assert_eq!(format!("{body:?}"), "RequestBody(21 bytes)");
+/// assert_eq!(&body[..6], b"client");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RequestBody(Vec<u8>);
+
+impl RequestBody {
+    /// The bytes, for the HTTP library that sends them.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<Vec<u8>> for RequestBody {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+}
+
+impl std::ops::Deref for RequestBody {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for RequestBody {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RequestBody({} bytes)", self.0.len())
+    }
+}
 
 /// The response type transports hand back: the body as received (possibly gzipped; the
 /// core decodes it once).

@@ -267,3 +267,19 @@ fn item_12_a_status_answer_about_another_run_is_an_error() {
         "{error:?}"
     );
 }
+
+#[test]
+fn the_token_requests_debug_never_shows_the_client_secret() {
+    let secret = "s3cr3t-V4lue";
+    let request = TokenRequest::new(
+        "6f1d2e3c-4b5a-4978-8a6b-5c4d3e2f1a0b".parse().unwrap(),
+        zuora_core::ClientSecret::new(secret).unwrap(),
+    )
+    .to_request(&Environment::UsCloud2ApiSandbox)
+    .unwrap();
+    let shown = format!("{request:?} {request:#?}");
+    let as_bytes: Vec<String> = secret.bytes().map(|b| b.to_string()).collect();
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(!shown.contains(&as_bytes.join(", ")), "the secret as bytes: {shown}");
+    assert!(shown.contains("RequestBody("), "{shown}");
+}

@@ -304,7 +304,7 @@ fn request_from(request: zuora_core::HttpRequest) -> ZuoraRequest {
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
             .collect(),
-        body: request.body().clone(),
+        body: request.body().to_vec(),
     }
 }
 
