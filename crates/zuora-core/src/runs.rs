@@ -140,6 +140,10 @@ pub fn parse_timestamp(value: &Value) -> Option<SystemTime> {
 }
 
 /// The URL of a Reporting path: `segments` are literal (`&str`) or identifiers to encode.
+/// Hand-assembled rather than through the `url` crate: the base URL was validated once
+/// ([`crate::BaseUrl`]), literal segments are constants, and every id and query value is
+/// percent-encoded by [`push_path_segment`], so re-parsing the whole URL on every request
+/// would check nothing new.
 fn reporting_url(
     environment: &Environment,
     parts: &[PathPart<'_>],
