@@ -51,6 +51,12 @@ pub fn run() -> Result<(), String> {
     crate::spec::check()?;
     crate::ffi::header(true)?;
     crate::ffi::test()?;
+    // A short fuzz smoke of every target where nightly and cargo-fuzz are here.
+    if crate::fuzz::available() {
+        crate::fuzz::run(&["--seconds", "60"])?;
+    } else {
+        eprintln!("xtask ci: no nightly toolchain with cargo-fuzz here: fuzz smoke skipped");
+    }
     eprintln!("xtask ci: all checks passed");
     Ok(())
 }

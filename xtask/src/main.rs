@@ -15,6 +15,7 @@ mod bench_transport;
 mod ci;
 mod cycles;
 mod ffi;
+mod fuzz;
 mod soak;
 mod spec;
 
@@ -35,6 +36,9 @@ commands:
   ffi-test      build the C ABI, run the C test under valgrind and the Python trip against zuora-sim
   cycles [--graph]
                 fail on any cycle among a crate's modules (in every crate of the workspace)
+  fuzz [--seconds 60]
+                every cargo-fuzz target in fuzz/ for a share of the time (nightly + cargo-fuzz):
+                executions, exec/s, coverage, crashes per target
   ci            format check, clippy, tests, docs and dependency rules (the README's test command)
   bench core    time and allocations of building + parsing a Run-a-report exchange
   bench decode [--size 256MiB]
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["ci"] => ci::run(),
         ["cycles", rest @ ..] => cycles::run(rest),
+        ["fuzz", rest @ ..] => fuzz::run(rest),
         ["ffi-header"] => ffi::header(false),
         ["ffi-header", "--check"] => ffi::header(true),
         ["ffi-test"] => ffi::test(),

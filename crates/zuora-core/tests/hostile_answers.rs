@@ -280,6 +280,125 @@ fn the_token_requests_debug_never_shows_the_client_secret() {
     let shown = format!("{request:?} {request:#?}");
     let as_bytes: Vec<String> = secret.bytes().map(|b| b.to_string()).collect();
     assert!(!shown.contains(secret), "{shown}");
-    assert!(!shown.contains(&as_bytes.join(", ")), "the secret as bytes: {shown}");
+    assert!(
+        !shown.contains(&as_bytes.join(", ")),
+        "the secret as bytes: {shown}"
+    );
     assert!(shown.contains("RequestBody("), "{shown}");
+}
+
+mod any_answer {
+    //! Any answer, to any operation, is a result or a typed error: never a panic. And a
+    //! call fed any answers ends within its attempts.
+
+    use super::*;
+    use proptest::prelude::*;
+    use zuora_core::{
+        CallOptions, CancelReportRun, ClientConfig, ExportReportRun, LatestReportRun, Now,
+        ReportDataPage, SearchReports, Step,
+    };
+
+    fn header_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{0,25}",
+            "-?[0-9]{1,5}",
+            "[A-Za-z]{3}, [0-9]{1,2} [A-Za-z]{3} [0-9]{1,12} [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2} GMT",
+            "[ -~]{0,40}",
+        ]
+    }
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..300),
+            "\\{\"success\":(true|false),\"response\":(\\{\"id\":\"[ -~]{0,40}\",\"status\":\"[A-Za-z]{0,12}\",\"startedOn\":(\"[ -~€]{0,30}\"|[0-9]{0,22})\\}|\"[ -~]{0,60}\"|null)\\}"
+                .prop_map(String::into_bytes),
+            "\\{\"access_token\":(\"[ -~]{0,40}\"|1|null),\"expires_in\":(\"[ -~]{0,10}\"|-?[0-9.e+]{0,25}|null)\\}"
+                .prop_map(String::into_bytes),
+            "\\{\"success\":true,\"response\":\\{\"reports\":\\[(\\{\"id\":\"[a-z0-9]{0,8}\",\"name\":\"[ -~]{0,10}\"\\},?){0,3}\\]\\}\\}"
+                .prop_map(String::into_bytes),
+        ]
+    }
+
+    fn answer() -> impl Strategy<Value = http::Response<Vec<u8>>> {
+        (
+            100u16..600,
+            any::<bool>(),
+            header_value(),
+            header_value(),
+            header_value(),
+            body(),
+        )
+            .prop_filter_map(
+                "a valid HTTP head",
+                |(status, gzip, retry_after, remaining, reset, body)| {
+                    let mut builder = http::Response::builder()
+                        .status(status)
+                        .header("Retry-After", retry_after)
+                        .header("RateLimit-Remaining", remaining)
+                        .header("RateLimit-Reset", reset)
+                        .header("RateLimit-Limit", "100;w=60");
+                    if gzip {
+                        builder = builder.header("Content-Encoding", "gzip");
+                    }
+                    builder.body(body).ok()
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn no_answer_makes_any_operation_panic(response in answer()) {
+            let limits = ResponseLimits::default();
+            let run: zuora_core::ReportRunId = RUN_ID.parse().unwrap();
+            let options = CallOptions::default();
+            let _ = TokenRequest::parse_response(&response, limits).map_err(|e| e.to_string());
+            let _ = zuora_core::RunReport::parse_response(&response).map_err(|e| e.to_string());
+            let _ = get_run().parse_response(&response, limits).map_err(|e| e.to_string());
+            let _ = LatestReportRun { report_id: "r".parse().unwrap(), options: options.clone() }
+                .parse_response(&response, limits).map_err(|e| e.to_string());
+            let _ = CancelReportRun { run_id: run.clone(), options: options.clone() }
+                .parse_response(&response, limits).map_err(|e| e.to_string());
+            let _ = SearchReports::new("x", options.clone()).parse_response(&response, limits).map_err(|e| e.to_string());
+            let _ = ReportDataPage::first(run.clone(), 10, options.clone()).parse_response(&response, limits).map_err(|e| e.to_string());
+            let _ = ExportReportRun { run_id: run, pivoted: false, options }
+                .parse_response(&response, limits).map_err(|e| e.to_string());
+        }
+
+        #[test]
+        fn a_call_fed_any_answers_ends_within_its_attempts(answers in proptest::collection::vec(answer(), 1..12)) {
+            let config = ClientConfig::builder()
+                .base_url("http://127.0.0.1:9")
+                .credentials("id", "secret")
+                .into_config()
+                .unwrap();
+            let base = std::time::Instant::now();
+            let mut call = zuora_core::Call::new(get_run(), &config, Now::new(base, SystemTime::now()), 7);
+            let mut step = call.start();
+            let mut sends = 0u32;
+            let mut answers = answers.into_iter();
+            let mut waited = Duration::ZERO;
+            let ended = loop {
+                step = match step {
+                    Step::NeedToken { .. } => call.with_token(AccessToken::new("t").unwrap()),
+                    Step::Send(_) => {
+                        sends += 1;
+                        prop_assert!(sends <= config.retry.max_attempts, "sent past max_attempts");
+                        match answers.next() {
+                            Some(answer) => call.on_response(answer, Now::new(base + waited, SystemTime::now())),
+                            None => break false,
+                        }
+                    }
+                    Step::Wait(delay) => {
+                        waited += delay;
+                        prop_assert!(waited <= config.overall_timeout, "waited past the deadline");
+                        call.resume()
+                    }
+                    Step::Done(_) => break true,
+                };
+            };
+            prop_assert!(ended || sends >= 1);
+        }
+    }
 }

@@ -1,0 +1,53 @@
+//! The export decoder: never panics, stays within its field cap, and gives the same output
+//! (or the same error) however the bytes are chunked.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use zuora_core::{ExportDecoder, ExportError, ExportFormat};
+
+fn decode(
+    bytes: &[u8],
+    format: ExportFormat,
+    gzipped: bool,
+    cuts: &[usize],
+) -> Result<Vec<u8>, ExportError> {
+    let mut decoder = ExportDecoder::new(format, gzipped).max_field_bytes(4096);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for &cut in cuts.iter().chain([bytes.len()].iter()) {
+        let cut = cut.clamp(start, bytes.len());
+        decoder.feed(&bytes[start..cut], &mut out)?;
+        start = cut;
+    }
+    decoder.finish(&mut out)?;
+    Ok(out)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&control, body)) = data.split_first() else {
+        return;
+    };
+    let format = match control % 3 {
+        0 => ExportFormat::Csv,
+        1 => ExportFormat::Tsv,
+        _ => ExportFormat::Raw,
+    };
+    let gzipped = control & 4 != 0;
+    let bytes = if gzipped {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let _ = encoder.write_all(body);
+        encoder.finish().unwrap_or_default()
+    } else {
+        body.to_vec()
+    };
+    let step = usize::from(control >> 3) + 1;
+    let cuts: Vec<usize> = (0..bytes.len()).step_by(step).collect();
+    let whole = decode(&bytes, format, gzipped, &[]);
+    let chunked = decode(&bytes, format, gzipped, &cuts);
+    match (&whole, &chunked) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "chunking changed the output"),
+        (Err(ExportError::Gzip(_)), Err(ExportError::Gzip(_))) => {}
+        (a, b) => assert_eq!(a, b, "chunking changed the outcome"),
+    }
+});

@@ -1,0 +1,48 @@
+//! Every operation's answer parser: a result or a typed error, never a panic.
+#![no_main]
+
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use zuora_core::{
+    CallOptions, CancelReportRun, ExportReportRun, GetReportRun, LatestReportRun, Operation,
+    ReportDataPage, ResponseLimits, RunReport, SearchReports, TokenRequest,
+};
+
+fuzz_target!(|data: &[u8]| {
+    let Some(response) = common::response(data) else {
+        return;
+    };
+    let limits = ResponseLimits::default();
+    let run: zuora_core::ReportRunId = "ff808081529f4e3401529fd61f080074".parse().unwrap();
+    let options = CallOptions::default();
+    let _ = TokenRequest::parse_response(&response, limits).map_err(|e| e.to_string());
+    let _ = RunReport::parse_response(&response).map_err(|e| e.to_string());
+    let _ = GetReportRun {
+        run_id: run.clone(),
+        options: options.clone(),
+    }
+    .parse_response(&response, limits)
+    .map_err(|e| e.to_string());
+    let _ = LatestReportRun {
+        report_id: "r".parse().unwrap(),
+        options: options.clone(),
+    }
+    .parse_response(&response, limits)
+    .map_err(|e| e.to_string());
+    let _ = CancelReportRun {
+        run_id: run.clone(),
+        options: options.clone(),
+    }
+    .parse_response(&response, limits)
+    .map_err(|e| e.to_string());
+    let _ = SearchReports::new("x", options.clone()).parse_response(&response, limits);
+    let _ =
+        ReportDataPage::first(run.clone(), 10, options.clone()).parse_response(&response, limits);
+    let _ = ExportReportRun {
+        run_id: run,
+        pivoted: false,
+        options,
+    }
+    .parse_response(&response, limits);
+});
