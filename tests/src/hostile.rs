@@ -10,6 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+/// The access token the server hands out: tests check it never shows in any output.
+pub const TOKEN: &str = "c652cbc0ea384b9f81856a93a2a74538";
+
 /// The client id the server accepts (any secret is accepted).
 pub const CLIENT_ID: &str = "6f1d2e3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
 
@@ -29,6 +32,7 @@ pub struct HostileServer {
     base_url: String,
     stop: Arc<AtomicBool>,
     requests: Arc<AtomicU64>,
+    tokens: Arc<AtomicU64>,
 }
 
 impl HostileServer {
@@ -46,8 +50,10 @@ impl HostileServer {
         };
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(AtomicU64::new(0));
+        let tokens = Arc::new(AtomicU64::new(0));
         let handler: Arc<Handler> = Arc::new(handler);
         let (stopping, counting) = (Arc::clone(&stop), Arc::clone(&requests));
+        let token_count = Arc::clone(&tokens);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stopping.load(Ordering::Relaxed) {
@@ -56,14 +62,21 @@ impl HostileServer {
                 let Ok(stream) = stream else { continue };
                 let handler = Arc::clone(&handler);
                 let counting = Arc::clone(&counting);
-                std::thread::spawn(move || serve(stream, &*handler, &counting));
+                let token_count = Arc::clone(&token_count);
+                std::thread::spawn(move || serve(stream, &*handler, &counting, &token_count));
             }
         });
         Self {
             base_url,
             stop,
             requests,
+            tokens,
         }
+    }
+
+    /// Token requests received so far.
+    pub fn token_requests(&self) -> u64 {
+        self.tokens.load(Ordering::Relaxed)
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -85,7 +98,7 @@ impl Drop for HostileServer {
     }
 }
 
-fn serve(mut stream: TcpStream, handler: &Handler, requests: &AtomicU64) {
+fn serve(mut stream: TcpStream, handler: &Handler, requests: &AtomicU64, tokens: &AtomicU64) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let Ok(clone) = stream.try_clone() else {
         return;
@@ -115,7 +128,9 @@ fn serve(mut stream: TcpStream, handler: &Handler, requests: &AtomicU64) {
     let mut body = vec![0u8; length.min(1 << 20)];
     let _ = reader.read_exact(&mut body);
     if target.starts_with("/oauth/token") {
-        let token = r#"{"access_token":"c652cbc0ea384b9f81856a93a2a74538","expires_in":3599,"token_type":"bearer"}"#;
+        tokens.fetch_add(1, Ordering::Relaxed);
+        let token =
+            format!(r#"{{"access_token":"{TOKEN}","expires_in":3599,"token_type":"bearer"}}"#);
         respond(&mut stream, 200, "application/json", token.as_bytes());
         return;
     }
@@ -125,10 +140,19 @@ fn serve(mut stream: TcpStream, handler: &Handler, requests: &AtomicU64) {
 
 /// Writes a whole answer with `Content-Length` and `Connection: close`.
 pub fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: &[u8]) {
-    let head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    respond_with(stream, status, &[("Content-Type", content_type)], body);
+}
+
+/// Writes a whole answer with these headers, `Content-Length` and `Connection: close`.
+pub fn respond_with(stream: &mut TcpStream, status: u16, headers: &[(&str, &str)], body: &[u8]) {
+    let mut head = format!("HTTP/1.1 {status} X\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    );
+    ));
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(body);
     let _ = stream.flush();

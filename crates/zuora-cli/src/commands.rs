@@ -13,84 +13,9 @@ use zuora_core::{
 
 use crate::cli::{Cli, Command, Format, Global, View};
 use crate::exit_code as code;
+use crate::failure::Failure;
 use crate::interrupt;
 use crate::simulate;
-
-/// Why the command failed: one line, an exit code, and what a script may want to know.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: i32,
-    pub message: String,
-    /// A short, stable name for the kind of failure (`usage`, `api`, `run_ended`, …).
-    pub kind: &'static str,
-    /// The HTTP status, when Zuora answered.
-    pub status: Option<u16>,
-    /// `Zuora-Request-Id`, when Zuora answered.
-    pub request_id: Option<String>,
-}
-
-impl Failure {
-    pub fn usage(message: impl Into<String>) -> Self {
-        Self {
-            code: code::USAGE,
-            message: message.into(),
-            kind: "usage",
-            status: None,
-            request_id: None,
-        }
-    }
-
-    fn of(code: i32, kind: &'static str, message: String) -> Self {
-        Self {
-            code,
-            message,
-            kind,
-            status: None,
-            request_id: None,
-        }
-    }
-
-    fn from_error(error: &Error) -> Self {
-        let (code, kind) = match error {
-            Error::InvalidInput(_) => (code::USAGE, "invalid_input"),
-            Error::RunEnded { .. } => (code::RUN_ENDED, "run_ended"),
-            Error::WaitTimedOut { .. } => (code::TIMEOUT, "timed_out"),
-            Error::Interrupted { .. } => (code::INTERRUPTED, "interrupted"),
-            Error::ReportNotFound { .. } => (code::API, "report_not_found"),
-            Error::AmbiguousReportName { .. } => (code::API, "ambiguous_report_name"),
-            Error::Transport(_) => (code::API, "transport"),
-            Error::ExportStalled { .. } | Error::Export(_) => (code::API, "export"),
-            Error::Output(_) => (code::API, "output"),
-            Error::PagingStopped { .. } => (code::API, "paging_stopped"),
-            _ => (code::API, "api"),
-        };
-        let mut message = error.to_string();
-        if let Error::ReportNotFound { name } = error {
-            let words = name.split_whitespace().next().unwrap_or(name);
-            message.push_str(&format!(
-                "; list the reports that match with: zuora-report search {words:?}"
-            ));
-        }
-        Self {
-            code,
-            message,
-            kind,
-            status: error.api().map(|api| api.meta.status.as_u16()),
-            request_id: error.api().and_then(|api| api.meta.request_id.clone()),
-        }
-    }
-
-    /// The failure as one JSON object, for `--json`.
-    pub fn to_json(&self) -> serde_json::Value {
-        json!({ "error": {
-            "kind": self.kind,
-            "message": self.message,
-            "exitCode": self.code,
-            "status": self.status,
-            "requestId": self.request_id,
-        }})
-    }
-}
 
 struct Context {
     client: Client,

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod exit_code;
+mod failure;
 mod interrupt;
 mod simulate;
 
@@ -18,7 +19,7 @@ fn main() -> ExitCode {
     let outcome = cli
         .global
         .settle_host(&matches)
-        .map_err(commands::Failure::usage)
+        .map_err(failure::Failure::usage)
         .and_then(|()| commands::run(cli));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

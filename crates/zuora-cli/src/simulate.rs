@@ -2,7 +2,7 @@
 //! default feature `simulate`; `--no-default-features` builds a lean binary without the
 //! simulator (and its server stack).
 
-use crate::commands::Failure;
+use crate::failure::Failure;
 
 /// A running simulator with the credentials it accepts.
 pub struct Simulated {

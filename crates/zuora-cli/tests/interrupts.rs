@@ -135,3 +135,66 @@ fn ctrl_c_during_retry_back_off_exits_130_at_once() {
     assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
     assert_eq!(server.requests(), 1, "no retry after the interrupt");
 }
+
+/// Peak resident memory of a running process, in KiB (Linux `/proc`).
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn an_export_whose_one_field_never_ends_fails_in_bounded_memory() {
+    let server = HostileServer::start(|request, stream| {
+        if !request.target.contains("/export/") {
+            return respond(stream, 404, "application/json", b"{}");
+        }
+        start_export(stream);
+        let _ = stream.write_all(&utf16_export("a\t"));
+        let endless = utf16_export(&"x".repeat(32 * 1024));
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if stream.write_all(&endless[2..]).is_err() {
+                return;
+            }
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("zuora-endless-field-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = against(&server)
+        .args(["download", RUN, "--out"])
+        .arg(dir.join("report.csv"))
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut peak = 0;
+    let started = Instant::now();
+    let status = loop {
+        if let Some(kib) = peak_rss_kib(pid) {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "still running");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("longer than"), "{stderr}");
+    assert!(peak > 0 && peak < 64 * 1024, "peak RSS {peak} KiB");
+    eprintln!(
+        "endless field: exit 3 in {:?}, peak RSS {} KiB",
+        started.elapsed(),
+        peak
+    );
+    assert_eq!(files_in(&dir), Vec::<String>::new(), "files left behind");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,245 @@
+//! A hostile Zuora on loopback, for both transports: bombs, huge bodies and headers, silent
+//! servers, 401 storms, redirects and malformed exports. Each case ends in a typed error,
+//! within its deadline plus a second, and no output shows the client secret or the token.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
+
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use zuora_core::{Error, ExportFormat, ResponseErrorKind};
+use zuora_tests::hostile::{HostileServer, TOKEN, respond, respond_with, start_export};
+use zuora_tests::{Flavor, builder_for_hostile, client_with};
+
+const FLAVORS: [Flavor; 2] = [Flavor::Async, Flavor::Blocking];
+const RUN: &str = "ff808081529f4e3401529fd61f080074";
+const SECRET: &str = "any-secret";
+
+/// Neither credential shows in the error, however it is printed.
+fn assert_no_secret(error: &Error, case: &str) {
+    let shown = format!("{error} {error:?} {error:#?}");
+    assert!(!shown.contains(TOKEN), "{case}: the token leaked: {shown}");
+    assert!(
+        !shown.contains(SECRET),
+        "{case}: the secret leaked: {shown}"
+    );
+}
+
+fn get_run_error(server: &HostileServer, flavor: Flavor, overall: Duration) -> (Error, Duration) {
+    let client = client_with(
+        flavor,
+        builder_for_hostile(server)
+            .overall_timeout(overall)
+            .attempt_timeout(overall),
+    );
+    let started = Instant::now();
+    let error = client
+        .execute(zuora_core::GetReportRun {
+            run_id: RUN.parse().unwrap(),
+            options: Default::default(),
+        })
+        .unwrap_err();
+    (error, started.elapsed())
+}
+
+/// A deflate stream of `n` zero bytes in about n/1000 bytes: fixed-Huffman back-references.
+fn bomb(n: usize) -> Vec<u8> {
+    // One literal 0, then repeated (length 258, distance 1) matches, in a fixed-Huffman block.
+    struct Bits(Vec<u8>, u32, u32);
+    impl Bits {
+        fn put(&mut self, value: u32, count: u32) {
+            for i in 0..count {
+                self.1 |= ((value >> i) & 1) << self.2;
+                self.2 += 1;
+                if self.2 == 8 {
+                    self.0.push(self.1 as u8);
+                    self.1 = 0;
+                    self.2 = 0;
+                }
+            }
+        }
+        fn put_reversed(&mut self, code: u32, count: u32) {
+            for i in (0..count).rev() {
+                self.put((code >> i) & 1, 1);
+            }
+        }
+    }
+    let mut bits = Bits(Vec::new(), 0, 0);
+    bits.put(1, 1); // final block
+    bits.put(1, 2); // fixed Huffman
+    bits.put_reversed(0x30, 8); // literal 0
+    let matches = (n - 1) / 258;
+    for _ in 0..matches {
+        bits.put_reversed(0b1100_0101, 8); // length code 285 (258)
+        bits.put_reversed(0, 5); // distance code 0 (1)
+    }
+    bits.put_reversed(0, 7); // end of block
+    if bits.2 > 0 {
+        bits.0.push(bits.1 as u8);
+    }
+    let total = 1 + matches * 258;
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    out.extend_from_slice(&bits.0);
+    out.extend_from_slice(&0u32.to_le_bytes()); // CRC unchecked before the cap is hit
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out
+}
+
+#[test]
+fn a_gzip_bomb_and_a_huge_body_are_typed_errors() {
+    let bomb = bomb(1 << 30);
+    assert!(bomb.len() < 8 << 20, "a compact bomb: {} bytes", bomb.len());
+    let big = vec![b'x'; 20 << 20];
+    for flavor in FLAVORS {
+        let bombing = bomb.clone();
+        let server = HostileServer::start(move |_, stream| {
+            respond_with(
+                stream,
+                200,
+                &[
+                    ("Content-Type", "application/json"),
+                    ("Content-Encoding", "gzip"),
+                ],
+                &bombing,
+            );
+        });
+        let (error, elapsed) = get_run_error(&server, flavor, Duration::from_secs(20));
+        assert!(
+            matches!(
+                error.api().map(|e| &e.kind),
+                Some(ResponseErrorKind::BodyTooLarge { .. })
+            ),
+            "{flavor:?}: {error:?}"
+        );
+        assert!(elapsed < Duration::from_secs(10), "{flavor:?}: {elapsed:?}");
+        assert_no_secret(&error, "bomb");
+
+        let huge = big.clone();
+        let server =
+            HostileServer::start(move |_, stream| respond(stream, 200, "application/json", &huge));
+        let (error, _) = get_run_error(&server, flavor, Duration::from_secs(20));
+        assert!(
+            matches!(
+                error.api().map(|e| &e.kind),
+                Some(ResponseErrorKind::BodyTooLarge { .. })
+            ),
+            "{flavor:?}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn a_huge_header_is_a_typed_error() {
+    for flavor in FLAVORS {
+        let server = HostileServer::start(|_, stream| {
+            let value = "a".repeat(200_000);
+            respond_with(stream, 200, &[("X-Padding", &value)], b"{}");
+        });
+        let (error, elapsed) = get_run_error(&server, flavor, Duration::from_secs(5));
+        assert!(elapsed < Duration::from_secs(6), "{flavor:?}: {elapsed:?}");
+        assert_no_secret(&error, "huge header");
+    }
+}
+
+#[test]
+fn a_silent_server_ends_within_the_deadline() {
+    for flavor in FLAVORS {
+        let server = HostileServer::start(|_, _| std::thread::sleep(Duration::from_secs(10)));
+        let (error, elapsed) = get_run_error(&server, flavor, Duration::from_secs(2));
+        assert!(elapsed < Duration::from_secs(3), "{flavor:?}: {elapsed:?}");
+        assert!(
+            matches!(&error, Error::Transport(_) | Error::RetriesExhausted { .. }),
+            "{flavor:?}: {error:?}"
+        );
+        assert_no_secret(&error, "silent");
+    }
+}
+
+#[test]
+fn a_401_storm_refreshes_once_and_stops() {
+    for flavor in FLAVORS {
+        let server = HostileServer::start(|_, stream| {
+            respond_with(
+                stream,
+                401,
+                &[
+                    ("Content-Type", "application/json"),
+                    ("WWW-Authenticate", "Bearer"),
+                ],
+                format!(r#"{{"message":"Authentication error","token":"{TOKEN}"}}"#).as_bytes(),
+            );
+        });
+        let (error, _) = get_run_error(&server, flavor, Duration::from_secs(10));
+        assert_eq!(
+            error.api().map(|e| e.status().as_u16()),
+            Some(401),
+            "{flavor:?}"
+        );
+        assert_eq!(server.requests(), 2, "{flavor:?}: one refresh, one replay");
+        assert_eq!(server.token_requests(), 2, "{flavor:?}");
+        assert_no_secret(&error, "401 storm");
+    }
+}
+
+#[test]
+fn a_redirect_is_never_followed() {
+    for flavor in FLAVORS {
+        let elsewhere =
+            HostileServer::start(|_, stream| respond(stream, 200, "application/json", b"{}"));
+        let location = format!(
+            "{}/reporting/api/rest/v1/reportruns/{RUN}",
+            elsewhere.base_url()
+        );
+        let server = HostileServer::start(move |_, stream| {
+            respond_with(stream, 302, &[("Location", &location)], b"");
+        });
+        let (error, _) = get_run_error(&server, flavor, Duration::from_secs(5));
+        assert_eq!(
+            error.api().map(|e| e.status().as_u16()),
+            Some(302),
+            "{flavor:?}: {error:?}"
+        );
+        assert_eq!(
+            elsewhere.requests(),
+            0,
+            "{flavor:?}: the redirect was followed"
+        );
+        assert_no_secret(&error, "redirect");
+    }
+}
+
+#[test]
+fn malformed_exports_are_typed_errors() {
+    let cases: [(&str, Vec<u8>); 3] = [
+        ("odd byte count", vec![0xFF, 0xFE, b'a', 0, b'b']),
+        (
+            "lone surrogate",
+            vec![0xFF, 0xFE, b'a', 0, 0x00, 0xDC, b'\n', 0],
+        ),
+        (
+            "cut inside quotes",
+            [0xFF, 0xFE]
+                .into_iter()
+                .chain("a\t\"b\n".encode_utf16().flat_map(u16::to_le_bytes))
+                .collect(),
+        ),
+    ];
+    for flavor in FLAVORS {
+        for (case, body) in &cases {
+            let body = body.clone();
+            let server = HostileServer::start(move |_, stream| {
+                start_export(stream);
+                let _ = stream.write_all(&body);
+            });
+            let client = client_with(flavor, builder_for_hostile(&server));
+            let error = client
+                .download_export(&RUN.parse().unwrap(), ExportFormat::Csv)
+                .unwrap_err();
+            assert!(
+                matches!(error, Error::Export(_)),
+                "{flavor:?}, {case}: {error:?}"
+            );
+            assert_no_secret(&error, case);
+        }
+    }
+}
