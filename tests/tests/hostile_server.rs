@@ -243,3 +243,39 @@ fn malformed_exports_are_typed_errors() {
         }
     }
 }
+
+/// Issue "Hostile and broken servers", item 13: a failed DNS lookup says nothing was sent and
+/// names the host. A 70-letter label is refused by the local resolver itself (no query
+/// leaves the machine).
+#[test]
+fn a_failed_lookup_says_nothing_was_sent_and_names_the_host() {
+    let host = format!("{}.invalid", "a".repeat(70));
+    for flavor in FLAVORS {
+        let builder = zuora_core::ClientConfig::builder()
+            .base_url(&format!("https://{host}"))
+            .credentials(zuora_tests::hostile::CLIENT_ID, SECRET)
+            .retry(zuora_core::RetryPolicy {
+                max_attempts: 2,
+                base_delay: Duration::from_millis(10),
+                ..zuora_core::RetryPolicy::default()
+            });
+        let client = client_with(flavor, builder);
+        let error = client
+            .execute(zuora_core::GetReportRun {
+                run_id: RUN.parse().unwrap(),
+                options: Default::default(),
+            })
+            .unwrap_err();
+        let failure = match &error {
+            Error::Transport(failure) => failure,
+            Error::RetriesExhausted { last, .. } => match last.as_ref() {
+                Error::Transport(failure) => failure,
+                other => panic!("{flavor:?}: {other:?}"),
+            },
+            other => panic!("{flavor:?}: {other:?}"),
+        };
+        assert!(!failure.may_have_been_sent, "{flavor:?}: {failure:?}");
+        assert!(failure.to_string().contains(&host), "{flavor:?}: {failure}");
+        assert_no_secret(&error, "dns");
+    }
+}

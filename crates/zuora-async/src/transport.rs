@@ -92,11 +92,24 @@ impl From<reqwest::Error> for ReqwestError {
         } else {
             (TransportErrorKind::Other, true)
         };
-        // Without the URL: it carries no secret, but errors stay short and uniform.
+        // The causes (such as a failed lookup) say what happened; a failure to reach the
+        // server names its host (never the path or query).
+        let host = error.url().and_then(|url| url.host_str()).map(str::to_owned);
+        let error = error.without_url();
+        let mut message = error.to_string();
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            message.push_str(": ");
+            message.push_str(&inner.to_string());
+            cause = inner.source();
+        }
+        if let (false, Some(host)) = (sent, host) {
+            message = format!("could not reach {host}: {message}");
+        }
         Self {
             kind,
             sent,
-            message: error.without_url().to_string(),
+            message,
         }
     }
 }
