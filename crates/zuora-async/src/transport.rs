@@ -94,7 +94,10 @@ impl From<reqwest::Error> for ReqwestError {
         };
         // The causes (such as a failed lookup) say what happened; a failure to reach the
         // server names its host (never the path or query).
-        let host = error.url().and_then(|url| url.host_str()).map(str::to_owned);
+        let host = error
+            .url()
+            .and_then(|url| url.host_str())
+            .map(str::to_owned);
         let error = error.without_url();
         let mut message = error.to_string();
         let mut cause = std::error::Error::source(&error);
