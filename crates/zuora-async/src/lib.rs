@@ -43,7 +43,7 @@ use std::time::{Duration, Instant, SystemTime};
 pub use reqwest;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument as _;
-pub use transport::{ReqwestBody, ReqwestError, ReqwestTransport};
+pub use transport::{ReqwestBody, ReqwestTransport};
 use zuora_core::{
     AccessToken, AsyncTransport, BuildClient, Call, Entropy, Step, TokenCache, TransportFailure,
 };

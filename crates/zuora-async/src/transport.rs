@@ -1,8 +1,8 @@
 //! The reqwest transport: every method, header and status passes through untouched.
 
 use zuora_core::{
-    ClassifyTransportError, ClientConfig, Error, HttpRequest, HttpResponse, InvalidInput,
-    TransportErrorKind,
+    ClientConfig, Error, HttpRequest, HttpResponse, InvalidInput, TransportErrorKind,
+    TransportFailure,
 };
 
 /// Sends requests with a reqwest client: no automatic decompression (the core decodes gzip
@@ -51,33 +51,9 @@ impl ReqwestTransport {
     }
 }
 
-/// A reqwest failure, classified.
-#[derive(Debug)]
-pub struct ReqwestError {
-    kind: TransportErrorKind,
-    sent: bool,
-    message: String,
-}
-
-impl std::fmt::Display for ReqwestError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ReqwestError {}
-
-impl ClassifyTransportError for ReqwestError {
-    fn kind(&self) -> TransportErrorKind {
-        self.kind
-    }
-    fn may_have_been_sent(&self) -> bool {
-        self.sent
-    }
-}
-
-impl From<reqwest::Error> for ReqwestError {
-    fn from(error: reqwest::Error) -> Self {
+/// A reqwest failure, classified: the core's one transport-failure type.
+fn failure(error: reqwest::Error) -> TransportFailure {
+    {
         let (kind, sent) = if error.is_connect() {
             let kind = if error.is_timeout() {
                 TransportErrorKind::Timeout
@@ -109,28 +85,25 @@ impl From<reqwest::Error> for ReqwestError {
         if let (false, Some(host)) = (sent, host) {
             message = format!("could not reach {host}: {message}");
         }
-        Self {
-            kind,
-            sent,
-            message,
-        }
+        TransportFailure::new(kind, sent, message)
     }
 }
 
 impl zuora_core::AsyncTransport for ReqwestTransport {
-    type Error = ReqwestError;
+    type Error = TransportFailure;
 
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ReqwestError> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure> {
         let timeout = request
             .extensions()
             .get::<zuora_core::AttemptTimeout>()
             .copied();
         let mut request =
-            reqwest::Request::try_from(request.map(zuora_core::RequestBody::into_bytes))?;
+            reqwest::Request::try_from(request.map(zuora_core::RequestBody::into_bytes))
+                .map_err(failure)?;
         if let Some(zuora_core::AttemptTimeout(timeout)) = timeout {
             *request.timeout_mut() = Some(timeout);
         }
-        let mut response = self.client.execute(request).await?;
+        let mut response = self.client.execute(request).await.map_err(failure)?;
         let mut head = http::Response::builder()
             .status(response.status())
             .version(response.version());
@@ -140,10 +113,12 @@ impl zuora_core::AsyncTransport for ReqwestTransport {
         // A declared length within the cap is read in one go; anything else chunk by chunk,
         // stopping one byte past the cap.
         let body = match response.content_length() {
-            Some(length) if length <= self.max_body as u64 => response.bytes().await?.to_vec(),
+            Some(length) if length <= self.max_body as u64 => {
+                response.bytes().await.map_err(failure)?.to_vec()
+            }
             _ => {
                 let mut body = Vec::new();
-                while let Some(chunk) = response.chunk().await? {
+                while let Some(chunk) = response.chunk().await.map_err(failure)? {
                     body.extend_from_slice(&chunk);
                     if body.len() > self.max_body {
                         break;
@@ -152,10 +127,8 @@ impl zuora_core::AsyncTransport for ReqwestTransport {
                 body
             }
         };
-        head.body(body).map_err(|error| ReqwestError {
-            kind: TransportErrorKind::Other,
-            sent: true,
-            message: error.to_string(),
+        head.body(body).map_err(|error| {
+            TransportFailure::new(TransportErrorKind::Other, true, error.to_string())
         })
     }
 }
@@ -169,19 +142,19 @@ pub struct ReqwestBody {
 
 impl zuora_core::AsyncBody for ReqwestBody {
     type Chunk = bytes::Bytes;
-    type Error = ReqwestError;
+    type Error = TransportFailure;
 
-    async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, ReqwestError> {
+    async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, TransportFailure> {
         let Some(idle) = self.idle else {
-            return Ok(self.response.chunk().await?);
+            return self.response.chunk().await.map_err(failure);
         };
         match tokio::time::timeout(idle, self.response.chunk()).await {
-            Ok(chunk) => Ok(chunk?),
-            Err(_) => Err(ReqwestError {
-                kind: TransportErrorKind::Timeout,
-                sent: true,
-                message: format!("no data for {idle:?}"),
-            }),
+            Ok(chunk) => chunk.map_err(failure),
+            Err(_) => Err(TransportFailure::new(
+                TransportErrorKind::Timeout,
+                true,
+                format!("no data for {idle:?}"),
+            )),
         }
     }
 }
@@ -192,7 +165,7 @@ impl zuora_core::AsyncStreamingTransport for ReqwestTransport {
     async fn send_streaming(
         &self,
         request: HttpRequest,
-    ) -> Result<http::Response<ReqwestBody>, ReqwestError> {
+    ) -> Result<http::Response<ReqwestBody>, TransportFailure> {
         let attempt = request
             .extensions()
             .get::<zuora_core::AttemptTimeout>()
@@ -202,21 +175,24 @@ impl zuora_core::AsyncStreamingTransport for ReqwestTransport {
             .get::<zuora_core::ReadIdleTimeout>()
             .map(|t| t.0);
         let mut request =
-            reqwest::Request::try_from(request.map(zuora_core::RequestBody::into_bytes))?;
+            reqwest::Request::try_from(request.map(zuora_core::RequestBody::into_bytes))
+                .map_err(failure)?;
         let sending = match (attempt, idle) {
             // A streamed answer: the attempt timeout bounds the head only.
-            (Some(attempt), Some(_)) => {
-                tokio::time::timeout(attempt, self.client.execute(request)).await
-            }
+            (Some(attempt), Some(_)) => tokio::time::timeout(attempt, self.client.execute(request))
+                .await
+                .map(|sent| sent.map_err(failure)),
             (attempt, _) => {
                 *request.timeout_mut() = attempt;
-                Ok(self.client.execute(request).await)
+                Ok(self.client.execute(request).await.map_err(failure))
             }
         };
-        let mut response = sending.map_err(|_| ReqwestError {
-            kind: TransportErrorKind::Timeout,
-            sent: true,
-            message: "no answer within the attempt timeout".to_owned(),
+        let mut response = sending.map_err(|_| {
+            TransportFailure::new(
+                TransportErrorKind::Timeout,
+                true,
+                "no answer within the attempt timeout",
+            )
         })??;
         let mut head = http::Response::builder()
             .status(response.status())
@@ -224,11 +200,8 @@ impl zuora_core::AsyncStreamingTransport for ReqwestTransport {
         if let Some(headers) = head.headers_mut() {
             *headers = std::mem::take(response.headers_mut());
         }
-        head.body(ReqwestBody { response, idle })
-            .map_err(|error| ReqwestError {
-                kind: TransportErrorKind::Other,
-                sent: true,
-                message: error.to_string(),
-            })
+        head.body(ReqwestBody { response, idle }).map_err(|error| {
+            TransportFailure::new(TransportErrorKind::Other, true, error.to_string())
+        })
     }
 }

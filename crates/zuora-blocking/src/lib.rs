@@ -31,7 +31,7 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-pub use transport::{UreqBody, UreqError, UreqTransport};
+pub use transport::{UreqBody, UreqTransport};
 /// The ureq this crate is built with, for [`Client::with_ureq_agent`].
 pub use ureq;
 use zuora_core::{

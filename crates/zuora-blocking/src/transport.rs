@@ -3,12 +3,8 @@
 use std::io::Read;
 
 use zuora_core::{
-    ClassifyTransportError, ClientConfig, HttpRequest, HttpResponse, SyncTransport,
-    TransportErrorKind,
+    ClientConfig, HttpRequest, HttpResponse, SyncTransport, TransportErrorKind, TransportFailure,
 };
-
-/// Sends requests with a ureq agent: statuses are answers, not errors; nothing is
-/// decompressed here (the core decodes gzip once); bodies are read up to the configured
 /// cap plus one byte, so an oversized answer becomes the core's typed error.
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
@@ -113,86 +109,53 @@ fn host_of(uri: &http::Uri) -> &str {
     uri.host().unwrap_or("the server")
 }
 
-impl UreqError {
-    /// Names the host in a failure to reach it (nothing was sent).
-    fn naming(mut self, host: &str) -> Self {
-        if !self.sent {
-            self.message = format!("could not reach {host}: {}", self.message);
+/// A ureq failure, classified as the core's one transport-failure type; a failure to reach
+/// the server (nothing sent) names its host.
+fn failure(error: ureq::Error, uri: &http::Uri) -> TransportFailure {
+    let (kind, sent) = match &error {
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
+            (TransportErrorKind::Connect, false)
         }
-        self
-    }
-}
-
-/// A ureq failure, classified.
-#[derive(Debug)]
-pub struct UreqError {
-    kind: TransportErrorKind,
-    sent: bool,
-    message: String,
-}
-
-impl std::fmt::Display for UreqError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for UreqError {}
-
-impl ClassifyTransportError for UreqError {
-    fn kind(&self) -> TransportErrorKind {
-        self.kind
-    }
-    fn may_have_been_sent(&self) -> bool {
-        self.sent
-    }
-}
-
-impl From<ureq::Error> for UreqError {
-    fn from(error: ureq::Error) -> Self {
-        let (kind, sent) = match &error {
-            ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
-                (TransportErrorKind::Connect, false)
-            }
-            ureq::Error::Timeout(timeout) => {
-                // Resolve and connect timeouts fire before any byte leaves.
-                let before_sending =
-                    matches!(timeout, ureq::Timeout::Resolve | ureq::Timeout::Connect);
-                (TransportErrorKind::Timeout, !before_sending)
-            }
-            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-                (TransportErrorKind::Connect, false)
-            }
-            ureq::Error::Io(_) | ureq::Error::Protocol(_) => (TransportErrorKind::Io, true),
-            _ => (TransportErrorKind::Other, true),
-        };
-        Self {
-            kind,
-            sent,
-            message: error.to_string(),
+        ureq::Error::Timeout(timeout) => {
+            // Resolve and connect timeouts fire before any byte leaves.
+            let before_sending = matches!(timeout, ureq::Timeout::Resolve | ureq::Timeout::Connect);
+            (TransportErrorKind::Timeout, !before_sending)
         }
-    }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            (TransportErrorKind::Connect, false)
+        }
+        ureq::Error::Io(_) | ureq::Error::Protocol(_) => (TransportErrorKind::Io, true),
+        _ => (TransportErrorKind::Other, true),
+    };
+    let message = if sent {
+        error.to_string()
+    } else {
+        format!("could not reach {}: {error}", host_of(uri))
+    };
+    TransportFailure::new(kind, sent, message)
 }
 
 impl SyncTransport for UreqTransport {
-    type Error = UreqError;
+    type Error = TransportFailure;
 
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, UreqError> {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure> {
         // A clone shares the URI's bytes: nothing is allocated unless the send fails.
         let uri = request.uri().clone();
         let response = self
             .agent
             .run(self.with_attempt_timeout(request))
-            .map_err(|e| UreqError::from(e).naming(host_of(&uri)))?;
+            .map_err(|e| failure(e, &uri))?;
         let (parts, body) = response.into_parts();
         let mut bytes = Vec::new();
         body.into_reader()
             .take(self.max_body.saturating_add(1))
             .read_to_end(&mut bytes)
-            .map_err(|error| UreqError {
-                kind: TransportErrorKind::Io,
-                sent: true,
-                message: format!("reading the answer failed: {error}"),
+            .map_err(|error| {
+                TransportFailure::new(
+                    TransportErrorKind::Io,
+                    true,
+                    format!("reading the answer failed: {error}"),
+                )
             })?;
         Ok(HttpResponse::from_parts(parts, bytes))
     }
@@ -230,13 +193,13 @@ impl zuora_core::SyncStreamingTransport for UreqTransport {
     fn send_streaming(
         &self,
         request: HttpRequest,
-    ) -> Result<http::Response<Self::Body>, UreqError> {
+    ) -> Result<http::Response<Self::Body>, TransportFailure> {
         // A clone shares the URI's bytes: nothing is allocated unless the send fails.
         let uri = request.uri().clone();
         let response = self
             .agent
             .run(self.with_attempt_timeout(request))
-            .map_err(|e| UreqError::from(e).naming(host_of(&uri)))?;
+            .map_err(|e| failure(e, &uri))?;
         let (parts, body) = response.into_parts();
         Ok(http::Response::from_parts(
             parts,
