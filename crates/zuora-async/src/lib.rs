@@ -37,7 +37,7 @@ mod transport;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// The reqwest this crate is built with, for [`Client::with_reqwest_client`].
 pub use reqwest;
@@ -48,9 +48,8 @@ use zuora_core::{
     AccessToken, AsyncTransport, BuildClient, Call, Entropy, Step, TokenCache, TransportFailure,
 };
 use zuora_core::{
-    AsyncBody, AsyncStreamingTransport, CancelReportRun, ClassifyTransportError, Download,
-    ExportHead, ExportReportRun, GetReportRun, LatestReportRun, TransportErrorKind, Wait, WaitStep,
-    resolve_report_name,
+    AsyncBody, AsyncStreamingTransport, ClassifyTransportError, Download, ExportHead,
+    ExportReportRun, TransportErrorKind,
 };
 pub use zuora_core::{
     ClientBuilder, ClientConfig, Environment, Error, ExportError, ExportFormat, ExportSummary,
@@ -70,22 +69,6 @@ struct Inner<T> {
     entropy: Entropy,
     /// Held across a token fetch, so concurrent calls wait for one fetch.
     tokens: tokio::sync::Mutex<TokenCache>,
-}
-
-impl<T> Clone for Client<T> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-        }
-    }
-}
-
-impl<T> std::fmt::Debug for Client<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("config", &self.inner.config)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Client {
@@ -138,29 +121,6 @@ impl<T: AsyncTransport> Client<T> {
                 tokens: tokio::sync::Mutex::new(TokenCache::default()),
             }),
         }
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &ClientConfig {
-        &self.inner.config
-    }
-
-    /// *Run a report*: starts a run and returns its id with the response's request id.
-    /// Without an idempotency key in `options`, one is made for this call and sent with
-    /// every attempt.
-    pub async fn run_report(
-        &self,
-        report_id: &ReportId,
-        view_type: ViewType,
-        options: RunReportOptions,
-    ) -> Result<ReportRunStarted, Error> {
-        let operation = self.inner.config.run_report(
-            report_id,
-            view_type,
-            options,
-            self.inner.entropy.key_bytes(),
-        );
-        self.execute(operation).await
     }
 
     /// Runs any operation through the core's retry and token logic.
@@ -258,117 +218,23 @@ impl<T: AsyncTransport> Client<T> {
     }
 }
 
-/// A seed from the OS for the client's entropy; should the OS refuse, the clock stands in
-/// (keys must be unique, not secret).
-fn os_seed() -> u64 {
-    getrandom::u64().unwrap_or_else(|_| {
-        let since_epoch = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
-        since_epoch.map_or(0, |d| d.as_nanos() as u64) ^ u64::from(std::process::id())
-    })
+zuora_core::__shared_client_methods! {
+    client = Client,
+    transport = AsyncTransport,
+    streaming = AsyncStreamingTransport,
+    writer = [AsyncWrite + Unpin + Send],
+    asyncness = [async],
+    await = [.await],
+    observer_bounds = [+ Send]
 }
 
-/// The time as the core wants it: monotonic for deadlines, wall clock for HTTP dates.
-fn now() -> zuora_core::Now {
-    zuora_core::Now::new(Instant::now(), SystemTime::now())
+/// Sleeps, as the shared methods' waits ask.
+async fn pause(delay: Duration) {
+    tokio::time::sleep(delay).await;
 }
 
 /// The report trip: find, look at, wait for, cancel and read runs.
 impl<T: AsyncTransport> Client<T> {
-    /// Every report whose name, data source or description matches `query`, all pages.
-    pub async fn search_reports(&self, query: &str) -> Result<Vec<ReportSummary>, Error> {
-        let mut search = self.inner.config.search_all(query, Instant::now())?;
-        while let Some(page) = search.next_page().cloned() {
-            let answer = self.execute(page).await?;
-            search.on_page(answer, Instant::now())?;
-        }
-        Ok(search.into_reports())
-    }
-
-    /// The one report named exactly `name`; an error names zero or several matches.
-    pub async fn find_report(&self, name: &str) -> Result<ReportSummary, Error> {
-        let found = self.search_reports(name).await?;
-        resolve_report_name(name, &found).cloned()
-    }
-
-    /// *Retrieve a report run*.
-    pub async fn get_run(&self, run_id: &ReportRunId) -> Result<ReportRun, Error> {
-        self.execute(GetReportRun {
-            run_id: run_id.clone(),
-            options: self.inner.config.call_options(None),
-        })
-        .await
-    }
-
-    /// The caller's last completed run of a report (Zuora looks back 60 days).
-    pub async fn latest_run(&self, report_id: &ReportId) -> Result<ReportRun, Error> {
-        self.execute(LatestReportRun {
-            report_id: report_id.clone(),
-            options: self.inner.config.call_options(None),
-        })
-        .await
-    }
-
-    /// Cancels a run in progress; returns Zuora's message.
-    pub async fn cancel_run(&self, run_id: &ReportRunId) -> Result<String, Error> {
-        self.execute(CancelReportRun {
-            run_id: run_id.clone(),
-            options: self.inner.config.call_options(None),
-        })
-        .await
-    }
-
-    /// Waits until the run completes: `ERROR`, `INVALID` and `CANCELLED` are
-    /// [`Error::RunEnded`]; the timeout is [`Error::WaitTimedOut`] (after cancelling the run
-    /// if `options.cancel_on_timeout`). The timeout bounds every look, one in flight too.
-    pub async fn wait_for_run(
-        &self,
-        run_id: &ReportRunId,
-        options: WaitOptions,
-    ) -> Result<ReportRun, Error> {
-        self.wait_for_run_with(run_id, options, |_| WaitControl::Continue)
-            .await
-    }
-
-    /// [`wait_for_run`](Self::wait_for_run), showing each status seen to `observe`, which
-    /// may stop the wait ([`WaitControl::Stop`], then [`Error::Interrupted`]).
-    pub async fn wait_for_run_with(
-        &self,
-        run_id: &ReportRunId,
-        options: WaitOptions,
-        mut observe: impl FnMut(&ReportRun) -> WaitControl + Send,
-    ) -> Result<ReportRun, Error> {
-        let (mut wait, mut step) = Wait::new(run_id.clone(), options, Instant::now());
-        loop {
-            step = match step {
-                WaitStep::Look { budget } => {
-                    let look = GetReportRun {
-                        run_id: run_id.clone(),
-                        options: self.inner.config.call_options(None),
-                    };
-                    match self.execute_within(look, budget).await {
-                        Ok(run) => {
-                            let control = observe(&run);
-                            wait.on_run(run, control, Instant::now())
-                        }
-                        Err(error) => wait.on_look_failed(error, Instant::now()),
-                    }
-                }
-                WaitStep::Sleep(delay) => {
-                    tokio::time::sleep(delay).await;
-                    wait.after_sleep(Instant::now())
-                }
-                WaitStep::Cancel { budget } => {
-                    let cancel = CancelReportRun {
-                        run_id: run_id.clone(),
-                        options: self.inner.config.call_options(None),
-                    };
-                    wait.on_cancelled(self.execute_within(cancel, budget).await.is_ok())
-                }
-                WaitStep::Done(result) => return *result,
-            };
-        }
-    }
-
     /// Every row of a completed run, fetched a page at a time (`page_size` rows per request).
     pub fn rows(&self, run_id: &ReportRunId, page_size: u64) -> Rows<'_, T> {
         Rows {
@@ -380,12 +246,6 @@ impl<T: AsyncTransport> Client<T> {
             buffered: std::collections::VecDeque::new(),
         }
     }
-}
-
-/// What one send produced: an answer for the core, or a stream for the caller.
-enum Sent<S> {
-    Answer(zuora_core::HttpResponse),
-    Stream(S),
 }
 
 /// How a call sends one attempt (a trait, not a closure, so its future is plainly `Send`).
@@ -445,12 +305,6 @@ impl<T: AsyncStreamingTransport> SendStep<http::Response<T::Body>> for Streaming
             parts, bytes,
         )))
     }
-}
-
-/// How a driven call ended.
-enum Finished<T, S> {
-    Output(T),
-    Stream(S),
 }
 
 /// Exports: streamed, converted on the fly, never held whole.
@@ -623,28 +477,5 @@ impl<'c, T: AsyncTransport> Rows<'c, T> {
                 }
             }
         }
-    }
-}
-
-impl<T: AsyncStreamingTransport> Client<T> {
-    /// The whole trip in one call: resolve `report` (by id, or by exact name through
-    /// search), run it, wait for it, and write its results to `out` as `format`.
-    pub async fn run_and_download<W: AsyncWrite + Unpin + Send>(
-        &self,
-        report: &ReportRef,
-        view_type: ViewType,
-        options: RunReportOptions,
-        wait: WaitOptions,
-        format: ExportFormat,
-        out: &mut W,
-    ) -> Result<(ReportRun, ExportSummary), Error> {
-        let report_id = match report {
-            ReportRef::Id(id) => id.clone(),
-            ReportRef::Name(name) => self.find_report(name).await?.id,
-        };
-        let started = self.run_report(&report_id, view_type, options).await?;
-        let run = self.wait_for_run(&started.report_run_id, wait).await?;
-        let summary = self.download_export(&run.id, format, out).await?;
-        Ok((run, summary))
     }
 }

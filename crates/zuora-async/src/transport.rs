@@ -166,14 +166,7 @@ impl zuora_core::AsyncStreamingTransport for ReqwestTransport {
         &self,
         request: HttpRequest,
     ) -> Result<http::Response<ReqwestBody>, TransportFailure> {
-        let attempt = request
-            .extensions()
-            .get::<zuora_core::AttemptTimeout>()
-            .map(|t| t.0);
-        let idle = request
-            .extensions()
-            .get::<zuora_core::ReadIdleTimeout>()
-            .map(|t| t.0);
+        let (attempt, idle) = zuora_core::stamped_timeouts(&request);
         let mut request =
             reqwest::Request::try_from(request.map(zuora_core::RequestBody::into_bytes))
                 .map_err(failure)?;

@@ -55,14 +55,7 @@ impl UreqTransport {
     /// exchange, or, for a streamed answer, to everything up to the answer's head, and the
     /// idle timeout to each read of the body.
     fn with_attempt_timeout(&self, request: HttpRequest) -> http::Request<Vec<u8>> {
-        let attempt = request
-            .extensions()
-            .get::<zuora_core::AttemptTimeout>()
-            .map(|t| t.0);
-        let idle = request
-            .extensions()
-            .get::<zuora_core::ReadIdleTimeout>()
-            .map(|t| t.0);
+        let (attempt, idle) = zuora_core::stamped_timeouts(&request);
         // Statuses are answers and redirects are never followed, even on an agent of the
         // caller's that was built otherwise.
         let configured = self

@@ -92,6 +92,30 @@ impl RunReportOptions {
 }
 
 impl ClientConfig {
+    /// *Retrieve a report run* for `run_id`, with the configured headers.
+    pub fn get_run(&self, run_id: &crate::ReportRunId) -> crate::GetReportRun {
+        crate::GetReportRun {
+            run_id: run_id.clone(),
+            options: self.call_options(None),
+        }
+    }
+
+    /// *Last completed run* of `report_id`, with the configured headers.
+    pub fn latest_run(&self, report_id: &crate::ReportId) -> crate::LatestReportRun {
+        crate::LatestReportRun {
+            report_id: report_id.clone(),
+            options: self.call_options(None),
+        }
+    }
+
+    /// *Cancel a report run* for `run_id`, with the configured headers.
+    pub fn cancel_run(&self, run_id: &crate::ReportRunId) -> crate::CancelReportRun {
+        crate::CancelReportRun {
+            run_id: run_id.clone(),
+            options: self.call_options(None),
+        }
+    }
+
     /// A search over every page of `query`'s results, bounded by [`max_pages`] and the
     /// overall timeout, starting at `now`.
     ///

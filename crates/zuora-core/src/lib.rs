@@ -58,6 +58,7 @@
 //! loopback hosts unless explicitly allowed ([`BaseUrl::parse_allowing_insecure_http`]).
 
 mod call;
+mod client_methods;
 mod config;
 mod download;
 mod entropy;
@@ -128,7 +129,7 @@ pub use status::RunStatus;
 pub use transport::{
     AsyncBody, AsyncStreamingTransport, AsyncTransport, AttemptTimeout, ClassifyTransportError,
     HttpRequest, HttpResponse, Now, ReadIdleTimeout, RequestBody, SyncStreamingTransport,
-    SyncTransport, TransportErrorKind, TransportFailure,
+    SyncTransport, TransportErrorKind, TransportFailure, stamped_timeouts,
 };
 
 /// Re-export of the `http` crate whose types the API uses.

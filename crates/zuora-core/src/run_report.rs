@@ -33,7 +33,7 @@ use crate::{AccessToken, Environment};
 ///     request.uri(),
 ///     "https://rest.apisandbox.zuora.com/reporting/api/rest/v1/reports/ff808081529f4e3401529fd373730070/reportrun?viewType=Detail"
 /// );
-/// assert_eq!(request.body(), b"[]");
+/// assert_eq!(request.body().as_bytes(), b"[]");
 ///
 /// // The transport sends `request` and hands back the answer:
 /// let answer = http::Response::builder()

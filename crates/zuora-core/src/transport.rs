@@ -87,6 +87,18 @@ pub type HttpResponse = http::Response<Vec<u8>>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttemptTimeout(pub std::time::Duration);
 
+/// The timeouts the core stamped on `request`: the attempt's ([`AttemptTimeout`]) and, for
+/// a streamed answer, the idle time allowed between reads ([`ReadIdleTimeout`]).
+pub fn stamped_timeouts(
+    request: &HttpRequest,
+) -> (Option<std::time::Duration>, Option<std::time::Duration>) {
+    let extensions = request.extensions();
+    (
+        extensions.get::<AttemptTimeout>().map(|t| t.0),
+        extensions.get::<ReadIdleTimeout>().map(|t| t.0),
+    )
+}
+
 /// On a request whose answer streams (an export): the longest a transport may wait for
 /// the next byte of the body. A body that keeps moving is never cut for being long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

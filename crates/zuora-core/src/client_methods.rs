@@ -1,0 +1,206 @@
+//! The public methods `zuora-async` and `zuora-blocking` share, written once. Each transport
+//! expands [`__shared_client_methods!`](crate::__shared_client_methods) with its own
+//! client type, transport trait and `.await` (or nothing): the decisions are the core's
+//! machines, and this is the one place that strings them into methods. Not for other use.
+
+/// Expands into the shared methods of a transport's `Client<T>`; the caller provides
+/// `execute`, `execute_within`, `inner.config`, `inner.entropy` and a `pause(Duration)`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __shared_client_methods {
+    (
+        client = $client:ident,
+        transport = $bound:path,
+        streaming = $streaming:path,
+        writer = [$($writer:tt)*],
+        asyncness = [$($async:tt)?],
+        await = [$($await:tt)*],
+        observer_bounds = [$($observer:tt)*]
+    ) => {
+        /// What one send produced: an answer for the core, or a stream for the caller.
+        enum Sent<S> {
+            Answer($crate::HttpResponse),
+            Stream(S),
+        }
+
+        /// How a driven call ended.
+        enum Finished<T, S> {
+            Output(T),
+            Stream(S),
+        }
+
+        /// A seed from the OS for the client's entropy; should the OS refuse, the clock
+        /// stands in (keys must be unique, not secret).
+        fn os_seed() -> u64 {
+            getrandom::u64().unwrap_or_else(|_| {
+                let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+                since_epoch.map_or(0, |d| d.as_nanos() as u64) ^ u64::from(std::process::id())
+            })
+        }
+
+        /// The time as the core wants it: monotonic for deadlines, wall clock for HTTP
+        /// dates.
+        fn now() -> $crate::Now {
+            $crate::Now::new(std::time::Instant::now(), std::time::SystemTime::now())
+        }
+
+        impl<T: $streaming> $client<T> {
+            /// The whole trip in one call: resolve `report` (by id, or by exact name through
+            /// search), run it, wait for it, and write its results to `out` as `format`.
+            pub $($async)? fn run_and_download<W: $($writer)*>(
+                &self,
+                report: &$crate::ReportRef,
+                view_type: $crate::ViewType,
+                options: $crate::RunReportOptions,
+                wait: $crate::WaitOptions,
+                format: $crate::ExportFormat,
+                out: &mut W,
+            ) -> Result<($crate::ReportRun, $crate::ExportSummary), $crate::Error> {
+                let report_id = match report {
+                    $crate::ReportRef::Id(id) => id.clone(),
+                    $crate::ReportRef::Name(name) => self.find_report(name)$($await)*?.id,
+                };
+                let started = self.run_report(&report_id, view_type, options)$($await)*?;
+                let run = self.wait_for_run(&started.report_run_id, wait)$($await)*?;
+                let summary = self.download_export(&run.id, format, out)$($await)*?;
+                Ok((run, summary))
+            }
+        }
+
+        impl<T> Clone for $client<T> {
+            fn clone(&self) -> Self {
+                Self {
+                    inner: std::sync::Arc::clone(&self.inner),
+                }
+            }
+        }
+
+        impl<T> std::fmt::Debug for $client<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("Client")
+                    .field("config", &self.inner.config)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        /// The report trip: run, find, look at, wait for and cancel runs.
+        impl<T: $bound> $client<T> {
+            /// The configuration.
+            pub fn config(&self) -> &$crate::ClientConfig {
+                &self.inner.config
+            }
+
+            /// *Run a report*: starts a run and returns its id with the response's request
+            /// id. Without an idempotency key in `options`, one is made for this call and sent
+            /// with every attempt.
+            pub $($async)? fn run_report(
+                &self,
+                report_id: &$crate::ReportId,
+                view_type: $crate::ViewType,
+                options: $crate::RunReportOptions,
+            ) -> Result<$crate::ReportRunStarted, $crate::Error> {
+                let key = self.inner.entropy.key_bytes();
+                let operation = self.inner.config.run_report(report_id, view_type, options, key);
+                self.execute(operation)$($await)*
+            }
+
+            /// Every report whose name, data source or description matches `query`, all
+            /// pages (stopped with [`Error::PagingStopped`]($crate::Error::PagingStopped) by a
+            /// repeated page, the page cap or the overall timeout).
+            pub $($async)? fn search_reports(
+                &self,
+                query: &str,
+            ) -> Result<Vec<$crate::ReportSummary>, $crate::Error> {
+                let mut search = self.inner.config.search_all(query, std::time::Instant::now())?;
+                while let Some(page) = search.next_page().cloned() {
+                    let answer = self.execute(page)$($await)*?;
+                    search.on_page(answer, std::time::Instant::now())?;
+                }
+                Ok(search.into_reports())
+            }
+
+            /// The one report named exactly `name`; an error names zero or several matches.
+            pub $($async)? fn find_report(
+                &self,
+                name: &str,
+            ) -> Result<$crate::ReportSummary, $crate::Error> {
+                let found = self.search_reports(name)$($await)*?;
+                $crate::resolve_report_name(name, &found).cloned()
+            }
+
+            /// *Retrieve a report run*.
+            pub $($async)? fn get_run(
+                &self,
+                run_id: &$crate::ReportRunId,
+            ) -> Result<$crate::ReportRun, $crate::Error> {
+                self.execute(self.inner.config.get_run(run_id))$($await)*
+            }
+
+            /// The caller's last completed run of a report (Zuora looks back 60 days).
+            pub $($async)? fn latest_run(
+                &self,
+                report_id: &$crate::ReportId,
+            ) -> Result<$crate::ReportRun, $crate::Error> {
+                self.execute(self.inner.config.latest_run(report_id))$($await)*
+            }
+
+            /// Cancels a run in progress; returns Zuora's message.
+            pub $($async)? fn cancel_run(
+                &self,
+                run_id: &$crate::ReportRunId,
+            ) -> Result<String, $crate::Error> {
+                self.execute(self.inner.config.cancel_run(run_id))$($await)*
+            }
+
+            /// Waits until the run completes: `ERROR`, `INVALID` and `CANCELLED` are
+            /// [`Error::RunEnded`]($crate::Error::RunEnded); the timeout is
+            /// [`Error::WaitTimedOut`]($crate::Error::WaitTimedOut) (after cancelling the run
+            /// if `options.cancel_on_timeout`). The timeout bounds every look, one in flight
+            /// too.
+            pub $($async)? fn wait_for_run(
+                &self,
+                run_id: &$crate::ReportRunId,
+                options: $crate::WaitOptions,
+            ) -> Result<$crate::ReportRun, $crate::Error> {
+                self.wait_for_run_with(run_id, options, |_| $crate::WaitControl::Continue)$($await)*
+            }
+
+            /// [`wait_for_run`](Self::wait_for_run), showing each status seen to `observe`,
+            /// which may stop the wait ([`WaitControl::Stop`]($crate::WaitControl::Stop),
+            /// then [`Error::Interrupted`]($crate::Error::Interrupted)).
+            pub $($async)? fn wait_for_run_with(
+                &self,
+                run_id: &$crate::ReportRunId,
+                options: $crate::WaitOptions,
+                mut observe: impl FnMut(&$crate::ReportRun) -> $crate::WaitControl $($observer)*,
+            ) -> Result<$crate::ReportRun, $crate::Error> {
+                let now = std::time::Instant::now;
+                let (mut wait, mut step) = $crate::Wait::new(run_id.clone(), options, now());
+                loop {
+                    step = match step {
+                        $crate::WaitStep::Look { budget } => {
+                            let look = self.inner.config.get_run(run_id);
+                            match self.execute_within(look, budget)$($await)* {
+                                Ok(run) => {
+                                    let control = observe(&run);
+                                    wait.on_run(run, control, now())
+                                }
+                                Err(error) => wait.on_look_failed(error, now()),
+                            }
+                        }
+                        $crate::WaitStep::Sleep(delay) => {
+                            pause(delay)$($await)*;
+                            wait.after_sleep(now())
+                        }
+                        $crate::WaitStep::Cancel { budget } => {
+                            let cancel = self.inner.config.cancel_run(run_id);
+                            let cancelled = self.execute_within(cancel, budget)$($await)*.is_ok();
+                            wait.on_cancelled(cancelled)
+                        }
+                        $crate::WaitStep::Done(result) => return *result,
+                    };
+                }
+            }
+        }
+    };
+}
