@@ -49,7 +49,7 @@ use zuora_core::{
 };
 use zuora_core::{
     AsyncBody, AsyncStreamingTransport, ClassifyTransportError, Download, ExportHead,
-    ExportReportRun, TransportErrorKind,
+    TransportErrorKind,
 };
 pub use zuora_core::{
     ClientBuilder, ClientConfig, Environment, Error, ExportError, ExportFormat, ExportSummary,
@@ -233,21 +233,6 @@ async fn pause(delay: Duration) {
     tokio::time::sleep(delay).await;
 }
 
-/// The report trip: find, look at, wait for, cancel and read runs.
-impl<T: AsyncTransport> Client<T> {
-    /// Every row of a completed run, fetched a page at a time (`page_size` rows per request).
-    pub fn rows(&self, run_id: &ReportRunId, page_size: u64) -> Rows<'_, T> {
-        Rows {
-            client: self,
-            pages: self
-                .inner
-                .config
-                .data_pages(run_id, page_size, Instant::now()),
-            buffered: std::collections::VecDeque::new(),
-        }
-    }
-}
-
 /// How a call sends one attempt (a trait, not a closure, so its future is plainly `Send`).
 trait SendStep<S>: Send + Sync {
     fn send(
@@ -319,11 +304,7 @@ impl<T: AsyncStreamingTransport> Client<T> {
         format: ExportFormat,
     ) -> Result<ExportStream<T::Body>, Error> {
         let config = &self.inner.config;
-        let operation = ExportReportRun {
-            run_id: run_id.clone(),
-            pivoted: false,
-            options: config.call_options(None),
-        };
+        let operation = config.export_run(run_id);
         let send = Streaming {
             transport: &self.inner.transport,
             config,
@@ -438,16 +419,6 @@ impl<B: AsyncBody> ExportStream<B> {
     }
 }
 
-/// A row of *Report data as JSON*: field id → value.
-pub type Row = serde_json::Map<String, serde_json::Value>;
-
-/// The rows of a run, fetched a page at a time as [`Rows::next`] is awaited.
-pub struct Rows<'c, T> {
-    client: &'c Client<T>,
-    pages: zuora_core::DataPages,
-    buffered: std::collections::VecDeque<Row>,
-}
-
 impl<'c, T: AsyncTransport> Rows<'c, T> {
     /// The rows as a [`Stream`](futures_util::Stream), for `StreamExt` combinators.
     pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<Row, Error>> + 'c {
@@ -459,23 +430,6 @@ impl<'c, T: AsyncTransport> Rows<'c, T> {
     /// The next row, `None` after the last.
     #[allow(clippy::should_implement_trait)] // An async pull, not `Iterator::next`.
     pub async fn next(&mut self) -> Option<Result<Row, Error>> {
-        loop {
-            if let Some(row) = self.buffered.pop_front() {
-                return Some(Ok(row));
-            }
-            let request = self.pages.next_page()?.clone();
-            let page = self
-                .client
-                .execute(request)
-                .await
-                .and_then(|page| self.pages.on_page(page, Instant::now()));
-            match page {
-                Ok(rows) => self.buffered.extend(rows),
-                Err(error) => {
-                    self.pages.stop();
-                    return Some(Err(error));
-                }
-            }
-        }
+        self.next_row().await
     }
 }

@@ -42,9 +42,7 @@ pub use zuora_core::{
     Operation, ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary,
     RetryPolicy, RunReportOptions, RunStatus, ViewType, WaitControl, WaitOptions,
 };
-use zuora_core::{
-    Download, ExportHead, ExportReportRun, SyncStreamingTransport, TransportErrorKind,
-};
+use zuora_core::{Download, ExportHead, SyncStreamingTransport, TransportErrorKind};
 
 /// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
 pub struct Client<T = UreqTransport> {
@@ -209,21 +207,6 @@ fn pause(delay: Duration) {
     std::thread::sleep(delay);
 }
 
-/// The report trip: find, look at, wait for, cancel and read runs.
-impl<T: SyncTransport> Client<T> {
-    /// Every row of a completed run, page by page (`page_size` rows per request).
-    pub fn rows(&self, run_id: &ReportRunId, page_size: u64) -> Rows<'_, T> {
-        Rows {
-            client: self,
-            pages: self
-                .inner
-                .config
-                .data_pages(run_id, page_size, Instant::now()),
-            buffered: std::collections::VecDeque::new(),
-        }
-    }
-}
-
 /// Exports: streamed, converted on the fly, never held whole.
 impl<T: SyncStreamingTransport> Client<T> {
     /// A completed run's export as a source: an [`ExportReader`] that yields it converted
@@ -236,11 +219,7 @@ impl<T: SyncStreamingTransport> Client<T> {
         format: ExportFormat,
     ) -> Result<ExportReader<T::Body>, Error> {
         let config = &self.inner.config;
-        let operation = ExportReportRun {
-            run_id: run_id.clone(),
-            pivoted: false,
-            options: config.call_options(None),
-        };
+        let operation = config.export_run(run_id);
         let finished = self.drive(
             operation,
             self.inner.entropy.next_u64(),
@@ -376,36 +355,10 @@ impl<R: Read> Read for ExportReader<R> {
     }
 }
 
-/// A row of *Report data as JSON*: field id → value.
-pub type Row = serde_json::Map<String, serde_json::Value>;
-
-/// The rows of a run, fetched a page at a time as the iterator advances.
-pub struct Rows<'c, T> {
-    client: &'c Client<T>,
-    pages: zuora_core::DataPages,
-    buffered: std::collections::VecDeque<Row>,
-}
-
 impl<T: SyncTransport> Iterator for Rows<'_, T> {
     type Item = Result<Row, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(row) = self.buffered.pop_front() {
-                return Some(Ok(row));
-            }
-            let request = self.pages.next_page()?.clone();
-            let page = self
-                .client
-                .execute(request)
-                .and_then(|page| self.pages.on_page(page, Instant::now()));
-            match page {
-                Ok(rows) => self.buffered.extend(rows),
-                Err(error) => {
-                    self.pages.stop();
-                    return Some(Err(error));
-                }
-            }
-        }
+        self.next_row()
     }
 }

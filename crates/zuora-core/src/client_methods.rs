@@ -44,6 +44,51 @@ macro_rules! __shared_client_methods {
             $crate::Now::new(std::time::Instant::now(), std::time::SystemTime::now())
         }
 
+        /// A row of *Report data as JSON*: field id → value.
+        pub type Row = $crate::__serde_json::Map<String, $crate::__serde_json::Value>;
+
+        /// The rows of a run, fetched a page at a time as they are read (paging stops on a
+        /// repeated page, the page cap or the overall timeout).
+        pub struct Rows<'c, T> {
+            client: &'c $client<T>,
+            pages: $crate::DataPages,
+            buffered: std::collections::VecDeque<Row>,
+        }
+
+        impl<T: $bound> $client<T> {
+            /// Every row of a completed run, a page (`page_size` rows) per request.
+            pub fn rows(&self, run_id: &$crate::ReportRunId, page_size: u64) -> Rows<'_, T> {
+                Rows {
+                    client: self,
+                    pages: self
+                        .inner
+                        .config
+                        .data_pages(run_id, page_size, std::time::Instant::now()),
+                    buffered: std::collections::VecDeque::new(),
+                }
+            }
+        }
+
+        impl<T: $bound> Rows<'_, T> {
+            /// The next row, fetching a page when the last one is used up.
+            $($async)? fn next_row(&mut self) -> Option<Result<Row, $crate::Error>> {
+                loop {
+                    if let Some(row) = self.buffered.pop_front() {
+                        return Some(Ok(row));
+                    }
+                    let request = self.pages.next_page()?.clone();
+                    let page = self.client.execute(request)$($await)*;
+                    match page.and_then(|page| self.pages.on_page(page, std::time::Instant::now())) {
+                        Ok(rows) => self.buffered.extend(rows),
+                        Err(error) => {
+                            self.pages.stop();
+                            return Some(Err(error));
+                        }
+                    }
+                }
+            }
+        }
+
         impl<T: $streaming> $client<T> {
             /// The whole trip in one call: resolve `report` (by id, or by exact name through
             /// search), run it, wait for it, and write its results to `out` as `format`.

@@ -108,6 +108,16 @@ impl ClientConfig {
         }
     }
 
+    /// *Export results* of `run_id` (the flat table: `pivoted=false`), with the configured
+    /// headers.
+    pub fn export_run(&self, run_id: &crate::ReportRunId) -> crate::ExportReportRun {
+        crate::ExportReportRun {
+            run_id: run_id.clone(),
+            pivoted: false,
+            options: self.call_options(None),
+        }
+    }
+
     /// *Cancel a report run* for `run_id`, with the configured headers.
     pub fn cancel_run(&self, run_id: &crate::ReportRunId) -> crate::CancelReportRun {
         crate::CancelReportRun {

@@ -132,5 +132,9 @@ pub use transport::{
     SyncTransport, TransportErrorKind, TransportFailure, stamped_timeouts,
 };
 
+/// For the shared client methods' macro (not part of the API).
+#[doc(hidden)]
+pub use serde_json as __serde_json;
+
 /// Re-export of the `http` crate whose types the API uses.
 pub use http;
