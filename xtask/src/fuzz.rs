@@ -6,13 +6,14 @@
 
 use std::process::Command;
 
-const TARGETS: [&str; 6] = [
+const TARGETS: [&str; 7] = [
     "responses",
     "headers",
     "newtypes",
     "filter",
     "export",
     "machines",
+    "c_abi",
 ];
 
 /// Whether `cargo +nightly fuzz` can run here.
