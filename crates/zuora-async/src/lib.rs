@@ -36,7 +36,6 @@ mod transport;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The reqwest this crate is built with, for [`Client::with_reqwest_client`].
@@ -44,9 +43,7 @@ pub use reqwest;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument as _;
 pub use transport::{ReqwestBody, ReqwestTransport};
-use zuora_core::{
-    AccessToken, AsyncTransport, BuildClient, Call, Entropy, Step, TokenCache, TransportFailure,
-};
+use zuora_core::{AccessToken, AsyncTransport, BuildClient, Call, Step, TransportFailure};
 use zuora_core::{
     AsyncBody, AsyncStreamingTransport, ClassifyTransportError, Download, ExportHead,
     TransportErrorKind,
@@ -56,27 +53,6 @@ pub use zuora_core::{
     Operation, ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary,
     RetryPolicy, RunReportOptions, RunStatus, ViewType, WaitControl, WaitOptions,
 };
-
-/// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
-pub struct Client<T = ReqwestTransport> {
-    inner: Arc<Inner<T>>,
-}
-
-struct Inner<T> {
-    config: ClientConfig,
-    transport: T,
-    /// Idempotency keys and jitter seeds, from one OS seed.
-    entropy: Entropy,
-    /// Held across a token fetch, so concurrent calls wait for one fetch.
-    tokens: tokio::sync::Mutex<TokenCache>,
-}
-
-impl Client {
-    /// A builder: environment or base URL, credentials, timeouts, retries, gzip, user agent.
-    pub fn builder() -> ClientBuilder<Self> {
-        ClientBuilder::new()
-    }
-}
 
 impl BuildClient for Client {
     fn from_config(config: ClientConfig) -> Result<Self, Error> {
@@ -111,26 +87,6 @@ impl Client {
 type BoxedFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl<T: AsyncTransport> Client<T> {
-    /// A client over your own HTTP stack.
-    pub fn with_transport(config: ClientConfig, transport: T) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                config,
-                transport,
-                entropy: Entropy::new(os_seed()),
-                tokens: tokio::sync::Mutex::new(TokenCache::default()),
-            }),
-        }
-    }
-
-    /// Runs any operation through the core's retry and token logic.
-    pub async fn execute<O: Operation + Send>(&self, operation: O) -> Result<O::Output, Error>
-    where
-        O::Output: Send,
-    {
-        self.execute_within(operation, Duration::MAX).await
-    }
-
     /// [`execute`](Self::execute), the whole call cut to `budget`.
     async fn execute_within<O: Operation + Send>(
         &self,
@@ -220,6 +176,10 @@ impl<T: AsyncTransport> Client<T> {
 
 zuora_core::__shared_client_methods! {
     client = Client,
+    default_transport = ReqwestTransport,
+    token_lock = [tokio::sync::Mutex],
+    send_bounds = [+ Send],
+    output_bounds = [Send],
     transport = AsyncTransport,
     streaming = AsyncStreamingTransport,
     writer = [AsyncWrite + Unpin + Send],

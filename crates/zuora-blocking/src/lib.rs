@@ -28,42 +28,18 @@
 mod transport;
 
 use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use transport::{UreqBody, UreqTransport};
 /// The ureq this crate is built with, for [`Client::with_ureq_agent`].
 pub use ureq;
-use zuora_core::{
-    AccessToken, BuildClient, Call, Entropy, Step, SyncTransport, TokenCache, TransportFailure,
-};
+use zuora_core::{AccessToken, BuildClient, Call, Step, SyncTransport, TransportFailure};
 pub use zuora_core::{
     ClientBuilder, ClientConfig, Environment, Error, ExportError, ExportFormat, ExportSummary,
     Operation, ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary,
     RetryPolicy, RunReportOptions, RunStatus, ViewType, WaitControl, WaitOptions,
 };
 use zuora_core::{Download, ExportHead, SyncStreamingTransport, TransportErrorKind};
-
-/// A Zuora Reporting client. Cheap to clone; clones share the token and the connection pool.
-pub struct Client<T = UreqTransport> {
-    inner: Arc<Inner<T>>,
-}
-
-struct Inner<T> {
-    config: ClientConfig,
-    transport: T,
-    /// Idempotency keys and jitter seeds, from one OS seed.
-    entropy: Entropy,
-    /// Held while a token is fetched, so concurrent calls wait for one fetch.
-    tokens: Mutex<TokenCache>,
-}
-
-impl Client {
-    /// A builder: environment or base URL, credentials, timeouts, retries, gzip, user agent.
-    pub fn builder() -> ClientBuilder<Self> {
-        ClientBuilder::new()
-    }
-}
 
 impl BuildClient for Client {
     fn from_config(config: ClientConfig) -> Result<Self, Error> {
@@ -94,23 +70,6 @@ impl Client {
 }
 
 impl<T: SyncTransport> Client<T> {
-    /// A client over your own HTTP stack.
-    pub fn with_transport(config: ClientConfig, transport: T) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                config,
-                transport,
-                entropy: Entropy::new(os_seed()),
-                tokens: Mutex::new(TokenCache::default()),
-            }),
-        }
-    }
-
-    /// Runs any operation through the core's retry and token logic.
-    pub fn execute<O: Operation>(&self, operation: O) -> Result<O::Output, Error> {
-        self.execute_within(operation, Duration::MAX)
-    }
-
     /// [`execute`](Self::execute), the whole call cut to `budget`.
     fn execute_within<O: Operation>(
         &self,
@@ -194,6 +153,10 @@ impl<T: SyncTransport> Client<T> {
 
 zuora_core::__shared_client_methods! {
     client = Client,
+    default_transport = UreqTransport,
+    token_lock = [std::sync::Mutex],
+    send_bounds = [],
+    output_bounds = [],
     transport = SyncTransport,
     streaming = SyncStreamingTransport,
     writer = [Write],

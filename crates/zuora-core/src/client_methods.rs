@@ -4,12 +4,16 @@
 //! machines, and this is the one place that strings them into methods. Not for other use.
 
 /// Expands into the shared methods of a transport's `Client<T>`; the caller provides
-/// `execute`, `execute_within`, `inner.config`, `inner.entropy` and a `pause(Duration)`.
+/// `execute_within` (the driver loop) and a `pause(Duration)`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __shared_client_methods {
     (
         client = $client:ident,
+        default_transport = $default:ty,
+        token_lock = [$($lock:tt)*],
+        send_bounds = [$($send:tt)*],
+        output_bounds = [$($output:tt)*],
         transport = $bound:path,
         streaming = $streaming:path,
         writer = [$($writer:tt)*],
@@ -17,6 +21,54 @@ macro_rules! __shared_client_methods {
         await = [$($await:tt)*],
         observer_bounds = [$($observer:tt)*]
     ) => {
+        /// A Zuora Reporting client. Cheap to clone; clones share the token and the
+        /// connection pool.
+        pub struct $client<T = $default> {
+            inner: std::sync::Arc<Inner<T>>,
+        }
+
+        struct Inner<T> {
+            config: $crate::ClientConfig,
+            transport: T,
+            /// Idempotency keys and jitter seeds, from one OS seed.
+            entropy: $crate::Entropy,
+            /// Held across a token fetch, so concurrent calls wait for one fetch.
+            tokens: $($lock)*<$crate::TokenCache>,
+        }
+
+        impl $client {
+            /// A builder: environment or base URL, credentials, timeouts, retries, gzip, user
+            /// agent.
+            pub fn builder() -> $crate::ClientBuilder<Self> {
+                $crate::ClientBuilder::new()
+            }
+        }
+
+        impl<T: $bound> $client<T> {
+            /// A client over your own HTTP stack.
+            pub fn with_transport(config: $crate::ClientConfig, transport: T) -> Self {
+                Self {
+                    inner: std::sync::Arc::new(Inner {
+                        config,
+                        transport,
+                        entropy: $crate::Entropy::new(os_seed()),
+                        tokens: $($lock)*::new($crate::TokenCache::default()),
+                    }),
+                }
+            }
+
+            /// Runs any operation through the core's retry and token logic.
+            pub $($async)? fn execute<O: $crate::Operation $($send)*>(
+                &self,
+                operation: O,
+            ) -> Result<O::Output, $crate::Error>
+            where
+                O::Output: $($output)*,
+            {
+                self.execute_within(operation, std::time::Duration::MAX)$($await)*
+            }
+        }
+
         /// What one send produced: an answer for the core, or a stream for the caller.
         enum Sent<S> {
             Answer($crate::HttpResponse),
