@@ -204,9 +204,8 @@ impl AnyClient {
             Self::Blocking(client) => {
                 let mut reader = client.export_reader(run_id, format)?;
                 let mut out = Vec::new();
-                std::io::Read::read_to_end(&mut reader, &mut out).map_err(|error| {
-                    Error::from_io(error).unwrap_or_else(|other| Error::Output(other.to_string()))
-                })?;
+                std::io::Read::read_to_end(&mut reader, &mut out)
+                    .map_err(|error| Error::from_io(error).unwrap_or_else(Error::output))?;
                 Ok(out)
             }
         }

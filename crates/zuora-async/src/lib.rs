@@ -301,7 +301,7 @@ impl<T: AsyncStreamingTransport> Client<T> {
         format: ExportFormat,
         out: &mut W,
     ) -> Result<ExportSummary, Error> {
-        let output_failed = |e: std::io::Error| Error::Output(e.to_string());
+        let output_failed = Error::output;
         let mut stream = self.export_stream(run_id, format).await?;
         while let Some(chunk) = stream.next_chunk().await? {
             out.write_all(&chunk).await.map_err(output_failed)?;

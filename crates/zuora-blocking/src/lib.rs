@@ -289,7 +289,7 @@ impl<R: Read> ExportReader<R> {
 
     /// Writes the rest of the export to `out`; the summary once the body ended cleanly.
     pub fn copy_to<W: Write>(mut self, out: &mut W) -> Result<ExportSummary, Error> {
-        let output_failed = |e: std::io::Error| Error::Output(e.to_string());
+        let output_failed = Error::output;
         out.write_all(&self.converted[self.position..])
             .map_err(output_failed)?;
         while self.fill()? {

@@ -2,7 +2,7 @@
 //! for `--json`.
 
 use serde_json::json;
-use zuora_core::Error;
+use zuora_core::{Error, ErrorKind};
 
 use crate::exit_code as code;
 
@@ -41,19 +41,15 @@ impl Failure {
     }
 
     pub fn from_error(error: &Error) -> Self {
-        let (code, kind) = match error {
-            Error::InvalidInput(_) => (code::USAGE, "invalid_input"),
-            Error::RunEnded { .. } => (code::RUN_ENDED, "run_ended"),
-            Error::WaitTimedOut { .. } => (code::TIMEOUT, "timed_out"),
-            Error::Interrupted { .. } => (code::INTERRUPTED, "interrupted"),
-            Error::ReportNotFound { .. } => (code::API, "report_not_found"),
-            Error::AmbiguousReportName { .. } => (code::API, "ambiguous_report_name"),
-            Error::Transport(_) => (code::API, "transport"),
-            Error::ExportStalled { .. } | Error::Export(_) => (code::API, "export"),
-            Error::Output(_) => (code::API, "output"),
-            Error::PagingStopped { .. } => (code::API, "paging_stopped"),
-            _ => (code::API, "api"),
+        let kind = error.kind();
+        let code = match kind {
+            ErrorKind::InvalidInput => code::USAGE,
+            ErrorKind::RunEnded { .. } => code::RUN_ENDED,
+            ErrorKind::TimedOut => code::TIMEOUT,
+            ErrorKind::Interrupted => code::INTERRUPTED,
+            _ => code::API,
         };
+        let kind = kind.as_str();
         let mut message = error.to_string();
         if let Error::ReportNotFound { name } = error {
             let words = name.split_whitespace().next().unwrap_or(name);
@@ -65,8 +61,8 @@ impl Failure {
             code,
             message,
             kind,
-            status: error.api().map(|api| api.meta.status.as_u16()),
-            request_id: error.api().and_then(|api| api.meta.request_id.clone()),
+            status: error.status(),
+            request_id: error.request_id().map(str::to_owned),
         }
     }
 

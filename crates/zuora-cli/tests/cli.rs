@@ -437,7 +437,7 @@ fn json_errors_are_one_json_object() {
     assert_eq!(output.status.code(), Some(3));
     let error: serde_json::Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", text(&output)));
-    assert_eq!(error["error"]["kind"], "api");
+    assert_eq!(error["error"]["kind"], "run_not_found");
     assert_eq!(error["error"]["status"], 400);
     assert_eq!(error["error"]["exitCode"], 3);
     assert_eq!(error["error"]["requestId"].as_str().map(str::len), Some(36));

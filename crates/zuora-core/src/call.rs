@@ -149,8 +149,15 @@ impl<'c, O: Operation> Call<'c, O> {
     }
 
     /// Continues after the transport failed.
-    pub fn on_transport_error(&mut self, failure: TransportFailure, now: Now) -> Step<O::Output> {
+    pub fn on_transport_error(
+        &mut self,
+        mut failure: TransportFailure,
+        now: Now,
+    ) -> Step<O::Output> {
         self.known_now = self.known_now.max(now.instant);
+        if failure.host.is_none() {
+            failure.host = self.config.environment.host();
+        }
         tracing::debug!(
             operation = self.operation.name(),
             attempt = self.attempts,

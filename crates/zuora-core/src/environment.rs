@@ -148,6 +148,13 @@ impl Environment {
         }
     }
 
+    /// The host of the base URL (`rest.zuora.com`, `127.0.0.1`, `[::1]`), for messages
+    /// about failing to reach it.
+    pub fn host(&self) -> Option<String> {
+        let uri: http::Uri = self.base_url().parse().ok()?;
+        uri.host().map(str::to_owned)
+    }
+
     /// This project's name for a documented environment (`us-cloud-2-api-sandbox`), or
     /// `custom`.
     pub fn name(&self) -> &'static str {

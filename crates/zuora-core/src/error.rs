@@ -2,6 +2,7 @@
 
 use crate::ids::{ReportId, ReportRunId};
 use crate::invalid::InvalidInput;
+use crate::kind::ErrorKind;
 use crate::response::ResponseError;
 use crate::status::RunStatus;
 use crate::transport::TransportFailure;
@@ -46,9 +47,10 @@ pub enum Error {
         /// The idle timeout.
         idle: std::time::Duration,
     },
-    /// Writing the results to the caller's output failed.
-    #[error("writing the results failed: {0}")]
-    Output(String),
+    /// Writing the results to the caller's output failed; the `io::Error` is the
+    /// [`source`](std::error::Error::source).
+    #[error("writing the results failed")]
+    Output(#[source] OutputFailure),
     /// No report has exactly this name.
     #[error("no report is named exactly {name:?}")]
     ReportNotFound {
@@ -122,7 +124,113 @@ pub enum PagingStop {
     },
 }
 
+/// The `io::Error` of a failed write, shared so that [`Error`] stays `Clone`; equal when
+/// kind and message are.
+#[derive(Debug, Clone)]
+pub struct OutputFailure(std::sync::Arc<std::io::Error>);
+
+impl OutputFailure {
+    /// The underlying `io::Error`.
+    pub fn io_error(&self) -> &std::io::Error {
+        &self.0
+    }
+}
+
+impl core::fmt::Display for OutputFailure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for OutputFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl PartialEq for OutputFailure {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for OutputFailure {}
+
 impl Error {
+    /// What kind of failure this is, for a caller that must decide what to do next (the
+    /// kind of the last attempt's error when the retries ran out).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidInput(_) => ErrorKind::InvalidInput,
+            Self::RequestBuild { .. } => ErrorKind::Internal,
+            Self::Api(error) => error.error_kind(),
+            Self::Transport(failure) => ErrorKind::Transport {
+                nothing_sent: !failure.may_have_been_sent,
+            },
+            Self::RetriesExhausted { last, .. } => last.kind(),
+            Self::Export(_) | Self::ExportStalled { .. } => ErrorKind::ExportBroken,
+            Self::Output(_) => ErrorKind::Output,
+            Self::ReportNotFound { .. } => ErrorKind::ReportNotFound,
+            Self::AmbiguousReportName { .. } => ErrorKind::AmbiguousReportName,
+            Self::RunEnded { status, .. } => ErrorKind::RunEnded {
+                status: status.clone(),
+            },
+            Self::Interrupted { .. } => ErrorKind::Interrupted,
+            Self::PagingStopped {
+                reason: PagingStop::DeadlineReached { .. },
+                ..
+            }
+            | Self::WaitTimedOut { .. } => ErrorKind::TimedOut,
+            Self::PagingStopped { .. } => ErrorKind::PagingStopped,
+        }
+    }
+
+    /// The HTTP status, when Zuora answered.
+    pub fn status(&self) -> Option<u16> {
+        self.api().map(|error| error.status().as_u16())
+    }
+
+    /// `Zuora-Request-Id` of the answer, for a support ticket.
+    pub fn request_id(&self) -> Option<&str> {
+        self.api().and_then(ResponseError::request_id)
+    }
+
+    /// `Zuora-Track-Id` as Zuora echoed it.
+    pub fn track_id(&self) -> Option<&str> {
+        self.api().and_then(ResponseError::track_id)
+    }
+
+    /// The transport failure behind this error, if no complete answer arrived.
+    pub fn transport(&self) -> Option<&TransportFailure> {
+        match self {
+            Self::Transport(failure) => Some(failure),
+            Self::RetriesExhausted { last, .. } => last.transport(),
+            _ => None,
+        }
+    }
+
+    /// The host that could not be reached, for a transport failure.
+    pub fn host(&self) -> Option<&str> {
+        self.transport().and_then(|failure| failure.host.as_deref())
+    }
+
+    /// Whether the same call may succeed if tried again later: rate limits, Zuora's 5xx,
+    /// transport failures, stalled exports and waits that ran out of time. Input errors,
+    /// refusals and "not found" never will.
+    pub fn is_retryable(&self) -> bool {
+        match self.kind() {
+            ErrorKind::RateLimited | ErrorKind::Transport { .. } | ErrorKind::TimedOut => true,
+            ErrorKind::Api => self.status().is_some_and(|status| status >= 500),
+            ErrorKind::ExportBroken => matches!(self, Self::ExportStalled { .. }),
+            _ => false,
+        }
+    }
+
+    /// A failed write to the caller's output.
+    pub fn output(error: std::io::Error) -> Self {
+        Self::Output(OutputFailure(std::sync::Arc::new(error)))
+    }
+
     /// The Zuora error behind this one, if Zuora answered (also inside `RetriesExhausted`).
     pub fn api(&self) -> Option<&ResponseError> {
         match self {

@@ -70,6 +70,7 @@ mod filter;
 mod headers;
 mod ids;
 mod invalid;
+mod kind;
 mod limits;
 mod newtype;
 mod oauth;
@@ -94,7 +95,7 @@ pub use config::{
 pub use download::{Download, ExportHead};
 pub use entropy::Entropy;
 pub use environment::{BaseUrl, Environment};
-pub use error::{Error, PagingStop};
+pub use error::{Error, OutputFailure, PagingStop};
 pub use export::{ExportReportRun, ExportSummary, is_gzipped};
 pub use export_decoder::{DEFAULT_MAX_FIELD_BYTES, ExportDecoder, ExportError, ExportFormat};
 pub use filter::{
@@ -105,6 +106,7 @@ pub use headers::{
 };
 pub use ids::{MAX_ID_LENGTH, ReportId, ReportRunId, ViewType};
 pub use invalid::InvalidInput;
+pub use kind::ErrorKind;
 pub use limits::{ConcurrencyLimit, RateLimit, RateLimitWindow, RetryAfter};
 pub use oauth::{ClientId, TOKEN_REFRESH_MARGIN, Token, TokenCache, TokenRequest};
 pub use operation::{Operation, ResendSafety};

@@ -151,6 +151,8 @@ pub struct TransportFailure {
     pub may_have_been_sent: bool,
     /// What the HTTP stack said.
     pub message: String,
+    /// The host the request was for, when known (the core fills it in).
+    pub host: Option<String>,
 }
 
 impl TransportFailure {
@@ -164,6 +166,7 @@ impl TransportFailure {
             kind,
             may_have_been_sent,
             message: message.into(),
+            host: None,
         }
     }
 
