@@ -22,10 +22,7 @@ fuzz_target!(|data: &[u8]| {
         .split(|&b| b == 0xFF)
         .filter_map(common::response)
         .collect();
-    let operation = GetReportRun {
-        run_id: "ff808081529f4e3401529fd61f080074".parse().unwrap(),
-        options: Default::default(),
-    };
+    let operation = GetReportRun::new("ff808081529f4e3401529fd61f080074".parse().unwrap(), Default::default());
     let base = Instant::now();
     let mut call = Call::new(
         operation.clone(),
@@ -41,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
             Step::NeedToken { .. } => call.with_token(AccessToken::new("t").unwrap()),
             Step::Send(_) => {
                 sends += 1;
-                assert!(sends <= config.retry.max_attempts);
+                assert!(sends <= config.retry().max_attempts());
                 match feed.next() {
                     Some(answer) => {
                         call.on_response(answer, Now::new(base + waited, SystemTime::now()))
@@ -51,18 +48,17 @@ fuzz_target!(|data: &[u8]| {
             }
             Step::Wait(delay) => {
                 waited += delay;
-                assert!(waited <= config.overall_timeout);
+                assert!(waited <= config.overall_timeout());
                 call.resume()
             }
             Step::Done(_) => break,
         };
     }
     // A wait over the runs these answers hold.
-    let options = WaitOptions {
-        timeout: Duration::from_secs(120),
-        ..WaitOptions::default()
+    let Ok(options) = WaitOptions::default().with_timeout(Duration::from_secs(120)) else {
+        return;
     };
-    let (mut wait, mut step) = Wait::new(operation.run_id.clone(), options, base);
+    let (mut wait, mut step) = Wait::new(operation.run_id().clone(), options, base);
     let (mut now, mut looks) = (base, 0usize);
     let mut runs = answers
         .iter()
@@ -70,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
     loop {
         step = match step {
             WaitStep::Look { budget } => {
-                assert!(budget <= options.timeout);
+                assert!(budget <= options.timeout());
                 looks += 1;
                 match runs.next() {
                     Some(run) => wait.on_run(run, WaitControl::Continue, now),
@@ -80,7 +76,7 @@ fuzz_target!(|data: &[u8]| {
             WaitStep::Sleep(delay) => {
                 now += delay;
                 assert!(
-                    now.duration_since(base) <= options.timeout,
+                    now.duration_since(base) <= options.timeout(),
                     "slept past the timeout"
                 );
                 wait.after_sleep(now)

@@ -18,31 +18,18 @@ fuzz_target!(|data: &[u8]| {
     let options = CallOptions::default();
     let _ = TokenRequest::parse_response(&response, limits).map_err(|e| e.to_string());
     let _ = RunReport::parse_response(&response).map_err(|e| e.to_string());
-    let _ = GetReportRun {
-        run_id: run.clone(),
-        options: options.clone(),
-    }
+    let _ = GetReportRun::new(run.clone(), options.clone())
     .parse_response(&response, limits)
     .map_err(|e| e.to_string());
-    let _ = LatestReportRun {
-        report_id: "r".parse().unwrap(),
-        options: options.clone(),
-    }
+    let _ = LatestReportRun::new("r".parse().unwrap(), options.clone())
     .parse_response(&response, limits)
     .map_err(|e| e.to_string());
-    let _ = CancelReportRun {
-        run_id: run.clone(),
-        options: options.clone(),
-    }
+    let _ = CancelReportRun::new(run.clone(), options.clone())
     .parse_response(&response, limits)
     .map_err(|e| e.to_string());
     let _ = SearchReports::new("x", options.clone()).parse_response(&response, limits);
     let _ =
         ReportDataPage::first(run.clone(), 10, options.clone()).parse_response(&response, limits);
-    let _ = ExportReportRun {
-        run_id: run,
-        pivoted: false,
-        options,
-    }
+    let _ = ExportReportRun::new(run, options)
     .parse_response(&response, limits);
 });

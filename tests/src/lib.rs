@@ -250,15 +250,19 @@ impl AnyClient {
     }
 }
 
+/// The default retry policy with a 10 ms first backoff instead of 1 s.
+pub fn quick_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_base_delay(Duration::from_millis(10))
+        .unwrap_or_default()
+}
+
 /// A builder aimed at `sim` with its credentials and quick retries (10 ms base backoff).
 pub fn builder_for(sim: &Simulator) -> ClientBuilder<ClientConfig> {
     ClientConfig::builder()
         .base_url(sim.base_url())
         .credentials(sim.client_id(), sim.client_secret())
-        .retry(RetryPolicy {
-            base_delay: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        })
+        .retry(quick_retries())
         .attempt_timeout(Duration::from_secs(20))
 }
 
@@ -272,10 +276,7 @@ pub fn builder_for_hostile(server: &hostile::HostileServer) -> ClientBuilder<Cli
     ClientConfig::builder()
         .base_url(server.base_url())
         .credentials(hostile::CLIENT_ID, "any-secret")
-        .retry(RetryPolicy {
-            base_delay: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        })
+        .retry(quick_retries())
 }
 
 /// A client of `flavor` from a builder.

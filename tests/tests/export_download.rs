@@ -145,13 +145,13 @@ fn the_whole_trip_in_one_call(flavor: Flavor) {
     })
     .unwrap();
     let client = client_for(flavor, &sim);
-    let wait = zuora_core::WaitOptions {
-        poll: zuora_core::PollPolicy {
-            first_delay: std::time::Duration::from_millis(50),
-            max_delay: std::time::Duration::from_millis(200),
-        },
-        ..Default::default()
-    };
+    let wait = zuora_core::WaitOptions::default().poll(
+        zuora_core::PollPolicy::new(
+            std::time::Duration::from_millis(50),
+            std::time::Duration::from_millis(200),
+        )
+        .unwrap(),
+    );
     let by_name = zuora_core::ReportRef::parse("Invoice Totals by Currency").unwrap();
     let (run, csv) = client
         .run_and_download(

@@ -119,10 +119,9 @@ fn a_wait_whose_status_endpoint_never_answers_times_out_on_time() {
         let error = client
             .wait_for_run(
                 &"ff808081529f4e3401529fd61f080074".parse().unwrap(),
-                zuora_core::WaitOptions {
-                    timeout: Duration::from_secs(5),
-                    ..zuora_core::WaitOptions::default()
-                },
+                zuora_core::WaitOptions::default()
+                    .with_timeout(Duration::from_secs(5))
+                    .unwrap(),
             )
             .unwrap_err();
         let elapsed = started.elapsed();

@@ -34,10 +34,10 @@ fn get_run_error(server: &HostileServer, flavor: Flavor, overall: Duration) -> (
     );
     let started = Instant::now();
     let error = client
-        .execute(zuora_core::GetReportRun {
-            run_id: RUN.parse().unwrap(),
-            options: Default::default(),
-        })
+        .execute(zuora_core::GetReportRun::new(
+            RUN.parse().unwrap(),
+            Default::default(),
+        ))
         .unwrap_err();
     (error, started.elapsed())
 }
@@ -254,17 +254,19 @@ fn a_failed_lookup_says_nothing_was_sent_and_names_the_host() {
         let builder = zuora_core::ClientConfig::builder()
             .base_url(&format!("https://{host}"))
             .credentials(zuora_tests::hostile::CLIENT_ID, SECRET)
-            .retry(zuora_core::RetryPolicy {
-                max_attempts: 2,
-                base_delay: Duration::from_millis(10),
-                ..zuora_core::RetryPolicy::default()
-            });
+            .retry(
+                zuora_core::RetryPolicy::default()
+                    .with_max_attempts(2)
+                    .unwrap()
+                    .with_base_delay(Duration::from_millis(10))
+                    .unwrap(),
+            );
         let client = client_with(flavor, builder);
         let error = client
-            .execute(zuora_core::GetReportRun {
-                run_id: RUN.parse().unwrap(),
-                options: Default::default(),
-            })
+            .execute(zuora_core::GetReportRun::new(
+                RUN.parse().unwrap(),
+                Default::default(),
+            ))
             .unwrap_err();
         let failure = match &error {
             Error::Transport(failure) => failure,

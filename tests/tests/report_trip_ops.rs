@@ -23,11 +23,7 @@ fn sim() -> Simulator {
 
 fn search(client: &AnyClient, query: &str, start: usize) -> Vec<zuora_core::ReportSummary> {
     client
-        .execute(SearchReports {
-            query: query.to_owned(),
-            search_start: start,
-            options: CallOptions::default(),
-        })
+        .execute(SearchReports::new(query.to_owned(), CallOptions::default()).starting_at(start))
         .unwrap()
         .reports
 }
@@ -42,10 +38,7 @@ fn start(client: &AnyClient, sim: &Simulator, name: &str) -> ReportRunId {
 
 fn get(client: &AnyClient, run_id: &ReportRunId) -> zuora_core::ReportRun {
     client
-        .execute(GetReportRun {
-            run_id: run_id.clone(),
-            options: CallOptions::default(),
-        })
+        .execute(GetReportRun::new(run_id.clone(), CallOptions::default()))
         .unwrap()
 }
 
@@ -117,10 +110,10 @@ fn runs_walk_the_state_machine_and_the_policy_follows(flavor: Flavor) {
     let failing = start(&client, &sim, "Failing Usage Report");
     let cancelled = start(&client, &sim, "Payments Detail");
     let message = client
-        .execute(CancelReportRun {
-            run_id: cancelled.clone(),
-            options: CallOptions::default(),
-        })
+        .execute(CancelReportRun::new(
+            cancelled.clone(),
+            CallOptions::default(),
+        ))
         .unwrap();
     assert_eq!(message, "The report run has been canceled");
     sim.clock().advance(Duration::from_secs(25));
@@ -147,10 +140,7 @@ fn latest_run_and_data_pages(flavor: Flavor) {
     let sim = sim();
     let client = client_for(flavor, &sim);
     let report = sim.report_by_name("Invoice Detail").unwrap();
-    let latest = LatestReportRun {
-        report_id: report.id.clone(),
-        options: CallOptions::default(),
-    };
+    let latest = LatestReportRun::new(report.id.clone(), CallOptions::default());
     let never = client.execute(latest.clone()).unwrap_err();
     assert_eq!(never.api().unwrap().status(), 400);
     let run = start(&client, &sim, "Invoice Detail");
@@ -161,12 +151,9 @@ fn latest_run_and_data_pages(flavor: Flavor) {
     let mut rows = Vec::new();
     loop {
         let page = client
-            .execute(ReportDataPage {
-                run_id: run.clone(),
-                offset,
-                page_size: 64,
-                options: CallOptions::default(),
-            })
+            .execute(
+                ReportDataPage::first(run.clone(), 64, CallOptions::default()).at_offset(offset),
+            )
             .unwrap();
         assert_eq!(page.total, Some(report.rows));
         if page.rows.is_empty() {
@@ -195,20 +182,11 @@ fn zero_page_size_is_refused_before_sending(flavor: Flavor) {
     let client = client_for(flavor, &sim);
     let run: ReportRunId = "ff808081529f4e3401529fd61f080074".parse().unwrap();
     let error = client
-        .execute(ReportDataPage {
-            run_id: run,
-            offset: 1,
-            page_size: 0,
-            options: CallOptions::default(),
-        })
+        .execute(ReportDataPage::first(run, 0, CallOptions::default()).at_offset(1))
         .unwrap_err();
     assert!(error.is_invalid_input());
     let error = client
-        .execute(SearchReports {
-            query: " ".to_owned(),
-            search_start: 0,
-            options: CallOptions::default(),
-        })
+        .execute(SearchReports::new(" ".to_owned(), CallOptions::default()).starting_at(0))
         .unwrap_err();
     assert!(error.is_invalid_input());
     assert!(
@@ -243,14 +221,12 @@ mod client_methods {
     use zuora_tests::{Flavor, client_for};
 
     fn quick_wait(timeout: Duration, cancel_on_timeout: bool) -> WaitOptions {
-        WaitOptions {
-            timeout,
-            cancel_on_timeout,
-            poll: PollPolicy {
-                first_delay: Duration::from_millis(50),
-                max_delay: Duration::from_millis(200),
-            },
-        }
+        let poll = PollPolicy::new(Duration::from_millis(50), Duration::from_millis(200)).unwrap();
+        WaitOptions::default()
+            .with_timeout(timeout)
+            .unwrap()
+            .cancel_on_timeout(cancel_on_timeout)
+            .poll(poll)
     }
 
     fn find_wait_and_read_every_row(flavor: Flavor) {
@@ -343,10 +319,7 @@ mod client_methods {
             assert_eq!(*cancelled, cancel);
             assert_eq!(*last_status, RunStatus::Started);
             let now = client
-                .execute(zuora_core::GetReportRun {
-                    run_id: run,
-                    options: Default::default(),
-                })
+                .execute(zuora_core::GetReportRun::new(run, Default::default()))
                 .unwrap();
             assert_eq!(now.status == RunStatus::Cancelled, cancel);
         }

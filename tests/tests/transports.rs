@@ -203,10 +203,9 @@ fn conflict_then_success(flavor: Flavor) {
     let sim = sim();
     // Backoff long enough to outlast the first request's 400 ms (odds of four draws summing
     // under 300 ms: about 1 in 10 000).
-    let retry = zuora_core::RetryPolicy {
-        base_delay: Duration::from_millis(500),
-        ..Default::default()
-    };
+    let retry = zuora_core::RetryPolicy::default()
+        .with_base_delay(Duration::from_millis(500))
+        .unwrap();
     let client = client_with(flavor, builder_for(&sim).retry(retry));
     let id = report(&sim, "Invoice Detail");
     client

@@ -156,9 +156,9 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     // The raw baselines get the same transport settings (timeouts, user agent) as the
     // clients: the comparison is about what zuora-rs adds, not about configuration.
     let raw_reqwest = reqwest::Client::builder()
-        .connect_timeout(config.connect_timeout)
-        .timeout(config.attempt_timeout)
-        .user_agent(config.user_agent.as_str())
+        .connect_timeout(config.connect_timeout())
+        .timeout(config.attempt_timeout())
+        .user_agent(config.user_agent())
         .build()
         .map_err(|e| e.to_string())?;
     let reqwest_raw = || -> Result<(), String> {
@@ -192,9 +192,9 @@ pub fn run(args: &[&str]) -> Result<(), String> {
 
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_connect(Some(config.connect_timeout))
-        .timeout_global(Some(config.attempt_timeout))
-        .user_agent(config.user_agent.as_str())
+        .timeout_connect(Some(config.connect_timeout()))
+        .timeout_global(Some(config.attempt_timeout()))
+        .user_agent(config.user_agent())
         .build()
         .into();
     let ureq_raw = || -> Result<(), String> {

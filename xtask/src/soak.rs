@@ -77,15 +77,15 @@ fn key_of(index: usize) -> Result<IdempotencyKey, String> {
 }
 
 fn config_for(sim: &Simulator) -> Result<ClientConfig, String> {
+    let retry = RetryPolicy::default()
+        .with_base_delay(Duration::from_millis(20))
+        .and_then(|policy| policy.with_max_delay(Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
     ClientConfig::builder()
         .base_url(sim.base_url())
         .credentials(sim.client_id(), sim.client_secret())
         // Quicker backoff than production's 1 s; Retry-After is still honoured in full.
-        .retry(RetryPolicy {
-            base_delay: Duration::from_millis(20),
-            max_delay: Duration::from_secs(2),
-            ..RetryPolicy::default()
-        })
+        .retry(retry)
         .attempt_timeout(Duration::from_secs(10))
         .into_config()
         .map_err(|e| e.to_string())

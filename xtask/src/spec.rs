@@ -74,27 +74,15 @@ fn requests() -> Result<Vec<(String, HttpRequest)>, String> {
     let token = Some(&token);
     add(
         "get run",
-        GetReportRun {
-            run_id: run.clone(),
-            options: all_headers.clone(),
-        }
-        .to_request(&env, token),
+        GetReportRun::new(run.clone(), all_headers.clone()).to_request(&env, token),
     )?;
     add(
         "latest run",
-        LatestReportRun {
-            report_id: report.clone(),
-            options: CallOptions::default(),
-        }
-        .to_request(&env, token),
+        LatestReportRun::new(report.clone(), CallOptions::default()).to_request(&env, token),
     )?;
     add(
         "cancel run",
-        CancelReportRun {
-            run_id: run.clone(),
-            options: CallOptions::default(),
-        }
-        .to_request(&env, token),
+        CancelReportRun::new(run.clone(), CallOptions::default()).to_request(&env, token),
     )?;
     add(
         "search",
@@ -102,12 +90,9 @@ fn requests() -> Result<Vec<(String, HttpRequest)>, String> {
     )?;
     add(
         "search, second page",
-        SearchReports {
-            query: "customer report".to_owned(),
-            search_start: 50,
-            options: all_headers.clone(),
-        }
-        .to_request(&env, token),
+        SearchReports::new("customer report".to_owned(), all_headers.clone())
+            .starting_at(50)
+            .to_request(&env, token),
     )?;
     add(
         "data page",
@@ -115,12 +100,7 @@ fn requests() -> Result<Vec<(String, HttpRequest)>, String> {
     )?;
     add(
         "export",
-        ExportReportRun {
-            run_id: run,
-            pivoted: false,
-            options: all_headers,
-        }
-        .to_request(&env, token),
+        ExportReportRun::new(run, all_headers).to_request(&env, token),
     )?;
     Ok(out)
 }

@@ -25,10 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::builder()
         .base_url(sim.base_url())
         .credentials(sim.client_id(), sim.client_secret())
-        .retry(RetryPolicy {
-            max_attempts: 4,
-            ..RetryPolicy::default()
-        })
+        .retry(RetryPolicy::default().with_max_attempts(4)?)
         .overall_timeout(Duration::from_secs(60))
         .user_agent("billing-service/1.0 zuora-rs")
         .build()?;

@@ -22,7 +22,7 @@ impl ReqwestTransport {
     pub fn with_client(client: reqwest::Client, config: &ClientConfig) -> Self {
         Self {
             client,
-            max_body: config.limits.max_decoded_bytes,
+            max_body: config.limits().max_decoded_bytes(),
         }
     }
 
@@ -36,8 +36,8 @@ impl ReqwestTransport {
         let client = reqwest::Client::builder()
             // No client-wide total timeout: the core stamps each request with its own
             // (and a streamed export is bounded by idleness instead).
-            .connect_timeout(config.connect_timeout)
-            .user_agent(config.user_agent.as_str())
+            .connect_timeout(config.connect_timeout())
+            .user_agent(config.user_agent())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| InvalidInput::Malformed {
@@ -46,7 +46,7 @@ impl ReqwestTransport {
             })?;
         Ok(Self {
             client,
-            max_body: config.limits.max_decoded_bytes,
+            max_body: config.limits().max_decoded_bytes(),
         })
     }
 }

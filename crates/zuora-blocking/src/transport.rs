@@ -17,9 +17,9 @@ impl UreqTransport {
     pub fn new(config: &ClientConfig) -> Self {
         let builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_global(Some(config.attempt_timeout))
-            .user_agent(config.user_agent.as_str())
+            .timeout_connect(Some(config.connect_timeout()))
+            .timeout_global(Some(config.attempt_timeout()))
+            .user_agent(config.user_agent())
             .max_redirects(0);
         // With native TLS alone, ureq must be told to use it (rustls is its default).
         #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
@@ -35,7 +35,7 @@ impl UreqTransport {
         );
         Self {
             agent,
-            max_body: config.limits.max_decoded_bytes as u64,
+            max_body: config.limits().max_decoded_bytes() as u64,
         }
     }
 }
@@ -47,7 +47,7 @@ impl UreqTransport {
     pub fn with_agent(agent: ureq::Agent, config: &ClientConfig) -> Self {
         Self {
             agent,
-            max_body: config.limits.max_decoded_bytes as u64,
+            max_body: config.limits().max_decoded_bytes() as u64,
         }
     }
 

@@ -35,7 +35,7 @@ impl Context {
             ReportRef::Id(id) => Ok(id),
             ReportRef::Name(name) => self
                 .client
-                .find_report(&name)
+                .find_report(name.as_str())
                 .map(|r| r.id)
                 .map_err(|e| self.fail(e)),
         }
@@ -330,11 +330,10 @@ fn wait_for(
     run_id: &ReportRunId,
     no_cancel: bool,
 ) -> Result<ReportRun, Failure> {
-    let options = WaitOptions {
-        timeout: Duration::from_secs(context.global.timeout),
-        cancel_on_timeout: !no_cancel,
-        ..WaitOptions::default()
-    };
+    let options = WaitOptions::default()
+        .with_timeout(Duration::from_secs(context.global.timeout))
+        .map_err(|e| Failure::from_error(&e.into()))?
+        .cancel_on_timeout(!no_cancel);
     interrupt::cancel_on_interrupt((!no_cancel).then(|| run_id.clone()));
     let spinner = context.spinner(&format!("run {run_id}: waiting"));
     let result = context

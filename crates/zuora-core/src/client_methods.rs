@@ -155,7 +155,7 @@ macro_rules! __shared_client_methods {
             ) -> Result<($crate::ReportRun, $crate::ExportSummary), $crate::Error> {
                 let report_id = match report {
                     $crate::ReportRef::Id(id) => id.clone(),
-                    $crate::ReportRef::Name(name) => self.find_report(name)$($await)*?.id,
+                    $crate::ReportRef::Name(name) => self.find_report(name.as_str())$($await)*?.id,
                 };
                 let started = self.run_report(&report_id, view_type, options)$($await)*?;
                 let run = self.wait_for_run(&started.report_run_id, wait)$($await)*?;

@@ -27,35 +27,88 @@ pub const DEFAULT_OVERALL_TIMEOUT: Duration = Duration::from_secs(300);
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ClientConfig {
+    pub(crate) environment: Environment,
+    pub(crate) client_id: ClientId,
+    pub(crate) client_secret: ClientSecret,
+    pub(crate) entity_ids: Option<EntityIds>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) attempt_timeout: Duration,
+    pub(crate) overall_timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) gzip_responses: bool,
+    pub(crate) gzip_requests: bool,
+    pub(crate) user_agent: String,
+    pub(crate) limits: ResponseLimits,
+    pub(crate) max_pages: u32,
+    pub(crate) idle_timeout: Duration,
+}
+
+/// What the configuration holds (set through [`ClientBuilder`]; there is no other way in).
+impl ClientConfig {
     /// Where the API is.
-    pub environment: Environment,
+    pub fn environment(&self) -> &Environment {
+        &self.environment
+    }
+
     /// OAuth client id.
-    pub client_id: ClientId,
-    /// OAuth client secret (redacted in `Debug`).
-    pub client_secret: ClientSecret,
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
     /// `Zuora-Entity-Ids` on every call, for Multi-entity tenants.
-    pub entity_ids: Option<EntityIds>,
+    pub fn entity_ids(&self) -> Option<&EntityIds> {
+        self.entity_ids.as_ref()
+    }
+
     /// Time to connect.
-    pub connect_timeout: Duration,
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     /// Time for one attempt.
-    pub attempt_timeout: Duration,
+    pub fn attempt_timeout(&self) -> Duration {
+        self.attempt_timeout
+    }
+
     /// Time for a whole call, retries included.
-    pub overall_timeout: Duration,
+    pub fn overall_timeout(&self) -> Duration {
+        self.overall_timeout
+    }
+
     /// Retries.
-    pub retry: RetryPolicy,
+    pub fn retry(&self) -> RetryPolicy {
+        self.retry
+    }
+
     /// Ask for gzipped answers (`Accept-Encoding: gzip`).
-    pub gzip_responses: bool,
+    pub fn gzip_responses(&self) -> bool {
+        self.gzip_responses
+    }
+
     /// Gzip request bodies (`Content-Encoding: gzip`).
-    pub gzip_requests: bool,
+    pub fn gzip_requests(&self) -> bool {
+        self.gzip_requests
+    }
+
     /// `User-Agent`.
-    pub user_agent: String,
+    pub fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+
     /// Limits on answers.
-    pub limits: ResponseLimits,
+    pub fn limits(&self) -> ResponseLimits {
+        self.limits
+    }
+
     /// The most pages one paged read (search, report data) fetches.
-    pub max_pages: u32,
-    /// A streamed export fails after this long without a byte (a stream that keeps moving
+    pub fn max_pages(&self) -> u32 {
+        self.max_pages
+    }
+
     /// is never cut for being long).
-    pub idle_timeout: Duration,
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
+    }
 }
 
 /// The default [`ClientConfig::idle_timeout`]: a minute without a byte.

@@ -6,12 +6,27 @@
 /// whole, through [`Operation::parse_response`](crate::Operation::parse_response).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportReportRun {
-    /// The completed run.
-    pub run_id: crate::ReportRunId,
-    /// Crosstab (as in the UI) for Summary reports; `false` gives the flat table.
-    pub pivoted: bool,
-    /// Common headers.
-    pub options: crate::CallOptions,
+    pub(crate) run_id: crate::ReportRunId,
+    pub(crate) pivoted: bool,
+    pub(crate) options: crate::CallOptions,
+}
+
+impl ExportReportRun {
+    /// The flat table of `run_id`, with `options`' headers.
+    pub fn new(run_id: crate::ReportRunId, options: crate::CallOptions) -> Self {
+        Self {
+            run_id,
+            pivoted: false,
+            options,
+        }
+    }
+
+    /// Crosstab (as in the UI) for Summary reports; `false` (the default) gives the flat
+    /// table.
+    pub fn pivoted(mut self, pivoted: bool) -> Self {
+        self.pivoted = pivoted;
+        self
+    }
 }
 
 impl crate::Operation for ExportReportRun {

@@ -105,6 +105,39 @@ impl InvalidInput {
 
 /// Checks `1..=max` characters, each accepted by `allowed`; the first failure wins,
 /// length before characters so an over-long paste is reported as such.
+/// `value` if it lies in `min..=max`, else a [`InvalidInput::Malformed`] naming the range:
+/// how settings refuse zero and absurd durations at the moment they are set.
+pub(crate) fn duration_in(
+    field: &'static str,
+    value: std::time::Duration,
+    min: std::time::Duration,
+    max: std::time::Duration,
+) -> Result<std::time::Duration, InvalidInput> {
+    if (min..=max).contains(&value) {
+        return Ok(value);
+    }
+    Err(InvalidInput::Malformed {
+        field,
+        reason: format!("it must be from {min:?} to {max:?}, not {value:?}"),
+    })
+}
+
+/// `value` if it lies in `min..=max`, else a [`InvalidInput::Malformed`] naming the range.
+pub(crate) fn count_in(
+    field: &'static str,
+    value: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, InvalidInput> {
+    if (min..=max).contains(&value) {
+        return Ok(value);
+    }
+    Err(InvalidInput::Malformed {
+        field,
+        reason: format!("it must be from {min} to {max}, not {value}"),
+    })
+}
+
 pub(crate) fn check_text(
     field: &'static str,
     value: &str,

@@ -122,9 +122,9 @@ pub use response::{
 pub use retry::{AttemptContext, AttemptOutcome, Jitter, RetryDecision, RetryPolicy, SeededJitter};
 pub use run_report::{ReportRunStarted, RunReport};
 pub use runs::{
-    CancelReportRun, DataPage, GetReportRun, LatestReportRun, ReportDataPage, ReportRef, ReportRun,
-    ReportSummary, SEARCH_PAGE_SIZE, SearchPage, SearchReports, parse_timestamp,
-    resolve_report_name,
+    CancelReportRun, DataPage, GetReportRun, LatestReportRun, ReportDataPage, ReportName,
+    ReportRef, ReportRun, ReportSummary, SEARCH_PAGE_SIZE, SearchPage, SearchReports,
+    parse_timestamp, resolve_report_name,
 };
 pub use secret::{AccessToken, ClientSecret, REDACTED};
 pub use status::RunStatus;

@@ -2,18 +2,47 @@
 
 use std::time::{Duration, Instant};
 
+use crate::invalid::{InvalidInput, duration_in};
 use crate::runs::ReportRun;
 use crate::status::RunStatus;
 
 /// How a wait polls. Zuora documents no interval (Workflow polls every 60 s); the default
 /// here looks after 1 s, then doubles up to 30 s, and always waits out an exhausted rate
 /// limit.
+///
+/// The setters refuse delays under [`MIN_DELAY`](Self::MIN_DELAY) (a zero interval would
+/// spend a tenant's whole rate limit on status requests) or over an hour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PollPolicy {
-    /// Delay before the second look.
-    pub first_delay: Duration,
-    /// Longest delay between looks.
-    pub max_delay: Duration,
+    first_delay: Duration,
+    max_delay: Duration,
+}
+
+impl PollPolicy {
+    /// The shortest delay between two looks.
+    pub const MIN_DELAY: Duration = Duration::from_millis(50);
+    /// The longest delay between two looks.
+    pub const MAX_DELAY: Duration = Duration::from_secs(3600);
+
+    /// Look again after `first`, then double the delay up to `max` (`first <= max`).
+    pub fn new(first: Duration, max: Duration) -> Result<Self, InvalidInput> {
+        let first_delay = duration_in("poll first delay", first, Self::MIN_DELAY, Self::MAX_DELAY)?;
+        let max_delay = duration_in("poll max delay", max, first_delay, Self::MAX_DELAY)?;
+        Ok(Self {
+            first_delay,
+            max_delay,
+        })
+    }
+
+    /// The delay before the second look.
+    pub fn first_delay(&self) -> Duration {
+        self.first_delay
+    }
+
+    /// The longest delay between looks.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
 }
 
 impl Default for PollPolicy {
@@ -84,16 +113,66 @@ impl PollPolicy {
     }
 }
 
-/// How to wait for a run.
+/// How to wait for a run: one hour, no cancel and [`PollPolicy::default`] unless set.
+///
+/// ```
+/// use std::time::Duration;
+/// use zuora_core::WaitOptions;
+/// let wait = WaitOptions::default().with_timeout(Duration::from_secs(600))?.cancel_on_timeout(true);
+/// assert_eq!(wait.timeout(), Duration::from_secs(600));
+/// assert!(WaitOptions::default().with_timeout(Duration::ZERO).is_err());
+/// # Ok::<(), zuora_core::InvalidInput>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
-    /// Give up after this long; every look, sleep and the final cancel fit inside it.
-    pub timeout: Duration,
+    timeout: Duration,
+    cancel_on_timeout: bool,
+    poll: PollPolicy,
+}
+
+impl WaitOptions {
+    /// The longest wait: a day (Zuora stops a run after an hour).
+    pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+    /// Give up after `timeout` (100 ms to [`MAX_TIMEOUT`](Self::MAX_TIMEOUT)); every look,
+    /// sleep and the final cancel fit inside it.
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, InvalidInput> {
+        self.timeout = duration_in(
+            "wait timeout",
+            timeout,
+            Duration::from_millis(100),
+            Self::MAX_TIMEOUT,
+        )?;
+        Ok(self)
+    }
+
     /// Cancel the run on the server when giving up (the last [`CANCEL_GRACE`] of the
     /// timeout is kept for the cancel).
-    pub cancel_on_timeout: bool,
+    pub fn cancel_on_timeout(mut self, cancel: bool) -> Self {
+        self.cancel_on_timeout = cancel;
+        self
+    }
+
     /// When to look again.
-    pub poll: PollPolicy,
+    pub fn poll(mut self, poll: PollPolicy) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    /// The wait's timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Whether the run is cancelled when the wait gives up.
+    pub fn cancels_on_timeout(&self) -> bool {
+        self.cancel_on_timeout
+    }
+
+    /// The poll policy.
+    pub fn poll_policy(&self) -> PollPolicy {
+        self.poll
+    }
 }
 
 impl Default for WaitOptions {

@@ -23,8 +23,27 @@ const TEXT_LIMIT: usize = 1024;
 /// Limits applied while reading a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResponseLimits {
-    /// The most bytes a body may decode to; more is [`ResponseErrorKind::BodyTooLarge`].
-    pub max_decoded_bytes: usize,
+    pub(crate) max_decoded_bytes: usize,
+}
+
+impl ResponseLimits {
+    /// The most bytes a body may decode to (1 KiB to 1 GiB); more is
+    /// [`ResponseErrorKind::BodyTooLarge`].
+    pub fn with_max_decoded_bytes(mut self, bytes: usize) -> Result<Self, InvalidInput> {
+        if !(1024..=1 << 30).contains(&bytes) {
+            return Err(InvalidInput::Malformed {
+                field: "max decoded bytes",
+                reason: format!("it must be from 1 KiB to 1 GiB, not {bytes} bytes"),
+            });
+        }
+        self.max_decoded_bytes = bytes;
+        Ok(self)
+    }
+
+    /// The most bytes a body may decode to.
+    pub fn max_decoded_bytes(&self) -> usize {
+        self.max_decoded_bytes
+    }
 }
 
 impl Default for ResponseLimits {

@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
 
+use crate::invalid::{InvalidInput, count_in, duration_in};
 use crate::operation::ResendSafety;
 use crate::response::ResponseError;
 use crate::transport::{TransportErrorKind, TransportFailure};
@@ -11,16 +12,26 @@ use crate::transport::{TransportErrorKind, TransportFailure};
 /// How a call retries. The defaults follow Zuora's guidance (reference §8): at most 5
 /// attempts, full-jitter backoff from 1 s doubling to a 60 s cap, `Retry-After` honoured up
 /// to 60 s.
+///
+/// Each setter checks its value when it is called: attempts from 1 to
+/// [`MAX_ATTEMPTS`](Self::MAX_ATTEMPTS), delays from 1 ms to [`MAX_DELAY`](Self::MAX_DELAY).
+///
+/// ```
+/// use std::time::Duration;
+/// use zuora_core::RetryPolicy;
+/// let policy = RetryPolicy::default()
+///     .with_max_attempts(3)?
+///     .with_base_delay(Duration::from_millis(200))?;
+/// assert_eq!(policy.max_attempts(), 3);
+/// assert!(RetryPolicy::default().with_max_attempts(0).is_err());
+/// # Ok::<(), zuora_core::InvalidInput>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included (1 = never retry).
-    pub max_attempts: u32,
-    /// The backoff before the second attempt is drawn from `0..base_delay`.
-    pub base_delay: Duration,
-    /// Backoff never exceeds this.
-    pub max_delay: Duration,
-    /// A server's `Retry-After` or `RateLimit-Reset` is honoured up to this.
-    pub max_retry_after: Duration,
+    pub(crate) max_attempts: u32,
+    pub(crate) base_delay: Duration,
+    pub(crate) max_delay: Duration,
+    pub(crate) max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -35,12 +46,67 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The most attempts a policy may make.
+    pub const MAX_ATTEMPTS: u32 = 50;
+    /// The longest delay a policy may wait between attempts.
+    pub const MAX_DELAY: Duration = Duration::from_secs(3600);
+    const MIN_DELAY: Duration = Duration::from_millis(1);
+
     /// Never retry.
     pub fn none() -> Self {
         Self {
             max_attempts: 1,
             ..Self::default()
         }
+    }
+
+    /// Attempts in all, the first included (1 = never retry).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Result<Self, InvalidInput> {
+        self.max_attempts = count_in("retry max attempts", attempts, 1, Self::MAX_ATTEMPTS)?;
+        Ok(self)
+    }
+
+    /// The backoff before the second attempt is drawn from `0..delay`, and doubles after.
+    pub fn with_base_delay(mut self, delay: Duration) -> Result<Self, InvalidInput> {
+        self.base_delay = duration_in("retry base delay", delay, Self::MIN_DELAY, Self::MAX_DELAY)?;
+        Ok(self)
+    }
+
+    /// The backoff never exceeds this.
+    pub fn with_max_delay(mut self, delay: Duration) -> Result<Self, InvalidInput> {
+        self.max_delay = duration_in("retry max delay", delay, Self::MIN_DELAY, Self::MAX_DELAY)?;
+        Ok(self)
+    }
+
+    /// A server's `Retry-After` or `RateLimit-Reset` is honoured up to this.
+    pub fn with_max_retry_after(mut self, delay: Duration) -> Result<Self, InvalidInput> {
+        self.max_retry_after = duration_in(
+            "retry max Retry-After",
+            delay,
+            Self::MIN_DELAY,
+            Self::MAX_DELAY,
+        )?;
+        Ok(self)
+    }
+
+    /// Attempts in all, the first included.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The first backoff's upper bound.
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// The backoff's cap.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// The cap on a server's `Retry-After` or `RateLimit-Reset`.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
     }
 }
 

@@ -192,10 +192,20 @@ fn parse_run(response: &HttpResponse, limits: ResponseLimits) -> Result<ReportRu
 /// *Retrieve a report run*: `GET /reportruns/{reportRunId}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetReportRun {
-    /// The run.
-    pub run_id: ReportRunId,
-    /// Common headers.
-    pub options: CallOptions,
+    pub(crate) run_id: ReportRunId,
+    pub(crate) options: CallOptions,
+}
+
+impl GetReportRun {
+    /// A look at `run_id` with `options`' headers.
+    pub fn new(run_id: ReportRunId, options: CallOptions) -> Self {
+        Self { run_id, options }
+    }
+
+    /// The run looked at.
+    pub fn run_id(&self) -> &ReportRunId {
+        &self.run_id
+    }
 }
 
 impl Operation for GetReportRun {
@@ -243,10 +253,15 @@ impl Operation for GetReportRun {
 /// *Last completed run*: `GET /reports/{reportId}/reportruns/latest`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LatestReportRun {
-    /// The report.
-    pub report_id: ReportId,
-    /// Common headers.
-    pub options: CallOptions,
+    pub(crate) report_id: ReportId,
+    pub(crate) options: CallOptions,
+}
+
+impl LatestReportRun {
+    /// The caller's last completed run of `report_id`, with `options`' headers.
+    pub fn new(report_id: ReportId, options: CallOptions) -> Self {
+        Self { report_id, options }
+    }
 }
 
 impl Operation for LatestReportRun {
@@ -287,10 +302,15 @@ impl Operation for LatestReportRun {
 /// *Cancel a report run*: `DELETE /reportruns/{reportRunId}`; yields Zuora's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CancelReportRun {
-    /// The run.
-    pub run_id: ReportRunId,
-    /// Common headers.
-    pub options: CallOptions,
+    pub(crate) run_id: ReportRunId,
+    pub(crate) options: CallOptions,
+}
+
+impl CancelReportRun {
+    /// Cancels `run_id`, with `options`' headers.
+    pub fn new(run_id: ReportRunId, options: CallOptions) -> Self {
+        Self { run_id, options }
+    }
 }
 
 impl Operation for CancelReportRun {
@@ -360,11 +380,10 @@ pub const SEARCH_PAGE_SIZE: usize = 50;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchReports {
     /// The text searched for (words under 3 letters are ignored by Zuora).
-    pub query: String,
+    pub(crate) query: String,
     /// Results to skip: 0, 50, 100, …
-    pub search_start: usize,
-    /// Common headers.
-    pub options: CallOptions,
+    pub(crate) search_start: usize,
+    pub(crate) options: CallOptions,
 }
 
 impl SearchReports {
@@ -375,6 +394,12 @@ impl SearchReports {
             search_start: 0,
             options,
         }
+    }
+
+    /// The same search from result `start` on (0, 50, 100, …).
+    pub fn starting_at(mut self, start: usize) -> Self {
+        self.search_start = start;
+        self
     }
 
     /// The next page after one of `got` reports; `None` when that page was the last
@@ -477,14 +502,11 @@ pub struct DataPage {
 /// offset 1 (reference §4.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportDataPage {
-    /// The completed run.
-    pub run_id: ReportRunId,
+    pub(crate) run_id: ReportRunId,
     /// Index of the first row wanted (1 = the first data row).
-    pub offset: u64,
-    /// Rows per page.
-    pub page_size: u64,
-    /// Common headers.
-    pub options: CallOptions,
+    pub(crate) offset: u64,
+    pub(crate) page_size: u64,
+    pub(crate) options: CallOptions,
 }
 
 impl ReportDataPage {
@@ -496,6 +518,17 @@ impl ReportDataPage {
             page_size,
             options,
         }
+    }
+
+    /// The same read from row `offset` on (1 = the first data row).
+    pub fn at_offset(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// The index of the first row this page asks for (1 = the first data row).
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 
     /// The next page after `page`, or `None` when it was the last: empty, short, or reaching
@@ -583,8 +616,41 @@ pub enum ReportRef {
     /// A report id.
     Id(ReportId),
     /// An exact report name, resolved by search.
-    Name(String),
+    Name(ReportName),
 }
+
+/// A report's exact name, as a search must match it: not blank, at most
+/// [`MAX_ID_LENGTH`](crate::MAX_ID_LENGTH) characters, no control characters. Kept as given
+/// (names are matched exactly, spaces included).
+///
+/// ```
+/// use zuora_core::ReportName;
+/// let name: ReportName = "Invoice Detail".parse()?;
+/// assert_eq!(name.as_str(), "Invoice Detail");
+/// assert!("".parse::<ReportName>().is_err());
+/// assert!("   ".parse::<ReportName>().is_err());
+/// # Ok::<(), zuora_core::InvalidInput>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReportName(String);
+
+impl ReportName {
+    fn validate(value: &str) -> Result<(), crate::InvalidInput> {
+        if value.trim().is_empty() {
+            return Err(crate::InvalidInput::Empty {
+                field: "report name",
+            });
+        }
+        crate::invalid::check_text(
+            "report name",
+            value,
+            crate::MAX_ID_LENGTH,
+            |c| !c.is_control(),
+            "a report name has no control characters",
+        )
+    }
+}
+crate::newtype::validated_string!(ReportName);
 
 impl ReportRef {
     /// 32 hexadecimal characters (the shape of Zuora's ids) are an id; anything else is a
@@ -606,7 +672,7 @@ impl ReportRef {
         if text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(Self::Id(text.parse()?));
         }
-        Ok(Self::Name(text.to_owned()))
+        Ok(Self::Name(text.parse()?))
     }
 }
 

@@ -33,10 +33,7 @@ fn run_answer(headers: &[(&str, &str)], started_on: &str) -> http::Response<Vec<
 }
 
 fn get_run() -> GetReportRun {
-    GetReportRun {
-        run_id: RUN_ID.parse().unwrap(),
-        options: Default::default(),
-    }
+    GetReportRun::new(RUN_ID.parse().unwrap(), Default::default())
 }
 
 #[test]
@@ -103,7 +100,7 @@ fn item_3_an_exhausted_rate_limit_with_a_huge_reset_is_capped() {
             );
             assert_eq!(
                 decision,
-                PollDecision::PollAfter(policy.max_delay),
+                PollDecision::PollAfter(policy.max_delay()),
                 "reset {reset}, look {looks}"
             );
         }
@@ -142,9 +139,9 @@ fn item_4_a_timestamp_with_a_multibyte_character_is_unreadable_not_a_crash() {
 fn item_5_a_nan_jitter_waits_the_ceiling_instead_of_panicking() {
     let policy = RetryPolicy::default();
     let mut nan = || f64::NAN;
-    assert_eq!(policy.backoff(1, &mut nan), policy.base_delay);
+    assert_eq!(policy.backoff(1, &mut nan), policy.base_delay());
     let mut infinite = || f64::INFINITY;
-    assert_eq!(policy.backoff(1, &mut infinite), policy.base_delay);
+    assert_eq!(policy.backoff(1, &mut infinite), policy.base_delay());
 }
 
 #[test]
@@ -192,10 +189,7 @@ fn item_11_a_401_never_sends_past_max_attempts() {
                 token_refreshed: false,
                 safety: ResendSafety::Idempotent,
             },
-            RetryPolicy {
-                max_attempts: max,
-                ..RetryPolicy::default()
-            },
+            RetryPolicy::default().with_max_attempts(max).unwrap(),
         )
     };
     let mut half = || 0.5;
@@ -356,13 +350,13 @@ mod any_answer {
             let _ = TokenRequest::parse_response(&response, limits).map_err(|e| e.to_string());
             let _ = zuora_core::RunReport::parse_response(&response).map_err(|e| e.to_string());
             let _ = get_run().parse_response(&response, limits).map_err(|e| e.to_string());
-            let _ = LatestReportRun { report_id: "r".parse().unwrap(), options: options.clone() }
+            let _ = LatestReportRun::new("r".parse().unwrap(), options.clone())
                 .parse_response(&response, limits).map_err(|e| e.to_string());
-            let _ = CancelReportRun { run_id: run.clone(), options: options.clone() }
+            let _ = CancelReportRun::new(run.clone(), options.clone())
                 .parse_response(&response, limits).map_err(|e| e.to_string());
             let _ = SearchReports::new("x", options.clone()).parse_response(&response, limits).map_err(|e| e.to_string());
             let _ = ReportDataPage::first(run.clone(), 10, options.clone()).parse_response(&response, limits).map_err(|e| e.to_string());
-            let _ = ExportReportRun { run_id: run, pivoted: false, options }
+            let _ = ExportReportRun::new(run, options)
                 .parse_response(&response, limits).map_err(|e| e.to_string());
         }
 
@@ -384,7 +378,7 @@ mod any_answer {
                     Step::NeedToken { .. } => call.with_token(AccessToken::new("t").unwrap()),
                     Step::Send(_) => {
                         sends += 1;
-                        prop_assert!(sends <= config.retry.max_attempts, "sent past max_attempts");
+                        prop_assert!(sends <= config.retry().max_attempts(), "sent past max_attempts");
                         match answers.next() {
                             Some(answer) => call.on_response(answer, Now::new(base + waited, SystemTime::now())),
                             None => break false,
@@ -392,7 +386,7 @@ mod any_answer {
                     }
                     Step::Wait(delay) => {
                         waited += delay;
-                        prop_assert!(waited <= config.overall_timeout, "waited past the deadline");
+                        prop_assert!(waited <= config.overall_timeout(), "waited past the deadline");
                         call.resume()
                     }
                     Step::Done(_) => break true,

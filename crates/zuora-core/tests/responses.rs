@@ -114,9 +114,9 @@ fn a_gzip_bomb_is_a_typed_error_within_the_cap() {
         }
     );
 
-    let small = ResponseLimits {
-        max_decoded_bytes: 1024,
-    };
+    let small = ResponseLimits::default()
+        .with_max_decoded_bytes(1024)
+        .unwrap();
     let error = RunReport::parse_response_with_limits(
         &answer(200, &[("Content-Encoding", "gzip")], bomb),
         small,

@@ -292,10 +292,7 @@ fn the_driver_keeps_one_key_and_one_body_across_attempts_and_refreshes_once() {
 
 #[test]
 fn the_driver_reports_exhaustion_with_the_last_error() {
-    let config = config(RetryPolicy {
-        max_attempts: 2,
-        ..RetryPolicy::default()
-    });
+    let config = config(RetryPolicy::default().with_max_attempts(2).unwrap());
     let operation = config.run_report(
         &"rep".parse().unwrap(),
         ViewType::Detail,

@@ -438,10 +438,7 @@ pub unsafe extern "C" fn zuora_get_run_request_new(
             .parse()
             .map_err(invalid)?;
         let request = build(
-            &GetReportRun {
-                run_id,
-                options: CallOptions::default(),
-            },
+            &GetReportRun::new(run_id, CallOptions::default()),
             base_url,
             Some(token),
         )?;
@@ -496,11 +493,7 @@ pub unsafe extern "C" fn zuora_export_request_new(
         let run_id = text(run_id, run_id_len, "run_id")?
             .parse()
             .map_err(invalid)?;
-        let operation = ExportReportRun {
-            run_id,
-            pivoted: false,
-            options: CallOptions::default(),
-        };
+        let operation = ExportReportRun::new(run_id, CallOptions::default());
         let request = build(&operation, base_url, Some(token))?;
         hand_out(request, out)
     })
@@ -728,10 +721,8 @@ fn parse(
             // The run id asked about is not known here, so the run is read as *Last
             // completed run* reads it (no id check): the result carries the id the answer
             // names, for the caller to compare with the one it asked about.
-            let probe = zuora_core::LatestReportRun {
-                report_id: unreachable_report_id(),
-                options: CallOptions::default(),
-            };
+            let probe =
+                zuora_core::LatestReportRun::new(unreachable_report_id(), CallOptions::default());
             probe
                 .parse_response(response, limits)
                 .map(|run: ReportRun| {
@@ -753,11 +744,7 @@ fn parse(
                 result
             }),
         ZuoraOperation::ZuoraOpExport => {
-            let probe = ExportReportRun {
-                run_id: unreachable_id(),
-                pivoted: false,
-                options: CallOptions::default(),
-            };
+            let probe = ExportReportRun::new(unreachable_id(), CallOptions::default());
             probe
                 .parse_response(response, limits)
                 .map(|never| match never {})
