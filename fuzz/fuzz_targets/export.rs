@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use zuora_core::{ExportDecoder, ExportError, ExportFormat};
+use zuora_core::{exports::ExportDecoder, exports::ExportError, ExportFormat};
 
 fn decode(
     bytes: &[u8],

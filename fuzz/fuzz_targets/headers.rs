@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::time::{Duration, UNIX_EPOCH};
-use zuora_core::{RateLimit, RetryAfter, parse_timestamp};
+use zuora_core::{responses::RateLimit, responses::RetryAfter, operations::parse_timestamp};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use libfuzzer_sys::fuzz_target;
 use zuora_core::{
-    AccessToken, Call, ClientConfig, GetReportRun, Now, Operation, ResponseLimits, Step, Wait,
-    WaitControl, WaitOptions, WaitStep,
+    values::AccessToken, machines::Call, ClientConfig, operations::GetReportRun, driver::Now, operations::Operation, responses::ResponseLimits, machines::Step, machines::Wait,
+    machines::WaitControl, WaitOptions, machines::WaitStep,
 };
 
 fuzz_target!(|data: &[u8]| {

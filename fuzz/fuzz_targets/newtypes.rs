@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use zuora_core::{
-    BaseUrl, EntityIds, Environment, IdempotencyKey, ReportId, ReportRef, ReportRunId, TrackId,
+    values::BaseUrl, values::EntityIds, Environment, values::IdempotencyKey, ReportId, ReportRef, ReportRunId, TrackId,
     ViewType,
 };
 

@@ -5,8 +5,8 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use zuora_core::{
-    CallOptions, CancelReportRun, ExportReportRun, GetReportRun, LatestReportRun, Operation,
-    ReportDataPage, ResponseLimits, RunReport, SearchReports, TokenRequest,
+    operations::CallOptions, operations::CancelReportRun, operations::ExportReportRun, operations::GetReportRun, operations::LatestReportRun, operations::Operation,
+    operations::ReportDataPage, responses::ResponseLimits, operations::RunReport, operations::SearchReports, operations::TokenRequest,
 };
 
 fuzz_target!(|data: &[u8]| {

@@ -6,8 +6,8 @@ use std::time::Duration;
 pub mod hostile;
 
 use zuora_core::{
-    BuildClient, ClientBuilder, ClientConfig, Error, Operation, ReportId, ReportRunStarted,
-    RetryPolicy, RunReportOptions, ViewType,
+    ClientBuilder, ClientConfig, Error, ReportId, RetryPolicy, RunReportOptions, ViewType,
+    driver::BuildClient, operations::Operation, operations::ReportRunStarted,
 };
 use zuora_sim::Simulator;
 
@@ -38,7 +38,7 @@ impl AnyClient {
                     .worker_threads(2)
                     .enable_all()
                     .build()
-                    .map_err(|e| zuora_core::InvalidInput::Malformed {
+                    .map_err(|e| zuora_core::errors::InvalidInput::Malformed {
                         field: "runtime",
                         reason: e.to_string(),
                     })?;
@@ -123,7 +123,10 @@ impl AnyClient {
     }
 
     /// Every report matching `query`, all pages.
-    pub fn search_reports(&self, query: &str) -> Result<Vec<zuora_core::ReportSummary>, Error> {
+    pub fn search_reports(
+        &self,
+        query: &str,
+    ) -> Result<Vec<zuora_core::operations::ReportSummary>, Error> {
         match self {
             Self::Async(client, runtime) => runtime.block_on(client.search_reports(query)),
             Self::Blocking(client) => client.search_reports(query),
@@ -131,7 +134,7 @@ impl AnyClient {
     }
 
     /// The one report named exactly `name`.
-    pub fn find_report(&self, name: &str) -> Result<zuora_core::ReportSummary, Error> {
+    pub fn find_report(&self, name: &str) -> Result<zuora_core::operations::ReportSummary, Error> {
         match self {
             Self::Async(client, runtime) => runtime.block_on(client.find_report(name)),
             Self::Blocking(client) => client.find_report(name),

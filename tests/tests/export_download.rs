@@ -146,7 +146,7 @@ fn the_whole_trip_in_one_call(flavor: Flavor) {
     .unwrap();
     let client = client_for(flavor, &sim);
     let wait = zuora_core::WaitOptions::default().poll(
-        zuora_core::PollPolicy::new(
+        zuora_core::policies::PollPolicy::new(
             std::time::Duration::from_millis(50),
             std::time::Duration::from_millis(200),
         )

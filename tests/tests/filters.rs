@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use zuora_core::{
-    ExportFormat, FilterClause, FilterGroup, FilterOperator, RunReportOptions, WaitOptions,
+    ExportFormat, RunReportOptions, WaitOptions, filters::FilterClause, filters::FilterGroup,
+    filters::FilterOperator,
 };
 use zuora_sim::{RunTiming, SimConfig, Simulator};
 use zuora_tests::{Flavor, client_for};

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use zuora_core::{Error, PagingStop};
+use zuora_core::{Error, errors::PagingStop};
 use zuora_tests::hostile::{HostileServer, respond};
 use zuora_tests::{Flavor, builder_for_hostile, client_with};
 

@@ -7,7 +7,7 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use zuora_core::{Error, ExportFormat, ResponseErrorKind};
+use zuora_core::{Error, ExportFormat, responses::ResponseErrorKind};
 use zuora_tests::hostile::{HostileServer, TOKEN, respond, respond_with, start_export};
 use zuora_tests::{Flavor, builder_for_hostile, client_with};
 
@@ -34,7 +34,7 @@ fn get_run_error(server: &HostileServer, flavor: Flavor, overall: Duration) -> (
     );
     let started = Instant::now();
     let error = client
-        .execute(zuora_core::GetReportRun::new(
+        .execute(zuora_core::operations::GetReportRun::new(
             RUN.parse().unwrap(),
             Default::default(),
         ))
@@ -263,7 +263,7 @@ fn a_failed_lookup_says_nothing_was_sent_and_names_the_host() {
             );
         let client = client_with(flavor, builder);
         let error = client
-            .execute(zuora_core::GetReportRun::new(
+            .execute(zuora_core::operations::GetReportRun::new(
                 RUN.parse().unwrap(),
                 Default::default(),
             ))

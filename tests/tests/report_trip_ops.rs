@@ -6,9 +6,10 @@
 use std::time::Duration;
 
 use zuora_core::{
-    CallOptions, CancelReportRun, Error, GetReportRun, LatestReportRun, PollDecision, PollPolicy,
-    ReportDataPage, ReportRunId, RunReportOptions, RunStatus, SearchReports, ViewType,
-    resolve_report_name,
+    Error, ReportRunId, RunReportOptions, RunStatus, ViewType, machines::PollDecision,
+    operations::CallOptions, operations::CancelReportRun, operations::GetReportRun,
+    operations::LatestReportRun, operations::ReportDataPage, operations::SearchReports,
+    operations::resolve_report_name, policies::PollPolicy,
 };
 use zuora_sim::{RunTiming, SimConfig, Simulator};
 use zuora_tests::{AnyClient, Flavor, client_for};
@@ -21,7 +22,11 @@ fn sim() -> Simulator {
     .unwrap()
 }
 
-fn search(client: &AnyClient, query: &str, start: usize) -> Vec<zuora_core::ReportSummary> {
+fn search(
+    client: &AnyClient,
+    query: &str,
+    start: usize,
+) -> Vec<zuora_core::operations::ReportSummary> {
     client
         .execute(SearchReports::new(query.to_owned(), CallOptions::default()).starting_at(start))
         .unwrap()
@@ -216,7 +221,7 @@ for_both_transports!(
 mod client_methods {
     use std::time::Duration;
 
-    use zuora_core::{Error, PollPolicy, RunReportOptions, RunStatus, WaitOptions};
+    use zuora_core::{Error, RunReportOptions, RunStatus, WaitOptions, policies::PollPolicy};
     use zuora_sim::{RunTiming, SimConfig, Simulator};
     use zuora_tests::{Flavor, client_for};
 
@@ -319,7 +324,10 @@ mod client_methods {
             assert_eq!(*cancelled, cancel);
             assert_eq!(*last_status, RunStatus::Started);
             let now = client
-                .execute(zuora_core::GetReportRun::new(run, Default::default()))
+                .execute(zuora_core::operations::GetReportRun::new(
+                    run,
+                    Default::default(),
+                ))
                 .unwrap();
             assert_eq!(now.status == RunStatus::Cancelled, cancel);
         }

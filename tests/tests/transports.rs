@@ -6,9 +6,10 @@
 use std::time::{Duration, Instant};
 
 use zuora_core::{
-    Error, FilterClause, FilterGroup, FilterOperator, HttpResponse, Operation, ReportId,
-    ResendSafety, ResponseError, ResponseErrorKind, ResponseLimits, RunReportOptions, TrackId,
-    ViewType,
+    Error, ReportId, RunReportOptions, TrackId, ViewType, driver::HttpResponse,
+    filters::FilterClause, filters::FilterGroup, filters::FilterOperator, operations::Operation,
+    operations::ResendSafety, responses::ResponseError, responses::ResponseErrorKind,
+    responses::ResponseLimits,
 };
 use zuora_sim::{Fault, FaultPlan, FaultScope, SimConfig, Simulator};
 use zuora_tests::{Flavor, builder_for, client_for, client_with};
@@ -66,8 +67,8 @@ impl Operation for SearchCount {
     fn to_request(
         &self,
         environment: &zuora_core::Environment,
-        token: Option<&zuora_core::AccessToken>,
-    ) -> Result<zuora_core::HttpRequest, Error> {
+        token: Option<&zuora_core::values::AccessToken>,
+    ) -> Result<zuora_core::driver::HttpRequest, Error> {
         http::Request::get(format!(
             "{}/reporting/api/rest/v1/reports/search?query=customer",
             environment.base_url()
@@ -92,11 +93,12 @@ impl Operation for SearchCount {
             "gzip",
             "the answer arrives still gzipped"
         );
-        let body = zuora_core::decode_body(response.headers(), response.body(), limits).unwrap();
+        let body = zuora_core::responses::decode_body(response.headers(), response.body(), limits)
+            .unwrap();
         let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
         value["response"]["count"].as_u64().ok_or_else(|| {
             ResponseError::new(
-                zuora_core::ResponseMeta::from_response(response),
+                zuora_core::responses::ResponseMeta::from_response(response),
                 ResponseErrorKind::MissingField { field: "count" },
             )
         })
@@ -215,7 +217,7 @@ fn conflict_then_success(flavor: Flavor) {
         FaultPlan::Script(vec![Some(Fault::Delay(Duration::from_millis(400)))]),
         FaultScope::RunReport,
     );
-    let key: zuora_core::IdempotencyKey = "shared-key-409".parse().unwrap();
+    let key: zuora_core::values::IdempotencyKey = "shared-key-409".parse().unwrap();
     let options = RunReportOptions::default().idempotency_key(key.clone());
     let (first, second) = std::thread::scope(|scope| {
         let first = scope.spawn(|| client.run_report(&id, ViewType::Detail, options.clone()));
@@ -238,7 +240,7 @@ fn conflict_then_success(flavor: Flavor) {
 fn unprocessable_is_not_retried(flavor: Flavor) {
     let sim = sim();
     let client = client_for(flavor, &sim);
-    let key: zuora_core::IdempotencyKey = "reused-key".parse().unwrap();
+    let key: zuora_core::values::IdempotencyKey = "reused-key".parse().unwrap();
     let options = RunReportOptions::default().idempotency_key(key);
     client
         .run_report(
@@ -436,7 +438,8 @@ fn clients_over_a_caller_supplied_reqwest_client_and_ureq_agent() {
         .unwrap();
     // zuora-async installs its TLS provider when it builds a client of its own; a caller's
     // reqwest client may need it too.
-    let _ = <zuora_async::Client as zuora_core::BuildClient>::from_config(config.clone()).unwrap();
+    let _ = <zuora_async::Client as zuora_core::driver::BuildClient>::from_config(config.clone())
+        .unwrap();
     let http = zuora_async::reqwest::Client::builder().build().unwrap();
     let client = zuora_async::Client::with_reqwest_client(config.clone(), http);
     runtime.block_on(async {

@@ -4,7 +4,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use serde::Deserialize;
-use zuora_core::{AccessToken, Environment, RunReport, ViewType};
+use zuora_core::{Environment, ViewType, operations::RunReport, values::AccessToken};
 
 use crate::alloc_counter::allocations;
 

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use zuora_core::{ExportDecoder, ExportFormat};
+use zuora_core::{ExportFormat, exports::ExportDecoder};
 
 use zuora_sim::{Catalogue, ExportStream, LARGE_REPORT_NAME};
 

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use zuora_core::{BuildClient, ClientConfig, ExportFormat};
+use zuora_core::{ClientConfig, ExportFormat, driver::BuildClient};
 
 use crate::bench_sim::{
     SimProcess, completed_large_run, curl_export, parse_size, rows_for_export_bytes,
@@ -44,7 +44,7 @@ pub fn run_client(args: &[&str]) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let run_id = run_id
         .parse()
-        .map_err(|e: zuora_core::InvalidInput| e.to_string())?;
+        .map_err(|e: zuora_core::errors::InvalidInput| e.to_string())?;
     let start = Instant::now();
     let summary = match *transport {
         "async" => {

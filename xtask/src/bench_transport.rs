@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use zuora_core::{BuildClient, ClientConfig, ReportId, RunReportOptions, ViewType};
+use zuora_core::{ClientConfig, ReportId, RunReportOptions, ViewType, driver::BuildClient};
 use zuora_sim::{Catalogue, LARGE_REPORT_NAME};
 
 use crate::alloc_counter::allocations;
@@ -107,7 +107,7 @@ static KEYS: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh key per raw call, as the clients make one per call.
 fn next_key() -> String {
-    zuora_core::format_uuid_v4(
+    zuora_core::values::format_uuid_v4(
         (u128::from(KEYS.fetch_add(1, Ordering::Relaxed)) << 1 | 1).to_le_bytes(),
     )
 }

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use zuora_core::{
-    BuildClient, ClientConfig, IdempotencyKey, ReportId, RetryPolicy, RunReportOptions, ViewType,
+    ClientConfig, ReportId, RetryPolicy, RunReportOptions, ViewType, driver::BuildClient,
+    values::IdempotencyKey,
 };
 use zuora_sim::{FaultPlan, FaultScope, SimConfig, Simulator};
 

@@ -11,9 +11,11 @@ use std::path::Path;
 use std::process::Command;
 
 use zuora_core::{
-    AccessToken, CallOptions, CancelReportRun, Environment, ExportReportRun, FilterClause,
-    FilterGroup, FilterOperator, GetReportRun, HttpRequest, LatestReportRun, Operation,
-    ReportDataPage, RunReport, SearchReports, ViewType,
+    Environment, ViewType, driver::HttpRequest, filters::FilterClause, filters::FilterGroup,
+    filters::FilterOperator, operations::CallOptions, operations::CancelReportRun,
+    operations::ExportReportRun, operations::GetReportRun, operations::LatestReportRun,
+    operations::Operation, operations::ReportDataPage, operations::RunReport,
+    operations::SearchReports, values::AccessToken,
 };
 
 use crate::run_command;

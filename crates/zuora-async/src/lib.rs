@@ -1,36 +1,4 @@
-//! # zuora-async: Zuora's Reporting API from async services
-//!
-//! A thin transport (reqwest + tokio) over [`zuora_core`]: every decision (what to send, how
-//! to read the answer, when to retry, when to refresh the token) is the core's; this crate
-//! sends bytes and sleeps. `zuora-blocking` offers the same API for synchronous code.
-//!
-//! ```no_run
-//! use zuora_async::{Client, RunReportOptions, ViewType};
-//!
-//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = Client::builder()
-//!     .environment(zuora_core::Environment::UsCloud2ApiSandbox)
-//!     .credentials("my-client-id", "my-client-secret")
-//!     .build()?;
-//! let started = client
-//!     .run_report(
-//!         &"ff808081529f4e3401529fd373730070".parse()?,
-//!         ViewType::Detail,
-//!         RunReportOptions::default().track_id("nightly-invoices".parse()?),
-//!     )
-//!     .await?;
-//! println!("run {} (request {:?})", started.report_run_id, started.request_id());
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! Retries follow [`RetryPolicy`]: 429 waits for `Retry-After`, 5xx and broken connections
-//! are retried (a *Run a report* call always carries an idempotency key, so a retry never
-//! starts a second run), a 401 refreshes the token once. Clones share one token, and when it
-//! expires one task fetches it while the others wait.
-//!
-//! With the default `rustls` feature, building a client installs rustls's ring provider as
-//! the process default unless the application installed one first.
+#![doc = include_str!("../README.md")]
 
 mod transport;
 
@@ -43,15 +11,18 @@ pub use reqwest;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument as _;
 pub use transport::{ReqwestBody, ReqwestTransport};
-use zuora_core::{AccessToken, AsyncTransport, BuildClient, Call, Step, TransportFailure};
+use zuora_core::operations::Operation;
+/// Everything of the core a user names: the common job at the root, the rest in modules
+/// named for what they hold ([`values`], [`operations`], [`machines`], [`policies`],
+/// [`responses`], [`exports`], [`filters`], [`errors`], [`driver`], [`defaults`]).
+pub use zuora_core::*;
 use zuora_core::{
-    AsyncBody, AsyncStreamingTransport, ClassifyTransportError, Download, ExportHead,
-    TransportErrorKind,
+    driver::AsyncBody, driver::AsyncStreamingTransport, driver::ClassifyTransportError,
+    driver::TransportErrorKind, machines::Download, machines::ExportHead,
 };
-pub use zuora_core::{
-    ClientBuilder, ClientConfig, Environment, Error, ExportError, ExportFormat, ExportSummary,
-    Operation, ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary,
-    RetryPolicy, RunReportOptions, RunStatus, ViewType, WaitControl, WaitOptions,
+use zuora_core::{
+    driver::AsyncTransport, driver::BuildClient, driver::TransportFailure, machines::Call,
+    machines::Step, values::AccessToken,
 };
 
 impl BuildClient for Client {
@@ -197,7 +168,7 @@ async fn pause(delay: Duration) {
 trait SendStep<S>: Send + Sync {
     fn send(
         &self,
-        request: zuora_core::HttpRequest,
+        request: zuora_core::driver::HttpRequest,
     ) -> impl Future<Output = Result<Sent<S>, TransportFailure>> + Send;
 }
 
@@ -205,7 +176,10 @@ trait SendStep<S>: Send + Sync {
 struct Whole<'t, T>(&'t T);
 
 impl<T: AsyncTransport> SendStep<()> for Whole<'_, T> {
-    async fn send(&self, request: zuora_core::HttpRequest) -> Result<Sent<()>, TransportFailure> {
+    async fn send(
+        &self,
+        request: zuora_core::driver::HttpRequest,
+    ) -> Result<Sent<()>, TransportFailure> {
         self.0
             .send(request)
             .await
@@ -223,7 +197,7 @@ struct Streaming<'t, T> {
 impl<T: AsyncStreamingTransport> SendStep<http::Response<T::Body>> for Streaming<'_, T> {
     async fn send(
         &self,
-        request: zuora_core::HttpRequest,
+        request: zuora_core::driver::HttpRequest,
     ) -> Result<Sent<http::Response<T::Body>>, TransportFailure> {
         let response = self
             .transport
@@ -246,7 +220,7 @@ impl<T: AsyncStreamingTransport> SendStep<http::Response<T::Body>> for Streaming
                 break;
             }
         }
-        Ok(Sent::Answer(zuora_core::HttpResponse::from_parts(
+        Ok(Sent::Answer(zuora_core::driver::HttpResponse::from_parts(
             parts, bytes,
         )))
     }

@@ -1,8 +1,8 @@
 //! The reqwest transport: every method, header and status passes through untouched.
 
 use zuora_core::{
-    ClientConfig, Error, HttpRequest, HttpResponse, InvalidInput, TransportErrorKind,
-    TransportFailure,
+    ClientConfig, Error, driver::HttpRequest, driver::HttpResponse, driver::TransportErrorKind,
+    driver::TransportFailure, errors::InvalidInput,
 };
 
 /// Sends requests with a reqwest client: no automatic decompression (the core decodes gzip
@@ -89,18 +89,18 @@ fn failure(error: reqwest::Error) -> TransportFailure {
     }
 }
 
-impl zuora_core::AsyncTransport for ReqwestTransport {
+impl zuora_core::driver::AsyncTransport for ReqwestTransport {
     type Error = TransportFailure;
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure> {
         let timeout = request
             .extensions()
-            .get::<zuora_core::AttemptTimeout>()
+            .get::<zuora_core::driver::AttemptTimeout>()
             .copied();
         let mut request =
-            reqwest::Request::try_from(request.map(zuora_core::RequestBody::into_bytes))
+            reqwest::Request::try_from(request.map(zuora_core::driver::RequestBody::into_bytes))
                 .map_err(failure)?;
-        if let Some(zuora_core::AttemptTimeout(timeout)) = timeout {
+        if let Some(zuora_core::driver::AttemptTimeout(timeout)) = timeout {
             *request.timeout_mut() = Some(timeout);
         }
         let mut response = self.client.execute(request).await.map_err(failure)?;
@@ -140,7 +140,7 @@ pub struct ReqwestBody {
     idle: Option<std::time::Duration>,
 }
 
-impl zuora_core::AsyncBody for ReqwestBody {
+impl zuora_core::driver::AsyncBody for ReqwestBody {
     type Chunk = bytes::Bytes;
     type Error = TransportFailure;
 
@@ -159,16 +159,16 @@ impl zuora_core::AsyncBody for ReqwestBody {
     }
 }
 
-impl zuora_core::AsyncStreamingTransport for ReqwestTransport {
+impl zuora_core::driver::AsyncStreamingTransport for ReqwestTransport {
     type Body = ReqwestBody;
 
     async fn send_streaming(
         &self,
         request: HttpRequest,
     ) -> Result<http::Response<ReqwestBody>, TransportFailure> {
-        let (attempt, idle) = zuora_core::stamped_timeouts(&request);
+        let (attempt, idle) = zuora_core::driver::stamped_timeouts(&request);
         let mut request =
-            reqwest::Request::try_from(request.map(zuora_core::RequestBody::into_bytes))
+            reqwest::Request::try_from(request.map(zuora_core::driver::RequestBody::into_bytes))
                 .map_err(failure)?;
         let sending = match (attempt, idle) {
             // A streamed answer: the attempt timeout bounds the head only.

@@ -1,29 +1,4 @@
-//! # zuora-blocking: Zuora's Reporting API from synchronous code
-//!
-//! A thin transport (ureq 3) over [`zuora_core`]: every decision (what to send, how to read
-//! the answer, when to retry, when to refresh the token) is the core's; this crate sends
-//! bytes and sleeps. `zuora-async` offers the same API on reqwest + tokio.
-//!
-//! ```no_run
-//! use zuora_blocking::{Client, RunReportOptions, ViewType};
-//!
-//! let client = Client::builder()
-//!     .environment(zuora_core::Environment::UsCloud2ApiSandbox)
-//!     .credentials("my-client-id", "my-client-secret")
-//!     .build()?;
-//! let started = client.run_report(
-//!     &"ff808081529f4e3401529fd373730070".parse()?,
-//!     ViewType::Detail,
-//!     RunReportOptions::default().track_id("nightly-invoices".parse()?),
-//! )?;
-//! println!("run {} (request {:?})", started.report_run_id, started.request_id());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! Retries follow [`RetryPolicy`]: 429 waits for `Retry-After`, 5xx and broken connections
-//! are retried (a *Run a report* call always carries an idempotency key, so a retry never
-//! starts a second run), a 401 refreshes the token once. Clones share one token, and only
-//! one thread fetches it when it expires.
+#![doc = include_str!("../README.md")]
 
 mod transport;
 
@@ -33,13 +8,19 @@ use std::time::{Duration, Instant};
 pub use transport::{UreqBody, UreqTransport};
 /// The ureq this crate is built with, for [`Client::with_ureq_agent`].
 pub use ureq;
-use zuora_core::{AccessToken, BuildClient, Call, Step, SyncTransport, TransportFailure};
-pub use zuora_core::{
-    ClientBuilder, ClientConfig, Environment, Error, ExportError, ExportFormat, ExportSummary,
-    Operation, ReportId, ReportRef, ReportRun, ReportRunId, ReportRunStarted, ReportSummary,
-    RetryPolicy, RunReportOptions, RunStatus, ViewType, WaitControl, WaitOptions,
+use zuora_core::operations::Operation;
+/// Everything of the core a user names: the common job at the root, the rest in modules
+/// named for what they hold ([`values`], [`operations`], [`machines`], [`policies`],
+/// [`responses`], [`exports`], [`filters`], [`errors`], [`driver`], [`defaults`]).
+pub use zuora_core::*;
+use zuora_core::{
+    driver::BuildClient, driver::SyncTransport, driver::TransportFailure, machines::Call,
+    machines::Step, values::AccessToken,
 };
-use zuora_core::{Download, ExportHead, SyncStreamingTransport, TransportErrorKind};
+use zuora_core::{
+    driver::SyncStreamingTransport, driver::TransportErrorKind, machines::Download,
+    machines::ExportHead,
+};
 
 impl BuildClient for Client {
     fn from_config(config: ClientConfig) -> Result<Self, Error> {
@@ -104,7 +85,7 @@ impl<T: SyncTransport> Client<T> {
         operation: O,
         seed: u64,
         budget: Duration,
-        mut send: impl FnMut(zuora_core::HttpRequest) -> Result<Sent<S>, TransportFailure>,
+        mut send: impl FnMut(zuora_core::driver::HttpRequest) -> Result<Sent<S>, TransportFailure>,
     ) -> Result<Finished<O::Output, S>, Error> {
         let span = tracing::info_span!("zuora.call", operation = operation.name());
         let _entered = span.enter();
@@ -203,7 +184,7 @@ impl<T: SyncStreamingTransport> Client<T> {
                             .map_err(|e| {
                                 TransportFailure::new(TransportErrorKind::Io, true, e.to_string())
                             })?;
-                        Ok(Sent::Answer(zuora_core::HttpResponse::from_parts(
+                        Ok(Sent::Answer(zuora_core::driver::HttpResponse::from_parts(
                             parts, bytes,
                         )))
                     }

@@ -3,7 +3,8 @@
 use std::io::Read;
 
 use zuora_core::{
-    ClientConfig, HttpRequest, HttpResponse, SyncTransport, TransportErrorKind, TransportFailure,
+    ClientConfig, driver::HttpRequest, driver::HttpResponse, driver::SyncTransport,
+    driver::TransportErrorKind, driver::TransportFailure,
 };
 /// cap plus one byte, so an oversized answer becomes the core's typed error.
 #[derive(Debug, Clone)]
@@ -55,12 +56,12 @@ impl UreqTransport {
     /// exchange, or, for a streamed answer, to everything up to the answer's head, and the
     /// idle timeout to each read of the body.
     fn with_attempt_timeout(&self, request: HttpRequest) -> http::Request<Vec<u8>> {
-        let (attempt, idle) = zuora_core::stamped_timeouts(&request);
+        let (attempt, idle) = zuora_core::driver::stamped_timeouts(&request);
         // Statuses are answers and redirects are never followed, even on an agent of the
         // caller's that was built otherwise.
         let configured = self
             .agent
-            .configure_request(request.map(zuora_core::RequestBody::into_bytes))
+            .configure_request(request.map(zuora_core::driver::RequestBody::into_bytes))
             .http_status_as_error(false)
             .max_redirects(0);
         match idle {
@@ -180,7 +181,7 @@ impl Read for UreqBody {
     }
 }
 
-impl zuora_core::SyncStreamingTransport for UreqTransport {
+impl zuora_core::driver::SyncStreamingTransport for UreqTransport {
     type Body = UreqBody;
 
     fn send_streaming(

@@ -8,7 +8,7 @@ use serde_json::json;
 use zuora_blocking::Client;
 use zuora_core::{
     Environment, Error, ExportFormat, ReportId, ReportRef, ReportRun, ReportRunId,
-    RunReportOptions, ViewType, WaitControl, WaitOptions, parse_filter_groups,
+    RunReportOptions, ViewType, WaitOptions, filters::parse_filter_groups, machines::WaitControl,
 };
 
 use crate::cli::{Cli, Command, Format, Global, View};
@@ -43,7 +43,7 @@ impl Context {
 
     fn run_id(&self, text: &str) -> Result<ReportRunId, Failure> {
         text.parse()
-            .map_err(|e: zuora_core::InvalidInput| self.fail(e.into()))
+            .map_err(|e: zuora_core::errors::InvalidInput| self.fail(e.into()))
     }
 
     fn spinner(&self, message: &str) -> Option<indicatif::ProgressBar> {
@@ -65,13 +65,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         .as_deref()
         .map(str::parse)
         .transpose()
-        .map_err(|e: zuora_core::InvalidInput| Failure::from_error(&e.into()))?;
+        .map_err(|e: zuora_core::errors::InvalidInput| Failure::from_error(&e.into()))?;
     let idempotency_key = global
         .idempotency_key
         .as_deref()
         .map(str::parse)
         .transpose()
-        .map_err(|e: zuora_core::InvalidInput| Failure::from_error(&e.into()))?;
+        .map_err(|e: zuora_core::errors::InvalidInput| Failure::from_error(&e.into()))?;
     if global.verbose {
         // What happened, as it happens: every answer, retry and back-off (never a secret:
         // the library logs none).
@@ -202,7 +202,7 @@ fn connect(global: Global) -> Result<Context, Failure> {
     })
 }
 
-fn read_filters(text: &str) -> Result<Vec<zuora_core::FilterGroup>, Failure> {
+fn read_filters(text: &str) -> Result<Vec<zuora_core::filters::FilterGroup>, Failure> {
     let json = match text.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| Failure::usage(format!("cannot read the filter file {path}: {e}")))?,

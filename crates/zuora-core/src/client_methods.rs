@@ -31,9 +31,9 @@ macro_rules! __shared_client_methods {
             config: $crate::ClientConfig,
             transport: T,
             /// Idempotency keys and jitter seeds, from one OS seed.
-            entropy: $crate::Entropy,
+            entropy: $crate::machines::Entropy,
             /// Held across a token fetch, so concurrent calls wait for one fetch.
-            tokens: $($lock)*<$crate::TokenCache>,
+            tokens: $($lock)*<$crate::machines::TokenCache>,
         }
 
         impl $client {
@@ -51,14 +51,14 @@ macro_rules! __shared_client_methods {
                     inner: std::sync::Arc::new(Inner {
                         config,
                         transport,
-                        entropy: $crate::Entropy::new(os_seed()),
-                        tokens: $($lock)*::new($crate::TokenCache::default()),
+                        entropy: $crate::machines::Entropy::new(os_seed()),
+                        tokens: $($lock)*::new($crate::machines::TokenCache::default()),
                     }),
                 }
             }
 
             /// Runs any operation through the core's retry and token logic.
-            pub $($async)? fn execute<O: $crate::Operation $($send)*>(
+            pub $($async)? fn execute<O: $crate::operations::Operation $($send)*>(
                 &self,
                 operation: O,
             ) -> Result<O::Output, $crate::Error>
@@ -71,7 +71,7 @@ macro_rules! __shared_client_methods {
 
         /// What one send produced: an answer for the core, or a stream for the caller.
         enum Sent<S> {
-            Answer($crate::HttpResponse),
+            Answer($crate::driver::HttpResponse),
             Stream(S),
         }
 
@@ -92,8 +92,8 @@ macro_rules! __shared_client_methods {
 
         /// The time as the core wants it: monotonic for deadlines, wall clock for HTTP
         /// dates.
-        fn now() -> $crate::Now {
-            $crate::Now::new(std::time::Instant::now(), std::time::SystemTime::now())
+        fn now() -> $crate::driver::Now {
+            $crate::driver::Now::new(std::time::Instant::now(), std::time::SystemTime::now())
         }
 
         /// A row of *Report data as JSON*: field id → value.
@@ -103,7 +103,7 @@ macro_rules! __shared_client_methods {
         /// repeated page, the page cap or the overall timeout).
         pub struct Rows<'c, T> {
             client: &'c $client<T>,
-            pages: $crate::DataPages,
+            pages: $crate::machines::DataPages,
             buffered: std::collections::VecDeque<Row>,
         }
 
@@ -195,7 +195,7 @@ macro_rules! __shared_client_methods {
                 report_id: &$crate::ReportId,
                 view_type: $crate::ViewType,
                 options: $crate::RunReportOptions,
-            ) -> Result<$crate::ReportRunStarted, $crate::Error> {
+            ) -> Result<$crate::operations::ReportRunStarted, $crate::Error> {
                 let key = self.inner.entropy.key_bytes();
                 let operation = self.inner.config.run_report(report_id, view_type, options, key);
                 self.execute(operation)$($await)*
@@ -207,7 +207,7 @@ macro_rules! __shared_client_methods {
             pub $($async)? fn search_reports(
                 &self,
                 query: &str,
-            ) -> Result<Vec<$crate::ReportSummary>, $crate::Error> {
+            ) -> Result<Vec<$crate::operations::ReportSummary>, $crate::Error> {
                 let mut search = self.inner.config.search_all(query, std::time::Instant::now())?;
                 while let Some(page) = search.next_page().cloned() {
                     let answer = self.execute(page)$($await)*?;
@@ -220,9 +220,9 @@ macro_rules! __shared_client_methods {
             pub $($async)? fn find_report(
                 &self,
                 name: &str,
-            ) -> Result<$crate::ReportSummary, $crate::Error> {
+            ) -> Result<$crate::operations::ReportSummary, $crate::Error> {
                 let found = self.search_reports(name)$($await)*?;
-                $crate::resolve_report_name(name, &found).cloned()
+                $crate::operations::resolve_report_name(name, &found).cloned()
             }
 
             /// *Retrieve a report run*.
@@ -259,23 +259,23 @@ macro_rules! __shared_client_methods {
                 run_id: &$crate::ReportRunId,
                 options: $crate::WaitOptions,
             ) -> Result<$crate::ReportRun, $crate::Error> {
-                self.wait_for_run_with(run_id, options, |_| $crate::WaitControl::Continue)$($await)*
+                self.wait_for_run_with(run_id, options, |_| $crate::machines::WaitControl::Continue)$($await)*
             }
 
             /// [`wait_for_run`](Self::wait_for_run), showing each status seen to `observe`,
-            /// which may stop the wait ([`WaitControl::Stop`]($crate::WaitControl::Stop),
+            /// which may stop the wait ([`WaitControl::Stop`]($crate::machines::WaitControl::Stop),
             /// then [`Error::Interrupted`]($crate::Error::Interrupted)).
             pub $($async)? fn wait_for_run_with(
                 &self,
                 run_id: &$crate::ReportRunId,
                 options: $crate::WaitOptions,
-                mut observe: impl FnMut(&$crate::ReportRun) -> $crate::WaitControl $($observer)*,
+                mut observe: impl FnMut(&$crate::ReportRun) -> $crate::machines::WaitControl $($observer)*,
             ) -> Result<$crate::ReportRun, $crate::Error> {
                 let now = std::time::Instant::now;
-                let (mut wait, mut step) = $crate::Wait::new(run_id.clone(), options, now());
+                let (mut wait, mut step) = $crate::machines::Wait::new(run_id.clone(), options, now());
                 loop {
                     step = match step {
-                        $crate::WaitStep::Look { budget } => {
+                        $crate::machines::WaitStep::Look { budget } => {
                             let look = self.inner.config.get_run(run_id);
                             match self.execute_within(look, budget)$($await)* {
                                 Ok(run) => {
@@ -285,16 +285,16 @@ macro_rules! __shared_client_methods {
                                 Err(error) => wait.on_look_failed(error, now()),
                             }
                         }
-                        $crate::WaitStep::Sleep(delay) => {
+                        $crate::machines::WaitStep::Sleep(delay) => {
                             pause(delay)$($await)*;
                             wait.after_sleep(now())
                         }
-                        $crate::WaitStep::Cancel { budget } => {
+                        $crate::machines::WaitStep::Cancel { budget } => {
                             let cancel = self.inner.config.cancel_run(run_id);
                             let cancelled = self.execute_within(cancel, budget)$($await)*.is_ok();
                             wait.on_cancelled(cancelled)
                         }
-                        $crate::WaitStep::Done(result) => return *result,
+                        $crate::machines::WaitStep::Done(result) => return *result,
                     };
                 }
             }

@@ -146,16 +146,16 @@ impl RunReportOptions {
 
 impl ClientConfig {
     /// *Retrieve a report run* for `run_id`, with the configured headers.
-    pub fn get_run(&self, run_id: &crate::ReportRunId) -> crate::GetReportRun {
-        crate::GetReportRun {
+    pub fn get_run(&self, run_id: &crate::ReportRunId) -> crate::operations::GetReportRun {
+        crate::operations::GetReportRun {
             run_id: run_id.clone(),
             options: self.call_options(None),
         }
     }
 
     /// *Last completed run* of `report_id`, with the configured headers.
-    pub fn latest_run(&self, report_id: &crate::ReportId) -> crate::LatestReportRun {
-        crate::LatestReportRun {
+    pub fn latest_run(&self, report_id: &crate::ReportId) -> crate::operations::LatestReportRun {
+        crate::operations::LatestReportRun {
             report_id: report_id.clone(),
             options: self.call_options(None),
         }
@@ -163,8 +163,8 @@ impl ClientConfig {
 
     /// *Export results* of `run_id` (the flat table: `pivoted=false`), with the configured
     /// headers.
-    pub fn export_run(&self, run_id: &crate::ReportRunId) -> crate::ExportReportRun {
-        crate::ExportReportRun {
+    pub fn export_run(&self, run_id: &crate::ReportRunId) -> crate::operations::ExportReportRun {
+        crate::operations::ExportReportRun {
             run_id: run_id.clone(),
             pivoted: false,
             options: self.call_options(None),
@@ -172,8 +172,8 @@ impl ClientConfig {
     }
 
     /// *Cancel a report run* for `run_id`, with the configured headers.
-    pub fn cancel_run(&self, run_id: &crate::ReportRunId) -> crate::CancelReportRun {
-        crate::CancelReportRun {
+    pub fn cancel_run(&self, run_id: &crate::ReportRunId) -> crate::operations::CancelReportRun {
+        crate::operations::CancelReportRun {
             run_id: run_id.clone(),
             options: self.call_options(None),
         }
@@ -187,8 +187,8 @@ impl ClientConfig {
         &self,
         query: &str,
         now: std::time::Instant,
-    ) -> Result<crate::SearchAll, Error> {
-        crate::SearchAll::new(
+    ) -> Result<crate::machines::SearchAll, Error> {
+        crate::machines::SearchAll::new(
             query,
             self.call_options(None),
             self.max_pages,
@@ -204,9 +204,13 @@ impl ClientConfig {
         run_id: &crate::ReportRunId,
         page_size: u64,
         now: std::time::Instant,
-    ) -> crate::DataPages {
-        crate::DataPages::new(
-            crate::ReportDataPage::first(run_id.clone(), page_size, self.call_options(None)),
+    ) -> crate::machines::DataPages {
+        crate::machines::DataPages::new(
+            crate::operations::ReportDataPage::first(
+                run_id.clone(),
+                page_size,
+                self.call_options(None),
+            ),
             self.max_pages,
             self.overall_timeout,
             now,
@@ -380,7 +384,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     }
 
     /// The most pages a paged read (search, report data) fetches before it stops with
-    /// [`Error::PagingStopped`] (default [`DEFAULT_MAX_PAGES`](crate::DEFAULT_MAX_PAGES)).
+    /// [`Error::PagingStopped`] (default [`DEFAULT_MAX_PAGES`](crate::machines::DEFAULT_MAX_PAGES)).
     pub fn max_pages(mut self, pages: u32) -> Self {
         self.max_pages = pages;
         self

@@ -1,7 +1,7 @@
 //! Downloading an export, without IO: what to do with the answer's head, then every chunk
 //! of the body counted and converted, ending in a summary or a typed error that says how far
-//! it got. A transport sends the request through [`Call`](crate::Call) (an export answer
-//! streams: [`Operation::streams`](crate::Operation::streams)), reads the body with the
+//! it got. A transport sends the request through [`Call`](crate::machines::Call) (an export answer
+//! streams: [`Operation::streams`](crate::operations::Operation::streams)), reads the body with the
 //! idle timeout the request carries, and hands each chunk here.
 
 use std::time::Duration;
@@ -21,7 +21,7 @@ pub enum ExportHead {
     /// A 200: stream the body through a [`Download`].
     Stream,
     /// A failure: read the body whole, at most this many bytes, for
-    /// [`Call::on_response`](crate::Call::on_response) to classify (and maybe retry).
+    /// [`Call::on_response`](crate::machines::Call::on_response) to classify (and maybe retry).
     ReadWhole {
         /// The cap; more is the core's typed "too large" error.
         max_bytes: u64,
@@ -44,7 +44,7 @@ impl ExportHead {
 /// One export body being converted.
 ///
 /// ```
-/// use zuora_core::{ClientConfig, Download, ExportFormat};
+/// use zuora_core::{ClientConfig, machines::Download, ExportFormat};
 /// let config = ClientConfig::builder().base_url("http://127.0.0.1:1").credentials("id", "secret").into_config()?;
 /// let head = http::Response::builder().status(200).body(())?;
 /// let mut download = Download::start(&head, ExportFormat::Csv, &config);

@@ -18,7 +18,7 @@ const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 /// what keys need (not secrecy), so an OS seed and a counter are enough.
 ///
 /// ```
-/// use zuora_core::Entropy;
+/// use zuora_core::machines::Entropy;
 /// let entropy = Entropy::new(42);
 /// assert_ne!(entropy.key_bytes(), entropy.key_bytes());
 /// assert_ne!(entropy.next_u64(), entropy.next_u64());

@@ -18,7 +18,7 @@ use crate::invalid::InvalidInput;
 /// let local: Environment = "http://127.0.0.1:8080".parse()?;
 /// assert_eq!(local.base_url(), "http://127.0.0.1:8080");
 /// assert!("http://zuora.example.com".parse::<Environment>().is_err());
-/// # Ok::<(), zuora_core::InvalidInput>(())
+/// # Ok::<(), zuora_core::errors::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -3,17 +3,17 @@
 
 /// *Export results*: `GET /reportruns/export/{id}?pivoted=…` (`pivoted` always sent: Zuora's
 /// OpenAPI description requires it). The answer streams; only a failed answer is read
-/// whole, through [`Operation::parse_response`](crate::Operation::parse_response).
+/// whole, through [`Operation::parse_response`](crate::operations::Operation::parse_response).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportReportRun {
     pub(crate) run_id: crate::ReportRunId,
     pub(crate) pivoted: bool,
-    pub(crate) options: crate::CallOptions,
+    pub(crate) options: crate::operations::CallOptions,
 }
 
 impl ExportReportRun {
     /// The flat table of `run_id`, with `options`' headers.
-    pub fn new(run_id: crate::ReportRunId, options: crate::CallOptions) -> Self {
+    pub fn new(run_id: crate::ReportRunId, options: crate::operations::CallOptions) -> Self {
         Self {
             run_id,
             pivoted: false,
@@ -29,7 +29,7 @@ impl ExportReportRun {
     }
 }
 
-impl crate::Operation for ExportReportRun {
+impl crate::operations::Operation for ExportReportRun {
     type Output = std::convert::Infallible;
     fn name(&self) -> &'static str {
         "export_report_run"
@@ -43,13 +43,13 @@ impl crate::Operation for ExportReportRun {
     fn to_request(
         &self,
         environment: &crate::Environment,
-        token: Option<&crate::AccessToken>,
-    ) -> Result<crate::HttpRequest, crate::Error> {
+        token: Option<&crate::values::AccessToken>,
+    ) -> Result<crate::driver::HttpRequest, crate::Error> {
         let token = token.ok_or_else(|| crate::Error::build("export needs a token"))?;
         let mut url = format!(
             "{}{}/reportruns/export/",
             environment.base_url(),
-            crate::REPORTING_PREFIX
+            crate::operations::REPORTING_PREFIX
         );
         crate::ids::push_path_segment(&mut url, self.run_id.as_str());
         url.push_str(if self.pivoted {
@@ -65,17 +65,18 @@ impl crate::Operation for ExportReportRun {
     /// Only failed answers come here (a 200 is streamed): always an error.
     fn parse_response(
         &self,
-        response: &crate::HttpResponse,
-        limits: crate::ResponseLimits,
-    ) -> Result<std::convert::Infallible, crate::ResponseError> {
-        let meta = crate::ResponseMeta::from_response(response);
-        let kind = match crate::decode_body(response.headers(), response.body(), limits) {
+        response: &crate::driver::HttpResponse,
+        limits: crate::responses::ResponseLimits,
+    ) -> Result<std::convert::Infallible, crate::responses::ResponseError> {
+        let meta = crate::responses::ResponseMeta::from_response(response);
+        let kind = match crate::responses::decode_body(response.headers(), response.body(), limits)
+        {
             Ok(body) => {
                 crate::response::classify_failure(meta.status, response.headers(), &body, "export")
             }
             Err(kind) => kind,
         };
-        Err(crate::ResponseError::new(meta, kind))
+        Err(crate::responses::ResponseError::new(meta, kind))
     }
 }
 
@@ -88,12 +89,16 @@ pub struct ExportSummary {
     /// Bytes written to the output.
     pub bytes_written: u64,
     /// Status, `Zuora-Request-Id` and limits of the answer.
-    pub meta: crate::ResponseMeta,
+    pub meta: crate::responses::ResponseMeta,
 }
 
 impl ExportSummary {
     /// A summary from its parts.
-    pub fn new(bytes_received: u64, bytes_written: u64, meta: crate::ResponseMeta) -> Self {
+    pub fn new(
+        bytes_received: u64,
+        bytes_written: u64,
+        meta: crate::responses::ResponseMeta,
+    ) -> Self {
         Self {
             bytes_received,
             bytes_written,

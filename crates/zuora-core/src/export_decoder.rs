@@ -29,13 +29,13 @@ pub enum ExportFormat {
 }
 
 impl core::str::FromStr for ExportFormat {
-    type Err = crate::InvalidInput;
+    type Err = crate::errors::InvalidInput;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         match value.to_ascii_lowercase().as_str() {
             "raw" => Ok(Self::Raw),
             "csv" => Ok(Self::Csv),
             "tsv" => Ok(Self::Tsv),
-            _ => Err(crate::InvalidInput::not_one_of(
+            _ => Err(crate::errors::InvalidInput::not_one_of(
                 "export format",
                 value,
                 "csv, tsv or raw",
@@ -111,7 +111,7 @@ impl Encoding {
 /// Converts an export chunk by chunk.
 ///
 /// ```
-/// use zuora_core::{ExportDecoder, ExportFormat};
+/// use zuora_core::{exports::ExportDecoder, ExportFormat};
 /// let utf16: Vec<u8> = [0xFF, 0xFE].into_iter()
 ///     .chain("a\tb, c\n1\t\"x\ty\"\n".encode_utf16().flat_map(u16::to_le_bytes))
 ///     .collect();

@@ -155,7 +155,7 @@ impl FilterClause {
 /// Clauses joined by one logical operator.
 ///
 /// ```
-/// use zuora_core::{FilterClause, FilterGroup, FilterOperator};
+/// use zuora_core::{filters::FilterClause, filters::FilterGroup, filters::FilterOperator};
 /// let group = FilterGroup::all([FilterClause::new("Account.Status", "Text", FilterOperator::Equal, "Active")]);
 /// assert_eq!(
 ///     serde_json::to_string(&group)?,
@@ -197,11 +197,11 @@ impl FilterGroup {
 /// the request always sends strings, as Zuora's OpenAPI schema requires.
 ///
 /// ```
-/// use zuora_core::parse_filter_groups;
+/// use zuora_core::filters::parse_filter_groups;
 /// let groups = parse_filter_groups(r#"{"logicalOperator":{"value":"OR"},"filterClauses":[]}"#)?;
 /// assert_eq!(groups.len(), 1);
 /// assert!(parse_filter_groups("[{").is_err());
-/// # Ok::<(), zuora_core::InvalidInput>(())
+/// # Ok::<(), zuora_core::errors::InvalidInput>(())
 /// ```
 pub fn parse_filter_groups(json: &str) -> Result<Vec<FilterGroup>, InvalidInput> {
     #[derive(Deserialize)]

@@ -15,11 +15,11 @@ pub const TRACK_ID_MAX: usize = 64;
 /// ASCII only, so that a key is sent and echoed byte for byte.
 ///
 /// ```
-/// use zuora_core::IdempotencyKey;
+/// use zuora_core::values::IdempotencyKey;
 /// let key: IdempotencyKey = "3f0c5d2e-6a47-4f0e-9d39-0c6b8f2e51aa".parse()?;
 /// assert!("a b".parse::<IdempotencyKey>().is_err());
 /// assert!("k".repeat(256).parse::<IdempotencyKey>().is_err());
-/// # Ok::<(), zuora_core::InvalidInput>(())
+/// # Ok::<(), zuora_core::errors::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdempotencyKey(String);
@@ -39,7 +39,7 @@ impl IdempotencyKey {
     /// source, as Zuora recommends. The core has no random source of its own.
     ///
     /// ```
-    /// use zuora_core::IdempotencyKey;
+    /// use zuora_core::values::IdempotencyKey;
     /// let key = IdempotencyKey::uuid_v4_from_bytes([0xAB; 16]);
     /// assert_eq!(key.as_str(), "abababab-abab-4bab-abab-abababababab");
     /// ```
@@ -53,7 +53,7 @@ impl IdempotencyKey {
 /// without IO). The caller supplies the randomness.
 ///
 /// ```
-/// assert_eq!(zuora_core::format_uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
+/// assert_eq!(zuora_core::values::format_uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
 /// ```
 pub fn format_uuid_v4(bytes: [u8; 16]) -> String {
     uuid::Builder::from_random_bytes(bytes)
@@ -79,7 +79,7 @@ fn is_track_id_char(c: char) -> bool {
 /// let track: TrackId = "nightly-invoices/2026-11-28".parse()?;
 /// let err = "job:42".parse::<TrackId>().unwrap_err();
 /// assert!(err.to_string().contains("position 4"));
-/// # Ok::<(), zuora_core::InvalidInput>(())
+/// # Ok::<(), zuora_core::errors::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TrackId(String);
@@ -118,10 +118,10 @@ validated_string!(TrackId);
 /// accepts exactly that, hex digits in either case.
 ///
 /// ```
-/// use zuora_core::EntityIds;
+/// use zuora_core::values::EntityIds;
 /// let entity: EntityIds = "1a2b7a37-3e7d-4cb3-b0e2-883de9e766cc".parse()?;
 /// assert!("1a2b7a37".parse::<EntityIds>().is_err());
-/// # Ok::<(), zuora_core::InvalidInput>(())
+/// # Ok::<(), zuora_core::errors::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EntityIds(String);

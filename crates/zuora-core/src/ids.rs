@@ -51,7 +51,7 @@ pub(crate) fn push_path_segment(out: &mut String, segment: &str) {
 /// let id: ReportId = "ff808081529f4e3401529fd373730070".parse()?;
 /// assert_eq!(id.as_str(), "ff808081529f4e3401529fd373730070");
 /// assert!("".parse::<ReportId>().is_err());
-/// # Ok::<(), zuora_core::InvalidInput>(())
+/// # Ok::<(), zuora_core::errors::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReportId(String);
@@ -85,7 +85,7 @@ validated_string!(ReportRunId);
 /// use zuora_core::ViewType;
 /// assert_eq!("summary".parse::<ViewType>()?, ViewType::Summary);
 /// assert_eq!(ViewType::Detail.as_str(), "Detail");
-/// # Ok::<(), zuora_core::InvalidInput>(())
+/// # Ok::<(), zuora_core::errors::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ViewType {

@@ -7,8 +7,8 @@ const QUOTE_LIMIT: usize = 64;
 /// Zuora is silent). It names the field, the rule and where the value broke it.
 ///
 /// Positions are 1-based character positions, as a person counts them.
-/// Errors about secrets ([`AccessToken`](crate::AccessToken),
-/// [`ClientSecret`](crate::ClientSecret)) never quote the offending character.
+/// Errors about secrets ([`AccessToken`](crate::values::AccessToken),
+/// [`ClientSecret`](crate::values::ClientSecret)) never quote the offending character.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidInput {

@@ -1,61 +1,4 @@
-//! # zuora-core: the sans-IO heart of zuora-rs
-//!
-//! Everything zuora-rs decides about Zuora's Reporting API lives here, as plain functions of
-//! their inputs: validated types, request builders that produce [`http::Request`]s, parsers
-//! that read [`http::Response`]s into typed results or typed errors. No sockets, no clock, no
-//! threads, no async runtime: a transport (`zuora-async`, `zuora-blocking`, or your own HTTP
-//! stack, in any language through `zuora-ffi`) sends the bytes and hands back the answer.
-//!
-//! ```
-//! use zuora_core::{AccessToken, Environment, RunReport, ViewType};
-//!
-//! // 1. Describe the call with validated values: bad input fails here, before any IO.
-//! let call = RunReport::new("ff808081529f4e3401529fd373730070".parse()?, ViewType::Summary)
-//!     .idempotency_key("3f0c5d2e-6a47-4f0e-9d39-0c6b8f2e51aa".parse()?)
-//!     .track_id("month-end-close".parse()?);
-//! assert!("job:1".parse::<zuora_core::TrackId>().is_err());
-//!
-//! // 2. Build the request and send it with any HTTP client.
-//! let token = AccessToken::new("c652cbc0ea384b9f81856a93a2a74538")?;
-//! let request = call.to_request(&Environment::UsCloud2Production, &token)?;
-//! assert_eq!(request.method(), http::Method::POST);
-//! assert!(request.headers()["authorization"].is_sensitive());
-//!
-//! // 3. Parse whatever came back: the run id, or a typed error.
-//! let answer = http::Response::builder()
-//!     .status(400)
-//!     .header("Zuora-Request-Id", "0c1a5ef0-9ccd-4a66-bb1c-9a4b6f1d2e3f")
-//!     .body(r#"{"success":false,"response":"{\"errorId\":\"E1\",\"message\":\"An error occurred. The report with ID x does not exist.\",\"errorCode\":\"ZAN-USAGE-REST-ERROR\"}","links":null}"#)?;
-//! let error = RunReport::parse_response(&answer).unwrap_err();
-//! assert_eq!(error.status(), 400);
-//! assert_eq!(error.request_id(), Some("0c1a5ef0-9ccd-4a66-bb1c-9a4b6f1d2e3f"));
-//! assert!(matches!(error.kind, zuora_core::ResponseErrorKind::Reporting { .. }));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! ## How the crate is laid out
-//! Modules depend only downwards (`cargo xtask cycles` checks it):
-//! 1. **values**: `invalid`, `newtype`, `secret`, `ids`, `headers`, `status`, `environment`,
-//!    `filter`;
-//! 2. **wire**: `wire` (header reading), `transport` (request and response types, transport
-//!    failures), `request`, `limits`, `response`, `export_decoder`;
-//! 3. **errors**: `error`, the one error type, assembled from the wire layer's errors;
-//! 4. **operations**, one per file above the `operation` trait: `oauth`, `run_report`, `runs`,
-//!    `export`;
-//! 5. **policies** (`retry`) and **configuration** (`config`);
-//! 6. **machines**, which own the loops: `call` (one call and its retries), `paging`,
-//!    `polling` (waiting for a run), `download` (an export's body).
-//!
-//! ## Where the project chose
-//! Zuora's documents leave gaps; each choice is written where it is made and collected in
-//! `docs/api-choices.md` in the repository. The notable ones here: `[]` is sent when a run has no
-//! filters; `Zuora-Track-Id` may not start or end with a space; `Zuora-Entity-Ids` is one
-//! hyphenated UUID; identifiers are at most 255 characters; only `gzip` bodies are decoded.
-//!
-//! ## Security
-//! [`AccessToken`] and [`ClientSecret`] print as `[redacted]`, no error holds either, and the
-//! `Authorization` header is marked sensitive. Plain `http://` is refused except for
-//! loopback hosts unless explicitly allowed ([`BaseUrl::parse_allowing_insecure_http`]).
+#![doc = include_str!("../README.md")]
 
 mod call;
 mod client_methods;
@@ -87,52 +30,123 @@ mod status;
 mod transport;
 mod wire;
 
-pub use call::{Call, Step};
-pub use config::{
-    BuildClient, ClientBuilder, ClientConfig, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_OVERALL_TIMEOUT, RunReportOptions,
-};
-pub use download::{Download, ExportHead};
-pub use entropy::Entropy;
-pub use environment::{BaseUrl, Environment};
-pub use error::{Error, OutputFailure, PagingStop};
-pub use export::{ExportReportRun, ExportSummary, is_gzipped};
-pub use export_decoder::{DEFAULT_MAX_FIELD_BYTES, ExportDecoder, ExportError, ExportFormat};
-pub use filter::{
-    FilterClause, FilterField, FilterGroup, FilterOperator, LogicalOperator, parse_filter_groups,
-};
-pub use headers::{
-    EntityIds, IDEMPOTENCY_KEY_MAX, IdempotencyKey, TRACK_ID_MAX, TrackId, format_uuid_v4,
-};
-pub use ids::{MAX_ID_LENGTH, ReportId, ReportRunId, ViewType};
-pub use invalid::InvalidInput;
+// The common job, at the root: what a user of a transport names. Everything else is in
+// the modules below, named for what they hold.
+pub use config::{ClientBuilder, ClientConfig, RunReportOptions};
+pub use environment::Environment;
+pub use error::Error;
+pub use export::ExportSummary;
+pub use export_decoder::ExportFormat;
+pub use headers::TrackId;
+pub use ids::{ReportId, ReportRunId, ViewType};
 pub use kind::ErrorKind;
-pub use limits::{ConcurrencyLimit, RateLimit, RateLimitWindow, RetryAfter};
-pub use oauth::{ClientId, TOKEN_REFRESH_MARGIN, Token, TokenCache, TokenRequest};
-pub use operation::{Operation, ResendSafety};
-pub use paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
-pub use polling::{
-    CANCEL_GRACE, PollDecision, PollPolicy, Wait, WaitControl, WaitOptions, WaitStep,
-};
-pub use request::{CallOptions, REPORTING_PREFIX};
-pub use response::{
-    DEFAULT_MAX_DECODED_BYTES, Reason, ResponseError, ResponseErrorKind, ResponseLimits,
-    ResponseMeta, decode_body,
-};
-pub use retry::{AttemptContext, AttemptOutcome, Jitter, RetryDecision, RetryPolicy, SeededJitter};
-pub use run_report::{ReportRunStarted, RunReport};
-pub use runs::{
-    CancelReportRun, DataPage, GetReportRun, LatestReportRun, ReportDataPage, ReportName,
-    ReportRef, ReportRun, ReportSummary, SEARCH_PAGE_SIZE, SearchPage, SearchReports,
-    parse_timestamp, resolve_report_name,
-};
-pub use secret::{AccessToken, ClientSecret, REDACTED};
+pub use polling::WaitOptions;
+pub use retry::RetryPolicy;
+pub use runs::{ReportRef, ReportRun};
 pub use status::RunStatus;
-pub use transport::{
-    AsyncBody, AsyncStreamingTransport, AsyncTransport, AttemptTimeout, ClassifyTransportError,
-    HttpRequest, HttpResponse, Now, ReadIdleTimeout, RequestBody, SyncStreamingTransport,
-    SyncTransport, TransportErrorKind, TransportFailure, stamped_timeouts,
-};
+
+/// Validated values: identifiers, headers, secrets, environments and their limits. Each
+/// refuses bad input with [`InvalidInput`](crate::errors::InvalidInput) when it is made.
+pub mod values {
+    pub use crate::environment::{BaseUrl, Environment};
+    pub use crate::headers::{
+        EntityIds, IDEMPOTENCY_KEY_MAX, IdempotencyKey, TRACK_ID_MAX, TrackId, format_uuid_v4,
+    };
+    pub use crate::ids::{MAX_ID_LENGTH, ReportId, ReportRunId, ViewType};
+    pub use crate::oauth::ClientId;
+    pub use crate::runs::{ReportName, ReportRef};
+    pub use crate::secret::{AccessToken, ClientSecret, REDACTED};
+    pub use crate::status::RunStatus;
+}
+
+/// Filters that replace a report's saved filters for one run.
+pub mod filters {
+    pub use crate::filter::{
+        FilterClause, FilterField, FilterGroup, FilterOperator, LogicalOperator,
+        parse_filter_groups,
+    };
+}
+
+/// The Zuora operations: each builds its request and reads its answer, with no IO.
+pub mod operations {
+    pub use crate::export::ExportReportRun;
+    pub use crate::oauth::{Token, TokenRequest};
+    pub use crate::operation::{Operation, ResendSafety};
+    pub use crate::request::{CallOptions, REPORTING_PREFIX};
+    pub use crate::run_report::{ReportRunStarted, RunReport};
+    pub use crate::runs::{
+        CancelReportRun, DataPage, GetReportRun, LatestReportRun, ReportDataPage, ReportRun,
+        ReportSummary, SEARCH_PAGE_SIZE, SearchPage, SearchReports, parse_timestamp,
+        resolve_report_name,
+    };
+}
+
+/// The engine: state machines a driver feeds events and asks for the next action (one call
+/// and its retries, paging, waiting for a run, downloading an export), the token cache and
+/// the entropy for ids and jitter.
+pub mod machines {
+    pub use crate::call::{Call, Step};
+    pub use crate::download::{Download, ExportHead};
+    pub use crate::entropy::Entropy;
+    pub use crate::oauth::{TOKEN_REFRESH_MARGIN, TokenCache};
+    pub use crate::paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
+    pub use crate::polling::{CANCEL_GRACE, PollDecision, Wait, WaitControl, WaitStep};
+}
+
+/// Policies: when to try again and when to look again.
+pub mod policies {
+    pub use crate::polling::{PollPolicy, WaitOptions};
+    pub use crate::retry::{
+        AttemptContext, AttemptOutcome, Jitter, RetryDecision, RetryPolicy, SeededJitter,
+    };
+}
+
+/// Reading Zuora's answers: metadata, rate limits and every error envelope.
+pub mod responses {
+    pub use crate::limits::{ConcurrencyLimit, RateLimit, RateLimitWindow, RetryAfter};
+    pub use crate::response::{
+        DEFAULT_MAX_DECODED_BYTES, Reason, ResponseError, ResponseErrorKind, ResponseLimits,
+        ResponseMeta, decode_body,
+    };
+}
+
+/// Exports: the streaming converter (UTF-16 tab-separated to CSV, TSV or raw) and what a
+/// download wrote.
+pub mod exports {
+    pub use crate::export::{ExportReportRun, ExportSummary, is_gzipped};
+    pub use crate::export_decoder::{
+        DEFAULT_MAX_FIELD_BYTES, ExportDecoder, ExportError, ExportFormat,
+    };
+}
+
+/// Errors: the one [`Error`], its [`ErrorKind`] and their parts.
+pub mod errors {
+    pub use crate::error::{Error, OutputFailure, PagingStop};
+    pub use crate::invalid::InvalidInput;
+    pub use crate::kind::ErrorKind;
+}
+
+/// What a driver (an HTTP stack) implements and hands over: the transport traits, the
+/// request and response types, the clock reading and the failure classification.
+pub mod driver {
+    pub use crate::config::BuildClient;
+    pub use crate::transport::{
+        AsyncBody, AsyncStreamingTransport, AsyncTransport, AttemptTimeout, ClassifyTransportError,
+        HttpRequest, HttpResponse, Now, ReadIdleTimeout, RequestBody, SyncStreamingTransport,
+        SyncTransport, TransportErrorKind, TransportFailure, stamped_timeouts,
+    };
+}
+
+/// The defaults of the configuration.
+pub mod defaults {
+    pub use crate::config::{
+        DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+        DEFAULT_OVERALL_TIMEOUT,
+    };
+    pub use crate::export_decoder::DEFAULT_MAX_FIELD_BYTES;
+    pub use crate::paging::DEFAULT_MAX_PAGES;
+    pub use crate::response::DEFAULT_MAX_DECODED_BYTES;
+}
 
 /// For the shared client methods' macro (not part of the API).
 #[doc(hidden)]

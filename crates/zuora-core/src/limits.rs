@@ -114,7 +114,7 @@ impl RetryAfter {
     ///
     /// ```
     /// use std::time::{Duration, UNIX_EPOCH};
-    /// use zuora_core::RetryAfter;
+    /// use zuora_core::responses::RetryAfter;
     /// assert_eq!(RetryAfter::parse("7"), Some(RetryAfter::Delay(Duration::from_secs(7))));
     /// let at = RetryAfter::parse("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
     /// assert_eq!(at, RetryAfter::At(UNIX_EPOCH + Duration::from_secs(784_111_777)));

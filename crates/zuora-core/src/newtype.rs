@@ -13,7 +13,7 @@ macro_rules! validated_string {
         }
 
         impl ::core::str::FromStr for $name {
-            type Err = $crate::InvalidInput;
+            type Err = $crate::errors::InvalidInput;
             fn from_str(value: &str) -> Result<Self, Self::Err> {
                 Self::validate(value)?;
                 Ok(Self(value.to_owned()))
@@ -21,14 +21,14 @@ macro_rules! validated_string {
         }
 
         impl TryFrom<&str> for $name {
-            type Error = $crate::InvalidInput;
+            type Error = $crate::errors::InvalidInput;
             fn try_from(value: &str) -> Result<Self, Self::Error> {
                 value.parse()
             }
         }
 
         impl TryFrom<String> for $name {
-            type Error = $crate::InvalidInput;
+            type Error = $crate::errors::InvalidInput;
             fn try_from(value: String) -> Result<Self, Self::Error> {
                 Self::validate(&value)?;
                 Ok(Self(value))

@@ -41,7 +41,7 @@ validated_string!(ClientId);
 /// A `POST /oauth/token` call with client credentials.
 ///
 /// ```
-/// use zuora_core::{ClientSecret, Environment, TokenRequest};
+/// use zuora_core::{values::ClientSecret, Environment, operations::TokenRequest};
 /// let call = TokenRequest::new("0b0d5b0e-1c8e-4b5a-9a55-6b1d2c3e4f50".parse()?, ClientSecret::new("s3cr3t")?);
 /// let request = call.to_request(&Environment::UsCloud2ApiSandbox)?;
 /// assert_eq!(request.uri(), "https://rest.apisandbox.zuora.com/oauth/token");
@@ -201,7 +201,7 @@ pub struct Token {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use zuora_core::{AccessToken, TokenCache};
+/// use zuora_core::{values::AccessToken, machines::TokenCache};
 /// let now = Instant::now();
 /// let mut cache = TokenCache::default();
 /// assert!(cache.usable(now).is_none());
@@ -211,7 +211,7 @@ pub struct Token {
 /// assert_eq!(cache.usable(now + Duration::from_secs(3300)), None, "inside the 300 s margin");
 /// cache.store(token.clone(), Duration::from_secs(60), now);
 /// assert!(cache.usable(now + Duration::from_secs(29)).is_some(), "a short token keeps half its life");
-/// # Ok::<(), zuora_core::InvalidInput>(())
+/// # Ok::<(), zuora_core::errors::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct TokenCache {

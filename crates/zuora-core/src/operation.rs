@@ -38,7 +38,7 @@ pub trait Operation {
     /// Whether the request may be sent twice.
     fn resend_safety(&self) -> ResendSafety;
     /// Checks the operation's own input before anything is sent (the token request
-    /// included); [`Call::start`](crate::Call::start) runs it first.
+    /// included); [`Call::start`](crate::machines::Call::start) runs it first.
     fn validate(&self) -> Result<(), Error> {
         Ok(())
     }

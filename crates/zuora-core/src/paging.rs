@@ -82,7 +82,7 @@ fn fingerprint(parts: impl Hash) -> u64 {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use zuora_core::{CallOptions, SearchAll, SearchPage};
+/// use zuora_core::{operations::CallOptions, machines::SearchAll, operations::SearchPage};
 /// let now = Instant::now();
 /// let mut search = SearchAll::new("Invoice", CallOptions::default(), 3, Duration::from_secs(60), now)?;
 /// let full: SearchPage = serde_json::from_str(&format!(

@@ -73,7 +73,7 @@ impl PollPolicy {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use zuora_core::{PollDecision, PollPolicy};
+    /// use zuora_core::{machines::PollDecision, policies::PollPolicy};
     /// let policy = PollPolicy::default();
     /// assert_eq!(policy.delay(1), Duration::from_secs(1));
     /// assert_eq!(policy.delay(3), Duration::from_secs(4));
@@ -121,7 +121,7 @@ impl PollPolicy {
 /// let wait = WaitOptions::default().with_timeout(Duration::from_secs(600))?.cancel_on_timeout(true);
 /// assert_eq!(wait.timeout(), Duration::from_secs(600));
 /// assert!(WaitOptions::default().with_timeout(Duration::ZERO).is_err());
-/// # Ok::<(), zuora_core::InvalidInput>(())
+/// # Ok::<(), zuora_core::errors::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {

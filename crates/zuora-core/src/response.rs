@@ -553,8 +553,11 @@ fn scrub_secrets(text: &mut String) {
                 .unwrap_or(text.len() - value_start);
             from = value_start;
             if value_len > 0 {
-                text.replace_range(value_start..value_start + value_len, crate::REDACTED);
-                from += crate::REDACTED.len();
+                text.replace_range(
+                    value_start..value_start + value_len,
+                    crate::values::REDACTED,
+                );
+                from += crate::values::REDACTED.len();
             }
         }
     }

@@ -24,7 +24,7 @@ use crate::transport::{TransportErrorKind, TransportFailure};
 ///     .with_base_delay(Duration::from_millis(200))?;
 /// assert_eq!(policy.max_attempts(), 3);
 /// assert!(RetryPolicy::default().with_max_attempts(0).is_err());
-/// # Ok::<(), zuora_core::InvalidInput>(())
+/// # Ok::<(), zuora_core::errors::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -193,7 +193,7 @@ impl RetryPolicy {
     ///
     /// ```
     /// use std::time::{Duration, SystemTime};
-    /// use zuora_core::{AttemptContext, AttemptOutcome, ResendSafety, RetryDecision, RetryPolicy, TransportErrorKind, TransportFailure};
+    /// use zuora_core::{policies::AttemptContext, policies::AttemptOutcome, operations::ResendSafety, policies::RetryDecision, RetryPolicy, driver::TransportErrorKind, driver::TransportFailure};
     /// let refused = TransportFailure::new(TransportErrorKind::Connect, false, "connection refused");
     /// let context = AttemptContext {
     ///     attempt: 1, elapsed: Duration::ZERO, deadline: Duration::from_secs(300),

@@ -15,7 +15,7 @@ use crate::response::{
     ResponseError, ResponseErrorKind, ResponseLimits, ResponseMeta, parse_success,
 };
 use crate::transport::HttpRequest;
-use crate::{AccessToken, Environment};
+use crate::{Environment, values::AccessToken};
 
 /// A *Run a report* call: which report, which view, and how to send it.
 ///
@@ -23,7 +23,7 @@ use crate::{AccessToken, Environment};
 /// description requires a body; reference §12.3).
 ///
 /// ```
-/// use zuora_core::{AccessToken, Environment, RunReport, ViewType};
+/// use zuora_core::{values::AccessToken, Environment, operations::RunReport, ViewType};
 /// let call = RunReport::new("ff808081529f4e3401529fd373730070".parse()?, ViewType::Detail)
 ///     .track_id("nightly-invoices".parse()?)
 ///     .accept_gzip(true);

@@ -72,7 +72,7 @@ impl ReportRun {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use zuora_core::parse_timestamp;
+/// use zuora_core::operations::parse_timestamp;
 /// let ms = UNIX_EPOCH + Duration::from_millis(1_453_166_692_000);
 /// assert_eq!(parse_timestamp(&serde_json::json!(1453166692000u64)), Some(ms));
 /// assert_eq!(parse_timestamp(&serde_json::json!("2016-01-19T01:24:52.000+0000")), Some(ms));
@@ -141,7 +141,7 @@ pub fn parse_timestamp(value: &Value) -> Option<SystemTime> {
 
 /// The URL of a Reporting path: `segments` are literal (`&str`) or identifiers to encode.
 /// Hand-assembled rather than through the `url` crate: the base URL was validated once
-/// ([`crate::BaseUrl`]), literal segments are constants, and every id and query value is
+/// ([`crate::values::BaseUrl`]), literal segments are constants, and every id and query value is
 /// percent-encoded by [`push_path_segment`], so re-parsing the whole URL on every request
 /// would check nothing new.
 fn reporting_url(
@@ -460,8 +460,8 @@ impl Operation for SearchReports {
 /// substring match, so a name can find several reports).
 ///
 /// ```
-/// use zuora_core::{Error, resolve_report_name};
-/// let found: Vec<zuora_core::ReportSummary> = serde_json::from_str(
+/// use zuora_core::{Error, operations::resolve_report_name};
+/// let found: Vec<zuora_core::operations::ReportSummary> = serde_json::from_str(
 ///     r#"[{"id":"a1","name":"Invoice Detail"},{"id":"b2","name":"Invoice Detail (copy)"}]"#,
 /// )?;
 /// assert_eq!(resolve_report_name("Invoice Detail", &found)?.id.as_str(), "a1");
@@ -620,31 +620,31 @@ pub enum ReportRef {
 }
 
 /// A report's exact name, as a search must match it: not blank, at most
-/// [`MAX_ID_LENGTH`](crate::MAX_ID_LENGTH) characters, no control characters. Kept as given
+/// [`MAX_ID_LENGTH`](crate::values::MAX_ID_LENGTH) characters, no control characters. Kept as given
 /// (names are matched exactly, spaces included).
 ///
 /// ```
-/// use zuora_core::ReportName;
+/// use zuora_core::values::ReportName;
 /// let name: ReportName = "Invoice Detail".parse()?;
 /// assert_eq!(name.as_str(), "Invoice Detail");
 /// assert!("".parse::<ReportName>().is_err());
 /// assert!("   ".parse::<ReportName>().is_err());
-/// # Ok::<(), zuora_core::InvalidInput>(())
+/// # Ok::<(), zuora_core::errors::InvalidInput>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReportName(String);
 
 impl ReportName {
-    fn validate(value: &str) -> Result<(), crate::InvalidInput> {
+    fn validate(value: &str) -> Result<(), crate::errors::InvalidInput> {
         if value.trim().is_empty() {
-            return Err(crate::InvalidInput::Empty {
+            return Err(crate::errors::InvalidInput::Empty {
                 field: "report name",
             });
         }
         crate::invalid::check_text(
             "report name",
             value,
-            crate::MAX_ID_LENGTH,
+            crate::values::MAX_ID_LENGTH,
             |c| !c.is_control(),
             "a report name has no control characters",
         )
@@ -661,11 +661,11 @@ impl ReportRef {
     /// assert!(matches!(ReportRef::parse("ff808081529f4e3401529fd373730070")?, ReportRef::Id(_)));
     /// assert!(matches!(ReportRef::parse("Invoice Detail")?, ReportRef::Name(_)));
     /// assert!(ReportRef::parse("  ").is_err());
-    /// # Ok::<(), zuora_core::InvalidInput>(())
+    /// # Ok::<(), zuora_core::errors::InvalidInput>(())
     /// ```
-    pub fn parse(text: &str) -> Result<Self, crate::InvalidInput> {
+    pub fn parse(text: &str) -> Result<Self, crate::errors::InvalidInput> {
         if text.trim().is_empty() {
-            return Err(crate::InvalidInput::Empty {
+            return Err(crate::errors::InvalidInput::Empty {
                 field: "report name or id",
             });
         }

@@ -72,11 +72,11 @@ secret_string!(
     /// Visible US-ASCII, 1 to 4096 characters (Zuora's are 32 hex characters).
     ///
     /// ```
-    /// use zuora_core::AccessToken;
+    /// use zuora_core::values::AccessToken;
     /// let token = AccessToken::new("c652cbc0ea384b9f81856a93a2a74538")?;
     /// assert_eq!(format!("{token:?}"), "AccessToken([redacted])");
     /// assert_eq!(token.to_string(), "[redacted]");
-    /// # Ok::<(), zuora_core::InvalidInput>(())
+    /// # Ok::<(), zuora_core::errors::InvalidInput>(())
     /// ```
     AccessToken,
     field = "access token",
@@ -89,10 +89,10 @@ secret_string!(
     /// Visible US-ASCII, 1 to 256 characters (Zuora documents at most 42).
     ///
     /// ```
-    /// use zuora_core::ClientSecret;
+    /// use zuora_core::values::ClientSecret;
     /// let secret = ClientSecret::new("s3cr3t")?;
     /// assert_eq!(format!("{secret:?}"), "ClientSecret([redacted])");
-    /// # Ok::<(), zuora_core::InvalidInput>(())
+    /// # Ok::<(), zuora_core::errors::InvalidInput>(())
     /// ```
     ClientSecret,
     field = "client secret",

@@ -30,7 +30,7 @@ pub type HttpRequest = http::Request<RequestBody>;
 /// request's body holds the client secret, and `http::Request`'s `Debug` prints its body.
 ///
 /// ```
-/// let body = zuora_core::RequestBody::from(b"client_secret=hunter2".to_vec());
+/// let body = zuora_core::driver::RequestBody::from(b"client_secret=hunter2".to_vec());
 /// assert_eq!(format!("{body:?}"), "RequestBody(21 bytes)");
 /// assert_eq!(&body[..6], b"client");
 /// ```
@@ -188,7 +188,7 @@ impl ClassifyTransportError for TransportFailure {
 /// A blocking HTTP stack.
 ///
 /// ```
-/// use zuora_core::{HttpRequest, HttpResponse, SyncTransport, TransportFailure};
+/// use zuora_core::{driver::HttpRequest, driver::HttpResponse, driver::SyncTransport, driver::TransportFailure};
 /// // Any closure of the right shape is a transport; handy in tests.
 /// let canned = |_request: HttpRequest| -> Result<HttpResponse, TransportFailure> {
 ///     Ok(http::Response::new(br#"{"success":true,"response":{"reportRunId":"r1"}}"#.to_vec()))

@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use proptest::prelude::*;
-use zuora_core::{ExportDecoder, ExportError, ExportFormat};
+use zuora_core::{ExportFormat, exports::ExportDecoder, exports::ExportError};
 
 /// Encodes records the way the simulator documents Zuora's export: UTF-16LE with a BOM,
 /// tabs between fields, `\n` after each record, quoting for tab/CR/LF/quote.

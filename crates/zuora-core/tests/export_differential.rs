@@ -9,7 +9,7 @@
 use std::io::Write;
 
 use proptest::prelude::*;
-use zuora_core::{ExportDecoder, ExportError, ExportFormat};
+use zuora_core::{ExportFormat, exports::ExportDecoder, exports::ExportError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum OldError {

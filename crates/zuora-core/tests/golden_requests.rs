@@ -6,8 +6,9 @@
 use std::io::Read;
 
 use zuora_core::{
-    AccessToken, Environment, FilterClause, FilterGroup, FilterOperator, HttpRequest, RunReport,
-    ViewType, parse_filter_groups,
+    Environment, ViewType, driver::HttpRequest, filters::FilterClause, filters::FilterGroup,
+    filters::FilterOperator, filters::parse_filter_groups, operations::RunReport,
+    values::AccessToken,
 };
 
 const REPORT_ID: &str = "ff808081529f4e3401529fd373730070";
@@ -214,6 +215,7 @@ fn custom_base_urls_keep_a_path_prefix_and_refuse_plain_http_off_loopback() {
         assert!(Environment::custom(url).is_err(), "{url}");
     }
     assert!(
-        zuora_core::BaseUrl::parse_allowing_insecure_http("http://zuora.internal:8080").is_ok()
+        zuora_core::values::BaseUrl::parse_allowing_insecure_http("http://zuora.internal:8080")
+            .is_ok()
     );
 }

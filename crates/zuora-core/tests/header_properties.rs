@@ -10,8 +10,8 @@ use std::str::FromStr;
 use http::HeaderValue;
 use proptest::prelude::*;
 use zuora_core::{
-    AccessToken, EntityIds, Environment, IdempotencyKey, InvalidInput, ReportId, ReportRunId,
-    RunReport, TrackId, ViewType,
+    Environment, ReportId, ReportRunId, TrackId, ViewType, errors::InvalidInput,
+    operations::RunReport, values::AccessToken, values::EntityIds, values::IdempotencyKey,
 };
 
 fn char_count(s: &str) -> usize {
@@ -127,7 +127,7 @@ proptest! {
         let _ = ViewType::from_str(&text);
         let _ = Environment::from_str(&text);
         let _ = AccessToken::new(text.as_ref());
-        let _ = zuora_core::parse_filter_groups(&text);
+        let _ = zuora_core::filters::parse_filter_groups(&text);
     }
 
     #[test]

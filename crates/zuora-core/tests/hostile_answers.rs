@@ -6,9 +6,12 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use zuora_core::{
-    AccessToken, AttemptContext, AttemptOutcome, BaseUrl, Environment, GetReportRun, Operation,
-    PollDecision, PollPolicy, ResendSafety, ResponseError, ResponseLimits, RetryAfter,
-    RetryDecision, RetryPolicy, TokenCache, TokenRequest, parse_timestamp,
+    Environment, RetryPolicy, machines::PollDecision, machines::TokenCache,
+    operations::GetReportRun, operations::Operation, operations::ResendSafety,
+    operations::TokenRequest, operations::parse_timestamp, policies::AttemptContext,
+    policies::AttemptOutcome, policies::PollPolicy, policies::RetryDecision,
+    responses::ResponseError, responses::ResponseLimits, responses::RetryAfter,
+    values::AccessToken, values::BaseUrl,
 };
 
 const RUN_ID: &str = "ff808081529f4e3401529fd61f080074";
@@ -257,7 +260,7 @@ fn item_12_a_status_answer_about_another_run_is_an_error() {
         .parse_response(&response(200, &[], &body), ResponseLimits::default())
         .unwrap_err();
     assert!(
-        matches!(&error.kind, zuora_core::ResponseErrorKind::OtherRun { answered, .. } if answered.as_str() == other),
+        matches!(&error.kind, zuora_core::responses::ResponseErrorKind::OtherRun { answered, .. } if answered.as_str() == other),
         "{error:?}"
     );
 }
@@ -267,7 +270,7 @@ fn the_token_requests_debug_never_shows_the_client_secret() {
     let secret = "s3cr3t-V4lue";
     let request = TokenRequest::new(
         "6f1d2e3c-4b5a-4978-8a6b-5c4d3e2f1a0b".parse().unwrap(),
-        zuora_core::ClientSecret::new(secret).unwrap(),
+        zuora_core::values::ClientSecret::new(secret).unwrap(),
     )
     .to_request(&Environment::UsCloud2ApiSandbox)
     .unwrap();
@@ -288,8 +291,9 @@ mod any_answer {
     use super::*;
     use proptest::prelude::*;
     use zuora_core::{
-        CallOptions, CancelReportRun, ClientConfig, ExportReportRun, LatestReportRun, Now,
-        ReportDataPage, SearchReports, Step,
+        ClientConfig, driver::Now, machines::Step, operations::CallOptions,
+        operations::CancelReportRun, operations::ExportReportRun, operations::LatestReportRun,
+        operations::ReportDataPage, operations::SearchReports,
     };
 
     fn header_value() -> impl Strategy<Value = String> {
@@ -348,7 +352,7 @@ mod any_answer {
             let run: zuora_core::ReportRunId = RUN_ID.parse().unwrap();
             let options = CallOptions::default();
             let _ = TokenRequest::parse_response(&response, limits).map_err(|e| e.to_string());
-            let _ = zuora_core::RunReport::parse_response(&response).map_err(|e| e.to_string());
+            let _ = zuora_core::operations::RunReport::parse_response(&response).map_err(|e| e.to_string());
             let _ = get_run().parse_response(&response, limits).map_err(|e| e.to_string());
             let _ = LatestReportRun::new("r".parse().unwrap(), options.clone())
                 .parse_response(&response, limits).map_err(|e| e.to_string());
@@ -368,7 +372,7 @@ mod any_answer {
                 .into_config()
                 .unwrap();
             let base = std::time::Instant::now();
-            let mut call = zuora_core::Call::new(get_run(), &config, Now::new(base, SystemTime::now()), 7);
+            let mut call = zuora_core::machines::Call::new(get_run(), &config, Now::new(base, SystemTime::now()), 7);
             let mut step = call.start();
             let mut sends = 0u32;
             let mut answers = answers.into_iter();

@@ -6,7 +6,10 @@
 use std::io::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
-use zuora_core::{Reason, ResponseError, ResponseErrorKind, ResponseLimits, RetryAfter, RunReport};
+use zuora_core::{
+    operations::RunReport, responses::Reason, responses::ResponseError,
+    responses::ResponseErrorKind, responses::ResponseLimits, responses::RetryAfter,
+};
 
 const REQUEST_ID: &str = "0c1a5ef0-9ccd-4a66-bb1c-9a4b6f1d2e3f";
 const SUCCESS: &str =

@@ -5,9 +5,11 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use zuora_core::{
-    AccessToken, AttemptContext, AttemptOutcome, Call, ClientConfig, Error, Now, ResendSafety,
-    ResponseError, RetryDecision, RetryPolicy, RunReport, RunReportOptions, Step,
-    TransportErrorKind, TransportFailure, ViewType,
+    ClientConfig, Error, RetryPolicy, RunReportOptions, ViewType, driver::Now,
+    driver::TransportErrorKind, driver::TransportFailure, machines::Call, machines::Step,
+    operations::ResendSafety, operations::RunReport, policies::AttemptContext,
+    policies::AttemptOutcome, policies::RetryDecision, responses::ResponseError,
+    values::AccessToken,
 };
 
 const NOW: Duration = Duration::from_secs(1_800_000_000);
@@ -351,8 +353,10 @@ fn each_attempt_is_cut_to_the_time_left() {
         panic!()
     };
     assert_eq!(
-        first.extensions().get::<zuora_core::AttemptTimeout>(),
-        Some(&zuora_core::AttemptTimeout(Duration::from_secs(10)))
+        first
+            .extensions()
+            .get::<zuora_core::driver::AttemptTimeout>(),
+        Some(&zuora_core::driver::AttemptTimeout(Duration::from_secs(10)))
     );
     // Seven seconds later the attempt failed; whatever the backoff, the next attempt gets
     // only what is left of the ten.
@@ -372,7 +376,7 @@ fn each_attempt_is_cut_to_the_time_left() {
     };
     let budget = second
         .extensions()
-        .get::<zuora_core::AttemptTimeout>()
+        .get::<zuora_core::driver::AttemptTimeout>()
         .unwrap()
         .0;
     assert_eq!(budget, Duration::from_secs(3) - delay);

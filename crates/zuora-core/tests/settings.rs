@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use zuora_core::{
-    ClientConfig, Error, InvalidInput, PollPolicy, ReportName, ReportRef, ResponseLimits,
-    RetryPolicy, WaitOptions,
+    ClientConfig, Error, ReportRef, RetryPolicy, WaitOptions, errors::InvalidInput,
+    policies::PollPolicy, responses::ResponseLimits, values::ReportName,
 };
 
 fn refused<T: std::fmt::Debug>(result: Result<T, InvalidInput>, field: &str) {

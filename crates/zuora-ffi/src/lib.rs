@@ -21,10 +21,14 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, UNIX_EPOCH};
 
 use zuora_core::{
-    AccessToken, AttemptContext, AttemptOutcome, CallOptions, ClientId, ClientSecret, Environment,
-    ExportDecoder, ExportFormat, ExportReportRun, GetReportRun, InvalidInput, Operation, ReportRun,
-    ResendSafety, ResponseError, ResponseErrorKind, ResponseLimits, RetryDecision, RetryPolicy,
-    RunReport, SearchReports, TokenRequest, TransportErrorKind, TransportFailure, ViewType,
+    Environment, ExportFormat, ReportRun, RetryPolicy, ViewType, driver::TransportErrorKind,
+    driver::TransportFailure, errors::InvalidInput, exports::ExportDecoder,
+    operations::CallOptions, operations::ExportReportRun, operations::GetReportRun,
+    operations::Operation, operations::ResendSafety, operations::RunReport,
+    operations::SearchReports, operations::TokenRequest, policies::AttemptContext,
+    policies::AttemptOutcome, policies::RetryDecision, responses::ResponseError,
+    responses::ResponseErrorKind, responses::ResponseLimits, values::AccessToken, values::ClientId,
+    values::ClientSecret,
 };
 
 /// Result codes of every function.
@@ -295,7 +299,7 @@ fn environment(base_url: &str) -> Result<Environment, ZuoraCode> {
     base_url.parse::<Environment>().map_err(invalid)
 }
 
-fn request_from(request: zuora_core::HttpRequest) -> ZuoraRequest {
+fn request_from(request: zuora_core::driver::HttpRequest) -> ZuoraRequest {
     ZuoraRequest {
         method: request.method().to_string(),
         url: request.uri().to_string(),
@@ -636,7 +640,7 @@ fn empty_result(status: u16) -> ZuoraResult {
     }
 }
 
-fn with_meta(mut result: ZuoraResult, meta: &zuora_core::ResponseMeta) -> ZuoraResult {
+fn with_meta(mut result: ZuoraResult, meta: &zuora_core::responses::ResponseMeta) -> ZuoraResult {
     result.request_id = meta.request_id.clone().unwrap_or_default();
     result.track_id = meta.track_id.clone().unwrap_or_default();
     result
@@ -697,15 +701,17 @@ pub unsafe extern "C" fn zuora_parse_response(
 
 fn parse(
     operation: ZuoraOperation,
-    response: &zuora_core::HttpResponse,
+    response: &zuora_core::driver::HttpResponse,
     limits: ResponseLimits,
 ) -> ZuoraResult {
     let status = response.status().as_u16();
-    let ok = |meta: &zuora_core::ResponseMeta| with_meta(empty_result(status), meta);
+    let ok = |meta: &zuora_core::responses::ResponseMeta| with_meta(empty_result(status), meta);
     let outcome: Result<ZuoraResult, ResponseError> = match operation {
         ZuoraOperation::ZuoraOpToken => {
             TokenRequest::parse_response(response, limits).map(|token| {
-                let mut result = ok(&zuora_core::ResponseMeta::from_response(response));
+                let mut result = ok(&zuora_core::responses::ResponseMeta::from_response(
+                    response,
+                ));
                 result.access_token = token.access_token.expose_secret().to_owned();
                 result.expires_in_s = token.expires_in.as_secs();
                 result
@@ -721,8 +727,10 @@ fn parse(
             // The run id asked about is not known here, so the run is read as *Last
             // completed run* reads it (no id check): the result carries the id the answer
             // names, for the caller to compare with the one it asked about.
-            let probe =
-                zuora_core::LatestReportRun::new(unreachable_report_id(), CallOptions::default());
+            let probe = zuora_core::operations::LatestReportRun::new(
+                unreachable_report_id(),
+                CallOptions::default(),
+            );
             probe
                 .parse_response(response, limits)
                 .map(|run: ReportRun| {
@@ -735,7 +743,9 @@ fn parse(
         ZuoraOperation::ZuoraOpSearch => SearchReports::new("x", CallOptions::default())
             .parse_response(response, limits)
             .map(|page| {
-                let mut result = ok(&zuora_core::ResponseMeta::from_response(response));
+                let mut result = ok(&zuora_core::responses::ResponseMeta::from_response(
+                    response,
+                ));
                 result.reports = page
                     .reports
                     .into_iter()

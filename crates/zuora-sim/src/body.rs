@@ -89,7 +89,7 @@ pub struct ExportStream {
     finished: bool,
     text: String,
     bytes: Vec<u8>,
-    filters: Vec<zuora_core::FilterGroup>,
+    filters: Vec<zuora_core::filters::FilterGroup>,
 }
 
 impl ExportStream {
@@ -108,7 +108,7 @@ impl ExportStream {
     }
 
     /// Only the rows that `filters` let through (a filtered run's export).
-    pub fn filtered(mut self, filters: Vec<zuora_core::FilterGroup>) -> Self {
+    pub fn filtered(mut self, filters: Vec<zuora_core::filters::FilterGroup>) -> Self {
         self.filters = filters;
         self
     }

@@ -8,7 +8,9 @@
 //! `is between`, `is during` and their negations, relative dates. A clause on a field the
 //! report does not have matches no row.
 
-use zuora_core::{FilterClause, FilterGroup, FilterOperator, LogicalOperator};
+use zuora_core::{
+    filters::FilterClause, filters::FilterGroup, filters::FilterOperator, filters::LogicalOperator,
+};
 
 use crate::catalogue::Column;
 

@@ -1,14 +1,14 @@
 //! A small seeded generator: the simulator's randomness is reproducible from its seed.
 
-/// SplitMix64 (the client's [`zuora_core::Entropy`], whose sequence from a seed is the
+/// SplitMix64 (the client's [`zuora_core::machines::Entropy`], whose sequence from a seed is the
 /// standard SplitMix64 sequence): tiny, fast, and good enough for ids, data and fault draws.
 #[derive(Debug)]
-pub struct Rng(zuora_core::Entropy);
+pub struct Rng(zuora_core::machines::Entropy);
 
 impl Rng {
     /// A generator from a seed.
     pub fn new(seed: u64) -> Self {
-        Self(zuora_core::Entropy::new(seed))
+        Self(zuora_core::machines::Entropy::new(seed))
     }
 
     /// A generator for one item of a family (a row of a report, say): same inputs, same

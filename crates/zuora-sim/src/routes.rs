@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, Method, Response, StatusCode};
 use serde_json::{Value, json};
-use zuora_core::{REPORTING_PREFIX, ViewType, parse_filter_groups};
+use zuora_core::{ViewType, filters::parse_filter_groups, operations::REPORTING_PREFIX};
 
 use crate::body::{ExportStream, SimBody};
 use crate::catalogue::{Report, hex_id};
@@ -378,7 +378,7 @@ fn completed_report(
     shared: &Shared,
     run_id: &str,
     unknown_message: &str,
-) -> Result<(Report, Vec<zuora_core::FilterGroup>), Box<SimResponse>> {
+) -> Result<(Report, Vec<zuora_core::filters::FilterGroup>), Box<SimResponse>> {
     let now = shared.clock.elapsed();
     let Some((run, report)) = find_run(shared, run_id) else {
         return Err(Box::new(usage_error(unknown_message)));

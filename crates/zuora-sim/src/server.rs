@@ -11,7 +11,7 @@ use http::header::{
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use zuora_core::{IdempotencyKey, TrackId};
+use zuora_core::{TrackId, values::IdempotencyKey};
 
 use crate::body::SimBody;
 use crate::config::{Fault, FaultScope};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
-use zuora_core::{ViewType, format_uuid_v4};
+use zuora_core::{ViewType, values::format_uuid_v4};
 
 use crate::catalogue::{Catalogue, RunOutcome};
 use crate::clock::SimClock;
@@ -66,7 +66,7 @@ pub(crate) struct Run {
     pub outcome: RunOutcome,
     pub timing: RunTiming,
     /// The filter groups the run was started with (none: the report's rows, all of them).
-    pub filters: Vec<zuora_core::FilterGroup>,
+    pub filters: Vec<zuora_core::filters::FilterGroup>,
 }
 
 impl Run {
