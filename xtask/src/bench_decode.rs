@@ -21,7 +21,7 @@ const PASSES: usize = 3;
 /// The simulator's large report, sized to `size` bytes: the same rows (invoice-like, with
 /// non-ASCII names, quoted fields, line breaks and CRLF inside quotes, surrogate pairs) that
 /// `bench export` downloads, encoded exactly as the simulator serves them.
-fn generate(size: u64) -> Result<Vec<u8>, String> {
+pub(crate) fn generate(size: u64) -> Result<Vec<u8>, String> {
     let catalogue = Catalogue::sample(SEED, rows_for_export_bytes(size));
     let report = catalogue
         .by_name(LARGE_REPORT_NAME)
@@ -34,7 +34,7 @@ fn generate(size: u64) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn best_of(mut pass: impl FnMut() -> Result<(), String>) -> Result<Duration, String> {
+pub(crate) fn best_of(mut pass: impl FnMut() -> Result<(), String>) -> Result<Duration, String> {
     let mut best = Duration::MAX;
     for _ in 0..PASSES {
         let start = Instant::now();
@@ -44,7 +44,7 @@ fn best_of(mut pass: impl FnMut() -> Result<(), String>) -> Result<Duration, Str
     Ok(best)
 }
 
-fn convert(input: &[u8], format: ExportFormat, gzipped: bool) -> Result<u64, String> {
+pub(crate) fn convert(input: &[u8], format: ExportFormat, gzipped: bool) -> Result<u64, String> {
     let mut decoder = ExportDecoder::new(format, gzipped);
     let mut out = Vec::with_capacity(4 * CHUNK);
     let mut written = 0u64;

@@ -2,7 +2,7 @@
 
 use zuora_core::{
     ClientConfig, Error, driver::HttpRequest, driver::HttpResponse, driver::TransportErrorKind,
-    driver::TransportFailure, errors::InvalidInput,
+    driver::TransportFailure,
 };
 
 /// Sends requests with a reqwest client: no automatic decompression (the core decodes gzip
@@ -40,9 +40,13 @@ impl ReqwestTransport {
             .user_agent(config.user_agent())
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|error| InvalidInput::Malformed {
-                field: "HTTP client",
-                reason: error.to_string(),
+            // A TLS backend that cannot start: nothing was sent, and no input was wrong.
+            .map_err(|error| {
+                TransportFailure::new(
+                    TransportErrorKind::Other,
+                    false,
+                    format!("the HTTP client could not be built: {error}"),
+                )
             })?;
         Ok(Self {
             client,
