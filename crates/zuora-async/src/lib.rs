@@ -104,7 +104,17 @@ impl<T: AsyncTransport> Client<T> {
                     } else {
                         None
                     };
-                    call.with_token(self.token(stale, budget).await?)
+                    // The common case, a fresh cached token and no fetch under way, needs
+                    // no boxed future.
+                    let cached = match &stale {
+                        None => self.cached_token(),
+                        Some(_) => None,
+                    };
+                    let token = match cached {
+                        Some(token) => token,
+                        None => self.token(stale, budget).await?,
+                    };
+                    call.with_token(token)
                 }
                 Step::Send(request) => match send.send(request).await {
                     Ok(Sent::Answer(response)) => call.on_response(response, now()),
@@ -118,6 +128,12 @@ impl<T: AsyncTransport> Client<T> {
                 Step::Done(result) => return result.map(Finished::Output),
             };
         }
+    }
+
+    /// The cached token if it is fresh and no fetch is under way.
+    fn cached_token(&self) -> Option<AccessToken> {
+        let cache = self.inner.tokens.try_lock().ok()?;
+        cache.usable(Instant::now())
     }
 
     /// The cached token, or a new one; `stale` was refused by Zuora. Boxed because the fetch

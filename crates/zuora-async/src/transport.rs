@@ -117,8 +117,9 @@ impl zuora_core::driver::AsyncTransport for ReqwestTransport {
         // A declared length within the cap is read in one go; anything else chunk by chunk,
         // stopping one byte past the cap.
         let body = match response.content_length() {
+            // `Vec::from` takes over the buffer instead of copying it when it can.
             Some(length) if length <= self.max_body as u64 => {
-                response.bytes().await.map_err(failure)?.to_vec()
+                Vec::from(response.bytes().await.map_err(failure)?)
             }
             _ => {
                 let mut body = Vec::new();
