@@ -66,10 +66,8 @@ pub fn run_client(args: &[&str]) -> Result<(), String> {
         }
         "blocking" => {
             let client = zuora_blocking::Client::from_config(config).map_err(|e| e.to_string())?;
-            let mut out = std::io::BufWriter::with_capacity(
-                256 * 1024,
-                std::fs::File::create("/dev/null").map_err(|e| e.to_string())?,
-            );
+            // The reader writes whole converted chunks: no BufWriter needed in front.
+            let mut out = std::fs::File::create("/dev/null").map_err(|e| e.to_string())?;
             client
                 .download_export(&run_id, ExportFormat::Csv, &mut out)
                 .map_err(|e| e.to_string())?

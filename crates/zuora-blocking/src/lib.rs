@@ -199,6 +199,7 @@ impl<T: SyncStreamingTransport> Client<T> {
         Ok(ExportReader {
             body: response.into_body(),
             download,
+            // 64 KiB reads keep the converter's buffers in the core's cache.
             chunk: vec![0u8; 64 * 1024],
             converted: Vec::with_capacity(160 * 1024),
             position: 0,
