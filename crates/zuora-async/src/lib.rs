@@ -172,7 +172,8 @@ zuora_core::__shared_client_methods! {
     writer = [AsyncWrite + Unpin + Send],
     asyncness = [async],
     await = [.await],
-    observer_bounds = [+ Send]
+    observer_bounds = [+ Send],
+    export_source = ExportStream
 }
 
 /// Sleeps, as the shared methods' waits ask.
@@ -260,7 +261,7 @@ impl<T: AsyncStreamingTransport> Client<T> {
             config,
         };
         let span = tracing::info_span!("zuora.call", operation = "export_report_run");
-        let response = match self
+        let (body, download) = self
             .drive(
                 operation,
                 self.inner.entropy.next_u64(),
@@ -269,13 +270,9 @@ impl<T: AsyncStreamingTransport> Client<T> {
             )
             .instrument(span)
             .await?
-        {
-            Finished::Stream(response) => response,
-            Finished::Output(never) => match never {},
-        };
-        let download = Download::start(&response, format, config);
+            .into_download(format, config);
         Ok(ExportStream {
-            body: response.into_body(),
+            body,
             download,
             summary: None,
             failed: false,
@@ -311,14 +308,6 @@ pub struct ExportStream<B> {
     download: Download,
     summary: Option<ExportSummary>,
     failed: bool,
-}
-
-impl<B> std::fmt::Debug for ExportStream<B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExportStream")
-            .field("download", &self.download)
-            .finish_non_exhaustive()
-    }
 }
 
 impl<B: AsyncBody> ExportStream<B> {

@@ -143,7 +143,8 @@ zuora_core::__shared_client_methods! {
     writer = [Write],
     asyncness = [],
     await = [],
-    observer_bounds = []
+    observer_bounds = [],
+    export_source = ExportReader
 }
 
 /// Sleeps, as the shared methods' waits ask.
@@ -191,13 +192,9 @@ impl<T: SyncStreamingTransport> Client<T> {
                 }
             },
         )?;
-        let response = match finished {
-            Finished::Stream(response) => response,
-            Finished::Output(never) => match never {},
-        };
-        let download = Download::start(&response, format, config);
+        let (body, download) = finished.into_download(format, config);
         Ok(ExportReader {
-            body: response.into_body(),
+            body,
             download,
             // 64 KiB reads keep the converter's buffers in the core's cache.
             chunk: vec![0u8; 64 * 1024],
@@ -230,14 +227,6 @@ pub struct ExportReader<R> {
     converted: Vec<u8>,
     position: usize,
     summary: Option<ExportSummary>,
-}
-
-impl<R> std::fmt::Debug for ExportReader<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExportReader")
-            .field("download", &self.download)
-            .finish_non_exhaustive()
-    }
 }
 
 impl<R: Read> ExportReader<R> {

@@ -77,6 +77,17 @@ impl UreqTransport {
     }
 }
 
+impl UreqTransport {
+    /// Sends `request` with the core's timeouts; a failure is classified.
+    fn run(&self, request: HttpRequest) -> Result<http::Response<ureq::Body>, TransportFailure> {
+        // A clone shares the URI's bytes: nothing is allocated unless the send fails.
+        let uri = request.uri().clone();
+        self.agent
+            .run(self.with_attempt_timeout(request))
+            .map_err(|e| failure(e, &uri))
+    }
+}
+
 /// ureq's resolver, with a failed lookup reported as "host not found" (nothing sent)
 /// rather than as a generic I/O error, which reads as "the request may have been sent".
 #[derive(Debug, Default)]
@@ -133,13 +144,7 @@ impl SyncTransport for UreqTransport {
     type Error = TransportFailure;
 
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure> {
-        // A clone shares the URI's bytes: nothing is allocated unless the send fails.
-        let uri = request.uri().clone();
-        let response = self
-            .agent
-            .run(self.with_attempt_timeout(request))
-            .map_err(|e| failure(e, &uri))?;
-        let (parts, body) = response.into_parts();
+        let (parts, body) = self.run(request)?.into_parts();
         let mut bytes = Vec::new();
         body.into_reader()
             .take(self.max_body.saturating_add(1))
@@ -188,13 +193,7 @@ impl zuora_core::driver::SyncStreamingTransport for UreqTransport {
         &self,
         request: HttpRequest,
     ) -> Result<http::Response<Self::Body>, TransportFailure> {
-        // A clone shares the URI's bytes: nothing is allocated unless the send fails.
-        let uri = request.uri().clone();
-        let response = self
-            .agent
-            .run(self.with_attempt_timeout(request))
-            .map_err(|e| failure(e, &uri))?;
-        let (parts, body) = response.into_parts();
+        let (parts, body) = self.run(request)?.into_parts();
         Ok(http::Response::from_parts(
             parts,
             UreqBody(body.into_reader()),

@@ -19,8 +19,33 @@ macro_rules! __shared_client_methods {
         writer = [$($writer:tt)*],
         asyncness = [$($async:tt)?],
         await = [$($await:tt)*],
-        observer_bounds = [$($observer:tt)*]
+        observer_bounds = [$($observer:tt)*],
+        export_source = $source:ident
     ) => {
+        impl<B> std::fmt::Debug for $source<B> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($source))
+                    .field("download", &self.download)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl<S> Finished<std::convert::Infallible, $crate::http::Response<S>> {
+            /// A streamed export's body, and the download machine that reads it as `format`.
+            fn into_download(
+                self,
+                format: $crate::ExportFormat,
+                config: &$crate::ClientConfig,
+            ) -> (S, $crate::machines::Download) {
+                let response = match self {
+                    Finished::Stream(response) => response,
+                    Finished::Output(never) => match never {},
+                };
+                let download = $crate::machines::Download::start(&response, format, config);
+                (response.into_body(), download)
+            }
+        }
+
         /// A Zuora Reporting client. Cheap to clone; clones share the token and the
         /// connection pool.
         pub struct $client<T = $default> {
