@@ -16,6 +16,8 @@
 
 use std::time::{Duration, Instant};
 
+use std::borrow::Borrow;
+
 use crate::config::ClientConfig;
 use crate::error::Error;
 use crate::operation::Operation;
@@ -44,9 +46,10 @@ pub enum Step<T> {
 
 /// One call of an [`Operation`], its attempts and its retries.
 #[derive(Debug)]
-pub struct Call<'c, O> {
+pub struct Call<O, C = std::sync::Arc<ClientConfig>> {
     operation: O,
-    config: &'c ClientConfig,
+    /// The configuration, borrowed (`&ClientConfig`) or shared (`Arc<ClientConfig>`).
+    config: C,
     /// The whole call's time: the configured overall timeout, or less (see [`Call::within`]).
     overall: Duration,
     started: Instant,
@@ -59,13 +62,14 @@ pub struct Call<'c, O> {
     jitter: SeededJitter,
 }
 
-impl<'c, O: Operation> Call<'c, O> {
+impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
     /// A call starting at `now`; `jitter_seed` seeds the backoff's randomness.
-    pub fn new(operation: O, config: &'c ClientConfig, now: Now, jitter_seed: u64) -> Self {
+    pub fn new(operation: O, config: C, now: Now, jitter_seed: u64) -> Self {
+        let overall = config.borrow().overall_timeout;
         Self {
             operation,
             config,
-            overall: config.overall_timeout,
+            overall,
             started: now.instant,
             known_now: now.instant,
             attempts: 0,
@@ -139,7 +143,10 @@ impl<'c, O: Operation> Call<'c, O> {
             zuora_track_id = header("zuora-track-id"),
             "answer received"
         );
-        match self.operation.parse_response(&response, self.config.limits) {
+        match self
+            .operation
+            .parse_response(&response, self.config.borrow().limits)
+        {
             Ok(output) => Step::Done(Ok(output)),
             Err(error) => {
                 let decision = self.decide(AttemptOutcome::Response(&error), now);
@@ -156,7 +163,7 @@ impl<'c, O: Operation> Call<'c, O> {
     ) -> Step<O::Output> {
         self.known_now = self.known_now.max(now.instant);
         if failure.host.is_none() {
-            failure.host = self.config.environment.host();
+            failure.host = self.config.borrow().environment.host();
         }
         tracing::debug!(
             operation = self.operation.name(),
@@ -173,7 +180,7 @@ impl<'c, O: Operation> Call<'c, O> {
         self.attempts += 1;
         match self
             .operation
-            .to_request(&self.config.environment, self.token.as_ref())
+            .to_request(&self.config.borrow().environment, self.token.as_ref())
         {
             Ok(mut request) => {
                 request
@@ -182,7 +189,7 @@ impl<'c, O: Operation> Call<'c, O> {
                 if self.operation.streams() {
                     request
                         .extensions_mut()
-                        .insert(ReadIdleTimeout(self.config.idle_timeout));
+                        .insert(ReadIdleTimeout(self.config.borrow().idle_timeout));
                 }
                 Step::Send(request)
             }
@@ -197,6 +204,7 @@ impl<'c, O: Operation> Call<'c, O> {
         let elapsed = self.known_now.saturating_duration_since(self.started);
         let left = self.overall.saturating_sub(elapsed);
         self.config
+            .borrow()
             .attempt_timeout
             .min(left)
             .max(std::time::Duration::from_millis(1))
@@ -211,6 +219,7 @@ impl<'c, O: Operation> Call<'c, O> {
             safety: self.operation.resend_safety(),
         };
         self.config
+            .borrow()
             .retry
             .decide(&context, outcome, now.wall, &mut self.jitter)
     }
