@@ -51,6 +51,7 @@ pub fn run() -> Result<(), String> {
     crate::spec::check()?;
     crate::ffi::header(true)?;
     crate::ffi::test()?;
+    crate::python::test()?;
     // A short fuzz smoke of every target where nightly and cargo-fuzz are here.
     if crate::fuzz::available() {
         crate::fuzz::run(&["--seconds", "60"])?;

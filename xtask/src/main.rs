@@ -16,6 +16,7 @@ mod ci;
 mod cycles;
 mod ffi;
 mod fuzz;
+mod python;
 mod soak;
 mod spec;
 
@@ -34,6 +35,8 @@ commands:
   spec-derive [--check]
                 derive tests/spec/reporting-contract.json from ../shared/spec (Zuora's OpenAPI file)
   ffi-test      build the C ABI, run the C test under valgrind and the Python trip against zuora-sim
+  python-test   check crates/zuora-python, pip-install it into a fresh venv, run its pytest suite
+                against zuora-sim
   cycles [--graph]
                 fail on any cycle among a crate's modules (in every crate of the workspace)
   fuzz [--seconds 60]
@@ -52,7 +55,7 @@ commands:
                 against the release simulator in its own process: CPU time and allocations per call
   bench export [--size 1GiB]
                 a large export through each transport converted to CSV, and curl to /dev/null:
-                MB/s, ratio to curl, the client's peak RSS
+                MB/s, ratio to curl and to the converter alone, the client's peak RSS
   bench sim-export [--size 1GiB]
                 stream an export of that size from the release simulator (own process) to curl;
                 print throughput and the simulator's peak RSS";
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         ["ffi-header"] => ffi::header(false),
         ["ffi-header", "--check"] => ffi::header(true),
         ["ffi-test"] => ffi::test(),
+        ["python-test"] => python::test(),
         ["spec-check"] => spec::check(),
         ["spec-derive"] => spec::derive(false),
         ["spec-derive", "--check"] => spec::derive(true),

@@ -1,0 +1,135 @@
+"""The Python package against zuora-sim over loopback: the whole trip, sync and async,
+errors by kind, faults, bad input and secrets."""
+
+import asyncio
+import csv
+import io
+
+import pytest
+
+import zuora_reporting as zr
+
+UNKNOWN_REPORT = "2c92c0f95e4a6e4b015e4f3a1b2c3d4e"
+UNKNOWN_RUN = "ff808081529f4e3401529fd61f080074"
+
+
+def test_version():
+    assert zr.__version__.count(".") == 2
+
+
+def test_the_whole_trip_writes_a_csv(sim, tmp_path):
+    path = tmp_path / "invoices.csv"
+    with zr.Client(**sim.kwargs()) as client:
+        summary = client.run_and_download("Invoice Detail", str(path))
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert len(rows) > 1 and len(rows[0]) == len(rows[1])
+    assert summary.bytes_written == path.stat().st_size
+    assert not (tmp_path / "invoices.csv.partial").exists()
+
+
+def test_step_by_step_with_statuses_and_rows(slow_sim, tmp_path):
+    seen = []
+    with zr.Client(**slow_sim.kwargs()) as client:
+        report = client.find_report("Invoice Detail")
+        started = client.run_report(report.id, "Detail", track_id="py-steps")
+        assert len(started.report_run_id) == 32 and started.track_id == "py-steps"
+        run = client.wait_for_run(
+            started.report_run_id, poll_first=0.2, poll_max=0.5, on_status=lambda r: seen.append(r.status)
+        )
+        assert run.status == "COMPLETED" and run.id == started.report_run_id
+        assert seen[0] != "COMPLETED" and seen[-1] == "COMPLETED"
+        out = io.BytesIO()
+        client.download_export(run.id, out)
+        records = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8"))))
+        rows = list(client.rows(run.id, page_size=7))
+        assert len(rows) == len(records) - 1
+        assert client.latest_run(report.id).id == run.id
+
+
+def test_the_async_client_runs_the_same_trip(sim, tmp_path):
+    path = tmp_path / "async.csv"
+
+    async def trip():
+        async with zr.AsyncClient(**sim.kwargs()) as client:
+            reports = await client.search_reports("Customer report")
+            assert len(reports) == 60  # two pages of search results
+            summary = await client.run_and_download("Invoice Detail", path)
+            run = await client.latest_run((await client.find_report("Invoice Detail")).id)
+            rows = [row async for row in client.rows(run.id, page_size=50)]
+            return summary, rows
+
+    summary, rows = asyncio.run(trip())
+    assert summary.bytes_written == path.stat().st_size
+    assert len(rows) == len(list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))) - 1
+
+
+def test_errors_are_told_apart_and_carry_the_answer(sim):
+    with zr.Client(**sim.kwargs()) as client:
+        with pytest.raises(zr.ReportNotFoundError) as error:
+            client.run_report(UNKNOWN_REPORT)
+        assert error.value.status == 400 and len(error.value.request_id) == 36
+        assert error.value.kind == "report_not_found" and not error.value.retryable
+        assert isinstance(error.value, zr.NotFoundError)
+        with pytest.raises(zr.RunNotFoundError):
+            client.get_run(UNKNOWN_RUN)
+        with pytest.raises(zr.WrongViewTypeError):
+            client.run_report(client.find_report("Invoice Detail").id, "Summary")
+        with pytest.raises(zr.NoCompletedRunError):
+            client.latest_run(client.find_report("Account Balance Summary").id)
+    with zr.Client(**dict(sim.kwargs(), client_secret="not-the-secret")) as refused:
+        with pytest.raises(zr.AuthenticationError) as error:
+            refused.get_run(UNKNOWN_RUN)
+        assert "not-the-secret" not in str(error.value)
+
+
+def test_bad_input_raises_before_anything_is_sent():
+    # A port nobody listens on: a request would be a TransportError.
+    with zr.Client(base_url="http://127.0.0.1:9", client_id="id", client_secret="secret") as client:
+        for call in (
+            lambda: client.run_report(""),
+            lambda: client.run_report(UNKNOWN_REPORT, "Sideways"),
+            lambda: client.run_report(UNKNOWN_REPORT, track_id="job:1"),
+            lambda: client.wait_for_run(UNKNOWN_RUN, timeout=0),
+            lambda: client.wait_for_run(UNKNOWN_RUN, poll_first=0),
+            lambda: client.download_export(UNKNOWN_RUN, io.BytesIO(), format="xlsx"),
+        ):
+            with pytest.raises(zr.InvalidInputError):
+                call()
+    with pytest.raises(zr.InvalidInputError):
+        zr.Client(base_url="http://127.0.0.1:9", client_id="id", client_secret="s", max_attempts=0)
+    with pytest.raises(zr.InvalidInputError):
+        zr.Client(base_url="http://example.com", client_id="id", client_secret="s")
+
+
+def test_a_server_that_is_not_there_is_a_transport_error_with_nothing_sent():
+    with zr.Client(base_url="http://127.0.0.1:9", client_id="id", client_secret="s", max_attempts=1) as client:
+        with pytest.raises(zr.TransportError) as error:
+            client.get_run(UNKNOWN_RUN)
+    assert error.value.retryable and error.value.host == "127.0.0.1"
+
+
+def test_faults_are_retried_with_one_key_and_never_start_two_runs(faulty_sim):
+    with zr.Client(**faulty_sim.kwargs(), max_attempts=8) as client:
+        report = client.find_report("Invoice Detail")
+        runs = set()
+        for n in range(12):
+            started = client.run_report(report.id, idempotency_key=f"py-fault-{n:02}")
+            runs.add(started.report_run_id)
+            # The same key again: Zuora replays the first answer instead of a second run.
+            again = client.run_report(report.id, idempotency_key=f"py-fault-{n:02}")
+            assert again.report_run_id == started.report_run_id
+        assert len(runs) == 12
+
+
+def test_no_secret_in_repr_str_or_exceptions(sim):
+    client = zr.Client(**sim.kwargs())
+    token = client._token(None)
+    texts = [repr(client), str(client), repr(client._engine), repr(token)]
+    with pytest.raises(zr.ZuoraError) as error:
+        client.get_run(UNKNOWN_RUN)
+    texts += [str(error.value), repr(error.value)]
+    client.close()
+    for text in texts:
+        assert sim.client_secret not in text
+        assert "Bearer" not in text
+    assert repr(token) == "Token([redacted])"

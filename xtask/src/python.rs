@@ -1,0 +1,51 @@
+//! `cargo xtask python-test`: the Python package (`crates/zuora-python`) checked, built and
+//! installed with pip into a fresh virtual environment, then its tests run against zuora-sim.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::run_command;
+
+const CRATE: &str = "crates/zuora-python";
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
+}
+
+pub fn test() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let manifest = format!("{CRATE}/Cargo.toml");
+    // Outside the workspace (an extension module cannot link into its test binaries), so
+    // checked here on its own.
+    run_command(Command::new(&cargo).args(["fmt", "--manifest-path", &manifest, "--check"]))?;
+    run_command(Command::new(&cargo).args([
+        "clippy",
+        "--manifest-path",
+        &manifest,
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run_command(Command::new(&cargo).args(["build", "--package", "zuora-sim"]))?;
+    // A fresh environment each time: `pip install <path>` from a clone is what a user runs.
+    let venv = target_dir().join("python-venv");
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).map_err(|e| e.to_string())?;
+    }
+    run_command(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    let pip = venv.join("bin/pip");
+    run_command(Command::new(&pip).args(["install", "--quiet", CRATE, "pytest"]))?;
+    let python = venv.join("bin/python");
+    run_command(Command::new(&python).args([
+        "-c",
+        "import zuora_reporting; print('zuora_reporting', zuora_reporting.__version__)",
+    ]))?;
+    let sim = std::fs::canonicalize(target_dir().join("debug/zuora-sim"))
+        .map_err(|e| format!("zuora-sim was not built: {e}"))?;
+    run_command(
+        Command::new(&python)
+            .args(["-m", "pytest", "-q", &format!("{CRATE}/tests")])
+            .env("ZUORA_SIM_BINARY", sim),
+    )
+}
