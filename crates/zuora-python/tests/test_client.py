@@ -4,10 +4,12 @@ errors by kind, faults, bad input and secrets."""
 import asyncio
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
 import zuora_reporting as zr
+from zuora_reporting import _flows
 
 UNKNOWN_REPORT = "2c92c0f95e4a6e4b015e4f3a1b2c3d4e"
 UNKNOWN_RUN = "ff808081529f4e3401529fd61f080074"
@@ -123,7 +125,7 @@ def test_faults_are_retried_with_one_key_and_never_start_two_runs(faulty_sim):
 
 def test_no_secret_in_repr_str_or_exceptions(sim):
     client = zr.Client(**sim.kwargs())
-    token = client._token(None)
+    token = client._run(_flows.token(client._engine))  # a real token, to check its repr
     texts = [repr(client), str(client), repr(client._engine), repr(token)]
     with pytest.raises(zr.ZuoraError) as error:
         client.get_run(UNKNOWN_RUN)
@@ -133,3 +135,14 @@ def test_no_secret_in_repr_str_or_exceptions(sim):
         assert sim.client_secret not in text
         assert "Bearer" not in text
     assert repr(token) == "Token([redacted])"
+
+
+def test_the_readme_example_runs_as_written(sim, tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZUORA_BASE_URL", sim.base_url)
+    monkeypatch.setenv("ZUORA_CLIENT_ID", sim.client_id)
+    monkeypatch.setenv("ZUORA_CLIENT_SECRET", sim.client_secret)
+    exec(compile(example, "README.md", "exec"), {})
+    assert (tmp_path / "invoices.csv").read_text(encoding="utf-8").startswith("Invoice")
