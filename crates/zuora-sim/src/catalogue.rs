@@ -234,7 +234,7 @@ impl Report {
     /// Row `row` (1-based: index 0 of a run's result is the header) as strings, one per
     /// column, exactly as data pages and exports carry them.
     ///
-    /// The values repeat every [`ROW_CYCLE`] rows (only the row's own number, at the end of
+    /// The values repeat every 4096 rows (`ROW_CYCLE`; only the row's own number, at the end of
     /// its first field, keeps counting), so a large export can be served from pre-encoded
     /// text with no per-row work.
     pub fn row(&self, row: u64) -> Vec<String> {
