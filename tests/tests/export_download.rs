@@ -109,7 +109,8 @@ fn a_cut_off_download_is_an_error(flavor: Flavor) {
                 summary.bytes_received
             ),
             Err(error) => assert!(
-                matches!(error, Error::Transport(_) | Error::Export(_)),
+                error.kind() == zuora_core::ErrorKind::ExportBroken && error.is_retryable()
+                    || matches!(error, Error::Export(_)),
                 "gzip {gzip}: {error}"
             ),
         }

@@ -13,7 +13,6 @@ use crate::error::Error;
 use crate::export::ExportSummary;
 use crate::export_decoder::{ExportDecoder, ExportFormat};
 use crate::response::ResponseMeta;
-use crate::transport::{TransportErrorKind, TransportFailure};
 
 /// What a transport does with an export answer's head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,14 +109,10 @@ impl Download {
                 idle: self.idle,
             };
         }
-        Error::Transport(TransportFailure::new(
-            TransportErrorKind::Io,
-            true,
-            format!(
-                "the export broke off after {} bytes: {detail}",
-                self.received
-            ),
-        ))
+        Error::ExportBrokeOff {
+            received: self.received,
+            detail: detail.to_string(),
+        }
     }
 
     /// Bytes received so far.

@@ -39,6 +39,14 @@ pub enum Error {
     /// The export could not be read (corrupt gzip or UTF-16, or cut short).
     #[error("{0}")]
     Export(#[from] crate::export_decoder::ExportError),
+    /// A streamed export broke off before its end: the connection failed mid-body.
+    #[error("the export broke off after {received} bytes: {detail}")]
+    ExportBrokeOff {
+        /// Bytes received before it broke off.
+        received: u64,
+        /// What the HTTP stack said.
+        detail: String,
+    },
     /// A streamed export stopped moving: no byte for the idle timeout.
     #[error("the export stalled: no data for {idle:?} after {received} bytes")]
     ExportStalled {
@@ -168,7 +176,9 @@ impl Error {
                 nothing_sent: !failure.may_have_been_sent,
             },
             Self::RetriesExhausted { last, .. } => last.kind(),
-            Self::Export(_) | Self::ExportStalled { .. } => ErrorKind::ExportBroken,
+            Self::Export(_) | Self::ExportStalled { .. } | Self::ExportBrokeOff { .. } => {
+                ErrorKind::ExportBroken
+            }
             Self::Output(_) => ErrorKind::Output,
             Self::ReportNotFound { .. } => ErrorKind::ReportNotFound,
             Self::AmbiguousReportName { .. } => ErrorKind::AmbiguousReportName,
@@ -221,7 +231,9 @@ impl Error {
         match self.kind() {
             ErrorKind::RateLimited | ErrorKind::Transport { .. } | ErrorKind::TimedOut => true,
             ErrorKind::Api => self.status().is_some_and(|status| status >= 500),
-            ErrorKind::ExportBroken => matches!(self, Self::ExportStalled { .. }),
+            ErrorKind::ExportBroken => {
+                matches!(self, Self::ExportStalled { .. } | Self::ExportBrokeOff { .. })
+            }
             _ => false,
         }
     }

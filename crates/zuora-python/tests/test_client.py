@@ -146,3 +146,61 @@ def test_the_readme_example_runs_as_written(sim, tmp_path, monkeypatch):
     monkeypatch.setenv("ZUORA_CLIENT_SECRET", sim.client_secret)
     exec(compile(example, "README.md", "exec"), {})
     assert (tmp_path / "invoices.csv").read_text(encoding="utf-8").startswith("Invoice")
+
+
+def _hostile_server(export_body: bytes, declared_length: int):
+    """A loopback server that answers the token request, then an export whose body is cut
+    off: `declared_length` promised, `export_body` sent, connection closed."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    request += data
+                if request.startswith(b"POST /oauth/token"):
+                    body = b'{"access_token":"c652cbc0ea384b9f81856a93a2a74538","expires_in":3599}'
+                    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    conn.sendall(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+                else:
+                    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                    conn.sendall(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % declared_length + export_body)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, "http://127.0.0.1:%d" % listener.getsockname()[1]
+
+
+def test_an_export_cut_off_is_an_error_and_leaves_no_file(tmp_path):
+    text = "\ufeffName\tAmount\n" + "".join(f"row {n}\t{n}.00\n" for n in range(2000))
+    body = text.encode("utf-16-le")
+    listener, base_url = _hostile_server(body[: len(body) // 2], len(body))
+    path = tmp_path / "cut.csv"
+    try:
+        with zr.Client(base_url=base_url, client_id="id", client_secret="secret") as client:
+            with pytest.raises(zr.ExportBrokenError) as error:
+                client.download_export(UNKNOWN_RUN, path)
+        assert error.value.kind == "export_broken"
+        assert not path.exists() and not (tmp_path / "cut.csv.partial").exists()
+
+        async def cut_async():
+            async with zr.AsyncClient(base_url=base_url, client_id="id", client_secret="secret") as client:
+                await client.download_export(UNKNOWN_RUN, path)
+
+        with pytest.raises(zr.ExportBrokenError):
+            asyncio.run(cut_async())
+        assert not path.exists() and not (tmp_path / "cut.csv.partial").exists()
+    finally:
+        listener.close()
