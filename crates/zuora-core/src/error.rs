@@ -232,7 +232,10 @@ impl Error {
             ErrorKind::RateLimited | ErrorKind::Transport { .. } | ErrorKind::TimedOut => true,
             ErrorKind::Api => self.status().is_some_and(|status| status >= 500),
             ErrorKind::ExportBroken => {
-                matches!(self, Self::ExportStalled { .. } | Self::ExportBrokeOff { .. })
+                matches!(
+                    self,
+                    Self::ExportStalled { .. } | Self::ExportBrokeOff { .. }
+                )
             }
             _ => false,
         }
