@@ -21,7 +21,10 @@ impl UreqTransport {
             .timeout_connect(Some(config.connect_timeout()))
             .timeout_global(Some(config.attempt_timeout()))
             .user_agent(config.user_agent())
-            .max_redirects(0);
+            .max_redirects(0)
+            // Four times ureq's default: a large export streams about 4% faster (fewer,
+            // larger reads; `cargo xtask bench export`), at 512 KiB per pooled connection.
+            .input_buffer_size(512 * 1024);
         // With native TLS alone, ureq must be told to use it (rustls is its default).
         #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
         let builder = builder.tls_config(
