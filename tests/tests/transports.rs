@@ -58,6 +58,7 @@ struct SearchCount;
 
 impl Operation for SearchCount {
     type Output = u64;
+    type Credential = zuora_core::values::AccessToken;
     fn name(&self) -> &'static str {
         "search_count"
     }
@@ -67,16 +68,13 @@ impl Operation for SearchCount {
     fn to_request(
         &self,
         environment: &zuora_core::Environment,
-        token: Option<&zuora_core::values::AccessToken>,
+        token: &zuora_core::values::AccessToken,
     ) -> Result<zuora_core::driver::HttpRequest, Error> {
         http::Request::get(format!(
             "{}/reporting/api/rest/v1/reports/search?query=customer",
             environment.base_url()
         ))
-        .header(
-            "authorization",
-            format!("Bearer {}", token.unwrap().expose_secret()),
-        )
+        .header("authorization", format!("Bearer {}", token.expose_secret()))
         .header("accept-encoding", "gzip")
         .body(Vec::new().into())
         .map_err(|e| Error::RequestBuild {

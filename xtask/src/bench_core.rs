@@ -4,7 +4,9 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use serde::Deserialize;
-use zuora_core::{Environment, ViewType, operations::RunReport, values::AccessToken};
+use zuora_core::{
+    Environment, ViewType, operations::Operation, operations::RunReport, values::AccessToken,
+};
 
 use crate::alloc_counter::allocations;
 

@@ -73,7 +73,7 @@ fn requests() -> Result<Vec<(String, HttpRequest)>, String> {
             .call_options(all_headers.clone())
             .to_request(&env, &token),
     )?;
-    let token = Some(&token);
+    let token = &token;
     add(
         "get run",
         GetReportRun::new(run.clone(), all_headers.clone()).to_request(&env, token),

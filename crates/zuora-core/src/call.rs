@@ -20,7 +20,7 @@ use std::borrow::Borrow;
 
 use crate::config::ClientConfig;
 use crate::error::Error;
-use crate::operation::Operation;
+use crate::operation::{Credential, Operation};
 use crate::retry::{AttemptContext, AttemptOutcome, RetryDecision, SeededJitter};
 use crate::secret::AccessToken;
 use crate::transport::HttpRequest;
@@ -118,7 +118,7 @@ impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
 
     /// Continues after a [`Step::Wait`].
     pub fn resume(&mut self) -> Step<O::Output> {
-        if self.operation.needs_token() {
+        if <O::Credential as Credential>::NEEDS_TOKEN {
             Step::NeedToken { refresh: false }
         } else {
             self.send()
@@ -178,10 +178,15 @@ impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
 
     fn send(&mut self) -> Step<O::Output> {
         self.attempts += 1;
-        match self
-            .operation
-            .to_request(&self.config.borrow().environment, self.token.as_ref())
-        {
+        // A call asks for a token (`Step::NeedToken`) before it sends whenever its operation
+        // needs one, so a missing credential here is a bug, reported rather than sent.
+        let built = match O::Credential::pick(self.token.as_ref()) {
+            Some(credential) => self
+                .operation
+                .to_request(&self.config.borrow().environment, credential),
+            None => Err(Error::build("a call tried to send without its token")),
+        };
+        match built {
             Ok(mut request) => {
                 request
                     .extensions_mut()
@@ -235,7 +240,7 @@ impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
                 self.known_now = self.known_now.checked_add(delay).unwrap_or(self.known_now);
                 Step::Wait(delay)
             }
-            RetryDecision::RefreshToken if self.operation.needs_token() => {
+            RetryDecision::RefreshToken if <O::Credential as Credential>::NEEDS_TOKEN => {
                 tracing::debug!(operation = self.operation.name(), "refreshing the token");
                 self.token_refreshed = true;
                 Step::NeedToken { refresh: true }

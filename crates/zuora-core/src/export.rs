@@ -31,6 +31,7 @@ impl ExportReportRun {
 
 impl crate::operations::Operation for ExportReportRun {
     type Output = std::convert::Infallible;
+    type Credential = crate::values::AccessToken;
     fn name(&self) -> &'static str {
         "export_report_run"
     }
@@ -43,9 +44,8 @@ impl crate::operations::Operation for ExportReportRun {
     fn to_request(
         &self,
         environment: &crate::Environment,
-        token: Option<&crate::values::AccessToken>,
+        token: &crate::values::AccessToken,
     ) -> Result<crate::driver::HttpRequest, crate::Error> {
-        let token = token.ok_or_else(|| crate::Error::build("export needs a token"))?;
         let mut url = format!(
             "{}{}/reportruns/export/",
             environment.base_url(),

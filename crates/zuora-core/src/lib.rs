@@ -71,7 +71,7 @@ pub mod filters {
 pub mod operations {
     pub use crate::export::ExportReportRun;
     pub use crate::oauth::{Token, TokenRequest};
-    pub use crate::operation::{Operation, ResendSafety};
+    pub use crate::operation::{Credential, NoToken, Operation, ResendSafety};
     pub use crate::request::{CallOptions, REPORTING_PREFIX};
     pub use crate::run_report::{ReportRunStarted, RunReport};
     pub use crate::runs::{

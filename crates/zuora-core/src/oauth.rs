@@ -41,9 +41,10 @@ validated_string!(ClientId);
 /// A `POST /oauth/token` call with client credentials.
 ///
 /// ```
-/// use zuora_core::{values::ClientSecret, Environment, operations::TokenRequest};
+/// use zuora_core::operations::{NoToken, Operation, TokenRequest};
+/// use zuora_core::{values::ClientSecret, Environment};
 /// let call = TokenRequest::new("0b0d5b0e-1c8e-4b5a-9a55-6b1d2c3e4f50".parse()?, ClientSecret::new("s3cr3t")?);
-/// let request = call.to_request(&Environment::UsCloud2ApiSandbox)?;
+/// let request = call.to_request(&Environment::UsCloud2ApiSandbox, &NoToken)?;
 /// assert_eq!(request.uri(), "https://rest.apisandbox.zuora.com/oauth/token");
 /// assert_eq!(request.headers()["content-type"], "application/x-www-form-urlencoded");
 /// assert!(!format!("{call:?}").contains("s3cr3t"));
@@ -71,30 +72,6 @@ impl TokenRequest {
     pub fn call_options(mut self, options: CallOptions) -> Self {
         self.options = options;
         self
-    }
-
-    /// The request: form-encoded, with no `Authorization` header (reference §7).
-    pub fn to_request(&self, environment: &Environment) -> Result<HttpRequest, Error> {
-        let mut body = String::with_capacity(96);
-        body.push_str("client_id=");
-        push_form_value(&mut body, self.client_id.as_str());
-        body.push_str("&client_secret=");
-        push_form_value(&mut body, self.client_secret.expose_secret());
-        body.push_str("&grant_type=client_credentials");
-        let mut builder = http::Request::builder()
-            .method(Method::POST)
-            .uri(format!("{}/oauth/token", environment.base_url()))
-            .header(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/x-www-form-urlencoded"),
-            );
-        if let Some(track_id) = &self.options.track_id {
-            builder = builder.header("zuora-track-id", header_value(track_id.as_str())?);
-        }
-        if let Some(entity_ids) = &self.options.entity_ids {
-            builder = builder.header("zuora-entity-ids", header_value(entity_ids.as_str())?);
-        }
-        finish(builder, body.into_bytes())
     }
 
     /// Reads the answer: the token, or a typed error (bad credentials are HTTP 400 with a
@@ -252,22 +229,41 @@ impl TokenCache {
 
 impl crate::operation::Operation for TokenRequest {
     type Output = Token;
+    type Credential = crate::operation::NoToken;
     fn name(&self) -> &'static str {
         "create_token"
-    }
-    fn needs_token(&self) -> bool {
-        false
     }
     fn resend_safety(&self) -> crate::operation::ResendSafety {
         crate::operation::ResendSafety::Idempotent
     }
+    /// The request: form-encoded, with no `Authorization` header (reference §7).
     fn to_request(
         &self,
-        environment: &crate::environment::Environment,
-        _token: Option<&crate::secret::AccessToken>,
-    ) -> Result<crate::transport::HttpRequest, crate::error::Error> {
-        TokenRequest::to_request(self, environment)
+        environment: &Environment,
+        _: &crate::operation::NoToken,
+    ) -> Result<HttpRequest, Error> {
+        let mut body = String::with_capacity(96);
+        body.push_str("client_id=");
+        push_form_value(&mut body, self.client_id.as_str());
+        body.push_str("&client_secret=");
+        push_form_value(&mut body, self.client_secret.expose_secret());
+        body.push_str("&grant_type=client_credentials");
+        let mut builder = http::Request::builder()
+            .method(Method::POST)
+            .uri(format!("{}/oauth/token", environment.base_url()))
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+        if let Some(track_id) = &self.options.track_id {
+            builder = builder.header("zuora-track-id", header_value(track_id.as_str())?);
+        }
+        if let Some(entity_ids) = &self.options.entity_ids {
+            builder = builder.header("zuora-entity-ids", header_value(entity_ids.as_str())?);
+        }
+        finish(builder, body.into_bytes())
     }
+
     fn parse_response(
         &self,
         response: &crate::transport::HttpResponse,

@@ -20,16 +20,47 @@ pub enum ResendSafety {
     Unsafe,
 }
 
+/// What authorises a request: an [`AccessToken`] for every Reporting call, [`NoToken`] for
+/// the token request itself. Sealed: these two are all there is.
+pub trait Credential: sealed::Sealed {
+    /// Whether a call must get a token before it can send.
+    const NEEDS_TOKEN: bool;
+    /// This credential from the token a call holds, if it has what it takes.
+    fn pick(token: Option<&AccessToken>) -> Option<&Self>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::secret::AccessToken {}
+    impl Sealed for super::NoToken {}
+}
+
+impl Credential for AccessToken {
+    const NEEDS_TOKEN: bool = true;
+    fn pick(token: Option<&AccessToken>) -> Option<&Self> {
+        token
+    }
+}
+
+/// The credential of the token request: none (its client credentials are in its body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NoToken;
+
+impl Credential for NoToken {
+    const NEEDS_TOKEN: bool = false;
+    fn pick(_: Option<&AccessToken>) -> Option<&Self> {
+        Some(&NoToken)
+    }
+}
+
 /// An API operation: how to build its request and read its answer.
 pub trait Operation {
     /// What a successful answer yields.
     type Output;
+    /// What authorises its request ([`AccessToken`], or [`NoToken`] for the token request).
+    type Credential: Credential;
     /// A short name for logs and traces, such as `run_report`.
     fn name(&self) -> &'static str;
-    /// Whether the request carries the bearer token (all but the token request do).
-    fn needs_token(&self) -> bool {
-        true
-    }
     /// Whether a successful answer streams (is read by the transport as it arrives, bounded
     /// by idleness rather than by the attempt timeout).
     fn streams(&self) -> bool {
@@ -42,11 +73,11 @@ pub trait Operation {
     fn validate(&self) -> Result<(), Error> {
         Ok(())
     }
-    /// The request; `token` is `Some` whenever [`needs_token`](Self::needs_token) is true.
+    /// The whole HTTP request, ready for any transport.
     fn to_request(
         &self,
         environment: &Environment,
-        token: Option<&AccessToken>,
+        credential: &Self::Credential,
     ) -> Result<HttpRequest, Error>;
     /// Reads the answer.
     fn parse_response(

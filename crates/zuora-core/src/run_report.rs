@@ -23,7 +23,8 @@ use crate::{Environment, values::AccessToken};
 /// description requires a body; reference §12.3).
 ///
 /// ```
-/// use zuora_core::{values::AccessToken, Environment, operations::RunReport, ViewType};
+/// use zuora_core::operations::{Operation, RunReport};
+/// use zuora_core::{values::AccessToken, Environment, ViewType};
 /// let call = RunReport::new("ff808081529f4e3401529fd373730070".parse()?, ViewType::Detail)
 ///     .track_id("nightly-invoices".parse()?)
 ///     .accept_gzip(true);
@@ -148,25 +149,6 @@ impl RunReport {
         url
     }
 
-    /// The whole HTTP request, ready for any transport.
-    pub fn to_request(
-        &self,
-        environment: &Environment,
-        token: &AccessToken,
-    ) -> Result<HttpRequest, Error> {
-        let mut builder = start_request(Method::POST, self.url(environment), token, &self.options)?
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(key) = &self.idempotency_key {
-            builder = builder.header("idempotency-key", header_value(key.as_str())?);
-        }
-        let mut body = self.json_body();
-        if self.gzip_request_body {
-            body = gzip(&body)?;
-            builder = builder.header(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        }
-        finish(builder, body)
-    }
-
     /// Reads the answer to this call, with the default limits.
     pub fn parse_response<B: AsRef<[u8]>>(
         response: &http::Response<B>,
@@ -232,6 +214,7 @@ impl ReportRunStarted {
 
 impl crate::operation::Operation for RunReport {
     type Output = ReportRunStarted;
+    type Credential = AccessToken;
     fn name(&self) -> &'static str {
         "run_report"
     }
@@ -244,12 +227,22 @@ impl crate::operation::Operation for RunReport {
     }
     fn to_request(
         &self,
-        environment: &crate::environment::Environment,
-        token: Option<&crate::secret::AccessToken>,
-    ) -> Result<crate::transport::HttpRequest, crate::error::Error> {
-        let token = token.ok_or_else(|| crate::error::Error::build("run_report needs a token"))?;
-        RunReport::to_request(self, environment, token)
+        environment: &Environment,
+        token: &AccessToken,
+    ) -> Result<HttpRequest, Error> {
+        let mut builder = start_request(Method::POST, self.url(environment), token, &self.options)?
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(key) = &self.idempotency_key {
+            builder = builder.header("idempotency-key", header_value(key.as_str())?);
+        }
+        let mut body = self.json_body();
+        if self.gzip_request_body {
+            body = gzip(&body)?;
+            builder = builder.header(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        finish(builder, body)
     }
+
     fn parse_response(
         &self,
         response: &crate::transport::HttpResponse,

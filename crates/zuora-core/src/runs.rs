@@ -175,11 +175,10 @@ enum PathPart<'a> {
 
 fn get_request(
     url: String,
-    token: Option<&AccessToken>,
+    token: &AccessToken,
     method: Method,
     options: &CallOptions,
 ) -> Result<HttpRequest, Error> {
-    let token = token.ok_or_else(|| Error::build("this operation needs a token"))?;
     finish(start_request(method, url, token, options)?, Vec::new())
 }
 
@@ -210,6 +209,7 @@ impl GetReportRun {
 
 impl Operation for GetReportRun {
     type Output = ReportRun;
+    type Credential = AccessToken;
     fn name(&self) -> &'static str {
         "get_report_run"
     }
@@ -219,7 +219,7 @@ impl Operation for GetReportRun {
     fn to_request(
         &self,
         environment: &Environment,
-        token: Option<&AccessToken>,
+        token: &AccessToken,
     ) -> Result<HttpRequest, Error> {
         let url = reporting_url(
             environment,
@@ -266,6 +266,7 @@ impl LatestReportRun {
 
 impl Operation for LatestReportRun {
     type Output = ReportRun;
+    type Credential = AccessToken;
     fn name(&self) -> &'static str {
         "latest_report_run"
     }
@@ -275,7 +276,7 @@ impl Operation for LatestReportRun {
     fn to_request(
         &self,
         environment: &Environment,
-        token: Option<&AccessToken>,
+        token: &AccessToken,
     ) -> Result<HttpRequest, Error> {
         let parts = [
             PathPart::Literal("reports"),
@@ -315,6 +316,7 @@ impl CancelReportRun {
 
 impl Operation for CancelReportRun {
     type Output = String;
+    type Credential = AccessToken;
     fn name(&self) -> &'static str {
         "cancel_report_run"
     }
@@ -324,7 +326,7 @@ impl Operation for CancelReportRun {
     fn to_request(
         &self,
         environment: &Environment,
-        token: Option<&AccessToken>,
+        token: &AccessToken,
     ) -> Result<HttpRequest, Error> {
         let url = reporting_url(
             environment,
@@ -414,6 +416,7 @@ impl SearchReports {
 
 impl Operation for SearchReports {
     type Output = SearchPage;
+    type Credential = AccessToken;
     fn name(&self) -> &'static str {
         "search_reports"
     }
@@ -429,7 +432,7 @@ impl Operation for SearchReports {
     fn to_request(
         &self,
         environment: &Environment,
-        token: Option<&AccessToken>,
+        token: &AccessToken,
     ) -> Result<HttpRequest, Error> {
         if self.query.trim().is_empty() {
             return Err(crate::invalid::InvalidInput::Empty { field: "query" }.into());
@@ -546,6 +549,7 @@ impl ReportDataPage {
 
 impl Operation for ReportDataPage {
     type Output = DataPage;
+    type Credential = AccessToken;
     fn name(&self) -> &'static str {
         "report_data"
     }
@@ -565,7 +569,7 @@ impl Operation for ReportDataPage {
     fn to_request(
         &self,
         environment: &Environment,
-        token: Option<&AccessToken>,
+        token: &AccessToken,
     ) -> Result<HttpRequest, Error> {
         if self.page_size == 0 {
             return Err(crate::invalid::InvalidInput::Malformed {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
 
 use std::io::Read;
+use zuora_core::operations::Operation;
 
 use zuora_core::{
     Environment, ViewType, driver::HttpRequest, filters::FilterClause, filters::FilterGroup,

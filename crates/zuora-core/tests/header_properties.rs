@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test reports failure.
 
 use std::str::FromStr;
+use zuora_core::operations::Operation;
 
 use http::HeaderValue;
 use proptest::prelude::*;

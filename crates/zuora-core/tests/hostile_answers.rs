@@ -272,7 +272,10 @@ fn the_token_requests_debug_never_shows_the_client_secret() {
         "6f1d2e3c-4b5a-4978-8a6b-5c4d3e2f1a0b".parse().unwrap(),
         zuora_core::values::ClientSecret::new(secret).unwrap(),
     )
-    .to_request(&Environment::UsCloud2ApiSandbox)
+    .to_request(
+        &Environment::UsCloud2ApiSandbox,
+        &zuora_core::operations::NoToken,
+    )
     .unwrap();
     let shown = format!("{request:?} {request:#?}");
     let as_bytes: Vec<String> = secret.bytes().map(|b| b.to_string()).collect();

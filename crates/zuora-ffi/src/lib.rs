@@ -319,8 +319,13 @@ fn build(
 ) -> Result<ZuoraRequest, ZuoraCode> {
     let environment = environment(base_url)?;
     let token = token.map(AccessToken::new).transpose().map_err(invalid)?;
+    // Every operation but the token request needs the token: its absence is a NULL.
+    let Some(credential) = <_ as zuora_core::operations::Credential>::pick(token.as_ref()) else {
+        set_last_error("this operation needs an access token");
+        return Err(ZuoraCode::ZuoraErrNull);
+    };
     operation
-        .to_request(&environment, token.as_ref())
+        .to_request(&environment, credential)
         .map(request_from)
         .map_err(core_error)
 }
