@@ -103,16 +103,14 @@ impl InvalidInput {
     }
 }
 
-/// Checks `1..=max` characters, each accepted by `allowed`; the first failure wins,
-/// length before characters so an over-long paste is reported as such.
 /// `value` if it lies in `min..=max`, else a [`InvalidInput::Malformed`] naming the range:
-/// how settings refuse zero and absurd durations at the moment they are set.
-pub(crate) fn duration_in(
+/// how settings refuse zero and absurd values (durations, counts, sizes) when they are set.
+pub(crate) fn in_range<T: PartialOrd + Copy + core::fmt::Debug>(
     field: &'static str,
-    value: std::time::Duration,
-    min: std::time::Duration,
-    max: std::time::Duration,
-) -> Result<std::time::Duration, InvalidInput> {
+    value: T,
+    min: T,
+    max: T,
+) -> Result<T, InvalidInput> {
     if (min..=max).contains(&value) {
         return Ok(value);
     }
@@ -122,22 +120,8 @@ pub(crate) fn duration_in(
     })
 }
 
-/// `value` if it lies in `min..=max`, else a [`InvalidInput::Malformed`] naming the range.
-pub(crate) fn count_in(
-    field: &'static str,
-    value: u32,
-    min: u32,
-    max: u32,
-) -> Result<u32, InvalidInput> {
-    if (min..=max).contains(&value) {
-        return Ok(value);
-    }
-    Err(InvalidInput::Malformed {
-        field,
-        reason: format!("it must be from {min} to {max}, not {value}"),
-    })
-}
-
+/// Checks `1..=max` characters, each accepted by `allowed`; the first failure wins,
+/// length before characters so an over-long paste is reported as such.
 pub(crate) fn check_text(
     field: &'static str,
     value: &str,

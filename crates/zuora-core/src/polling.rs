@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::invalid::{InvalidInput, duration_in};
+use crate::invalid::{InvalidInput, in_range};
 use crate::runs::ReportRun;
 use crate::status::RunStatus;
 
@@ -26,8 +26,8 @@ impl PollPolicy {
 
     /// Look again after `first`, then double the delay up to `max` (`first <= max`).
     pub fn new(first: Duration, max: Duration) -> Result<Self, InvalidInput> {
-        let first_delay = duration_in("poll first delay", first, Self::MIN_DELAY, Self::MAX_DELAY)?;
-        let max_delay = duration_in("poll max delay", max, first_delay, Self::MAX_DELAY)?;
+        let first_delay = in_range("poll first delay", first, Self::MIN_DELAY, Self::MAX_DELAY)?;
+        let max_delay = in_range("poll max delay", max, first_delay, Self::MAX_DELAY)?;
         Ok(Self {
             first_delay,
             max_delay,
@@ -137,7 +137,7 @@ impl WaitOptions {
     /// Give up after `timeout` (100 ms to [`MAX_TIMEOUT`](Self::MAX_TIMEOUT)); every look,
     /// sleep and the final cancel fit inside it.
     pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, InvalidInput> {
-        self.timeout = duration_in(
+        self.timeout = in_range(
             "wait timeout",
             timeout,
             Duration::from_millis(100),

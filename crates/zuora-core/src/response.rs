@@ -30,13 +30,8 @@ impl ResponseLimits {
     /// The most bytes a body may decode to (1 KiB to 1 GiB); more is
     /// [`ResponseErrorKind::BodyTooLarge`].
     pub fn with_max_decoded_bytes(mut self, bytes: usize) -> Result<Self, InvalidInput> {
-        if !(1024..=1 << 30).contains(&bytes) {
-            return Err(InvalidInput::Malformed {
-                field: "max decoded bytes",
-                reason: format!("it must be from 1 KiB to 1 GiB, not {bytes} bytes"),
-            });
-        }
-        self.max_decoded_bytes = bytes;
+        self.max_decoded_bytes =
+            crate::invalid::in_range("max decoded bytes", bytes, 1024, 1 << 30)?;
         Ok(self)
     }
 

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
 
-use crate::invalid::{InvalidInput, count_in, duration_in};
+use crate::invalid::{InvalidInput, in_range};
 use crate::operation::ResendSafety;
 use crate::response::ResponseError;
 use crate::transport::{TransportErrorKind, TransportFailure};
@@ -62,25 +62,25 @@ impl RetryPolicy {
 
     /// Attempts in all, the first included (1 = never retry).
     pub fn with_max_attempts(mut self, attempts: u32) -> Result<Self, InvalidInput> {
-        self.max_attempts = count_in("retry max attempts", attempts, 1, Self::MAX_ATTEMPTS)?;
+        self.max_attempts = in_range("retry max attempts", attempts, 1, Self::MAX_ATTEMPTS)?;
         Ok(self)
     }
 
     /// The backoff before the second attempt is drawn from `0..delay`, and doubles after.
     pub fn with_base_delay(mut self, delay: Duration) -> Result<Self, InvalidInput> {
-        self.base_delay = duration_in("retry base delay", delay, Self::MIN_DELAY, Self::MAX_DELAY)?;
+        self.base_delay = in_range("retry base delay", delay, Self::MIN_DELAY, Self::MAX_DELAY)?;
         Ok(self)
     }
 
     /// The backoff never exceeds this.
     pub fn with_max_delay(mut self, delay: Duration) -> Result<Self, InvalidInput> {
-        self.max_delay = duration_in("retry max delay", delay, Self::MIN_DELAY, Self::MAX_DELAY)?;
+        self.max_delay = in_range("retry max delay", delay, Self::MIN_DELAY, Self::MAX_DELAY)?;
         Ok(self)
     }
 
     /// A server's `Retry-After` or `RateLimit-Reset` is honoured up to this.
     pub fn with_max_retry_after(mut self, delay: Duration) -> Result<Self, InvalidInput> {
-        self.max_retry_after = duration_in(
+        self.max_retry_after = in_range(
             "retry max Retry-After",
             delay,
             Self::MIN_DELAY,
