@@ -31,8 +31,8 @@ use zuora_core::operations::{
 use zuora_core::policies::PollPolicy;
 use zuora_core::values::AccessToken;
 use zuora_core::{
-    ClientConfig, Environment, Error, ErrorKind, ExportFormat, ReportId, ReportRun as CoreRun,
-    ReportRunId, RetryPolicy, RunReportOptions, ViewType, WaitOptions,
+    ClientConfig, Environment, Error, ErrorKind, ExportFormat, ReportId, ReportRef,
+    ReportRun as CoreRun, ReportRunId, RetryPolicy, RunReportOptions, ViewType, WaitOptions,
 };
 
 create_exception!(
@@ -324,23 +324,29 @@ impl Engine {
         }
         cache.usable(Instant::now()).map(|token| Token {
             token,
-            expires_in: 0.0,
+            expires_in: Duration::ZERO,
         })
     }
 
     /// Keeps a fetched token (from the [`token`](Self::token) call) until shortly before it
-    /// expires; `issued` is `time.monotonic()` when the fetch started.
+    /// expires; `fetch_seconds` is how long the fetch took (the token's life counts from
+    /// when it was asked for).
     fn store_token(&self, token: &Token, fetch_seconds: f64) {
         let mut cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         let elapsed = Duration::try_from_secs_f64(fetch_seconds).unwrap_or_default();
         let issued = Instant::now()
             .checked_sub(elapsed)
             .unwrap_or_else(Instant::now);
-        cache.store(
-            token.token.clone(),
-            Duration::from_secs_f64(token.expires_in.max(0.0)),
-            issued,
-        );
+        cache.store(token.token.clone(), token.expires_in, issued);
+    }
+
+    /// What `report` names, by the core's rule (`ReportRef::parse`): `("id", id)` for 32
+    /// hexadecimal digits, `("name", name)` otherwise; blank or malformed raises.
+    fn report_ref(&self, py: Python<'_>, report: &str) -> PyResult<(&'static str, String)> {
+        match ReportRef::parse(report).map_err(|e| invalid(py, e))? {
+            ReportRef::Id(id) => Ok(("id", id.as_str().to_owned())),
+            ReportRef::Name(name) => Ok(("name", name.as_str().to_owned())),
+        }
     }
 
     /// The token call (`POST /oauth/token`).
@@ -530,7 +536,8 @@ fn os_seed() -> u64 {
 #[pyclass(frozen, module = "zuora_reporting._native")]
 struct Token {
     token: AccessToken,
-    expires_in: f64,
+    /// As the core read it (bounded there); never round-tripped through a float.
+    expires_in: Duration,
 }
 
 #[pymethods]
@@ -632,7 +639,7 @@ impl Call {
     fn stale_token(&self) -> Option<Token> {
         each_call!(&self.inner, |call, _wrap| call.stale_token().cloned()).map(|token| Token {
             token,
-            expires_in: 0.0,
+            expires_in: Duration::ZERO,
         })
     }
 
@@ -787,10 +794,20 @@ impl Step {
                 delay: delay.as_secs_f64(),
                 ..Self::empty("wait")
             },
-            CoreStep::Done(Ok(output)) => Python::attach(|py| Self {
-                result: output_to_py(py, wrap(output)).ok(),
-                ..Self::empty("done")
-            }),
+            CoreStep::Done(Ok(output)) => {
+                Python::attach(|py| match output_to_py(py, wrap(output)) {
+                    Ok(result) => Self {
+                        result: Some(result),
+                        ..Self::empty("done")
+                    },
+                    Err(error) => Self {
+                        error: Some(Error::build(&format!(
+                            "the answer could not be handed to Python: {error}"
+                        ))),
+                        ..Self::empty("done")
+                    },
+                })
+            }
             CoreStep::Done(Err(error)) => Self {
                 error: Some(error),
                 ..Self::empty("done")
@@ -836,7 +853,7 @@ fn output_to_py(py: Python<'_>, output: Output) -> PyResult<Py<PyAny>> {
             py,
             Token {
                 token: token.access_token,
-                expires_in: token.expires_in.as_secs_f64(),
+                expires_in: token.expires_in,
             },
         )?
         .into_any(),

@@ -94,6 +94,7 @@ def test_bad_input_raises_before_anything_is_sent():
             lambda: client.wait_for_run(UNKNOWN_RUN, timeout=0),
             lambda: client.wait_for_run(UNKNOWN_RUN, poll_first=0),
             lambda: client.download_export(UNKNOWN_RUN, io.BytesIO(), format="xlsx"),
+            lambda: client.run_and_download("   ", io.BytesIO()),
         ):
             with pytest.raises(zr.InvalidInputError):
                 call()
@@ -148,7 +149,7 @@ def test_the_readme_example_runs_as_written(sim, tmp_path, monkeypatch):
     assert (tmp_path / "invoices.csv").read_text(encoding="utf-8").startswith("Invoice")
 
 
-def _hostile_server(export_body: bytes, declared_length: int):
+def _hostile_server(export_body: bytes, declared_length: int, expires_in: str = "3599"):
     """A loopback server that answers the token request, then an export whose body is cut
     off: `declared_length` promised, `export_body` sent, connection closed."""
     import socket
@@ -172,7 +173,7 @@ def _hostile_server(export_body: bytes, declared_length: int):
                         break
                     request += data
                 if request.startswith(b"POST /oauth/token"):
-                    body = b'{"access_token":"c652cbc0ea384b9f81856a93a2a74538","expires_in":3599}'
+                    body = b'{"access_token":"c652cbc0ea384b9f81856a93a2a74538","expires_in":%s}' % expires_in.encode()
                     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     conn.sendall(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
                 else:
@@ -202,5 +203,19 @@ def test_an_export_cut_off_is_an_error_and_leaves_no_file(tmp_path):
         with pytest.raises(zr.ExportBrokenError):
             asyncio.run(cut_async())
         assert not path.exists() and not (tmp_path / "cut.csv.partial").exists()
+    finally:
+        listener.close()
+
+
+def test_an_absurd_token_lifetime_is_bounded_not_a_crash(tmp_path):
+    text = "\ufeffName\n" + "".join(f"row {n}\n" for n in range(10))
+    body = text.encode("utf-16-le")
+    listener, base_url = _hostile_server(body, len(body), expires_in="18446744073709551615")
+    try:
+        with zr.Client(base_url=base_url, client_id="id", client_secret="secret") as client:
+            for _ in range(2):  # the second call takes the cached token
+                out = io.BytesIO()
+                client.download_export(UNKNOWN_RUN, out)
+                assert out.getvalue().decode("utf-8").splitlines()[1] == "row 0"
     finally:
         listener.close()

@@ -161,9 +161,9 @@ def trip(
     timeout: float,
 ) -> Flow:
     """Find (by exact name, unless `report` is an id), run, wait, download."""
-    report_id = report
-    if not (len(report) == 32 and all(c in "0123456789abcdefABCDEF" for c in report)):
-        report_id = (yield from search(engine, report, exact=True)).id
+    kind, report_id = engine.report_ref(report)
+    if kind == "name":
+        report_id = (yield from search(engine, report_id, exact=True)).id
     started = yield from result(engine.run_report(report_id, view_type, track_id=track_id))
     run = yield from wait(engine, started.report_run_id, timeout, False, 1.0, 30.0, None)
     return (yield from download(engine, run.id, out, format))
