@@ -176,7 +176,7 @@ class _Api:
         returns an `ExportSummary`. A path is written as ``<path>.partial`` and renamed on
         success: a download that breaks off leaves nothing behind."""
         flow_for = functools.partial(_flows.download, self._engine, run_id, format=format)
-        return self._run(_flows.to_destination(lambda out: flow_for(out), destination))
+        return self._run(_flows.to_destination(flow_for, destination))
 
     def run_and_download(
         self,
