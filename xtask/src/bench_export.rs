@@ -17,17 +17,6 @@ struct Measured {
     peak_rss_kib: Option<u64>,
 }
 
-fn peak_rss_kib_of_self() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
 /// The child side: `bench export-client TRANSPORT BASE_URL CLIENT_ID SECRET RUN_ID`.
 pub fn run_client(args: &[&str]) -> Result<(), String> {
     let [transport, base_url, client_id, secret, run_id] = args else {
@@ -79,7 +68,7 @@ pub fn run_client(args: &[&str]) -> Result<(), String> {
         "{} {} {seconds} {}",
         summary.bytes_received,
         summary.bytes_written,
-        peak_rss_kib_of_self().unwrap_or(0)
+        crate::bench_sim::peak_rss_kib_of("self").unwrap_or(0)
     );
     Ok(())
 }

@@ -139,15 +139,20 @@ impl SimProcess {
 
     /// Peak resident set of the simulator so far, in KiB (Linux).
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()
+        peak_rss_kib_of(&self.child.id().to_string())
     }
+}
+
+/// Peak resident set of a process (`self`, or a pid) so far, in KiB, from `/proc` (Linux).
+pub fn peak_rss_kib_of(process: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 impl Drop for SimProcess {
