@@ -35,14 +35,7 @@ pub fn run() -> Result<(), String> {
         ]))?;
     }
     // Every publishable crate packages and builds from its package alone.
-    run_command(cargo().args([
-        "package",
-        "--workspace",
-        "--exclude",
-        "xtask",
-        "--exclude",
-        "zuora-tests",
-    ]))?;
+    package_in_fresh_target_dir(cargo())?;
     run_command(
         cargo()
             .args(["doc", "--workspace", "--no-deps"])
@@ -60,6 +53,35 @@ pub fn run() -> Result<(), String> {
     }
     eprintln!("xtask ci: all checks passed");
     Ok(())
+}
+
+/// `cargo package --workspace` verifies each crate against the others' freshly packaged
+/// sources through a local registry that cargo unpacks under `$CARGO_HOME/registry/src`, in a
+/// directory named after the target directory's path, and it does not unpack again when that
+/// directory exists. On a machine that keeps `CARGO_HOME` between runs from the same checkout
+/// path, the verification would then build against an older run's sources (this happened in
+/// CI). A target directory of its own per run gives that registry a new name every time.
+fn package_in_fresh_target_dir(mut cargo: Command) -> Result<(), String> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    let target_dir =
+        std::env::temp_dir().join(format!("zuora-package-{}-{nanos}", std::process::id()));
+    cargo
+        .args([
+            "package",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--exclude",
+            "zuora-tests",
+            "--target-dir",
+        ])
+        .arg(&target_dir);
+    let outcome = run_command(&mut cargo);
+    // The packaged crates and their verification builds are only a check: not kept.
+    let _ = std::fs::remove_dir_all(&target_dir);
+    outcome
 }
 
 fn check_core_is_sans_io(mut cargo: Command) -> Result<(), String> {
