@@ -1,124 +1,188 @@
-//! The C ABI's entry points fed anything a C caller could pass: a made-up operation, any
-//! status, any headers and body, a result's every accessor, the retry decision with any
-//! numbers, and the export decoder. Every call returns a code; nothing panics (the panic
-//! guard would turn a panic into `ZUORA_ERR_PANIC`, which this target treats as a crash).
+//! The C ABI's machines fed anything a hostile server could answer: a task of any kind (a
+//! credentials check, a run, a search, rows, a wait, a download) driven through its steps with
+//! made-up statuses, headers, bodies cut into chunks and transport failures, its sleeps skipped,
+//! and every accessor read at the end. No call may report a panic (the guard would turn one
+//! into `ZUORA_ERR_PANIC`, which this target treats as a crash).
 #![no_main]
 
-use std::ptr::{null, null_mut};
+use std::ptr::null_mut;
 
 use libfuzzer_sys::fuzz_target;
-use zuora::*;
+use zuora::code::ZuoraCode;
+use zuora::config::*;
+use zuora::error::*;
+use zuora::request::*;
+use zuora::run::*;
+use zuora::run_options::*;
+use zuora::session::*;
+use zuora::task::*;
+use zuora::{ZuoraBytes, ZuoraHeader, ZuoraStr};
+
+const RUN_ID: &str = "ff808081529f4e3401529fd61f080074";
+
+fn text(value: &str) -> ZuoraStr {
+    ZuoraStr {
+        ptr: value.as_ptr(),
+        len: value.len(),
+    }
+}
+
+fn no_panic(code: ZuoraCode) {
+    assert!(code != ZuoraCode::ZuoraErrPanic, "a panic behind the guard");
+}
+
+/// One answer per `0xFF`-separated part: a status from its first two bytes, headers from
+/// `:`-lines, the rest as body.
+fn answer(part: &[u8]) -> (u16, Vec<(&[u8], &[u8])>, &[u8]) {
+    let status = match part {
+        [a, b, ..] => 100 + (u16::from(*a) << 8 | u16::from(*b)) % 500,
+        _ => 200,
+    };
+    let rest = part.get(2..).unwrap_or_default();
+    let (head, body) = match rest.windows(2).position(|w| w == b"\n\n") {
+        Some(at) => (&rest[..at], &rest[at + 2..]),
+        None => (&[][..], rest),
+    };
+    let headers = head
+        .split(|&b| b == b'\n')
+        .filter_map(|line| {
+            let colon = line.iter().position(|&b| b == b':')?;
+            Some((&line[..colon], &line[colon + 1..]))
+        })
+        .collect();
+    (status, headers, body)
+}
+
+unsafe fn start(session: *const ZuoraSession, kind: u8) -> *mut ZuoraTask {
+    let mut task = null_mut();
+    let run = text(RUN_ID);
+    unsafe {
+        let code = match kind % 7 {
+            0 => zuora_session_check_credentials(session, &mut task),
+            1 => zuora_session_get_run(session, run, &mut task),
+            2 => zuora_session_search(session, text("Invoice"), &mut task),
+            3 => zuora_session_find_report(session, text("Invoice Detail"), &mut task),
+            4 => zuora_session_rows(session, run, 50, &mut task),
+            5 => {
+                let options = zuora_wait_options_default();
+                zuora_session_wait(session, run, &options, &mut task)
+            }
+            _ => {
+                let mut options = null_mut();
+                no_panic(zuora_run_options_new(
+                    text("2c92c0f95e4a6e4b015e4f3a1b2c3d4e"),
+                    ZuoraViewType::ZuoraViewDetail,
+                    &mut options,
+                ));
+                let code = zuora_session_run_report(session, options, &mut task);
+                zuora_run_options_free(options);
+                code
+            }
+        };
+        no_panic(code);
+    }
+    task
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&control, rest)) = data.split_first() else {
         return;
     };
-    let mut parts = rest.split(|&b| b == 0xFF);
-    let status_bytes = parts.next().unwrap_or_default();
-    let status = status_bytes.iter().fold(0u16, |acc, &b| {
-        acc.wrapping_mul(31).wrapping_add(u16::from(b))
-    });
-    let body = parts.next().unwrap_or_default();
-    let pairs: Vec<&[u8]> = parts.collect();
-    let headers: Vec<ZuoraHeader> = pairs
-        .chunks(2)
-        .map(|pair| {
-            let (name, value) = (pair[0], pair.get(1).copied().unwrap_or_default());
-            ZuoraHeader {
-                name: name.as_ptr(),
-                name_len: name.len(),
-                value: value.as_ptr(),
-                value_len: value.len(),
-            }
-        })
-        .collect();
-    let operation = i32::from(control % 7);
     unsafe {
-        let mut result = null_mut();
-        let code = zuora_parse_response(
-            operation,
-            status,
-            headers.as_ptr(),
-            headers.len(),
-            body.as_ptr(),
-            body.len(),
-            &mut result,
-        );
-        assert!(
-            !matches!(code, ZuoraCode::ZuoraErrPanic),
-            "a panic behind the guard"
-        );
-        if !result.is_null() {
-            let (mut ptr, mut len) = (null(), 0usize);
-            let _ = zuora_result_message(result, &mut ptr, &mut len);
-            let _ = zuora_result_request_id(result, &mut ptr, &mut len);
-            let _ = zuora_result_run_status(result, &mut ptr, &mut len);
-            let _ = zuora_result_access_token(result, &mut ptr, &mut len);
-            let (mut http, mut expires) = (0u16, 0u64);
-            let _ = zuora_result_numbers(result, &mut http, &mut expires);
-            let mut count = 0usize;
-            let _ = zuora_result_report_count(result, &mut count);
-            let (mut id, mut id_len, mut name, mut name_len) = (null(), 0usize, null(), 0usize);
-            for index in 0..count.min(4) + 1 {
-                let _ = zuora_result_report(
-                    result,
-                    index,
-                    &mut id,
-                    &mut id_len,
-                    &mut name,
-                    &mut name_len,
-                );
+        let mut config = null_mut();
+        no_panic(zuora_config_new(&mut config));
+        no_panic(zuora_config_set_base_url(config, text("https://rest.zuora.com")));
+        no_panic(zuora_config_set_credentials(config, text("id"), text("secret")));
+        no_panic(zuora_config_set_retry(
+            config,
+            ZuoraRetrySetting::ZuoraRetryMaxAttempts,
+            u64::from(control % 4) + 1,
+        ));
+        let mut session = null_mut();
+        no_panic(zuora_session_new(config, 1, &mut session));
+        zuora_config_free(config);
+        let task = if control & 0x80 == 0 {
+            start(session, control)
+        } else {
+            let mut task = null_mut();
+            no_panic(zuora_session_download(
+                session,
+                text(RUN_ID),
+                ZuoraExportFormat::ZuoraFormatCsv,
+                &mut task,
+            ));
+            task
+        };
+        let mut answers = rest.split(|&b| b == 0xFF);
+        // At most 64 steps: the machines stop on their own rules, but sleeps are skipped here.
+        for _ in 0..64 {
+            match zuora_task_step(task) {
+                ZuoraStep::ZuoraStepSend => {
+                    let request = zuora_task_request(task);
+                    let _ = (zuora_request_url(request), zuora_request_body(request));
+                    let Some(part) = answers.next() else {
+                        no_panic(zuora_task_on_transport_error(
+                            task,
+                            ZuoraTransportError::ZuoraTransportTimeout,
+                            true,
+                            text("timed out"),
+                        ));
+                        continue;
+                    };
+                    let (status, headers, body) = answer(part);
+                    let headers: Vec<ZuoraHeader> = headers
+                        .iter()
+                        .map(|(name, value)| ZuoraHeader {
+                            name: ZuoraBytes {
+                                ptr: name.as_ptr(),
+                                len: name.len(),
+                            },
+                            value: ZuoraBytes {
+                                ptr: value.as_ptr(),
+                                len: value.len(),
+                            },
+                        })
+                        .collect();
+                    no_panic(zuora_task_on_head(task, status, headers.as_ptr(), headers.len()));
+                    let mut output = ZuoraBytes {
+                        ptr: std::ptr::null(),
+                        len: 0,
+                    };
+                    let mut going = true;
+                    for chunk in body.chunks(usize::from(control % 16) + 1) {
+                        let chunk = ZuoraBytes {
+                            ptr: chunk.as_ptr(),
+                            len: chunk.len(),
+                        };
+                        let code = zuora_task_on_body(task, chunk, &mut output);
+                        no_panic(code);
+                        if code != ZuoraCode::ZuoraOk {
+                            going = false;
+                            break;
+                        }
+                    }
+                    if going {
+                        no_panic(zuora_task_on_body_end(task, &mut output));
+                    }
+                }
+                ZuoraStep::ZuoraStepSleep | ZuoraStep::ZuoraStepRows => {
+                    let _ = (zuora_task_sleep_ms(task), zuora_task_rows(task));
+                    no_panic(zuora_task_resume(task));
+                }
+                ZuoraStep::ZuoraStepDone => break,
             }
-            let mut outcome = ZuoraOutcome::ZuoraOutcomeOk;
-            let _ = zuora_result_outcome(result, &mut outcome);
-            let (mut decision, mut delay) = (ZuoraDecision::ZuoraRetryAfter, 0u64);
-            let jitter = f64::from(control) / 300.0;
-            let code = zuora_retry_decide(
-                result,
-                i32::from(control % 5),
-                control & 1 == 1,
-                u32::from(control),
-                u64::from(status) * 1000,
-                300_000,
-                control & 2 == 2,
-                i32::from(control % 4),
-                u64::from(status).wrapping_mul(1_000_000_007),
-                jitter,
-                &mut decision,
-                &mut delay,
-            );
-            assert!(
-                !matches!(code, ZuoraCode::ZuoraErrPanic),
-                "a panic behind the guard"
-            );
-            zuora_result_free(result);
         }
-        let mut decoder = null_mut();
-        if zuora_export_decoder_new(i32::from(control % 4), control & 8 == 8, &mut decoder)
-            == ZuoraCode::ZuoraOk
-            && !decoder.is_null()
-        {
-            let (mut out, mut out_len) = (null(), 0usize);
-            let half = body.len() / 2;
-            for piece in [&body[..half], &body[half..]] {
-                let code = zuora_export_decoder_feed(
-                    decoder,
-                    piece.as_ptr(),
-                    piece.len(),
-                    &mut out,
-                    &mut out_len,
-                );
-                assert!(
-                    !matches!(code, ZuoraCode::ZuoraErrPanic),
-                    "a panic behind the guard"
-                );
-            }
-            let code = zuora_export_decoder_finish(decoder, &mut out, &mut out_len);
-            assert!(
-                !matches!(code, ZuoraCode::ZuoraErrPanic),
-                "a panic behind the guard"
-            );
-            zuora_export_decoder_free(decoder);
+        no_panic(zuora_task_interrupt(task, control & 0x40 != 0));
+        let _ = zuora_task_outcome(task);
+        let error = zuora_task_error(task);
+        let _ = (zuora_error_message(error), zuora_error_http_status(error));
+        let run = zuora_task_run(task);
+        let _ = (zuora_run_id(run), zuora_run_status(run));
+        let (mut id, mut name) = (text(""), text(""));
+        for index in 0..zuora_task_report_count(task).min(4) {
+            no_panic(zuora_task_report(task, index, &mut id, &mut name));
         }
+        zuora_task_free(task);
+        zuora_session_free(session);
     }
 });

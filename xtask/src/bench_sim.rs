@@ -91,21 +91,27 @@ impl SimProcess {
             }
             None => Command::new("target/release/zuora-sim"),
         };
+        command.args([
+            "--port",
+            "0",
+            "--run-seconds",
+            "0",
+            "--seed",
+            &SEED.to_string(),
+            "--large-rows",
+            &large_rows.to_string(),
+        ]);
+        Self::launch(command)
+    }
+
+    /// Starts `command` (a simulator with its arguments; `--port 0` among them) and reads the
+    /// base URL and credentials it prints.
+    pub fn launch(mut command: Command) -> Result<Self, String> {
         let mut child = command
-            .args([
-                "--port",
-                "0",
-                "--run-seconds",
-                "0",
-                "--seed",
-                &SEED.to_string(),
-                "--large-rows",
-                &large_rows.to_string(),
-            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| format!("cannot start target/release/zuora-sim: {e}"))?;
+            .map_err(|e| format!("cannot start {:?}: {e}", command.get_program()))?;
         let stdout = child.stdout.take().ok_or("no stdout from zuora-sim")?;
         let mut found = (None, None, None);
         for line in BufReader::new(stdout).lines() {

@@ -1,6 +1,6 @@
 //! The C ABI's chores: its generated header, and its tests from C and Python.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::run_command;
@@ -44,19 +44,8 @@ fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
 }
 
-/// Builds the library and the simulator, then runs the C test (under valgrind when present)
-/// and the Python trip.
-pub fn test() -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    run_command(Command::new(&cargo).args([
-        "build",
-        "--package",
-        "zuora-ffi",
-        "--package",
-        "zuora-sim",
-    ]))?;
-    let debug = target_dir().join("debug");
-    let test_binary = debug.join("zuora-ffi-c-test");
+/// Compiles one of the C tests against the library (and `extra` libraries).
+fn compile(source: &str, binary: &Path, debug: &Path, extra: &[&str]) -> Result<(), String> {
     run_command(
         Command::new("cc")
             .args([
@@ -68,40 +57,97 @@ pub fn test() -> Result<(), String> {
                 "-I",
                 &format!("{CRATE_DIR}/include"),
             ])
-            .arg(format!("{CRATE_DIR}/tests/test.c"))
+            .arg(format!("{CRATE_DIR}/tests/{source}"))
             .arg("-o")
-            .arg(&test_binary)
+            .arg(binary)
             .arg("-L")
-            .arg(&debug)
-            .args(["-lzuora", "-Wl,-rpath"])
-            .arg(&debug),
-    )?;
+            .arg(debug)
+            .args(["-lzuora"])
+            .args(extra)
+            .arg("-Wl,-rpath")
+            .arg(debug),
+    )
+}
+
+/// Runs a C test binary under valgrind (0 leaks, 0 errors), or plainly where valgrind is
+/// missing outside CI.
+fn run_checked(binary: &Path, env: &[(&str, &str)]) -> Result<(), String> {
     let valgrind = Command::new("valgrind")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if valgrind {
-        run_command(
-            Command::new("valgrind")
-                .args([
-                    "--leak-check=full",
-                    "--show-leak-kinds=all",
-                    "--errors-for-leak-kinds=all",
-                    "--error-exitcode=99",
-                    "--quiet",
-                ])
-                .arg(&test_binary),
-        )?;
+    let mut command = if valgrind {
+        let mut command = Command::new("valgrind");
+        command.args([
+            "--leak-check=full",
+            "--show-leak-kinds=all",
+            "--errors-for-leak-kinds=all",
+            "--error-exitcode=99",
+            "--quiet",
+        ]);
+        command.arg(binary);
+        command
     } else if std::env::var_os("CI").is_some() {
         return Err("valgrind is missing (.ci/run installs it)".to_owned());
     } else {
-        eprintln!("valgrind not found: running the C test without it");
-        run_command(&mut Command::new(&test_binary))?;
-    }
-    run_command(
-        Command::new("python3")
-            .arg(format!("{CRATE_DIR}/tests/trip.py"))
-            .env("ZUORA_FFI_LIBRARY", debug.join("libzuora.so"))
-            .env("ZUORA_SIM_BINARY", debug.join("zuora-sim")),
+        eprintln!(
+            "valgrind not found: running {} without it",
+            binary.display()
+        );
+        Command::new(binary)
+    };
+    command.envs(env.iter().copied());
+    run_command(&mut command)
+}
+
+/// Builds the library and the simulator, then runs the C tests under valgrind: the rules
+/// without a network (`tests/test.c`), and the whole trip with libcurl as the HTTP stack
+/// against zuora-sim on loopback (`tests/trip.c`).
+pub fn test() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    run_command(Command::new(&cargo).args([
+        "build",
+        "--package",
+        "zuora-ffi",
+        "--package",
+        "zuora-sim",
+    ]))?;
+    let debug = target_dir().join("debug");
+    let test_binary = debug.join("zuora-ffi-c-test");
+    compile("test.c", &test_binary, &debug, &[])?;
+    run_checked(&test_binary, &[])?;
+
+    let trip_binary = debug.join("zuora-ffi-c-trip");
+    compile("trip.c", &trip_binary, &debug, &["-lcurl"]).map_err(|e| {
+        format!("{e}\n(the trip needs libcurl's headers: apt-get install libcurl4-openssl-dev)")
+    })?;
+    let mut command = Command::new(debug.join("zuora-sim"));
+    command.args(["--port", "0", "--run-seconds", "0.2", "--seed", "11"]);
+    let sim = crate::bench_sim::SimProcess::launch(command)?;
+    // The same seed, so the same credentials; a third of the Reporting calls meet a fault.
+    let mut command = Command::new(debug.join("zuora-sim"));
+    command.args([
+        "--port",
+        "0",
+        "--run-seconds",
+        "0.2",
+        "--seed",
+        "11",
+        "--fault-rate",
+        "0.3",
+    ]);
+    let faulty = crate::bench_sim::SimProcess::launch(command)?;
+    let out_dir = target_dir().join("ffi-trip");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let out_dir = out_dir.to_string_lossy().into_owned();
+    run_checked(
+        &trip_binary,
+        &[
+            ("ZUORA_BASE_URL", &sim.base_url),
+            ("ZUORA_CLIENT_ID", &sim.client_id),
+            ("ZUORA_CLIENT_SECRET", &sim.client_secret),
+            ("ZUORA_OUT_DIR", &out_dir),
+            ("ZUORA_FAULTY_BASE_URL", &faulty.base_url),
+        ],
     )
 }

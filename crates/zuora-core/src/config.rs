@@ -283,7 +283,7 @@ pub trait BuildClient: Sized {
 /// Builds a client of type `C` (`zuora_async::Client` or `zuora_blocking::Client`): the same
 /// settings for both. Values are validated in [`build`](Self::build), which names the first
 /// one that breaks a rule.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ClientBuilder<C> {
     environment: Option<Result<Environment, InvalidInput>>,
     client_id: Option<String>,

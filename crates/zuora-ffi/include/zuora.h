@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-// Result codes of every function.
+// What a function, or a finished task, came to.
 typedef enum ZuoraCode {
   // Success.
   ZUORA_OK = 0,
@@ -19,388 +19,721 @@ typedef enum ZuoraCode {
   ZUORA_ERR_UTF8 = 2,
   // A panic was caught at the boundary (a bug in zuora-rs).
   ZUORA_ERR_PANIC = 3,
-  // An argument is out of range (an index, an enum value).
-  ZUORA_ERR_RANGE = 4,
-  // The request could not be built (a bug in zuora-rs).
-  ZUORA_ERR_BUILD = 5,
-  // Invalid input: empty.
-  ZUORA_ERR_EMPTY = 10,
-  // Invalid input: too long.
-  ZUORA_ERR_TOO_LONG = 11,
-  // Invalid input: wrong length.
-  ZUORA_ERR_WRONG_LENGTH = 12,
-  // Invalid input: a forbidden character.
-  ZUORA_ERR_FORBIDDEN_CHARACTER = 13,
-  // Invalid input: not one of the accepted values.
-  ZUORA_ERR_NOT_ONE_OF = 14,
-  // Invalid input: malformed (URL, JSON).
-  ZUORA_ERR_MALFORMED = 15,
-  // The export could not be read (corrupt gzip or UTF-16, or cut short).
-  ZUORA_ERR_EXPORT = 16,
+  // A function was called out of turn (a task's body before its head, say), or an index or
+  // enum value was out of range.
+  ZUORA_ERR_STATE = 4,
+  // An argument or setting broke a rule; nothing was sent.
+  ZUORA_ERR_INVALID_INPUT = 10,
+  // The credentials or the token were refused.
+  ZUORA_ERR_AUTHENTICATION = 11,
+  // The credentials are not allowed to do this (HTTP 403).
+  ZUORA_ERR_PERMISSION_DENIED = 12,
+  // No report has this id, or none has exactly this name.
+  ZUORA_ERR_REPORT_NOT_FOUND = 13,
+  // Several reports have exactly this name.
+  ZUORA_ERR_AMBIGUOUS_REPORT_NAME = 14,
+  // No run has this id.
+  ZUORA_ERR_RUN_NOT_FOUND = 15,
+  // The run has not completed, so it has no results.
+  ZUORA_ERR_RUN_NOT_COMPLETED = 16,
+  // The report was never run to completion.
+  ZUORA_ERR_NO_COMPLETED_RUN = 17,
+  // The report cannot run with this view type.
+  ZUORA_ERR_WRONG_VIEW_TYPE = 18,
+  // Zuora refused for a rate or concurrency limit.
+  ZUORA_ERR_RATE_LIMITED = 19,
+  // The run ended without results (`ERROR`, `INVALID` or `CANCELLED`).
+  ZUORA_ERR_RUN_ENDED = 20,
+  // The deadline came first (a wait, a paged read).
+  ZUORA_ERR_TIMED_OUT = 21,
+  // The caller stopped the task.
+  ZUORA_ERR_INTERRUPTED = 22,
+  // No complete answer arrived (connection, DNS, TLS, timeout).
+  ZUORA_ERR_TRANSPORT = 23,
+  // A paged read was stopped (a repeated page, the page cap).
+  ZUORA_ERR_PAGING_STOPPED = 24,
+  // The export could not be read: corrupt, cut short or stalled.
+  ZUORA_ERR_EXPORT_BROKEN = 25,
+  // Writing the results failed.
+  ZUORA_ERR_OUTPUT = 26,
+  // Any other error answer from Zuora, or an answer that could not be read.
+  ZUORA_ERR_API = 27,
+  // An internal inconsistency (a bug in zuora-rs).
+  ZUORA_ERR_INTERNAL = 28,
 } ZuoraCode;
 
-// What an answer said: success, or which error envelope.
-typedef enum ZuoraOutcome {
-  // The operation succeeded.
-  ZUORA_OUTCOME_OK = 0,
-  // Zuora's Reporting ("ZAN") error.
-  ZUORA_OUTCOME_REPORTING_ERROR = 20,
-  // The v1 `reasons` envelope.
-  ZUORA_OUTCOME_REASONS = 21,
-  // A `{"message": …}` body (gateway 401, 429).
-  ZUORA_OUTCOME_MESSAGE = 22,
-  // JSON of an unknown shape.
-  ZUORA_OUTCOME_UNEXPECTED_JSON = 23,
-  // Not JSON (an HTML page).
-  ZUORA_OUTCOME_NOT_JSON = 24,
-  // Malformed or truncated JSON.
-  ZUORA_OUTCOME_MALFORMED_JSON = 25,
-  // No body.
-  ZUORA_OUTCOME_EMPTY_BODY = 26,
-  // Success without the expected field.
-  ZUORA_OUTCOME_MISSING_FIELD = 27,
-  // A field that breaks its rules.
-  ZUORA_OUTCOME_INVALID_FIELD = 28,
-  // The body decodes past the limit.
-  ZUORA_OUTCOME_BODY_TOO_LARGE = 29,
-  // Corrupt gzip.
-  ZUORA_OUTCOME_DECODING = 30,
-  // Another failure.
-  ZUORA_OUTCOME_OTHER = 31,
-} ZuoraOutcome;
+// Which timeout [`zuora_config_set_timeout`] sets.
+typedef enum ZuoraTimeout {
+  // To connect.
+  ZUORA_TIMEOUT_CONNECT = 1,
+  // Per attempt (one request and its answer).
+  ZUORA_TIMEOUT_ATTEMPT = 2,
+  // Per call, every attempt and wait between them included.
+  ZUORA_TIMEOUT_OVERALL = 3,
+  // Between two bytes of a streamed export.
+  ZUORA_TIMEOUT_IDLE = 4,
+} ZuoraTimeout;
 
-// What to do after a failed attempt.
-typedef enum ZuoraDecision {
-  // Wait `delay_ms`, then send the same request again.
-  ZUORA_RETRY_AFTER = 1,
-  // Get a new token, then send again.
-  ZUORA_REFRESH_TOKEN = 2,
-  // Final failure.
-  ZUORA_GIVE_UP = 3,
-  // Worth retrying, but attempts or time ran out.
-  ZUORA_EXHAUSTED = 4,
-} ZuoraDecision;
+// Which part of the retry policy [`zuora_config_set_retry`] sets.
+typedef enum ZuoraRetrySetting {
+  // Attempts in all, the first included (1 to 50).
+  ZUORA_RETRY_MAX_ATTEMPTS = 1,
+  // The first backoff, in milliseconds.
+  ZUORA_RETRY_BASE_DELAY_MS = 2,
+  // The longest backoff, in milliseconds.
+  ZUORA_RETRY_MAX_DELAY_MS = 3,
+  // The longest `Retry-After` obeyed, in milliseconds.
+  ZUORA_RETRY_MAX_RETRY_AFTER_MS = 4,
+} ZuoraRetrySetting;
 
-// Which operation a response answers.
-typedef enum ZuoraOperation {
-  // `POST /oauth/token`.
-  ZUORA_OP_TOKEN = 1,
-  // *Run a report*.
-  ZUORA_OP_RUN_REPORT = 2,
-  // *Retrieve a report run*.
-  ZUORA_OP_GET_RUN = 3,
-  // *Search reports by name*.
-  ZUORA_OP_SEARCH = 4,
-  // *Export results* (only failed answers are parsed; a 200 goes to the export decoder).
-  ZUORA_OP_EXPORT = 5,
-} ZuoraOperation;
+// A run's status.
+typedef enum ZuoraRunStatus {
+  // Not known: *Run a report* answers with the new run's id only.
+  ZUORA_RUN_UNKNOWN = 0,
+  // Started; the query is not yet submitted.
+  ZUORA_RUN_STARTED = 1,
+  // The query is submitted; no results yet.
+  ZUORA_RUN_QUERY_DATA = 2,
+  // Results received, being processed.
+  ZUORA_RUN_PROCESSING_DATA = 3,
+  // Results are ready to download.
+  ZUORA_RUN_COMPLETED = 4,
+  // Cancelled.
+  ZUORA_RUN_CANCELLED = 5,
+  // The definition or its data is invalid.
+  ZUORA_RUN_INVALID = 6,
+  // Finished with an error.
+  ZUORA_RUN_ERROR = 7,
+  // A status Zuora does not document ([`zuora_run_status_text`] has it).
+  ZUORA_RUN_OTHER = 8,
+} ZuoraRunStatus;
 
-// An export being converted.
-typedef struct ZuoraExportDecoder ZuoraExportDecoder;
+// The view a report runs with.
+typedef enum ZuoraViewType {
+  // The row-level view.
+  ZUORA_VIEW_DETAIL = 1,
+  // The aggregated view.
+  ZUORA_VIEW_SUMMARY = 2,
+} ZuoraViewType;
 
-// A request to send: method, URL, headers, body.
+// What a download converts the export to.
+typedef enum ZuoraExportFormat {
+  // UTF-8 CSV (RFC 4180).
+  ZUORA_FORMAT_CSV = 1,
+  // UTF-8, tab-separated.
+  ZUORA_FORMAT_TSV = 2,
+  // The UTF-16LE bytes as Zuora sends them, gzip removed.
+  ZUORA_FORMAT_RAW = 3,
+} ZuoraExportFormat;
+
+// What a task asks of the C driver now.
+typedef enum ZuoraStep {
+  // Send [`zuora_task_request`] and hand back what came of it.
+  ZUORA_STEP_SEND = 1,
+  // Sleep [`zuora_task_sleep_ms`], then [`zuora_task_resume`].
+  ZUORA_STEP_SLEEP = 2,
+  // Take [`zuora_task_rows`], then [`zuora_task_resume`].
+  ZUORA_STEP_ROWS = 3,
+  // Over: see [`zuora_task_outcome`].
+  ZUORA_STEP_DONE = 4,
+} ZuoraStep;
+
+// Why no complete answer arrived.
+typedef enum ZuoraTransportError {
+  // The connection could not be made (refused, DNS, TLS handshake).
+  ZUORA_TRANSPORT_CONNECT = 1,
+  // A timeout expired (for a streamed export: no byte within the idle timeout).
+  ZUORA_TRANSPORT_TIMEOUT = 2,
+  // The connection broke while sending or receiving.
+  ZUORA_TRANSPORT_IO = 3,
+  // Anything else.
+  ZUORA_TRANSPORT_OTHER = 4,
+} ZuoraTransportError;
+
+// A client's settings, to make sessions from. Defaults as in Rust: gzip answers on, 10 s to
+// connect, 130 s per attempt, 5 min per call, the default retry policy, 16 MiB bodies.
+typedef struct ZuoraConfig ZuoraConfig;
+
+// A task's failure.
+typedef struct ZuoraError ZuoraError;
+
+// A request to send exactly as given: method, URL, headers, body, and how long to give it.
 typedef struct ZuoraRequest ZuoraRequest;
 
-// What a response said.
-typedef struct ZuoraResult ZuoraResult;
+// A report run.
+typedef struct ZuoraRun ZuoraRun;
 
-// One header of a response, as the caller's HTTP stack received it.
+// A run to ask for.
+typedef struct ZuoraRunOptions ZuoraRunOptions;
+
+// A client: share one per configuration (thread-safe; the token cache is shared by its
+// tasks).
+typedef struct ZuoraSession ZuoraSession;
+
+// A piece of work, driven by a C program.
+typedef struct ZuoraTask ZuoraTask;
+
+// UTF-8 text with an explicit length; nothing needs a NUL terminator. As an argument, a NULL
+// `ptr` means "none" where the text is optional. As a result, it borrows from the handle that
+// gave it and lives until that handle next changes or is freed.
+typedef struct ZuoraStr {
+  // The first byte (NULL for none).
+  const uint8_t *ptr;
+  // The number of bytes.
+  size_t len;
+} ZuoraStr;
+
+// Bytes of any content with an explicit length; borrowed as [`ZuoraStr`] is.
+typedef struct ZuoraBytes {
+  // The first byte (NULL when empty).
+  const uint8_t *ptr;
+  // The number of bytes.
+  size_t len;
+} ZuoraBytes;
+
+// How a wait looks at its run. Start from [`zuora_wait_options_default`].
+typedef struct ZuoraWaitOptions {
+  // The whole wait, in milliseconds (100 ms to 24 h).
+  uint64_t timeout_ms;
+  // The first pause between looks (at least 50 ms).
+  uint64_t poll_first_ms;
+  // The longest pause; pauses double up to it.
+  uint64_t poll_max_ms;
+  // Whether to cancel the run on the server when the wait times out.
+  bool cancel_on_timeout;
+} ZuoraWaitOptions;
+
+// One header of an answer, as the caller's HTTP stack received it.
 typedef struct ZuoraHeader {
-  // Header name bytes.
-  const uint8_t *name;
-  // Length of `name`.
-  size_t name_len;
-  // Header value bytes.
-  const uint8_t *value;
-  // Length of `value`.
-  size_t value_len;
+  // The name.
+  struct ZuoraBytes name;
+  // The value.
+  struct ZuoraBytes value;
 } ZuoraHeader;
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
-// The library version, as `MAJOR.MINOR.PATCH`.
-//
-// # Safety
-// `ptr_out` and `len_out` must be writable.
-enum ZuoraCode zuora_version(const uint8_t **ptr_out, size_t *len_out);
+// The library's version, `MAJOR.MINOR.PATCH` (NUL-terminated, static).
+struct ZuoraStr zuora_version(void);
 
-// The message of the last failure on this thread (valid until the next failing call).
-//
-// # Safety
-// `ptr_out` and `len_out` must be writable.
-enum ZuoraCode zuora_last_error(const uint8_t **ptr_out, size_t *len_out);
+// What the last failing call on this thread said (NUL-terminated); valid until the thread's
+// next failure.
+struct ZuoraStr zuora_last_error(void);
 
-// Builds `POST /oauth/token` with client credentials.
-//
-// # Safety
-// Strings as described in the crate docs; `out` must be writable.
-enum ZuoraCode zuora_token_request_new(const uint8_t *base_url,
-                                       size_t base_url_len,
-                                       const uint8_t *client_id,
-                                       size_t client_id_len,
-                                       const uint8_t *client_secret,
-                                       size_t client_secret_len,
-                                       struct ZuoraRequest **out);
-
-// Builds *Run a report*. `view_type` is `Detail` or `Summary` (any case); the optional
-// idempotency key and track id may be NULL. The body is `[]` (the saved filters).
-//
-// # Safety
-// Strings as described in the crate docs; `out` must be writable.
-enum ZuoraCode zuora_run_report_request_new(const uint8_t *base_url,
-                                            size_t base_url_len,
-                                            const uint8_t *token,
-                                            size_t token_len,
-                                            const uint8_t *report_id,
-                                            size_t report_id_len,
-                                            const uint8_t *view_type,
-                                            size_t view_type_len,
-                                            const uint8_t *idempotency_key,
-                                            size_t idempotency_key_len,
-                                            const uint8_t *track_id,
-                                            size_t track_id_len,
-                                            struct ZuoraRequest **out);
-
-// Builds *Retrieve a report run*.
-//
-// # Safety
-// Strings as described in the crate docs; `out` must be writable.
-enum ZuoraCode zuora_get_run_request_new(const uint8_t *base_url,
-                                         size_t base_url_len,
-                                         const uint8_t *token,
-                                         size_t token_len,
-                                         const uint8_t *run_id,
-                                         size_t run_id_len,
-                                         struct ZuoraRequest **out);
-
-// Builds *Search reports by name* (first page).
-//
-// # Safety
-// Strings as described in the crate docs; `out` must be writable.
-enum ZuoraCode zuora_search_request_new(const uint8_t *base_url,
-                                        size_t base_url_len,
-                                        const uint8_t *token,
-                                        size_t token_len,
-                                        const uint8_t *query,
-                                        size_t query_len,
-                                        struct ZuoraRequest **out);
-
-// Builds *Export results* (`pivoted=false`).
-//
-// # Safety
-// Strings as described in the crate docs; `out` must be writable.
-enum ZuoraCode zuora_export_request_new(const uint8_t *base_url,
-                                        size_t base_url_len,
-                                        const uint8_t *token,
-                                        size_t token_len,
-                                        const uint8_t *run_id,
-                                        size_t run_id_len,
-                                        struct ZuoraRequest **out);
-
-// The request's method (`GET`, `POST`, `DELETE`).
-//
-// # Safety
-// `request` must be a live handle or NULL; the out-pointers writable.
-enum ZuoraCode zuora_request_method(const struct ZuoraRequest *request,
-                                    const uint8_t **ptr_out,
-                                    size_t *len_out);
-
-// The request's full URL.
-//
-// # Safety
-// As [`zuora_request_method`].
-enum ZuoraCode zuora_request_url(const struct ZuoraRequest *request,
-                                 const uint8_t **ptr_out,
-                                 size_t *len_out);
-
-// The number of headers.
-//
-// # Safety
-// `request` must be a live handle or NULL; `count_out` writable.
-enum ZuoraCode zuora_request_header_count(const struct ZuoraRequest *request, size_t *count_out);
-
-// Header `index` (lower-case name, value bytes).
-//
-// # Safety
-// `request` must be a live handle or NULL; the out-pointers writable.
-enum ZuoraCode zuora_request_header(const struct ZuoraRequest *request,
-                                    size_t index,
-                                    const uint8_t **name_out,
-                                    size_t *name_len_out,
-                                    const uint8_t **value_out,
-                                    size_t *value_len_out);
-
-// The request body (possibly empty).
-//
-// # Safety
-// As [`zuora_request_method`].
-enum ZuoraCode zuora_request_body(const struct ZuoraRequest *request,
-                                  const uint8_t **ptr_out,
-                                  size_t *len_out);
-
-// Frees a request. NULL is ignored.
-//
-// # Safety
-// `request` must be NULL or a handle not yet freed.
-void zuora_request_free(struct ZuoraRequest *request);
-
-// Parses a response to `operation` (a `ZUORA_OP_*` value) into a result handle. A Zuora error is not a failure of
-// this function: it returns `ZUORA_OK` and the result's outcome says which error.
-//
-// # Safety
-// `headers` must point to `header_count` headers (or be NULL with 0); `body` to `body_len`
-// bytes (or NULL with 0); `out` must be writable.
-enum ZuoraCode zuora_parse_response(int32_t operation,
-                                    uint16_t http_status,
-                                    const struct ZuoraHeader *headers,
-                                    size_t header_count,
-                                    const uint8_t *body,
-                                    size_t body_len,
-                                    struct ZuoraResult **out);
-
-// The outcome: `ZUORA_OUTCOME_OK` or the error envelope.
-//
-// # Safety
-// `result` must be a live handle or NULL; `out` writable.
-enum ZuoraCode zuora_result_outcome(const struct ZuoraResult *result, enum ZuoraOutcome *out);
-
-// The error message (empty on success).
-//
-// # Safety
-// `result` must be a live handle or NULL; the out-pointers writable.
-enum ZuoraCode zuora_result_message(const struct ZuoraResult *result,
-                                    const uint8_t **ptr_out,
-                                    size_t *len_out);
-
-// `Zuora-Request-Id` (empty when absent).
-//
-// # Safety
-// `result` must be a live handle or NULL; the out-pointers writable.
-enum ZuoraCode zuora_result_request_id(const struct ZuoraResult *result,
-                                       const uint8_t **ptr_out,
-                                       size_t *len_out);
-
-// The echoed `Zuora-Track-Id` (empty when absent).
-//
-// # Safety
-// `result` must be a live handle or NULL; the out-pointers writable.
-enum ZuoraCode zuora_result_track_id(const struct ZuoraResult *result,
-                                     const uint8_t **ptr_out,
-                                     size_t *len_out);
-
-// The run id (*Run a report*, *Retrieve a report run*).
-//
-// # Safety
-// `result` must be a live handle or NULL; the out-pointers writable.
-enum ZuoraCode zuora_result_report_run_id(const struct ZuoraResult *result,
-                                          const uint8_t **ptr_out,
-                                          size_t *len_out);
-
-// The run status (`STARTED`, …, `COMPLETED`) of *Retrieve a report run*.
-//
-// # Safety
-// `result` must be a live handle or NULL; the out-pointers writable.
-enum ZuoraCode zuora_result_run_status(const struct ZuoraResult *result,
-                                       const uint8_t **ptr_out,
-                                       size_t *len_out);
-
-// The access token of a token answer: send it, never log it.
-//
-// # Safety
-// `result` must be a live handle or NULL; the out-pointers writable.
-enum ZuoraCode zuora_result_access_token(const struct ZuoraResult *result,
-                                         const uint8_t **ptr_out,
-                                         size_t *len_out);
-
-// The HTTP status and the token lifetime in seconds (0 when not a token answer).
-//
-// # Safety
-// `result` must be a live handle or NULL; the out-pointers writable.
-enum ZuoraCode zuora_result_numbers(const struct ZuoraResult *result,
-                                    uint16_t *http_status_out,
-                                    uint64_t *expires_in_s_out);
-
-// Number of reports in a search answer.
-//
-// # Safety
-// `result` must be a live handle or NULL; `count_out` writable.
-enum ZuoraCode zuora_result_report_count(const struct ZuoraResult *result, size_t *count_out);
-
-// Report `index` of a search answer: id and name.
-//
-// # Safety
-// `result` must be a live handle or NULL; the out-pointers writable.
-enum ZuoraCode zuora_result_report(const struct ZuoraResult *result,
-                                   size_t index,
-                                   const uint8_t **id_out,
-                                   size_t *id_len_out,
-                                   const uint8_t **name_out,
-                                   size_t *name_len_out);
-
-// Frees a result. NULL is ignored.
-//
-// # Safety
-// `result` must be NULL or a handle not yet freed.
-void zuora_result_free(struct ZuoraResult *result);
-
-// Asks the retry policy (the Rust defaults: 5 attempts, full-jitter backoff from 1 s to
-// 60 s, `Retry-After` honoured up to 60 s) what follows a failed attempt.
-//
-// Pass the failed answer's `result` (from [`zuora_parse_response`]), or NULL with a
-// transport failure: `transport_kind` 1 connect, 2 timeout, 3 i/o, 4 other. `safety`: 0
-// idempotent (GET, DELETE, token), 1 POST with an idempotency key, 2 POST without.
-// `jitter` is a uniform draw in `[0, 1)`.
-//
-// # Safety
-// `result` must be NULL or a live handle; the out-pointers writable.
-enum ZuoraCode zuora_retry_decide(const struct ZuoraResult *result,
-                                  int32_t transport_kind,
-                                  bool may_have_been_sent,
-                                  uint32_t attempt,
-                                  uint64_t elapsed_ms,
-                                  uint64_t deadline_ms,
-                                  bool token_refreshed,
-                                  int32_t safety,
-                                  uint64_t now_unix_ms,
-                                  double jitter,
-                                  enum ZuoraDecision *decision_out,
-                                  uint64_t *delay_ms_out);
-
-// A converter for a 200 export answer: `format` 0 CSV, 1 TSV, 2 raw; `gzipped` when the
-// answer said `Content-Encoding: gzip`.
+// New settings with the defaults; free with [`zuora_config_free`].
 //
 // # Safety
 // `out` must be writable.
-enum ZuoraCode zuora_export_decoder_new(int32_t format,
-                                        bool gzipped,
-                                        struct ZuoraExportDecoder **out);
+enum ZuoraCode zuora_config_new(struct ZuoraConfig **out);
 
-// Converts one chunk; the output is valid until the next call on this decoder.
+// Frees settings; NULL is ignored. Sessions made from them keep their own copy.
 //
 // # Safety
-// `decoder` must be a live handle or NULL; `chunk` `chunk_len` bytes; out-pointers writable.
-enum ZuoraCode zuora_export_decoder_feed(struct ZuoraExportDecoder *decoder,
-                                         const uint8_t *chunk,
-                                         size_t chunk_len,
-                                         const uint8_t **output_out,
-                                         size_t *output_len_out);
+// `config` must be NULL or from [`zuora_config_new`], not used again.
+void zuora_config_free(struct ZuoraConfig *config);
 
-// Ends the export: fails (`ZUORA_ERR_EXPORT`) when it was cut short; the last output is
-// valid until the decoder is freed.
+// The API's base URL (`https://rest.zuora.com`, or a simulator's `http://127.0.0.1:PORT`).
 //
 // # Safety
-// As [`zuora_export_decoder_feed`].
-enum ZuoraCode zuora_export_decoder_finish(struct ZuoraExportDecoder *decoder,
-                                           const uint8_t **output_out,
-                                           size_t *output_len_out);
+// `config` must be a live handle; `url` must be readable.
+enum ZuoraCode zuora_config_set_base_url(struct ZuoraConfig *config, struct ZuoraStr url);
 
-// Frees a decoder. NULL is ignored.
+// A Zuora environment by name (`US`, `SBX`, `EU`, … as the CLI's `ZUORA_ENV`).
 //
 // # Safety
-// `decoder` must be NULL or a handle not yet freed.
-void zuora_export_decoder_free(struct ZuoraExportDecoder *decoder);
+// `config` must be a live handle; `name` must be readable.
+enum ZuoraCode zuora_config_set_environment(struct ZuoraConfig *config, struct ZuoraStr name);
+
+// The OAuth client's id and secret. The secret is kept inside the library and is never
+// shown by any message.
+//
+// # Safety
+// `config` must be a live handle; both strings must be readable.
+enum ZuoraCode zuora_config_set_credentials(struct ZuoraConfig *config,
+                                            struct ZuoraStr client_id,
+                                            struct ZuoraStr client_secret);
+
+// The `Zuora-Entity-Ids` header sent with every call (a multi-entity tenant).
+//
+// # Safety
+// `config` must be a live handle; `entity_ids` must be readable.
+enum ZuoraCode zuora_config_set_entity_ids(struct ZuoraConfig *config, struct ZuoraStr entity_ids);
+
+// The `User-Agent` header.
+//
+// # Safety
+// `config` must be a live handle; `user_agent` must be readable.
+enum ZuoraCode zuora_config_set_user_agent(struct ZuoraConfig *config, struct ZuoraStr user_agent);
+
+// One of the timeouts, in milliseconds.
+//
+// # Safety
+// `config` must be a live handle.
+enum ZuoraCode zuora_config_set_timeout(struct ZuoraConfig *config,
+                                        enum ZuoraTimeout which,
+                                        uint64_t milliseconds);
+
+// One part of the retry policy; checked now, as `RetryPolicy`'s setters check it.
+//
+// # Safety
+// `config` must be a live handle.
+enum ZuoraCode zuora_config_set_retry(struct ZuoraConfig *config,
+                                      enum ZuoraRetrySetting which,
+                                      uint64_t value);
+
+// The most bytes a whole answer may decode to (more is an error); checked now.
+//
+// # Safety
+// `config` must be a live handle.
+enum ZuoraCode zuora_config_set_max_body_bytes(struct ZuoraConfig *config, uint64_t bytes);
+
+// The most pages a search or a report-data read may take before it is stopped.
+//
+// # Safety
+// `config` must be a live handle.
+enum ZuoraCode zuora_config_set_max_pages(struct ZuoraConfig *config, uint32_t pages);
+
+// Whether to ask for gzip answers (`Accept-Encoding: gzip`) and to gzip request bodies
+// (`Content-Encoding: gzip`).
+//
+// # Safety
+// `config` must be a live handle.
+enum ZuoraCode zuora_config_set_gzip(struct ZuoraConfig *config, bool responses, bool requests);
+
+// The failure's code (its kind, as Rust's `ErrorKind`).
+//
+// # Safety
+// `error` must be NULL or live.
+enum ZuoraCode zuora_error_code(const struct ZuoraError *error);
+
+// What went wrong, for a person (NUL-terminated).
+//
+// # Safety
+// `error` must be NULL or live.
+struct ZuoraStr zuora_error_message(const struct ZuoraError *error);
+
+// The HTTP status of Zuora's answer, or 0 when none came.
+//
+// # Safety
+// `error` must be NULL or live.
+uint16_t zuora_error_http_status(const struct ZuoraError *error);
+
+// `Zuora-Request-Id` of the failed answer (empty when none), for Zuora's support.
+//
+// # Safety
+// `error` must be NULL or live.
+struct ZuoraStr zuora_error_request_id(const struct ZuoraError *error);
+
+// `Zuora-Track-Id` echoed by the failed answer (empty when none).
+//
+// # Safety
+// `error` must be NULL or live.
+struct ZuoraStr zuora_error_track_id(const struct ZuoraError *error);
+
+// The host a transport failure was for (empty for other failures).
+//
+// # Safety
+// `error` must be NULL or live.
+struct ZuoraStr zuora_error_host(const struct ZuoraError *error);
+
+// Whether the same work could succeed later (a rate limit, a server or connection failure
+// after the retries ran out).
+//
+// # Safety
+// `error` must be NULL or live.
+bool zuora_error_is_retryable(const struct ZuoraError *error);
+
+// The method (`GET`, `POST`, `PUT`), NUL-terminated.
+//
+// # Safety
+// `request` must be NULL or live.
+struct ZuoraStr zuora_request_method(const struct ZuoraRequest *request);
+
+// The absolute URL, NUL-terminated.
+//
+// # Safety
+// `request` must be NULL or live.
+struct ZuoraStr zuora_request_url(const struct ZuoraRequest *request);
+
+// How many headers the request has (0 for NULL).
+//
+// # Safety
+// `request` must be NULL or live.
+size_t zuora_request_header_count(const struct ZuoraRequest *request);
+
+// Header `index` as one `name: value` line, NUL-terminated; `ZUORA_ERR_STATE` past the last.
+//
+// # Safety
+// `request` must be live; `line` writable.
+enum ZuoraCode zuora_request_header_line(const struct ZuoraRequest *request,
+                                         size_t index,
+                                         struct ZuoraStr *line);
+
+// The body (empty for none).
+//
+// # Safety
+// `request` must be NULL or live.
+struct ZuoraBytes zuora_request_body(const struct ZuoraRequest *request);
+
+// Milliseconds the whole exchange may take (connect, send, the answer's head; the whole body
+// too unless [`zuora_request_idle_timeout_ms`] is set), already cut to the call's deadline.
+//
+// # Safety
+// `request` must be NULL or live.
+uint64_t zuora_request_timeout_ms(const struct ZuoraRequest *request);
+
+// For an answer that streams (an export), the most milliseconds without a byte before the
+// download counts as stalled; 0 when the body is read whole within the timeout.
+//
+// # Safety
+// `request` must be NULL or live.
+uint64_t zuora_request_idle_timeout_ms(const struct ZuoraRequest *request);
+
+// The most body bytes worth reading for an answer read whole; the task ignores the rest.
+//
+// # Safety
+// `request` must be NULL or live.
+uint64_t zuora_request_max_response_bytes(const struct ZuoraRequest *request);
+
+// The run's id.
+//
+// # Safety
+// `run` must be NULL or live.
+struct ZuoraStr zuora_run_id(const struct ZuoraRun *run);
+
+// The report's id (empty when the answer did not say).
+//
+// # Safety
+// `run` must be NULL or live.
+struct ZuoraStr zuora_run_report_id(const struct ZuoraRun *run);
+
+// The status.
+//
+// # Safety
+// `run` must be NULL or live.
+enum ZuoraRunStatus zuora_run_status(const struct ZuoraRun *run);
+
+// The status as Zuora wrote it (empty when unknown).
+//
+// # Safety
+// `run` must be NULL or live.
+struct ZuoraStr zuora_run_status_text(const struct ZuoraRun *run);
+
+// `startedOn` in milliseconds since the Unix epoch (0 when not given).
+//
+// # Safety
+// `run` must be NULL or live.
+int64_t zuora_run_started_on_ms(const struct ZuoraRun *run);
+
+// `updatedOn` in milliseconds since the Unix epoch (0 when not given).
+//
+// # Safety
+// `run` must be NULL or live.
+int64_t zuora_run_updated_on_ms(const struct ZuoraRun *run);
+
+// `Zuora-Request-Id` of the answer that carried the run (for Zuora's support).
+//
+// # Safety
+// `run` must be NULL or live.
+struct ZuoraStr zuora_run_request_id(const struct ZuoraRun *run);
+
+// `Zuora-Track-Id` as Zuora echoed it (empty when not).
+//
+// # Safety
+// `run` must be NULL or live.
+struct ZuoraStr zuora_run_track_id(const struct ZuoraRun *run);
+
+// Options to run `report_id` with `view_type`; free with [`zuora_run_options_free`].
+//
+// # Safety
+// `report_id` must be readable; `out` writable.
+enum ZuoraCode zuora_run_options_new(struct ZuoraStr report_id,
+                                     enum ZuoraViewType view_type,
+                                     struct ZuoraRunOptions **out);
+
+// Frees options; NULL is ignored.
+//
+// # Safety
+// `options` must be NULL or from [`zuora_run_options_new`], not used again.
+void zuora_run_options_free(struct ZuoraRunOptions *options);
+
+// The `Zuora-Track-Id` header: at most 64 US-ASCII characters, none of `: ; " '`.
+//
+// # Safety
+// `options` must be live; `track_id` readable.
+enum ZuoraCode zuora_run_options_set_track_id(struct ZuoraRunOptions *options,
+                                              struct ZuoraStr track_id);
+
+// The `Idempotency-Key` header (at most 255 characters); without one, a UUID is made per run.
+//
+// # Safety
+// `options` must be live; `key` readable.
+enum ZuoraCode zuora_run_options_set_idempotency_key(struct ZuoraRunOptions *options,
+                                                     struct ZuoraStr key);
+
+// Filter groups as JSON (one group or an array of them, as the CLI's `--filters`), replacing
+// the report's saved filters.
+//
+// # Safety
+// `options` must be live; `json` readable.
+enum ZuoraCode zuora_run_options_set_filters_json(struct ZuoraRunOptions *options,
+                                                  struct ZuoraStr json);
+
+// The defaults of Rust's `WaitOptions`: one hour, looks after 1 s doubling to 30 s, the run
+// left going on timeout.
+struct ZuoraWaitOptions zuora_wait_options_default(void);
+
+// A session from `config`, checked as the Rust builder checks it. `seed` seeds the
+// idempotency keys and backoff jitter (0: from the clock and process id).
+//
+// # Safety
+// `config` must be live; `out` writable.
+enum ZuoraCode zuora_session_new(const struct ZuoraConfig *config,
+                                 uint64_t seed,
+                                 struct ZuoraSession **out);
+
+// Frees a session; NULL is ignored. Tasks it started keep what they need.
+//
+// # Safety
+// `session` must be NULL or from [`zuora_session_new`], not used again.
+void zuora_session_free(struct ZuoraSession *session);
+
+// Checks the credentials: fetches a token and reports how long it lives (never the token).
+//
+// # Safety
+// `session` must be live; `out` writable.
+enum ZuoraCode zuora_session_check_credentials(const struct ZuoraSession *session,
+                                               struct ZuoraTask **out);
+
+// *Run a report* as `options` say; the idempotency key (given, or made here) is sent with
+// every attempt, so a retry never starts a second run.
+//
+// # Safety
+// `session` and `options` must be live; `out` writable.
+enum ZuoraCode zuora_session_run_report(const struct ZuoraSession *session,
+                                        const struct ZuoraRunOptions *options,
+                                        struct ZuoraTask **out);
+
+// *Retrieve a report run*.
+//
+// # Safety
+// `session` must be live; `run_id` readable; `out` writable.
+enum ZuoraCode zuora_session_get_run(const struct ZuoraSession *session,
+                                     struct ZuoraStr run_id,
+                                     struct ZuoraTask **out);
+
+// The last completed run of a report (by id).
+//
+// # Safety
+// `session` must be live; `report_id` readable; `out` writable.
+enum ZuoraCode zuora_session_latest_run(const struct ZuoraSession *session,
+                                        struct ZuoraStr report_id,
+                                        struct ZuoraTask **out);
+
+// *Cancel a report run*.
+//
+// # Safety
+// `session` must be live; `run_id` readable; `out` writable.
+enum ZuoraCode zuora_session_cancel_run(const struct ZuoraSession *session,
+                                        struct ZuoraStr run_id,
+                                        struct ZuoraTask **out);
+
+// Every report whose name, data source or description matches `query`, over every page, with
+// the core's stop rules (a repeated page, the page cap, the overall timeout).
+//
+// # Safety
+// `session` must be live; `query` readable; `out` writable.
+enum ZuoraCode zuora_session_search(const struct ZuoraSession *session,
+                                    struct ZuoraStr query,
+                                    struct ZuoraTask **out);
+
+// The report `report` stands for: its id as is (nothing is sent), or the one report named
+// exactly so (a search; none or several is an error). Read the result with
+// `zuora_task_report(task, 0, …)`.
+//
+// # Safety
+// `session` must be live; `report` readable; `out` writable.
+enum ZuoraCode zuora_session_find_report(const struct ZuoraSession *session,
+                                         struct ZuoraStr report,
+                                         struct ZuoraTask **out);
+
+// The rows of a completed run as JSON, `page_size` rows per `ZUORA_STEP_ROWS`, with the
+// core's stop rules.
+//
+// # Safety
+// `session` must be live; `run_id` readable; `out` writable.
+enum ZuoraCode zuora_session_rows(const struct ZuoraSession *session,
+                                  struct ZuoraStr run_id,
+                                  uint64_t page_size,
+                                  struct ZuoraTask **out);
+
+// A wait for a run to complete: looks, pauses between them, the deadline, the cancel.
+// Finishes with the completed run, or fails (`ZUORA_ERR_RUN_ENDED`, `ZUORA_ERR_TIMED_OUT`, …).
+//
+// # Safety
+// `session` and `options` must be live; `run_id` readable; `out` writable.
+enum ZuoraCode zuora_session_wait(const struct ZuoraSession *session,
+                                  struct ZuoraStr run_id,
+                                  const struct ZuoraWaitOptions *options,
+                                  struct ZuoraTask **out);
+
+// Downloads a completed run's results converted to `format`: the bytes to write come back
+// from `zuora_task_on_body` and `zuora_task_on_body_end`. A body that breaks off, stalls or is
+// corrupt fails the task (`ZUORA_ERR_EXPORT_BROKEN`): discard what was written.
+//
+// # Safety
+// `session` must be live; `run_id` readable; `out` writable.
+enum ZuoraCode zuora_session_download(const struct ZuoraSession *session,
+                                      struct ZuoraStr run_id,
+                                      enum ZuoraExportFormat format,
+                                      struct ZuoraTask **out);
+
+// The step the task is at (`ZUORA_STEP_DONE` for NULL).
+//
+// # Safety
+// `task` must be NULL or live.
+enum ZuoraStep zuora_task_step(const struct ZuoraTask *task);
+
+// The request to send at `ZUORA_STEP_SEND` (NULL at any other step); it lives until the
+// task moves on.
+//
+// # Safety
+// `task` must be NULL or live.
+const struct ZuoraRequest *zuora_task_request(const struct ZuoraTask *task);
+
+// The answer's status and headers, before any of its body.
+//
+// # Safety
+// `task` must be live; `headers` must point to `count` headers whose bytes are readable.
+enum ZuoraCode zuora_task_on_head(struct ZuoraTask *task,
+                                  uint16_t status,
+                                  const struct ZuoraHeader *headers,
+                                  size_t count);
+
+// A chunk of the answer's body. For an export being downloaded, `output` receives the
+// converted bytes to write (they live until the task's next call); otherwise it is empty.
+// Any code but `ZUORA_OK` means: stop reading, the task is over (see
+// [`zuora_task_outcome`]).
+//
+// # Safety
+// `task` must be live; `chunk` readable; `output` writable.
+enum ZuoraCode zuora_task_on_body(struct ZuoraTask *task,
+                                  struct ZuoraBytes chunk,
+                                  struct ZuoraBytes *output);
+
+// The answer's body ended cleanly. `output` receives an export's last converted bytes.
+//
+// # Safety
+// `task` must be live; `output` writable.
+enum ZuoraCode zuora_task_on_body_end(struct ZuoraTask *task, struct ZuoraBytes *output);
+
+// No complete answer arrived: `kind` says why, `may_have_been_sent` whether the request
+// may have reached the server (false only when it certainly did not: DNS, a refused
+// connection), `message` what the HTTP stack said (never shown with a secret).
+//
+// # Safety
+// `task` must be live; `message` NULL or readable.
+enum ZuoraCode zuora_task_on_transport_error(struct ZuoraTask *task,
+                                             enum ZuoraTransportError kind,
+                                             bool may_have_been_sent,
+                                             struct ZuoraStr message);
+
+// Milliseconds to sleep at `ZUORA_STEP_SLEEP` (0 at any other step).
+//
+// # Safety
+// `task` must be NULL or live.
+uint64_t zuora_task_sleep_ms(const struct ZuoraTask *task);
+
+// A page of a run's data at `ZUORA_STEP_ROWS`: a JSON array of objects (field id to value),
+// NUL-terminated; empty at any other step.
+//
+// # Safety
+// `task` must be NULL or live.
+struct ZuoraStr zuora_task_rows(const struct ZuoraTask *task);
+
+// Goes on after a sleep (`ZUORA_STEP_SLEEP`) or after the rows were taken
+// (`ZUORA_STEP_ROWS`).
+//
+// # Safety
+// `task` must be live.
+enum ZuoraCode zuora_task_resume(struct ZuoraTask *task);
+
+// Stops the task at any step (Ctrl-C, the caller's own deadline): drop the request in
+// flight, then call this. A wait then cancels its run on the server if `cancel_run` (its
+// next step is that cancel's request); every other task ends with `ZUORA_ERR_INTERRUPTED`.
+//
+// # Safety
+// `task` must be live.
+enum ZuoraCode zuora_task_interrupt(struct ZuoraTask *task, bool cancel_run);
+
+// How a finished task ended: `ZUORA_OK`, or its failure's code ([`zuora_task_error`] says
+// more); `ZUORA_ERR_STATE` while it is not over.
+//
+// # Safety
+// `task` must be NULL or live.
+enum ZuoraCode zuora_task_outcome(const struct ZuoraTask *task);
+
+// Why a finished task failed (NULL when it did not); lives as long as the task.
+//
+// # Safety
+// `task` must be NULL or live.
+const struct ZuoraError *zuora_task_error(const struct ZuoraTask *task);
+
+// The run a finished task produced (run, get, latest, wait; NULL otherwise); lives as long
+// as the task.
+//
+// # Safety
+// `task` must be NULL or live.
+const struct ZuoraRun *zuora_task_run(const struct ZuoraTask *task);
+
+// How many reports a finished search found (1 for a found report, 0 otherwise).
+//
+// # Safety
+// `task` must be NULL or live.
+size_t zuora_task_report_count(const struct ZuoraTask *task);
+
+// Report `index` of a finished search: its id and name (NUL-terminated).
+//
+// # Safety
+// `task` must be live; `id` and `name` writable.
+enum ZuoraCode zuora_task_report(const struct ZuoraTask *task,
+                                 size_t index,
+                                 struct ZuoraStr *id,
+                                 struct ZuoraStr *name);
+
+// *Cancel a report run*'s message (empty for other tasks).
+//
+// # Safety
+// `task` must be NULL or live.
+struct ZuoraStr zuora_task_message(const struct ZuoraTask *task);
+
+// Rows handed over by a finished rows task.
+//
+// # Safety
+// `task` must be NULL or live.
+uint64_t zuora_task_rows_total(const struct ZuoraTask *task);
+
+// A finished download's byte counts: received (compressed, if gzipped) and written.
+//
+// # Safety
+// `task` must be live; both out-pointers writable.
+enum ZuoraCode zuora_task_export_bytes(const struct ZuoraTask *task,
+                                       uint64_t *received,
+                                       uint64_t *written);
+
+// For a finished credentials check: seconds the token lives (0 otherwise).
+//
+// # Safety
+// `task` must be NULL or live.
+uint64_t zuora_task_token_expires_in_s(const struct ZuoraTask *task);
+
+// Frees a task; NULL is ignored. Its request, run, error and strings go with it.
+//
+// # Safety
+// `task` must be NULL or from this library, not used again.
+void zuora_task_free(struct ZuoraTask *task);
 
 #ifdef __cplusplus
 }  // extern "C"

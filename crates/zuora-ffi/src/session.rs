@@ -1,0 +1,391 @@
+//! `ZuoraSession`: one client's engine (its configuration, token cache and entropy), and the
+//! tasks it starts. Arguments are checked here, by the same Rust types, before a task exists:
+//! bad input never reaches the network.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use zuora_core::machines::Wait;
+use zuora_core::operations::Operation;
+use zuora_core::policies::{PollPolicy, WaitOptions};
+use zuora_core::{ClientConfig, ExportFormat, ReportId, ReportRef, ReportRunId};
+
+use crate::boundary::{ZuoraStr, fail_with, free_handle, guard, handle, millis, put_handle};
+use crate::code::ZuoraCode;
+use crate::config::ZuoraConfig;
+use crate::exchange::Engine;
+use crate::jobs::{Download, Finished, Outcome, Pending, Rows, Search, Single, Waiting};
+use crate::run_options::ZuoraRunOptions;
+use crate::task::ZuoraTask;
+
+/// A client: share one per configuration (thread-safe; the token cache is shared by its
+/// tasks).
+pub struct ZuoraSession {
+    engine: Arc<Engine>,
+}
+
+/// What a download converts the export to.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZuoraExportFormat {
+    /// UTF-8 CSV (RFC 4180).
+    ZuoraFormatCsv = 1,
+    /// UTF-8, tab-separated.
+    ZuoraFormatTsv = 2,
+    /// The UTF-16LE bytes as Zuora sends them, gzip removed.
+    ZuoraFormatRaw = 3,
+}
+
+/// How a wait looks at its run. Start from [`zuora_wait_options_default`].
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZuoraWaitOptions {
+    /// The whole wait, in milliseconds (100 ms to 24 h).
+    pub timeout_ms: u64,
+    /// The first pause between looks (at least 50 ms).
+    pub poll_first_ms: u64,
+    /// The longest pause; pauses double up to it.
+    pub poll_max_ms: u64,
+    /// Whether to cancel the run on the server when the wait times out.
+    pub cancel_on_timeout: bool,
+}
+
+/// The defaults of Rust's `WaitOptions`: one hour, looks after 1 s doubling to 30 s, the run
+/// left going on timeout.
+#[unsafe(no_mangle)]
+pub extern "C" fn zuora_wait_options_default() -> ZuoraWaitOptions {
+    let defaults = WaitOptions::default();
+    let poll = defaults.poll_policy();
+    ZuoraWaitOptions {
+        timeout_ms: crate::boundary::to_millis(defaults.timeout()),
+        poll_first_ms: crate::boundary::to_millis(poll.first_delay()),
+        poll_max_ms: crate::boundary::to_millis(poll.max_delay()),
+        cancel_on_timeout: defaults.cancels_on_timeout(),
+    }
+}
+
+fn os_seed() -> u64 {
+    let since_epoch = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
+    // Truncating the nanoseconds keeps their fast-changing low bits, which is what a seed needs.
+    #[allow(clippy::cast_possible_truncation)]
+    let nanos = since_epoch.map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ u64::from(std::process::id()).rotate_left(32)
+}
+
+/// A session from `config`, checked as the Rust builder checks it. `seed` seeds the
+/// idempotency keys and backoff jitter (0: from the clock and process id).
+///
+/// # Safety
+/// `config` must be live; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_new(
+    config: *const ZuoraConfig,
+    seed: u64,
+    out: *mut *mut ZuoraSession,
+) -> ZuoraCode {
+    guard(|| {
+        let config = unsafe { handle(config, "config") }?;
+        let config = config.build().map_err(fail_with)?;
+        let seed = if seed == 0 { os_seed() } else { seed };
+        let engine = Arc::new(Engine::new(config, seed));
+        unsafe { put_handle(out, ZuoraSession { engine }) }
+    })
+}
+
+/// Frees a session; NULL is ignored. Tasks it started keep what they need.
+///
+/// # Safety
+/// `session` must be NULL or from [`zuora_session_new`], not used again.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_free(session: *mut ZuoraSession) {
+    unsafe { free_handle(session) }
+}
+
+/// Starts a task of `session` once the arguments `parse` reads are valid.
+///
+/// # Safety
+/// `session` must be live; `out` writable; `start` reads only what its caller vouched for.
+unsafe fn start(
+    session: *const ZuoraSession,
+    out: *mut *mut ZuoraTask,
+    make: impl FnOnce(&Arc<Engine>) -> Result<ZuoraTask, ZuoraCode>,
+) -> ZuoraCode {
+    guard(|| {
+        let session = unsafe { handle(session, "session") }?;
+        let task = make(&session.engine)?;
+        unsafe { put_handle(out, task) }
+    })
+}
+
+/// Reads an id argument with the Rust type's rules.
+unsafe fn id<T: std::str::FromStr<Err = zuora_core::errors::InvalidInput>>(
+    text: ZuoraStr,
+    what: &str,
+) -> Result<T, ZuoraCode> {
+    unsafe { text.required(what) }?.parse().map_err(fail_with)
+}
+
+/// Starts one call of the operation `operation` makes from the id in `text` (checked first).
+///
+/// # Safety
+/// As [`start`]; `text` readable.
+unsafe fn start_call<I, O>(
+    session: *const ZuoraSession,
+    text: ZuoraStr,
+    what: &str,
+    out: *mut *mut ZuoraTask,
+    operation: impl FnOnce(&ClientConfig, &I) -> (O, fn(O::Output) -> Outcome),
+) -> ZuoraCode
+where
+    I: std::str::FromStr<Err = zuora_core::errors::InvalidInput>,
+    O: Operation + 'static,
+{
+    unsafe {
+        start(session, out, |engine| {
+            let id: I = id(text, what)?;
+            let (operation, wrap) = operation(&engine.config, &id);
+            let job = Single::start(engine, operation, wrap);
+            Ok(ZuoraTask::new(Arc::clone(engine), job))
+        })
+    }
+}
+
+/// Checks the credentials: fetches a token and reports how long it lives (never the token).
+///
+/// # Safety
+/// `session` must be live; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_check_credentials(
+    session: *const ZuoraSession,
+    out: *mut *mut ZuoraTask,
+) -> ZuoraCode {
+    unsafe {
+        start(session, out, |engine| {
+            let operation = engine.config.token_request();
+            let job = Single::start(engine, operation, |token| Outcome::Token {
+                expires_in: token.expires_in,
+            });
+            Ok(ZuoraTask::new(Arc::clone(engine), job))
+        })
+    }
+}
+
+/// *Run a report* as `options` say; the idempotency key (given, or made here) is sent with
+/// every attempt, so a retry never starts a second run.
+///
+/// # Safety
+/// `session` and `options` must be live; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_run_report(
+    session: *const ZuoraSession,
+    options: *const ZuoraRunOptions,
+    out: *mut *mut ZuoraTask,
+) -> ZuoraCode {
+    unsafe {
+        start(session, out, |engine| {
+            let options = handle(options, "options")?;
+            let operation = engine.config.run_report(
+                options.report_id(),
+                options.view_type(),
+                options.options().clone(),
+                engine.key_bytes(),
+            );
+            let job = Single::start(engine, operation, Outcome::Started);
+            Ok(ZuoraTask::new(Arc::clone(engine), job))
+        })
+    }
+}
+
+/// *Retrieve a report run*.
+///
+/// # Safety
+/// `session` must be live; `run_id` readable; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_get_run(
+    session: *const ZuoraSession,
+    run_id: ZuoraStr,
+    out: *mut *mut ZuoraTask,
+) -> ZuoraCode {
+    unsafe {
+        start_call::<ReportRunId, _>(session, run_id, "run_id", out, |config, id| {
+            (config.get_run(id), Outcome::Run)
+        })
+    }
+}
+
+/// The last completed run of a report (by id).
+///
+/// # Safety
+/// `session` must be live; `report_id` readable; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_latest_run(
+    session: *const ZuoraSession,
+    report_id: ZuoraStr,
+    out: *mut *mut ZuoraTask,
+) -> ZuoraCode {
+    unsafe {
+        start_call::<ReportId, _>(session, report_id, "report_id", out, |config, id| {
+            (config.latest_run(id), Outcome::Run)
+        })
+    }
+}
+
+/// *Cancel a report run*.
+///
+/// # Safety
+/// `session` must be live; `run_id` readable; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_cancel_run(
+    session: *const ZuoraSession,
+    run_id: ZuoraStr,
+    out: *mut *mut ZuoraTask,
+) -> ZuoraCode {
+    unsafe {
+        start_call::<ReportRunId, _>(session, run_id, "run_id", out, |config, id| {
+            (config.cancel_run(id), Outcome::Message)
+        })
+    }
+}
+
+/// Every report whose name, data source or description matches `query`, over every page, with
+/// the core's stop rules (a repeated page, the page cap, the overall timeout).
+///
+/// # Safety
+/// `session` must be live; `query` readable; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_search(
+    session: *const ZuoraSession,
+    query: ZuoraStr,
+    out: *mut *mut ZuoraTask,
+) -> ZuoraCode {
+    unsafe {
+        start(session, out, |engine| {
+            let query = query.required("query")?;
+            let all = engine
+                .config
+                .search_all(query, Instant::now())
+                .map_err(fail_with)?;
+            Ok(ZuoraTask::new(
+                Arc::clone(engine),
+                Search::start(engine, all, None),
+            ))
+        })
+    }
+}
+
+/// The report `report` stands for: its id as is (nothing is sent), or the one report named
+/// exactly so (a search; none or several is an error). Read the result with
+/// `zuora_task_report(task, 0, …)`.
+///
+/// # Safety
+/// `session` must be live; `report` readable; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_find_report(
+    session: *const ZuoraSession,
+    report: ZuoraStr,
+    out: *mut *mut ZuoraTask,
+) -> ZuoraCode {
+    unsafe {
+        start(session, out, |engine| {
+            let report = report.required("report")?;
+            let engine_ref = Arc::clone(engine);
+            match ReportRef::parse(report).map_err(fail_with)? {
+                ReportRef::Id(id) => Ok(ZuoraTask::new(
+                    engine_ref,
+                    (Box::new(Finished), Pending::Done(Ok(Outcome::ReportId(id)))),
+                )),
+                ReportRef::Name(name) => {
+                    let all = engine
+                        .config
+                        .search_all(name.as_str(), Instant::now())
+                        .map_err(fail_with)?;
+                    let job = Search::start(engine, all, Some(name.as_str().to_owned()));
+                    Ok(ZuoraTask::new(engine_ref, job))
+                }
+            }
+        })
+    }
+}
+
+/// The rows of a completed run as JSON, `page_size` rows per `ZUORA_STEP_ROWS`, with the
+/// core's stop rules.
+///
+/// # Safety
+/// `session` must be live; `run_id` readable; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_rows(
+    session: *const ZuoraSession,
+    run_id: ZuoraStr,
+    page_size: u64,
+    out: *mut *mut ZuoraTask,
+) -> ZuoraCode {
+    unsafe {
+        start(session, out, |engine| {
+            let run_id: ReportRunId = id(run_id, "run_id")?;
+            let pages = engine.config.data_pages(&run_id, page_size, Instant::now());
+            Ok(ZuoraTask::new(
+                Arc::clone(engine),
+                Rows::start(engine, pages),
+            ))
+        })
+    }
+}
+
+/// A wait for a run to complete: looks, pauses between them, the deadline, the cancel.
+/// Finishes with the completed run, or fails (`ZUORA_ERR_RUN_ENDED`, `ZUORA_ERR_TIMED_OUT`, …).
+///
+/// # Safety
+/// `session` and `options` must be live; `run_id` readable; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_wait(
+    session: *const ZuoraSession,
+    run_id: ZuoraStr,
+    options: *const ZuoraWaitOptions,
+    out: *mut *mut ZuoraTask,
+) -> ZuoraCode {
+    unsafe {
+        start(session, out, |engine| {
+            let run_id: ReportRunId = id(run_id, "run_id")?;
+            let given = *handle(options, "options")?;
+            let poll = PollPolicy::new(millis(given.poll_first_ms), millis(given.poll_max_ms))
+                .map_err(fail_with)?;
+            let options = WaitOptions::default()
+                .with_timeout(millis(given.timeout_ms))
+                .map_err(fail_with)?
+                .cancel_on_timeout(given.cancel_on_timeout)
+                .poll(poll);
+            let (wait, first) = Wait::new(run_id, options, Instant::now());
+            Ok(ZuoraTask::new(
+                Arc::clone(engine),
+                Waiting::start(engine, wait, first),
+            ))
+        })
+    }
+}
+
+/// Downloads a completed run's results converted to `format`: the bytes to write come back
+/// from `zuora_task_on_body` and `zuora_task_on_body_end`. A body that breaks off, stalls or is
+/// corrupt fails the task (`ZUORA_ERR_EXPORT_BROKEN`): discard what was written.
+///
+/// # Safety
+/// `session` must be live; `run_id` readable; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_session_download(
+    session: *const ZuoraSession,
+    run_id: ZuoraStr,
+    format: ZuoraExportFormat,
+    out: *mut *mut ZuoraTask,
+) -> ZuoraCode {
+    unsafe {
+        start(session, out, |engine| {
+            let run_id: ReportRunId = id(run_id, "run_id")?;
+            let format = match format {
+                ZuoraExportFormat::ZuoraFormatCsv => ExportFormat::Csv,
+                ZuoraExportFormat::ZuoraFormatTsv => ExportFormat::Tsv,
+                ZuoraExportFormat::ZuoraFormatRaw => ExportFormat::Raw,
+            };
+            let job = Download::start(engine, engine.config.export_run(&run_id), format);
+            Ok(ZuoraTask::new(Arc::clone(engine), job))
+        })
+    }
+}

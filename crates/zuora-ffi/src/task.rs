@@ -1,0 +1,628 @@
+//! `ZuoraTask`: any piece of work (a call, a search, the rows of a run, a wait, a download)
+//! as one machine with one protocol, so a C program writes a single driver loop:
+//!
+//! - `ZUORA_STEP_SEND`: send [`zuora_task_request`]; hand back the answer's head
+//!   ([`zuora_task_on_head`]), its body in chunks ([`zuora_task_on_body`], which returns the
+//!   converted bytes of an export) and its end ([`zuora_task_on_body_end`]), or, if no
+//!   complete answer came, [`zuora_task_on_transport_error`];
+//! - `ZUORA_STEP_SLEEP`: sleep [`zuora_task_sleep_ms`], then [`zuora_task_resume`];
+//! - `ZUORA_STEP_ROWS`: take [`zuora_task_rows`] (a page of a run's data), then
+//!   [`zuora_task_resume`];
+//! - `ZUORA_STEP_DONE`: [`zuora_task_outcome`] says how it ended, and the task's accessors
+//!   give what it produced.
+//!
+//! [`zuora_task_interrupt`] stops a task at any step (a wait can cancel its run on the way).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use zuora_core::Error;
+use zuora_core::driver::{TransportErrorKind, TransportFailure};
+use zuora_core::machines::{Download, ExportHead};
+
+use crate::boundary::{
+    CText, ZuoraBytes, ZuoraHeader, ZuoraStr, fail, free_handle, guard, handle, handle_mut, put,
+    read, to_millis,
+};
+use crate::code::ZuoraCode;
+use crate::error::ZuoraError;
+use crate::exchange::{Engine, Input};
+use crate::jobs::{Job, Outcome, Pending};
+use crate::request::ZuoraRequest;
+use crate::run::ZuoraRun;
+
+/// What a task asks of the C driver now.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZuoraStep {
+    /// Send [`zuora_task_request`] and hand back what came of it.
+    ZuoraStepSend = 1,
+    /// Sleep [`zuora_task_sleep_ms`], then [`zuora_task_resume`].
+    ZuoraStepSleep = 2,
+    /// Take [`zuora_task_rows`], then [`zuora_task_resume`].
+    ZuoraStepRows = 3,
+    /// Over: see [`zuora_task_outcome`].
+    ZuoraStepDone = 4,
+}
+
+/// Why no complete answer arrived.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZuoraTransportError {
+    /// The connection could not be made (refused, DNS, TLS handshake).
+    ZuoraTransportConnect = 1,
+    /// A timeout expired (for a streamed export: no byte within the idle timeout).
+    ZuoraTransportTimeout = 2,
+    /// The connection broke while sending or receiving.
+    ZuoraTransportIo = 3,
+    /// Anything else.
+    ZuoraTransportOther = 4,
+}
+
+/// What a finished task produced.
+#[derive(Default)]
+struct Finish {
+    error: Option<ZuoraError>,
+    run: Option<ZuoraRun>,
+    reports: Vec<(CText, CText)>,
+    message: Option<CText>,
+    rows: u64,
+    export: Option<(u64, u64)>,
+    expires_in: Duration,
+}
+
+impl Finish {
+    fn of(outcome: Result<Outcome, Error>) -> Self {
+        let mut finish = Self::default();
+        match outcome {
+            Err(error) => finish.error = Some(ZuoraError::of(&error)),
+            Ok(Outcome::Token { expires_in }) => finish.expires_in = expires_in,
+            Ok(Outcome::Started(started)) => finish.run = Some(ZuoraRun::started(&started)),
+            Ok(Outcome::Run(run)) => finish.run = Some(ZuoraRun::of(&run)),
+            Ok(Outcome::Message(message)) => finish.message = Some(CText::new(message)),
+            Ok(Outcome::Reports(reports)) => {
+                finish.reports = reports
+                    .iter()
+                    .map(|r| (CText::new(r.id.as_str()), CText::new(r.name.as_str())))
+                    .collect();
+            }
+            Ok(Outcome::Report(report)) => {
+                finish.reports = vec![(
+                    CText::new(report.id.as_str()),
+                    CText::new(report.name.as_str()),
+                )];
+            }
+            Ok(Outcome::ReportId(id)) => {
+                finish.reports = vec![(CText::new(id.as_str()), CText::new(""))];
+            }
+            Ok(Outcome::Rows(rows)) => finish.rows = rows,
+            Ok(Outcome::Export(summary)) => {
+                finish.export = Some((summary.bytes_received, summary.bytes_written));
+            }
+        }
+        finish
+    }
+}
+
+/// Where the task is.
+enum State {
+    Send(Box<ZuoraRequest>),
+    Sleep(Duration),
+    Rows(CText),
+    Done(Box<Finish>),
+}
+
+/// The answer to the request in flight.
+enum Answer {
+    /// Nothing yet.
+    Awaited,
+    /// Read whole (at most `cap` bytes kept), then judged by the job.
+    Whole {
+        head: http::Response<()>,
+        body: Vec<u8>,
+        cap: usize,
+    },
+    /// An export's 200, converted as it streams.
+    Stream(Box<Download>),
+}
+
+/// A piece of work, driven by a C program.
+pub struct ZuoraTask {
+    engine: Arc<Engine>,
+    job: Box<dyn Job>,
+    state: State,
+    answer: Answer,
+    /// The converted bytes handed to C by the last `on_body` / `on_body_end`.
+    output: Vec<u8>,
+}
+
+impl ZuoraTask {
+    pub(crate) fn new(engine: Arc<Engine>, (job, first): (Box<dyn Job>, Pending)) -> Self {
+        let mut task = Self {
+            engine,
+            job,
+            state: State::Done(Box::default()),
+            answer: Answer::Awaited,
+            output: Vec::new(),
+        };
+        task.enter(first);
+        task
+    }
+
+    fn enter(&mut self, pending: Pending) {
+        self.answer = Answer::Awaited;
+        self.state = match pending {
+            Pending::Send(request) => {
+                let cap = self.engine.config.limits().max_decoded_bytes() as u64;
+                State::Send(Box::new(ZuoraRequest::new(request, cap)))
+            }
+            Pending::Sleep(delay) => State::Sleep(delay),
+            Pending::Rows(json) => State::Rows(CText::new(json)),
+            Pending::Done(outcome) => State::Done(Box::new(Finish::of(outcome))),
+        };
+    }
+
+    fn step(&self) -> ZuoraStep {
+        match self.state {
+            State::Send(_) => ZuoraStep::ZuoraStepSend,
+            State::Sleep(_) => ZuoraStep::ZuoraStepSleep,
+            State::Rows(_) => ZuoraStep::ZuoraStepRows,
+            State::Done(_) => ZuoraStep::ZuoraStepDone,
+        }
+    }
+
+    fn expect(&self, step: ZuoraStep, what: &str) -> Result<(), ZuoraCode> {
+        if self.step() == step {
+            Ok(())
+        } else {
+            Err(fail(
+                ZuoraCode::ZuoraErrState,
+                format!("{what} at step {:?}", self.step()),
+            ))
+        }
+    }
+
+    fn finish(&self) -> Option<&Finish> {
+        match &self.state {
+            State::Done(finish) => Some(finish),
+            _ => None,
+        }
+    }
+
+    fn on_head(&mut self, status: u16, headers: &[ZuoraHeader]) -> Result<(), ZuoraCode> {
+        self.expect(ZuoraStep::ZuoraStepSend, "an answer's head")?;
+        if !matches!(self.answer, Answer::Awaited) {
+            return Err(fail(
+                ZuoraCode::ZuoraErrState,
+                "a second head for one request",
+            ));
+        }
+        let mut builder = http::Response::builder().status(status);
+        for header in headers {
+            let name = unsafe { header.name.get("a header name") }?;
+            let value = unsafe { header.value.get("a header value") }?;
+            builder = builder.header(name, value);
+        }
+        let head = match builder.body(()) {
+            Ok(head) => head,
+            // Not HTTP at all: what a broken connection gives.
+            Err(error) => {
+                let failure = TransportFailure::new(
+                    TransportErrorKind::Io,
+                    true,
+                    format!("an unreadable answer: {error}"),
+                );
+                let pending = self.job.feed(&self.engine, Input::Failure(failure));
+                self.enter(pending);
+                return Ok(());
+            }
+        };
+        let config = &self.engine.config;
+        self.answer = match (
+            self.job.export_format(),
+            ExportHead::of(head.status(), config),
+        ) {
+            (Some(format), ExportHead::Stream) => {
+                Answer::Stream(Box::new(Download::start(&head, format, config)))
+            }
+            (_, ExportHead::ReadWhole { max_bytes }) => Answer::Whole {
+                head,
+                body: Vec::new(),
+                cap: usize::try_from(max_bytes.saturating_add(1)).unwrap_or(usize::MAX),
+            },
+            (None, ExportHead::Stream) => Answer::Whole {
+                head,
+                body: Vec::new(),
+                cap: config.limits().max_decoded_bytes().saturating_add(1),
+            },
+        };
+        Ok(())
+    }
+
+    fn on_body(&mut self, chunk: &[u8]) -> Result<(), ZuoraCode> {
+        self.output.clear();
+        match &mut self.answer {
+            Answer::Awaited => Err(fail(ZuoraCode::ZuoraErrState, "a body before its head")),
+            Answer::Whole { body, cap, .. } => {
+                // One byte past the cap is kept, so the core reports "too large" for what is.
+                let room = cap.saturating_sub(body.len());
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                Ok(())
+            }
+            Answer::Stream(download) => match download.on_chunk(chunk, &mut self.output) {
+                Ok(()) => Ok(()),
+                Err(error) => {
+                    let code = ZuoraCode::of(&error);
+                    self.enter(Pending::Done(Err(error)));
+                    Err(fail(code, "the export could not be converted"))
+                }
+            },
+        }
+    }
+
+    fn on_body_end(&mut self) -> Result<(), ZuoraCode> {
+        self.output.clear();
+        match std::mem::replace(&mut self.answer, Answer::Awaited) {
+            Answer::Awaited => Err(fail(
+                ZuoraCode::ZuoraErrState,
+                "a body's end before its head",
+            )),
+            Answer::Whole { head, body, .. } => {
+                let pending = self
+                    .job
+                    .feed(&self.engine, Input::Response(head.map(|()| body)));
+                self.enter(pending);
+                Ok(())
+            }
+            Answer::Stream(mut download) => {
+                let outcome = download.finish(&mut self.output).map(Outcome::Export);
+                self.enter(Pending::Done(outcome));
+                Ok(())
+            }
+        }
+    }
+
+    fn on_transport_error(&mut self, failure: TransportFailure) {
+        let pending = match &self.answer {
+            Answer::Stream(download) => Pending::Done(Err(download.broken(
+                &failure.message,
+                failure.kind == TransportErrorKind::Timeout,
+            ))),
+            _ => self.job.feed(&self.engine, Input::Failure(failure)),
+        };
+        self.enter(pending);
+    }
+}
+
+/// The step the task is at (`ZUORA_STEP_DONE` for NULL).
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_step(task: *const ZuoraTask) -> ZuoraStep {
+    unsafe { read(task, ZuoraStep::ZuoraStepDone, ZuoraTask::step) }
+}
+
+/// The request to send at `ZUORA_STEP_SEND` (NULL at any other step); it lives until the
+/// task moves on.
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_request(task: *const ZuoraTask) -> *const ZuoraRequest {
+    unsafe {
+        read(task, std::ptr::null(), |t| match &t.state {
+            State::Send(request) => &raw const **request,
+            _ => std::ptr::null(),
+        })
+    }
+}
+
+/// The answer's status and headers, before any of its body.
+///
+/// # Safety
+/// `task` must be live; `headers` must point to `count` headers whose bytes are readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_on_head(
+    task: *mut ZuoraTask,
+    status: u16,
+    headers: *const ZuoraHeader,
+    count: usize,
+) -> ZuoraCode {
+    guard(|| {
+        let task = unsafe { handle_mut(task, "task") }?;
+        let headers = if count == 0 {
+            &[][..]
+        } else {
+            let first = unsafe { handle(headers, "headers") }?;
+            // SAFETY: the caller promises `count` readable headers at `headers`.
+            unsafe { std::slice::from_raw_parts(first, count) }
+        };
+        task.on_head(status, headers)
+    })
+}
+
+/// A chunk of the answer's body. For an export being downloaded, `output` receives the
+/// converted bytes to write (they live until the task's next call); otherwise it is empty.
+/// Any code but `ZUORA_OK` means: stop reading, the task is over (see
+/// [`zuora_task_outcome`]).
+///
+/// # Safety
+/// `task` must be live; `chunk` readable; `output` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_on_body(
+    task: *mut ZuoraTask,
+    chunk: ZuoraBytes,
+    output: *mut ZuoraBytes,
+) -> ZuoraCode {
+    guard(|| {
+        let task = unsafe { handle_mut(task, "task") }?;
+        let chunk = unsafe { chunk.get("chunk") }?;
+        let outcome = task.on_body(chunk);
+        unsafe { put(output, ZuoraBytes::of(&task.output)) }?;
+        outcome
+    })
+}
+
+/// The answer's body ended cleanly. `output` receives an export's last converted bytes.
+///
+/// # Safety
+/// `task` must be live; `output` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_on_body_end(
+    task: *mut ZuoraTask,
+    output: *mut ZuoraBytes,
+) -> ZuoraCode {
+    guard(|| {
+        let task = unsafe { handle_mut(task, "task") }?;
+        let outcome = task.on_body_end();
+        unsafe { put(output, ZuoraBytes::of(&task.output)) }?;
+        outcome
+    })
+}
+
+/// No complete answer arrived: `kind` says why, `may_have_been_sent` whether the request
+/// may have reached the server (false only when it certainly did not: DNS, a refused
+/// connection), `message` what the HTTP stack said (never shown with a secret).
+///
+/// # Safety
+/// `task` must be live; `message` NULL or readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_on_transport_error(
+    task: *mut ZuoraTask,
+    kind: ZuoraTransportError,
+    may_have_been_sent: bool,
+    message: ZuoraStr,
+) -> ZuoraCode {
+    guard(|| {
+        let task = unsafe { handle_mut(task, "task") }?;
+        task.expect(ZuoraStep::ZuoraStepSend, "a transport failure")?;
+        let message = unsafe { message.optional("message") }?.unwrap_or("");
+        let kind = match kind {
+            ZuoraTransportError::ZuoraTransportConnect => TransportErrorKind::Connect,
+            ZuoraTransportError::ZuoraTransportTimeout => TransportErrorKind::Timeout,
+            ZuoraTransportError::ZuoraTransportIo => TransportErrorKind::Io,
+            ZuoraTransportError::ZuoraTransportOther => TransportErrorKind::Other,
+        };
+        task.on_transport_error(TransportFailure::new(kind, may_have_been_sent, message));
+        Ok(())
+    })
+}
+
+/// Milliseconds to sleep at `ZUORA_STEP_SLEEP` (0 at any other step).
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_sleep_ms(task: *const ZuoraTask) -> u64 {
+    unsafe {
+        read(task, 0, |t| match t.state {
+            State::Sleep(delay) => to_millis(delay),
+            _ => 0,
+        })
+    }
+}
+
+/// A page of a run's data at `ZUORA_STEP_ROWS`: a JSON array of objects (field id to value),
+/// NUL-terminated; empty at any other step.
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_rows(task: *const ZuoraTask) -> ZuoraStr {
+    unsafe {
+        read(task, ZuoraStr::EMPTY, |t| match &t.state {
+            State::Rows(json) => json.get(),
+            _ => ZuoraStr::EMPTY,
+        })
+    }
+}
+
+/// Goes on after a sleep (`ZUORA_STEP_SLEEP`) or after the rows were taken
+/// (`ZUORA_STEP_ROWS`).
+///
+/// # Safety
+/// `task` must be live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_resume(task: *mut ZuoraTask) -> ZuoraCode {
+    guard(|| {
+        let task = unsafe { handle_mut(task, "task") }?;
+        if !matches!(task.state, State::Sleep(_) | State::Rows(_)) {
+            return Err(fail(
+                ZuoraCode::ZuoraErrState,
+                format!("resume at step {:?}", task.step()),
+            ));
+        }
+        let pending = task.job.feed(&task.engine, Input::Resume);
+        task.enter(pending);
+        Ok(())
+    })
+}
+
+/// Stops the task at any step (Ctrl-C, the caller's own deadline): drop the request in
+/// flight, then call this. A wait then cancels its run on the server if `cancel_run` (its
+/// next step is that cancel's request); every other task ends with `ZUORA_ERR_INTERRUPTED`.
+///
+/// # Safety
+/// `task` must be live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_interrupt(task: *mut ZuoraTask, cancel_run: bool) -> ZuoraCode {
+    guard(|| {
+        let task = unsafe { handle_mut(task, "task") }?;
+        if task.step() == ZuoraStep::ZuoraStepDone {
+            return Ok(());
+        }
+        let pending = task.job.interrupt(&task.engine, cancel_run);
+        task.enter(pending);
+        Ok(())
+    })
+}
+
+/// How a finished task ended: `ZUORA_OK`, or its failure's code ([`zuora_task_error`] says
+/// more); `ZUORA_ERR_STATE` while it is not over.
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_outcome(task: *const ZuoraTask) -> ZuoraCode {
+    unsafe {
+        read(task, ZuoraCode::ZuoraErrNull, |t| match t.finish() {
+            None => ZuoraCode::ZuoraErrState,
+            Some(finish) => finish
+                .error
+                .as_ref()
+                .map_or(ZuoraCode::ZuoraOk, ZuoraError::code),
+        })
+    }
+}
+
+/// Why a finished task failed (NULL when it did not); lives as long as the task.
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_error(task: *const ZuoraTask) -> *const ZuoraError {
+    unsafe {
+        read(task, std::ptr::null(), |t| {
+            t.finish()
+                .and_then(|f| f.error.as_ref())
+                .map_or(std::ptr::null(), std::ptr::from_ref)
+        })
+    }
+}
+
+/// The run a finished task produced (run, get, latest, wait; NULL otherwise); lives as long
+/// as the task.
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_run(task: *const ZuoraTask) -> *const ZuoraRun {
+    unsafe {
+        read(task, std::ptr::null(), |t| {
+            t.finish()
+                .and_then(|f| f.run.as_ref())
+                .map_or(std::ptr::null(), std::ptr::from_ref)
+        })
+    }
+}
+
+/// How many reports a finished search found (1 for a found report, 0 otherwise).
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_report_count(task: *const ZuoraTask) -> usize {
+    unsafe { read(task, 0, |t| t.finish().map_or(0, |f| f.reports.len())) }
+}
+
+/// Report `index` of a finished search: its id and name (NUL-terminated).
+///
+/// # Safety
+/// `task` must be live; `id` and `name` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_report(
+    task: *const ZuoraTask,
+    index: usize,
+    id: *mut ZuoraStr,
+    name: *mut ZuoraStr,
+) -> ZuoraCode {
+    guard(|| {
+        let task = unsafe { handle(task, "task") }?;
+        let reports = task.finish().map_or(&[][..], |f| &f.reports[..]);
+        let Some((report_id, report_name)) = reports.get(index) else {
+            return Err(fail(
+                ZuoraCode::ZuoraErrState,
+                format!("report {index} of {}", reports.len()),
+            ));
+        };
+        unsafe { put(id, report_id.get()) }?;
+        unsafe { put(name, report_name.get()) }
+    })
+}
+
+/// *Cancel a report run*'s message (empty for other tasks).
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_message(task: *const ZuoraTask) -> ZuoraStr {
+    unsafe {
+        read(task, ZuoraStr::EMPTY, |t| {
+            t.finish()
+                .and_then(|f| f.message.as_ref())
+                .map_or(ZuoraStr::EMPTY, CText::get)
+        })
+    }
+}
+
+/// Rows handed over by a finished rows task.
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_rows_total(task: *const ZuoraTask) -> u64 {
+    unsafe { read(task, 0, |t| t.finish().map_or(0, |f| f.rows)) }
+}
+
+/// A finished download's byte counts: received (compressed, if gzipped) and written.
+///
+/// # Safety
+/// `task` must be live; both out-pointers writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_export_bytes(
+    task: *const ZuoraTask,
+    received: *mut u64,
+    written: *mut u64,
+) -> ZuoraCode {
+    guard(|| {
+        let task = unsafe { handle(task, "task") }?;
+        let Some((got, wrote)) = task.finish().and_then(|f| f.export) else {
+            return Err(fail(ZuoraCode::ZuoraErrState, "not a finished download"));
+        };
+        unsafe { put(received, got) }?;
+        unsafe { put(written, wrote) }
+    })
+}
+
+/// For a finished credentials check: seconds the token lives (0 otherwise).
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_token_expires_in_s(task: *const ZuoraTask) -> u64 {
+    unsafe {
+        read(task, 0, |t| {
+            t.finish().map_or(0, |f| f.expires_in.as_secs())
+        })
+    }
+}
+
+/// Frees a task; NULL is ignored. Its request, run, error and strings go with it.
+///
+/// # Safety
+/// `task` must be NULL or from this library, not used again.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_free(task: *mut ZuoraTask) {
+    unsafe { free_handle(task) }
+}
