@@ -26,6 +26,7 @@ mod retry;
 mod run_report;
 mod runs;
 mod secret;
+mod session;
 mod status;
 mod transport;
 mod wire;
@@ -91,6 +92,7 @@ pub mod machines {
     pub use crate::oauth::{TOKEN_REFRESH_MARGIN, TokenCache};
     pub use crate::paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
     pub use crate::polling::{CANCEL_GRACE, PollDecision, Wait, WaitControl, WaitStep};
+    pub use crate::session::{Exchange, ExchangeEvent, ExchangeStep, Session};
 }
 
 /// Policies: when to try again and when to look again.

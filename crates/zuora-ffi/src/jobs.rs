@@ -4,15 +4,17 @@
 
 use std::time::{Duration, Instant};
 
+use zuora_core::driver::Now;
 use zuora_core::exports::ExportSummary;
-use zuora_core::machines::{DataPages, SearchAll, Wait, WaitControl, WaitStep};
+use zuora_core::machines::{
+    DataPages, Exchange, ExchangeEvent as Input, ExchangeStep as Action, SearchAll, Session, Wait,
+    WaitControl, WaitStep,
+};
 use zuora_core::operations::{
     CancelReportRun, GetReportRun, Operation, ReportDataPage, ReportRunStarted, ReportSummary,
     SearchReports,
 };
 use zuora_core::{Error, ExportFormat, ReportRun};
-
-use crate::exchange::{Action, Engine, Exchange, Input};
 
 /// What a finished task produced.
 pub(crate) enum Outcome {
@@ -48,6 +50,29 @@ pub(crate) enum Pending {
     Done(Result<Outcome, Error>),
 }
 
+/// The driver's clock, read when something happens: the core never reads one.
+pub(crate) fn now() -> Now {
+    Now::new(Instant::now(), std::time::SystemTime::now())
+}
+
+/// An exchange of `operation` starting now.
+fn start<O: Operation>(session: &Session, operation: O) -> (Exchange<O>, Action<O::Output>) {
+    Exchange::start(session, session.call(operation, now()), now())
+}
+
+/// An exchange of `operation` starting now, cut to `budget` (a look inside a wait).
+fn start_within<O: Operation>(
+    session: &Session,
+    operation: O,
+    budget: Duration,
+) -> (Exchange<O>, Action<O::Output>) {
+    Exchange::start(
+        session,
+        session.call(operation, now()).within(budget),
+        now(),
+    )
+}
+
 impl Pending {
     fn of<T>(action: Action<T>, wrap: impl FnOnce(T) -> Outcome) -> Self {
         match action {
@@ -62,14 +87,14 @@ impl Pending {
 /// came, none could), and when the caller stops it.
 pub(crate) trait Job {
     /// Continues with what happened.
-    fn feed(&mut self, engine: &Engine, input: Input) -> Pending;
+    fn feed(&mut self, session: &Session, input: Input) -> Pending;
     /// The format to convert to, when the request in flight is an export (whose 200 answer
     /// streams instead of being read whole).
     fn export_format(&self) -> Option<ExportFormat> {
         None
     }
     /// The caller stops the task (`cancel`: a wait also cancels its run on the server).
-    fn interrupt(&mut self, _engine: &Engine, _cancel: bool) -> Pending {
+    fn interrupt(&mut self, _session: &Session, _cancel: bool) -> Pending {
         Pending::Done(Err(Error::Interrupted {
             run_id: None,
             cancelled: false,
@@ -85,18 +110,18 @@ pub(crate) struct Single<O: Operation> {
 
 impl<O: Operation + 'static> Single<O> {
     pub(crate) fn start(
-        engine: &Engine,
+        session: &Session,
         operation: O,
         wrap: fn(O::Output) -> Outcome,
     ) -> (Box<dyn Job>, Pending) {
-        let (exchange, action) = Exchange::start(engine, engine.call(operation));
+        let (exchange, action) = start(session, operation);
         (Box::new(Self { exchange, wrap }), Pending::of(action, wrap))
     }
 }
 
 impl<O: Operation + 'static> Job for Single<O> {
-    fn feed(&mut self, engine: &Engine, input: Input) -> Pending {
-        Pending::of(self.exchange.feed(engine, input), self.wrap)
+    fn feed(&mut self, session: &Session, input: Input) -> Pending {
+        Pending::of(self.exchange.feed(session, input, now()), self.wrap)
     }
 }
 
@@ -104,7 +129,7 @@ impl<O: Operation + 'static> Job for Single<O> {
 pub(crate) struct Finished;
 
 impl Job for Finished {
-    fn feed(&mut self, _engine: &Engine, _input: Input) -> Pending {
+    fn feed(&mut self, _session: &Session, _input: Input) -> Pending {
         Pending::Done(Err(Error::build("a finished task was fed")))
     }
 }
@@ -119,7 +144,7 @@ pub(crate) struct Search {
 
 impl Search {
     pub(crate) fn start(
-        engine: &Engine,
+        session: &Session,
         all: SearchAll,
         exactly: Option<String>,
     ) -> (Box<dyn Job>, Pending) {
@@ -129,19 +154,19 @@ impl Search {
                 Pending::Done(Err(Error::build("a search with no first page"))),
             );
         };
-        let (page, action) = Exchange::start(engine, engine.call(first));
+        let (page, action) = start(session, first);
         let mut search = Self {
             all: Some(all),
             page,
             exactly,
         };
-        let pending = search.follow(engine, action);
+        let pending = search.follow(session, action);
         (Box::new(search), pending)
     }
 
     fn follow(
         &mut self,
-        engine: &Engine,
+        session: &Session,
         action: Action<zuora_core::operations::SearchPage>,
     ) -> Pending {
         let page = match action {
@@ -157,9 +182,9 @@ impl Search {
             return Pending::Done(Err(error));
         }
         if let Some(next) = all.next_page().cloned() {
-            let (page, action) = Exchange::start(engine, engine.call(next));
+            let (page, action) = start(session, next);
             self.page = page;
-            return self.follow(engine, action);
+            return self.follow(session, action);
         }
         let reports = self
             .all
@@ -176,9 +201,9 @@ impl Search {
 }
 
 impl Job for Search {
-    fn feed(&mut self, engine: &Engine, input: Input) -> Pending {
-        let action = self.page.feed(engine, input);
-        self.follow(engine, action)
+    fn feed(&mut self, session: &Session, input: Input) -> Pending {
+        let action = self.page.feed(session, input, now());
+        self.follow(session, action)
     }
 }
 
@@ -191,21 +216,21 @@ pub(crate) struct Rows {
 }
 
 impl Rows {
-    pub(crate) fn start(engine: &Engine, pages: DataPages) -> (Box<dyn Job>, Pending) {
+    pub(crate) fn start(session: &Session, pages: DataPages) -> (Box<dyn Job>, Pending) {
         let mut rows = Self {
             pages,
             page: None,
             rows: 0,
         };
-        let pending = rows.next(engine);
+        let pending = rows.next(session);
         (Box::new(rows), pending)
     }
 
-    fn next(&mut self, engine: &Engine) -> Pending {
+    fn next(&mut self, session: &Session) -> Pending {
         let Some(next) = self.pages.next_page().cloned() else {
             return Pending::Done(Ok(Outcome::Rows(self.rows)));
         };
-        let (page, action) = Exchange::start(engine, engine.call(next));
+        let (page, action) = start(session, next);
         self.page = Some(page);
         self.follow(action)
     }
@@ -235,14 +260,14 @@ impl Rows {
 }
 
 impl Job for Rows {
-    fn feed(&mut self, engine: &Engine, input: Input) -> Pending {
+    fn feed(&mut self, session: &Session, input: Input) -> Pending {
         match (self.page.as_mut(), input) {
             (Some(page), input) => {
-                let action = page.feed(engine, input);
+                let action = page.feed(session, input, now());
                 self.follow(action)
             }
             // The rows were taken: on to the next page.
-            (None, Input::Resume) => self.next(engine),
+            (None, Input::Resumed) => self.next(session),
             (None, _) => Pending::Done(Err(Error::build("an answer while no page was asked for"))),
         }
     }
@@ -262,75 +287,74 @@ pub(crate) struct Waiting {
 }
 
 impl Waiting {
-    pub(crate) fn start(engine: &Engine, wait: Wait, first: WaitStep) -> (Box<dyn Job>, Pending) {
+    pub(crate) fn start(session: &Session, wait: Wait, first: WaitStep) -> (Box<dyn Job>, Pending) {
         let mut waiting = Self { wait, probe: None };
-        let pending = waiting.step(engine, first);
+        let pending = waiting.step(session, first);
         (Box::new(waiting), pending)
     }
 
-    fn step(&mut self, engine: &Engine, step: WaitStep) -> Pending {
+    fn step(&mut self, session: &Session, step: WaitStep) -> Pending {
         self.probe = None;
         match step {
             WaitStep::Look { budget } => {
-                let operation = engine.config.get_run(self.wait.run_id());
-                let (look, action) = Exchange::start(engine, engine.call(operation).within(budget));
+                let operation = session.config().get_run(self.wait.run_id());
+                let (look, action) = start_within(session, operation, budget);
                 self.probe = Some(Probe::Look(look));
-                self.on_look(engine, action)
+                self.on_look(session, action)
             }
             WaitStep::Cancel { budget } => {
-                let operation = engine.config.cancel_run(self.wait.run_id());
-                let (cancel, action) =
-                    Exchange::start(engine, engine.call(operation).within(budget));
+                let operation = session.config().cancel_run(self.wait.run_id());
+                let (cancel, action) = start_within(session, operation, budget);
                 self.probe = Some(Probe::Cancel(cancel));
-                self.on_cancel(engine, action)
+                self.on_cancel(session, action)
             }
             WaitStep::Sleep(delay) => Pending::Sleep(delay),
             WaitStep::Done(outcome) => Pending::Done((*outcome).map(Outcome::Run)),
         }
     }
 
-    fn on_look(&mut self, engine: &Engine, action: Action<ReportRun>) -> Pending {
+    fn on_look(&mut self, session: &Session, action: Action<ReportRun>) -> Pending {
         let step = match action {
             Action::Send(request) => return Pending::Send(request),
             Action::Sleep(delay) => return Pending::Sleep(delay),
             Action::Done(Ok(run)) => self.wait.on_run(run, WaitControl::Continue, Instant::now()),
             Action::Done(Err(error)) => self.wait.on_look_failed(error, Instant::now()),
         };
-        self.step(engine, step)
+        self.step(session, step)
     }
 
-    fn on_cancel(&mut self, engine: &Engine, action: Action<String>) -> Pending {
+    fn on_cancel(&mut self, session: &Session, action: Action<String>) -> Pending {
         let step = match action {
             Action::Send(request) => return Pending::Send(request),
             Action::Sleep(delay) => return Pending::Sleep(delay),
             Action::Done(outcome) => self.wait.on_cancelled(outcome.is_ok()),
         };
-        self.step(engine, step)
+        self.step(session, step)
     }
 }
 
 impl Job for Waiting {
-    fn feed(&mut self, engine: &Engine, input: Input) -> Pending {
+    fn feed(&mut self, session: &Session, input: Input) -> Pending {
         match (self.probe.as_mut(), input) {
             (Some(Probe::Look(look)), input) => {
-                let action = look.feed(engine, input);
-                self.on_look(engine, action)
+                let action = look.feed(session, input, now());
+                self.on_look(session, action)
             }
             (Some(Probe::Cancel(cancel)), input) => {
-                let action = cancel.feed(engine, input);
-                self.on_cancel(engine, action)
+                let action = cancel.feed(session, input, now());
+                self.on_cancel(session, action)
             }
-            (None, Input::Resume) => {
+            (None, Input::Resumed) => {
                 let step = self.wait.after_sleep(Instant::now());
-                self.step(engine, step)
+                self.step(session, step)
             }
             (None, _) => Pending::Done(Err(Error::build("an answer while the wait was sleeping"))),
         }
     }
 
-    fn interrupt(&mut self, engine: &Engine, cancel: bool) -> Pending {
+    fn interrupt(&mut self, session: &Session, cancel: bool) -> Pending {
         let step = self.wait.interrupt(cancel);
-        self.step(engine, step)
+        self.step(session, step)
     }
 }
 
@@ -343,11 +367,11 @@ pub(crate) struct Download {
 
 impl Download {
     pub(crate) fn start(
-        engine: &Engine,
+        session: &Session,
         operation: zuora_core::exports::ExportReportRun,
         format: ExportFormat,
     ) -> (Box<dyn Job>, Pending) {
-        let (exchange, action) = Exchange::start(engine, engine.call(operation));
+        let (exchange, action) = start(session, operation);
         (
             Box::new(Self { exchange, format }),
             Pending::of(action, |never| match never {}),
@@ -356,8 +380,11 @@ impl Download {
 }
 
 impl Job for Download {
-    fn feed(&mut self, engine: &Engine, input: Input) -> Pending {
-        Pending::of(self.exchange.feed(engine, input), |never| match never {})
+    fn feed(&mut self, session: &Session, input: Input) -> Pending {
+        Pending::of(
+            self.exchange.feed(session, input, now()),
+            |never| match never {},
+        )
     }
 
     fn export_format(&self) -> Option<ExportFormat> {

@@ -28,7 +28,6 @@ mod boundary;
 pub mod code;
 pub mod config;
 pub mod error;
-mod exchange;
 mod jobs;
 pub mod request;
 pub mod run;

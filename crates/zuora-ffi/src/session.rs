@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use zuora_core::machines::Wait;
+use zuora_core::machines::{Session, Wait};
 use zuora_core::operations::Operation;
 use zuora_core::policies::{PollPolicy, WaitOptions};
 use zuora_core::{ClientConfig, ExportFormat, ReportId, ReportRef, ReportRunId};
@@ -13,7 +13,6 @@ use zuora_core::{ClientConfig, ExportFormat, ReportId, ReportRef, ReportRunId};
 use crate::boundary::{ZuoraStr, fail_with, free_handle, guard, handle, millis, put_handle};
 use crate::code::ZuoraCode;
 use crate::config::ZuoraConfig;
-use crate::exchange::Engine;
 use crate::jobs::{Download, Finished, Outcome, Pending, Rows, Search, Single, Waiting};
 use crate::run_options::ZuoraRunOptions;
 use crate::task::ZuoraTask;
@@ -21,7 +20,7 @@ use crate::task::ZuoraTask;
 /// A client: share one per configuration (thread-safe; the token cache is shared by its
 /// tasks).
 pub struct ZuoraSession {
-    engine: Arc<Engine>,
+    session: Arc<Session>,
 }
 
 /// What a download converts the export to.
@@ -87,8 +86,8 @@ pub unsafe extern "C" fn zuora_session_new(
         let config = unsafe { handle(config, "config") }?;
         let config = config.build().map_err(fail_with)?;
         let seed = if seed == 0 { os_seed() } else { seed };
-        let engine = Arc::new(Engine::new(config, seed));
-        unsafe { put_handle(out, ZuoraSession { engine }) }
+        let session = Arc::new(Session::new(config, seed));
+        unsafe { put_handle(out, ZuoraSession { session }) }
     })
 }
 
@@ -108,11 +107,11 @@ pub unsafe extern "C" fn zuora_session_free(session: *mut ZuoraSession) {
 unsafe fn start(
     session: *const ZuoraSession,
     out: *mut *mut ZuoraTask,
-    make: impl FnOnce(&Arc<Engine>) -> Result<ZuoraTask, ZuoraCode>,
+    make: impl FnOnce(&Arc<Session>) -> Result<ZuoraTask, ZuoraCode>,
 ) -> ZuoraCode {
     guard(|| {
         let session = unsafe { handle(session, "session") }?;
-        let task = make(&session.engine)?;
+        let task = make(&session.session)?;
         unsafe { put_handle(out, task) }
     })
 }
@@ -141,11 +140,11 @@ where
     O: Operation + 'static,
 {
     unsafe {
-        start(session, out, |engine| {
+        start(session, out, |shared| {
             let id: I = id(text, what)?;
-            let (operation, wrap) = operation(&engine.config, &id);
-            let job = Single::start(engine, operation, wrap);
-            Ok(ZuoraTask::new(Arc::clone(engine), job))
+            let (operation, wrap) = operation(shared.config(), &id);
+            let job = Single::start(shared, operation, wrap);
+            Ok(ZuoraTask::new(Arc::clone(shared), job))
         })
     }
 }
@@ -160,12 +159,12 @@ pub unsafe extern "C" fn zuora_session_check_credentials(
     out: *mut *mut ZuoraTask,
 ) -> ZuoraCode {
     unsafe {
-        start(session, out, |engine| {
-            let operation = engine.config.token_request();
-            let job = Single::start(engine, operation, |token| Outcome::Token {
+        start(session, out, |shared| {
+            let operation = shared.config().token_request();
+            let job = Single::start(shared, operation, |token| Outcome::Token {
                 expires_in: token.expires_in,
             });
-            Ok(ZuoraTask::new(Arc::clone(engine), job))
+            Ok(ZuoraTask::new(Arc::clone(shared), job))
         })
     }
 }
@@ -182,16 +181,16 @@ pub unsafe extern "C" fn zuora_session_run_report(
     out: *mut *mut ZuoraTask,
 ) -> ZuoraCode {
     unsafe {
-        start(session, out, |engine| {
+        start(session, out, |shared| {
             let options = handle(options, "options")?;
-            let operation = engine.config.run_report(
+            let operation = shared.config().run_report(
                 options.report_id(),
                 options.view_type(),
                 options.options().clone(),
-                engine.key_bytes(),
+                shared.entropy().key_bytes(),
             );
-            let job = Single::start(engine, operation, Outcome::Started);
-            Ok(ZuoraTask::new(Arc::clone(engine), job))
+            let job = Single::start(shared, operation, Outcome::Started);
+            Ok(ZuoraTask::new(Arc::clone(shared), job))
         })
     }
 }
@@ -259,15 +258,15 @@ pub unsafe extern "C" fn zuora_session_search(
     out: *mut *mut ZuoraTask,
 ) -> ZuoraCode {
     unsafe {
-        start(session, out, |engine| {
+        start(session, out, |shared| {
             let query = query.required("query")?;
-            let all = engine
-                .config
+            let all = shared
+                .config()
                 .search_all(query, Instant::now())
                 .map_err(fail_with)?;
             Ok(ZuoraTask::new(
-                Arc::clone(engine),
-                Search::start(engine, all, None),
+                Arc::clone(shared),
+                Search::start(shared, all, None),
             ))
         })
     }
@@ -286,21 +285,21 @@ pub unsafe extern "C" fn zuora_session_find_report(
     out: *mut *mut ZuoraTask,
 ) -> ZuoraCode {
     unsafe {
-        start(session, out, |engine| {
+        start(session, out, |shared| {
             let report = report.required("report")?;
-            let engine_ref = Arc::clone(engine);
+            let shared_ref = Arc::clone(shared);
             match ReportRef::parse(report).map_err(fail_with)? {
                 ReportRef::Id(id) => Ok(ZuoraTask::new(
-                    engine_ref,
+                    shared_ref,
                     (Box::new(Finished), Pending::Done(Ok(Outcome::ReportId(id)))),
                 )),
                 ReportRef::Name(name) => {
-                    let all = engine
-                        .config
+                    let all = shared
+                        .config()
                         .search_all(name.as_str(), Instant::now())
                         .map_err(fail_with)?;
-                    let job = Search::start(engine, all, Some(name.as_str().to_owned()));
-                    Ok(ZuoraTask::new(engine_ref, job))
+                    let job = Search::start(shared, all, Some(name.as_str().to_owned()));
+                    Ok(ZuoraTask::new(shared_ref, job))
                 }
             }
         })
@@ -320,12 +319,14 @@ pub unsafe extern "C" fn zuora_session_rows(
     out: *mut *mut ZuoraTask,
 ) -> ZuoraCode {
     unsafe {
-        start(session, out, |engine| {
+        start(session, out, |shared| {
             let run_id: ReportRunId = id(run_id, "run_id")?;
-            let pages = engine.config.data_pages(&run_id, page_size, Instant::now());
+            let pages = shared
+                .config()
+                .data_pages(&run_id, page_size, Instant::now());
             Ok(ZuoraTask::new(
-                Arc::clone(engine),
-                Rows::start(engine, pages),
+                Arc::clone(shared),
+                Rows::start(shared, pages),
             ))
         })
     }
@@ -344,7 +345,7 @@ pub unsafe extern "C" fn zuora_session_wait(
     out: *mut *mut ZuoraTask,
 ) -> ZuoraCode {
     unsafe {
-        start(session, out, |engine| {
+        start(session, out, |shared| {
             let run_id: ReportRunId = id(run_id, "run_id")?;
             let given = *handle(options, "options")?;
             let poll = PollPolicy::new(millis(given.poll_first_ms), millis(given.poll_max_ms))
@@ -356,8 +357,8 @@ pub unsafe extern "C" fn zuora_session_wait(
                 .poll(poll);
             let (wait, first) = Wait::new(run_id, options, Instant::now());
             Ok(ZuoraTask::new(
-                Arc::clone(engine),
-                Waiting::start(engine, wait, first),
+                Arc::clone(shared),
+                Waiting::start(shared, wait, first),
             ))
         })
     }
@@ -377,15 +378,15 @@ pub unsafe extern "C" fn zuora_session_download(
     out: *mut *mut ZuoraTask,
 ) -> ZuoraCode {
     unsafe {
-        start(session, out, |engine| {
+        start(session, out, |shared| {
             let run_id: ReportRunId = id(run_id, "run_id")?;
             let format = match format {
                 ZuoraExportFormat::ZuoraFormatCsv => ExportFormat::Csv,
                 ZuoraExportFormat::ZuoraFormatTsv => ExportFormat::Tsv,
                 ZuoraExportFormat::ZuoraFormatRaw => ExportFormat::Raw,
             };
-            let job = Download::start(engine, engine.config.export_run(&run_id), format);
-            Ok(ZuoraTask::new(Arc::clone(engine), job))
+            let job = Download::start(shared, shared.config().export_run(&run_id), format);
+            Ok(ZuoraTask::new(Arc::clone(shared), job))
         })
     }
 }

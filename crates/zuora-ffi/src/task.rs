@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use zuora_core::Error;
 use zuora_core::driver::{TransportErrorKind, TransportFailure};
-use zuora_core::machines::{Download, ExportHead};
+use zuora_core::machines::{Download, ExchangeEvent as Input, ExportHead, Session};
 
 use crate::boundary::{
     CText, ZuoraBytes, ZuoraHeader, ZuoraStr, fail, free_handle, guard, handle, handle_mut, put,
@@ -26,7 +26,6 @@ use crate::boundary::{
 };
 use crate::code::ZuoraCode;
 use crate::error::ZuoraError;
-use crate::exchange::{Engine, Input};
 use crate::jobs::{Job, Outcome, Pending};
 use crate::request::ZuoraRequest;
 use crate::run::ZuoraRun;
@@ -128,7 +127,7 @@ enum Answer {
 
 /// A piece of work, driven by a C program.
 pub struct ZuoraTask {
-    engine: Arc<Engine>,
+    session: Arc<Session>,
     job: Box<dyn Job>,
     state: State,
     answer: Answer,
@@ -137,9 +136,9 @@ pub struct ZuoraTask {
 }
 
 impl ZuoraTask {
-    pub(crate) fn new(engine: Arc<Engine>, (job, first): (Box<dyn Job>, Pending)) -> Self {
+    pub(crate) fn new(session: Arc<Session>, (job, first): (Box<dyn Job>, Pending)) -> Self {
         let mut task = Self {
-            engine,
+            session,
             job,
             state: State::Done(Box::default()),
             answer: Answer::Awaited,
@@ -153,7 +152,7 @@ impl ZuoraTask {
         self.answer = Answer::Awaited;
         self.state = match pending {
             Pending::Send(request) => {
-                let cap = self.engine.config.limits().max_decoded_bytes() as u64;
+                let cap = self.session.config().limits().max_decoded_bytes() as u64;
                 State::Send(Box::new(ZuoraRequest::new(request, cap)))
             }
             Pending::Sleep(delay) => State::Sleep(delay),
@@ -212,12 +211,12 @@ impl ZuoraTask {
                     true,
                     format!("an unreadable answer: {error}"),
                 );
-                let pending = self.job.feed(&self.engine, Input::Failure(failure));
+                let pending = self.job.feed(&self.session, Input::Failed(failure));
                 self.enter(pending);
                 return Ok(());
             }
         };
-        let config = &self.engine.config;
+        let config = self.session.config();
         self.answer = match (
             self.job.export_format(),
             ExportHead::of(head.status(), config),
@@ -270,7 +269,7 @@ impl ZuoraTask {
             Answer::Whole { head, body, .. } => {
                 let pending = self
                     .job
-                    .feed(&self.engine, Input::Response(head.map(|()| body)));
+                    .feed(&self.session, Input::Answered(head.map(|()| body)));
                 self.enter(pending);
                 Ok(())
             }
@@ -288,7 +287,7 @@ impl ZuoraTask {
                 &failure.message,
                 failure.kind == TransportErrorKind::Timeout,
             ))),
-            _ => self.job.feed(&self.engine, Input::Failure(failure)),
+            _ => self.job.feed(&self.session, Input::Failed(failure)),
         };
         self.enter(pending);
     }
@@ -453,7 +452,7 @@ pub unsafe extern "C" fn zuora_task_resume(task: *mut ZuoraTask) -> ZuoraCode {
                 format!("resume at step {:?}", task.step()),
             ));
         }
-        let pending = task.job.feed(&task.engine, Input::Resume);
+        let pending = task.job.feed(&task.session, Input::Resumed);
         task.enter(pending);
         Ok(())
     })
@@ -472,7 +471,7 @@ pub unsafe extern "C" fn zuora_task_interrupt(task: *mut ZuoraTask, cancel_run: 
         if task.step() == ZuoraStep::ZuoraStepDone {
             return Ok(());
         }
-        let pending = task.job.interrupt(&task.engine, cancel_run);
+        let pending = task.job.interrupt(&task.session, cancel_run);
         task.enter(pending);
         Ok(())
     })

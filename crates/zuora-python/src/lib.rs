@@ -7,7 +7,7 @@
 //! happened. No secret crosses into Python except inside the `Authorization` header of a
 //! request Python must send.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use pyo3::create_exception;
@@ -20,8 +20,8 @@ use zuora_core::driver::{
 };
 use zuora_core::exports::ExportSummary as CoreExportSummary;
 use zuora_core::machines::{
-    Call as CoreCall, DataPages, Download as CoreDownload, Entropy, ExportHead, SearchAll,
-    Step as CoreStep, TokenCache, Wait as CoreWait, WaitControl, WaitStep,
+    Call as CoreCall, DataPages, Download as CoreDownload, ExportHead, SearchAll, Session,
+    Step as CoreStep, Wait as CoreWait, WaitControl, WaitStep,
 };
 use zuora_core::operations::{
     CancelReportRun, DataPage, ExportReportRun, GetReportRun, LatestReportRun, Operation,
@@ -208,9 +208,8 @@ fn seconds(value: f64, field: &'static str) -> Result<Duration, Error> {
 /// idempotency keys and jitter. Thread-safe; share one per client.
 #[pyclass(frozen, module = "zuora_reporting._native")]
 struct Engine {
-    config: Arc<ClientConfig>,
-    entropy: Entropy,
-    tokens: Mutex<TokenCache>,
+    /// The core's session: configuration, token cache, entropy.
+    session: Session,
 }
 
 #[pymethods]
@@ -283,61 +282,57 @@ impl Engine {
         let config = build().map_err(|e| to_py_err(py, &e))?;
         let seed = if seed == 0 { os_seed() } else { seed };
         Ok(Self {
-            config: Arc::new(config),
-            entropy: Entropy::new(seed),
-            tokens: Mutex::new(TokenCache::default()),
+            session: Session::new(config, seed),
         })
     }
 
     fn __repr__(&self) -> String {
         format!(
             "Engine(base_url={:?}, client_id={:?})",
-            self.config.environment().base_url(),
-            self.config.client_id().as_str()
+            self.session.config().environment().base_url(),
+            self.session.config().client_id().as_str()
         )
     }
 
     /// The API's base URL.
     #[getter]
     fn base_url(&self) -> &str {
-        self.config.environment().base_url()
+        self.session.config().environment().base_url()
     }
 
     /// Seconds to connect.
     #[getter]
     fn connect_timeout(&self) -> f64 {
-        self.config.connect_timeout().as_secs_f64()
+        self.session.config().connect_timeout().as_secs_f64()
     }
 
     /// The most bytes a whole answer may have (more is an error).
     #[getter]
     fn max_body(&self) -> usize {
-        self.config.limits().max_decoded_bytes()
+        self.session.config().limits().max_decoded_bytes()
     }
 
     /// The cached token, if fresh; `stale` (a token Zuora refused) is dropped first.
     #[pyo3(signature = (stale=None))]
     fn cached_token(&self, stale: Option<&Token>) -> Option<Token> {
-        let mut cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(stale) = stale {
-            cache.invalidate(&stale.token);
-        }
-        cache.usable(Instant::now()).map(|token| Token {
-            token,
-            expires_in: Duration::ZERO,
-        })
+        self.session
+            .cached_token(stale.map(|s| &s.token), Instant::now())
+            .map(|token| Token {
+                token,
+                expires_in: Duration::ZERO,
+            })
     }
 
     /// Keeps a fetched token (from the [`token`](Self::token) call) until shortly before it
     /// expires; `fetch_seconds` is how long the fetch took (the token's life counts from
     /// when it was asked for).
     fn store_token(&self, token: &Token, fetch_seconds: f64) {
-        let mut cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         let elapsed = Duration::try_from_secs_f64(fetch_seconds).unwrap_or_default();
-        let issued = Instant::now()
+        let asked = Instant::now()
             .checked_sub(elapsed)
             .unwrap_or_else(Instant::now);
-        cache.store(token.token.clone(), token.expires_in, issued);
+        self.session
+            .store_token(token.token.clone(), token.expires_in, asked);
     }
 
     /// What `report` names, by the core's rule (`ReportRef::parse`): `("id", id)` for 32
@@ -351,7 +346,9 @@ impl Engine {
 
     /// The token call (`POST /oauth/token`).
     fn token(&self) -> Call {
-        self.call(AnyCall::Token(self.start(self.config.token_request())))
+        self.call(AnyCall::Token(
+            self.start(self.session.config().token_request()),
+        ))
     }
 
     /// *Run a report*; an idempotency key is made for the call unless given.
@@ -378,9 +375,12 @@ impl Engine {
             if let Some(json) = filters {
                 options = options.filters(zuora_core::filters::parse_filter_groups(json)?);
             }
-            Ok(self
-                .config
-                .run_report(&report, view, options, self.entropy.key_bytes()))
+            Ok(self.session.config().run_report(
+                &report,
+                view,
+                options,
+                self.session.entropy().key_bytes(),
+            ))
         };
         let operation = build().map_err(|e| to_py_err(py, &e))?;
         Ok(self.call(AnyCall::RunReport(self.start(operation))))
@@ -389,19 +389,23 @@ impl Engine {
     /// *Retrieve a report run*.
     fn get_run(&self, py: Python<'_>, run_id: &str) -> PyResult<Call> {
         let id: ReportRunId = run_id.parse().map_err(|e| invalid(py, e))?;
-        Ok(self.call(AnyCall::Get(self.start(self.config.get_run(&id)))))
+        Ok(self.call(AnyCall::Get(self.start(self.session.config().get_run(&id)))))
     }
 
     /// *Last completed run* of a report.
     fn latest_run(&self, py: Python<'_>, report_id: &str) -> PyResult<Call> {
         let id: ReportId = report_id.parse().map_err(|e| invalid(py, e))?;
-        Ok(self.call(AnyCall::Latest(self.start(self.config.latest_run(&id)))))
+        Ok(self.call(AnyCall::Latest(
+            self.start(self.session.config().latest_run(&id)),
+        )))
     }
 
     /// *Cancel a report run*.
     fn cancel_run(&self, py: Python<'_>, run_id: &str) -> PyResult<Call> {
         let id: ReportRunId = run_id.parse().map_err(|e| invalid(py, e))?;
-        Ok(self.call(AnyCall::Cancel(self.start(self.config.cancel_run(&id)))))
+        Ok(self.call(AnyCall::Cancel(
+            self.start(self.session.config().cancel_run(&id)),
+        )))
     }
 
     /// *Export results* of a completed run, to be converted to `format` (checked here,
@@ -409,14 +413,16 @@ impl Engine {
     fn export(&self, py: Python<'_>, run_id: &str, format: &str) -> PyResult<Call> {
         let id: ReportRunId = run_id.parse().map_err(|e| invalid(py, e))?;
         format.parse::<ExportFormat>().map_err(|e| invalid(py, e))?;
-        Ok(self.call(AnyCall::Export(self.start(self.config.export_run(&id)))))
+        Ok(self.call(AnyCall::Export(
+            self.start(self.session.config().export_run(&id)),
+        )))
     }
 
     /// For an export's answer status: `None` to stream the body into a [`Download`], or the
     /// most bytes to read whole and hand to the call (a failure).
     fn export_head(&self, status: u16) -> Option<u64> {
         let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
-        match ExportHead::of(status, &self.config) {
+        match ExportHead::of(status, self.session.config()) {
             ExportHead::Stream => None,
             ExportHead::ReadWhole { max_bytes } => Some(max_bytes),
         }
@@ -433,14 +439,15 @@ impl Engine {
         let format: ExportFormat = format.parse().map_err(|e| invalid(py, e))?;
         let head = response(status, headers, ()).map_err(|e| to_py_err(py, &e))?;
         Ok(Download {
-            inner: CoreDownload::start(&head, format, &self.config),
+            inner: CoreDownload::start(&head, format, self.session.config()),
         })
     }
 
     /// Every report matching `query`, a page per call, with the core's stop rules.
     fn search(&self, py: Python<'_>, query: &str) -> PyResult<Search> {
         let search = self
-            .config
+            .session
+            .config()
             .search_all(query, Instant::now())
             .map_err(|e| to_py_err(py, &e))?;
         Ok(Search {
@@ -454,7 +461,10 @@ impl Engine {
         let id: ReportRunId = run_id.parse().map_err(|e| invalid(py, e))?;
         Ok(Rows {
             engine: self.handle(),
-            pages: self.config.data_pages(&id, page_size, Instant::now()),
+            pages: self
+                .session
+                .config()
+                .data_pages(&id, page_size, Instant::now()),
         })
     }
 
@@ -493,12 +503,7 @@ impl Engine {
 
 impl Engine {
     fn start<O: Operation>(&self, operation: O) -> CoreCall<O> {
-        CoreCall::new(
-            operation,
-            Arc::clone(&self.config),
-            now(),
-            self.entropy.next_u64(),
-        )
+        self.session.call(operation, now())
     }
 
     fn call(&self, inner: AnyCall) -> Call {
@@ -508,8 +513,8 @@ impl Engine {
     /// What the paging and wait machines need of the engine to start their calls.
     fn handle(&self) -> EngineHandle {
         EngineHandle {
-            config: Arc::clone(&self.config),
-            seed: self.entropy.next_u64(),
+            config: Arc::clone(self.session.config()),
+            seed: self.session.entropy().next_u64(),
         }
     }
 }
