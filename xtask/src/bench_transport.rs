@@ -54,7 +54,7 @@ struct Measured {
 
 /// Rounds the variants take turns in; each variant's figure is its median round, so slow
 /// drift (the simulator's growing tables, other load) does not favour any variant.
-const ROUNDS: usize = 9;
+const ROUNDS: usize = 45;
 
 type Variant<'a> = (&'static str, Box<dyn FnMut() -> Result<(), String> + 'a>);
 
@@ -128,6 +128,18 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     // The simulator on the last CPU, away from the measured process as far as 2 cores allow.
     let last_cpu = std::thread::available_parallelism().map_or(0, |n| n.get().saturating_sub(1));
     let sim = SimProcess::start_pinned(10, Some(last_cpu))?;
+    // And this process (its threads are made later and inherit it) on the first CPU, so the
+    // variants do not share a core with the simulator by the scheduler's whim.
+    if last_cpu > 0 {
+        let pinned = std::process::Command::new("taskset")
+            .args(["--pid", "--cpu-list", "0", &std::process::id().to_string()])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !pinned {
+            eprintln!("bench transport: taskset is missing; the process is not pinned");
+        }
+    }
     let (token, _) = crate::bench_sim::completed_large_run(&sim)?;
     let report: ReportId = Catalogue::sample(42, 1)
         .by_name(LARGE_REPORT_NAME)
@@ -143,8 +155,9 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         .credentials(&sim.client_id, &sim.client_secret)
         .into_config()
         .map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: each call's CPU is then the client's work, not the cross-thread wake-ups of a
+    // multi-thread scheduler (which swung the raw baseline by +-10% from run to run).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
