@@ -48,11 +48,6 @@ impl core::str::FromStr for ExportFormat {
 /// field (Zuora's longest text fields hold tens of kilobytes), far below what would hurt.
 pub const DEFAULT_MAX_FIELD_BYTES: usize = 4 << 20;
 
-/// Compressed input is inflated this many bytes at a time: deflate expands at most about
-/// 1032:1, so one piece never yields more than about 4 MiB, whatever the chunk size (1 KiB
-/// pieces cost a fifth of the gzip throughput in call overhead; 4 KiB keep most of it).
-const GZIP_PIECE: usize = 4096;
-
 /// An export that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -125,18 +120,68 @@ impl Encoding {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct ExportDecoder {
+    source: Source,
+}
+
+/// Where the bytes go first: straight to the conversion, or through gzip into it. The
+/// inflater writes each buffer it fills (32 KiB) straight into the [`Pipeline`], so no
+/// inflated copy of a chunk is ever held, whatever it expands to.
+enum Source {
+    Plain(Pipeline),
+    Gzip(Box<flate2::write::MultiGzDecoder<Pipeline>>),
+}
+
+/// Stages 1 and 2, and the caller's output while a chunk is being converted.
+struct Pipeline {
     format: ExportFormat,
-    gzip: Option<flate2::write::MultiGzDecoder<Vec<u8>>>,
     text: TextDecoder,
     records: RecordWriter,
+    /// The caller's `out`, swapped in for the length of one call.
+    out: Vec<u8>,
+    /// Why the last write failed (the inflater only carries an `io::Error` back).
+    failed: Option<ExportError>,
+}
+
+impl Pipeline {
+    fn convert(&mut self, bytes: &[u8]) -> Result<(), ExportError> {
+        if self.format == ExportFormat::Raw {
+            self.out.extend_from_slice(bytes);
+            self.text.bytes_seen = self.text.bytes_seen.saturating_add(bytes.len() as u64);
+            return Ok(());
+        }
+        let Self {
+            text, records, out, ..
+        } = self;
+        text.decode(bytes, |utf8| records.convert(utf8, out))
+    }
+}
+
+impl std::io::Write for Pipeline {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self.convert(bytes) {
+            Ok(()) => Ok(bytes.len()),
+            Err(error) => {
+                self.failed = Some(error);
+                Err(std::io::Error::other(
+                    "the inflated export could not be converted",
+                ))
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl core::fmt::Debug for ExportDecoder {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let pipeline = self.pipeline();
         f.debug_struct("ExportDecoder")
-            .field("format", &self.format)
-            .field("encoding", &self.text.encoding)
-            .field("text_bytes", &self.text.bytes_seen)
+            .field("format", &pipeline.format)
+            .field("gzip", &matches!(self.source, Source::Gzip(_)))
+            .field("encoding", &pipeline.text.encoding)
+            .field("text_bytes", &pipeline.text.bytes_seen)
             .finish_non_exhaustive()
     }
 }
@@ -145,86 +190,102 @@ impl ExportDecoder {
     /// A decoder; `gzipped` when the answer said `Content-Encoding: gzip`. Fields are capped
     /// at [`DEFAULT_MAX_FIELD_BYTES`].
     pub fn new(format: ExportFormat, gzipped: bool) -> Self {
-        Self {
+        let pipeline = Pipeline {
             format,
-            gzip: gzipped.then(|| flate2::write::MultiGzDecoder::new(Vec::new())),
             text: TextDecoder::default(),
             records: RecordWriter::new(format == ExportFormat::Csv, DEFAULT_MAX_FIELD_BYTES),
-        }
+            out: Vec::new(),
+            failed: None,
+        };
+        let source = if gzipped {
+            Source::Gzip(Box::new(flate2::write::MultiGzDecoder::new(pipeline)))
+        } else {
+            Source::Plain(pipeline)
+        };
+        Self { source }
     }
 
     /// Caps one field at `bytes` of UTF-8 (at least 1); a longer field is
     /// [`ExportError::FieldTooLong`]. Memory stays within about the cap plus one chunk.
     #[must_use]
     pub fn max_field_bytes(mut self, bytes: usize) -> Self {
-        self.records.max_field = bytes.max(1);
+        self.pipeline_mut().records.max_field = bytes.max(1);
         self
+    }
+
+    fn pipeline(&self) -> &Pipeline {
+        match &self.source {
+            Source::Plain(pipeline) => pipeline,
+            Source::Gzip(gzip) => gzip.get_ref(),
+        }
+    }
+
+    fn pipeline_mut(&mut self) -> &mut Pipeline {
+        match &mut self.source {
+            Source::Plain(pipeline) => pipeline,
+            Source::Gzip(gzip) => gzip.get_mut(),
+        }
+    }
+
+    /// Runs `step` with the caller's `out` lent to the pipeline.
+    fn with_out(
+        &mut self,
+        out: &mut Vec<u8>,
+        step: impl FnOnce(&mut Source) -> Result<(), ExportError>,
+    ) -> Result<(), ExportError> {
+        std::mem::swap(&mut self.pipeline_mut().out, out);
+        let result = step(&mut self.source);
+        std::mem::swap(&mut self.pipeline_mut().out, out);
+        result
     }
 
     /// Converts one chunk, appending the output to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), ExportError> {
-        if self.gzip.is_none() {
-            return self.plain(chunk, out);
-        }
-        for piece in chunk.chunks(GZIP_PIECE) {
-            let plain = self.inflate(|gzip| gzip.write_all(piece))?;
-            let result = self.plain(&plain, out);
-            self.give_back(plain);
-            result?;
-        }
-        Ok(())
+        self.with_out(out, |source| match source {
+            Source::Plain(pipeline) => pipeline.convert(chunk),
+            Source::Gzip(gzip) => {
+                let written = gzip.write_all(chunk);
+                inflated(gzip, written)
+            }
+        })
     }
 
     /// Ends the stream: fails if it was cut short (gzip, text or a quoted field) or empty.
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), ExportError> {
-        if self.gzip.is_some() {
-            let plain = self.inflate(|gzip| gzip.try_finish())?;
-            self.plain(&plain, out)?;
-            self.gzip = None;
-        }
-        if self.format == ExportFormat::Raw {
-            return if self.text.bytes_seen == 0 {
+        self.with_out(out, |source| {
+            if let Source::Gzip(gzip) = source {
+                let finished = gzip.try_finish();
+                inflated(gzip, finished)?;
+            }
+            Ok(())
+        })?;
+        let pipeline = self.pipeline_mut();
+        if pipeline.format == ExportFormat::Raw {
+            return if pipeline.text.bytes_seen == 0 {
                 Err(ExportError::Empty)
             } else {
                 Ok(())
             };
         }
-        let Self { text, records, .. } = self;
+        let Pipeline { text, records, .. } = pipeline;
         text.finish(|utf8| records.convert(utf8, out))?;
         if !text.any_text {
             return Err(ExportError::Empty);
         }
         records.finish(out)
     }
+}
 
-    fn inflate(
-        &mut self,
-        step: impl FnOnce(&mut flate2::write::MultiGzDecoder<Vec<u8>>) -> std::io::Result<()>,
-    ) -> Result<Vec<u8>, ExportError> {
-        let Some(gzip) = self.gzip.as_mut() else {
-            return Ok(Vec::new());
-        };
-        step(gzip).map_err(|e| ExportError::Gzip(e.to_string()))?;
-        Ok(std::mem::take(gzip.get_mut()))
+/// The outcome of feeding the inflater: the pipeline's own failure if it had one, else the
+/// inflater's (corrupt or cut-short gzip).
+fn inflated(
+    gzip: &mut flate2::write::MultiGzDecoder<Pipeline>,
+    outcome: std::io::Result<()>,
+) -> Result<(), ExportError> {
+    if let Some(failed) = gzip.get_mut().failed.take() {
+        return Err(failed);
     }
-
-    /// Hands the inflate buffer back, emptied, to keep its capacity.
-    fn give_back(&mut self, mut plain: Vec<u8>) {
-        plain.clear();
-        if let Some(gzip) = self.gzip.as_mut() {
-            *gzip.get_mut() = plain;
-        }
-    }
-
-    fn plain(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), ExportError> {
-        if self.format == ExportFormat::Raw {
-            out.extend_from_slice(bytes);
-            self.text.bytes_seen = self.text.bytes_seen.saturating_add(bytes.len() as u64);
-            return Ok(());
-        }
-        let Self { text, records, .. } = self;
-        text.decode(bytes, |utf8| records.convert(utf8, out))
-    }
+    outcome.map_err(|e| ExportError::Gzip(e.to_string()))
 }
 
 /// Stage 1: bytes in the export's encoding to UTF-8, in bulk.

@@ -12,6 +12,9 @@
 //!   give what it produced.
 //!
 //! [`zuora_task_interrupt`] stops a task at any step (a wait can cancel its run on the way).
+//!
+//! A task is used by one thread at a time (it may move between threads); tasks of one session
+//! may run on many threads at once, sharing its token cache.
 
 use std::sync::Arc;
 use std::time::Duration;
