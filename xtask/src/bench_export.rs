@@ -73,6 +73,19 @@ pub fn run_client(args: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
+/// A client's fastest of three downloads (as the converter alone is its best of three
+/// passes; one run swung from 0.70x to 0.84x of the converter with the machine's other
+/// load), with the highest peak RSS of the three.
+fn best_client_run(transport: &str, sim: &SimProcess, run_id: &str) -> Result<Measured, String> {
+    let mut best = measure_client(transport, sim, run_id)?;
+    for _ in 1..3 {
+        let next = measure_client(transport, sim, run_id)?;
+        best.peak_rss_kib = best.peak_rss_kib.max(next.peak_rss_kib);
+        best.seconds = best.seconds.min(next.seconds);
+    }
+    Ok(best)
+}
+
 fn measure_client(transport: &str, sim: &SimProcess, run_id: &str) -> Result<Measured, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let exe = exe.to_string_lossy().into_owned();
@@ -132,8 +145,8 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         seconds,
         peak_rss_kib: None,
     };
-    let async_measured = measure_client("async", &sim, &run_id)?;
-    let blocking_measured = measure_client("blocking", &sim, &run_id)?;
+    let async_measured = best_client_run("async", &sim, &run_id)?;
+    let blocking_measured = best_client_run("blocking", &sim, &run_id)?;
     // The converter alone, in memory, on the same rows (at most 256 MiB of them): the
     // clients' ceiling.
     let sample = crate::bench_decode::generate(size.min(256 << 20))?;
@@ -145,7 +158,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     drop(sample);
 
     println!(
-        "bench export: {:.0} MiB export ({rows} rows, UTF-16LE, no gzip) from zuora-sim (own process, pinned); clients convert to CSV into a sink",
+        "bench export: {:.0} MiB export ({rows} rows, UTF-16LE, no gzip) from zuora-sim (own process, pinned); clients convert to CSV into a sink, best of 3 downloads each",
         curl_measured.bytes / f64::from(1 << 20)
     );
     println!(
