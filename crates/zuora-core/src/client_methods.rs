@@ -109,10 +109,11 @@ macro_rules! __shared_client_methods {
         /// A seed from the OS for the client's entropy; should the OS refuse, the clock
         /// stands in (keys must be unique, not secret).
         fn os_seed() -> u64 {
-            getrandom::u64().unwrap_or_else(|_| {
-                let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-                since_epoch.map_or(0, |d| d.as_nanos() as u64) ^ u64::from(std::process::id())
-            })
+            $crate::machines::Entropy::seed_from(
+                getrandom::u64().ok(),
+                std::time::SystemTime::now(),
+                std::process::id(),
+            )
         }
 
         /// The time as the core wants it: monotonic for deadlines, wall clock for HTTP

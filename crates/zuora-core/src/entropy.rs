@@ -39,6 +39,27 @@ impl Entropy {
         }
     }
 
+    /// The seed a driver should use: the OS's (`getrandom`) when it gave one, else the wall
+    /// clock mixed with the process id (keys must be unique, not secret). The driver reads
+    /// all three; the core reads none of them.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use zuora_core::machines::Entropy;
+    /// assert_eq!(Entropy::seed_from(Some(7), UNIX_EPOCH, 1), 7);
+    /// let wall = UNIX_EPOCH + Duration::from_nanos(5);
+    /// assert_ne!(Entropy::seed_from(None, wall, 1), Entropy::seed_from(None, wall, 2));
+    /// ```
+    pub fn seed_from(os: Option<u64>, wall: std::time::SystemTime, pid: u32) -> u64 {
+        os.unwrap_or_else(|| {
+            let nanos = wall
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_nanos());
+            // Truncating keeps the nanoseconds' fast-changing low bits, which is what a seed needs.
+            split_mix((nanos as u64) ^ u64::from(pid).rotate_left(32))
+        })
+    }
+
     /// The next value.
     pub fn next_u64(&self) -> u64 {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);

@@ -486,7 +486,7 @@ enum ZuoraCode zuora_run_options_set_filters_json(struct ZuoraRunOptions *option
 struct ZuoraWaitOptions zuora_wait_options_default(void);
 
 // A session from `config`, checked as the Rust builder checks it. `seed` seeds the
-// idempotency keys and backoff jitter (0: from the clock and process id).
+// idempotency keys and backoff jitter (0: from the OS, as the Rust clients do).
 //
 // # Safety
 // `config` must be live; `out` writable.

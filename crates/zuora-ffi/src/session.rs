@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use zuora_core::machines::{Session, Wait};
+use zuora_core::machines::{Entropy, Session, Wait};
 use zuora_core::operations::Operation;
 use zuora_core::policies::{PollPolicy, WaitOptions};
 use zuora_core::{ClientConfig, ExportFormat, ReportId, ReportRef, ReportRunId};
@@ -63,16 +63,8 @@ pub extern "C" fn zuora_wait_options_default() -> ZuoraWaitOptions {
     }
 }
 
-fn os_seed() -> u64 {
-    let since_epoch = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
-    // Truncating the nanoseconds keeps their fast-changing low bits, which is what a seed needs.
-    #[allow(clippy::cast_possible_truncation)]
-    let nanos = since_epoch.map_or(0, |d| d.as_nanos() as u64);
-    nanos ^ u64::from(std::process::id()).rotate_left(32)
-}
-
 /// A session from `config`, checked as the Rust builder checks it. `seed` seeds the
-/// idempotency keys and backoff jitter (0: from the clock and process id).
+/// idempotency keys and backoff jitter (0: from the OS, as the Rust clients do).
 ///
 /// # Safety
 /// `config` must be live; `out` writable.
@@ -85,7 +77,11 @@ pub unsafe extern "C" fn zuora_session_new(
     guard(|| {
         let config = unsafe { handle(config, "config") }?;
         let config = config.build().map_err(fail_with)?;
-        let seed = if seed == 0 { os_seed() } else { seed };
+        let seed = if seed == 0 {
+            Entropy::seed_from(getrandom::u64().ok(), SystemTime::now(), std::process::id())
+        } else {
+            seed
+        };
         let session = Arc::new(Session::new(config, seed));
         unsafe { put_handle(out, ZuoraSession { session }) }
     })

@@ -20,7 +20,7 @@ use zuora_core::driver::{
 };
 use zuora_core::exports::ExportSummary as CoreExportSummary;
 use zuora_core::machines::{
-    Call as CoreCall, DataPages, Download as CoreDownload, ExportHead, SearchAll, Session,
+    Call as CoreCall, DataPages, Download as CoreDownload, Entropy, ExportHead, SearchAll, Session,
     Step as CoreStep, Wait as CoreWait, WaitControl, WaitStep,
 };
 use zuora_core::operations::{
@@ -280,7 +280,11 @@ impl Engine {
             builder.into_config()
         };
         let config = build().map_err(|e| to_py_err(py, &e))?;
-        let seed = if seed == 0 { os_seed() } else { seed };
+        let seed = if seed == 0 {
+            Entropy::seed_from(getrandom::u64().ok(), SystemTime::now(), std::process::id())
+        } else {
+            seed
+        };
         Ok(Self {
             session: Session::new(config, seed),
         })
@@ -530,11 +534,6 @@ impl EngineHandle {
         self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
         CoreCall::new(operation, Arc::clone(&self.config), now(), self.seed)
     }
-}
-
-fn os_seed() -> u64 {
-    let since_epoch = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
-    since_epoch.map_or(0, |d| d.as_nanos() as u64) ^ u64::from(std::process::id()).rotate_left(32)
 }
 
 /// An access token, opaque to Python (its `repr` is redacted).
