@@ -6,27 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "zuora.h"
-
-static int failures = 0;
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                              \
-        }                                                                            \
-    } while (0)
-#define TEXT(literal) ((ZuoraStr){(const uint8_t *)(literal), strlen(literal)})
+#include "check.h"
 
 static const char *SECRET = "s3cr&t-never-shown";
-
-static int contains(ZuoraStr text, const char *needle) {
-    return text.ptr != NULL && strstr((const char *)text.ptr, needle) != NULL;
-}
-
-static int equals(ZuoraStr text, const char *expected) {
-    return text.len == strlen(expected) && memcmp(text.ptr, expected, text.len) == 0;
-}
 
 static ZuoraConfig *config_for(const char *base_url) {
     ZuoraConfig *config = NULL;

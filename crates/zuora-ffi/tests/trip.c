@@ -12,26 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "zuora.h"
-
-static int failures = 0;
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                              \
-        }                                                                            \
-    } while (0)
-#define TEXT(literal) ((ZuoraStr){(const uint8_t *)(literal), strlen(literal)})
-
-static int equals(ZuoraStr text, const char *expected) {
-    return text.len == strlen(expected) && memcmp(text.ptr, expected, text.len) == 0;
-}
-
-static int contains(ZuoraStr text, const char *needle) {
-    /* Text from the library is NUL-terminated. */
-    return text.ptr != NULL && strstr((const char *)text.ptr, needle) != NULL;
-}
+#include "check.h"
 
 /* ---- The driver: libcurl moves the bytes, the task decides. ---- */
 
