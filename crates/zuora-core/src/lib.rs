@@ -135,7 +135,7 @@ pub mod driver {
     pub use crate::transport::{
         AsyncBody, AsyncStreamingTransport, AsyncTransport, AttemptTimeout, ClassifyTransportError,
         HttpRequest, HttpResponse, Now, ReadIdleTimeout, RequestBody, SyncStreamingTransport,
-        SyncTransport, TransportErrorKind, TransportFailure, stamped_timeouts,
+        SyncTransport, TransportErrorKind, TransportFailure, answer_from_parts, stamped_timeouts,
     };
 }
 

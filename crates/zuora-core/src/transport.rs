@@ -23,6 +23,37 @@ impl Now {
     }
 }
 
+/// An answer from the parts a foreign HTTP stack hands over (the C ABI's and the Python
+/// package's drivers): raw header names and values, any body. Parts that are not HTTP (a
+/// status out of range, a header name with a space) are what a broken connection gives: a
+/// transport failure on a request that may have been sent.
+///
+/// ```
+/// use zuora_core::driver::answer_from_parts;
+/// let answer = answer_from_parts(200, [(b"content-type".as_slice(), b"application/json".as_slice())], ())?;
+/// assert_eq!(answer.headers()["content-type"], "application/json");
+/// assert!(answer_from_parts(200, [(b"bad name".as_slice(), b"x".as_slice())], ()).is_err());
+/// assert!(answer_from_parts(1000, [] as [(&[u8], &[u8]); 0], ()).is_err());
+/// # Ok::<(), zuora_core::driver::TransportFailure>(())
+/// ```
+pub fn answer_from_parts<N: AsRef<[u8]>, V: AsRef<[u8]>, B>(
+    status: u16,
+    headers: impl IntoIterator<Item = (N, V)>,
+    body: B,
+) -> Result<http::Response<B>, TransportFailure> {
+    let mut builder = http::Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(name.as_ref(), value.as_ref());
+    }
+    builder.body(body).map_err(|error| {
+        TransportFailure::new(
+            TransportErrorKind::Io,
+            true,
+            format!("an unreadable answer: {error}"),
+        )
+    })
+}
+
 /// The request type the core builds and transports send: the body is already encoded.
 pub type HttpRequest = http::Request<RequestBody>;
 

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use zuora_core::Error;
-use zuora_core::driver::{TransportErrorKind, TransportFailure};
+use zuora_core::driver::{TransportErrorKind, TransportFailure, answer_from_parts};
 use zuora_core::machines::{Download, ExchangeEvent as Input, ExportHead, Session};
 
 use crate::boundary::{
@@ -199,21 +199,15 @@ impl ZuoraTask {
                 "a second head for one request",
             ));
         }
-        let mut builder = http::Response::builder().status(status);
+        let mut parts = Vec::with_capacity(headers.len());
         for header in headers {
             let name = unsafe { header.name.get("a header name") }?;
             let value = unsafe { header.value.get("a header value") }?;
-            builder = builder.header(name, value);
+            parts.push((name, value));
         }
-        let head = match builder.body(()) {
+        let head = match answer_from_parts(status, parts, ()) {
             Ok(head) => head,
-            // Not HTTP at all: what a broken connection gives.
-            Err(error) => {
-                let failure = TransportFailure::new(
-                    TransportErrorKind::Io,
-                    true,
-                    format!("an unreadable answer: {error}"),
-                );
+            Err(failure) => {
                 let pending = self.job.feed(&self.session, Input::Failed(failure));
                 self.enter(pending);
                 return Ok(());

@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use zuora_core::driver::{
     AttemptTimeout, HttpRequest, HttpResponse, Now, ReadIdleTimeout, TransportErrorKind,
-    TransportFailure,
+    TransportFailure, answer_from_parts,
 };
 use zuora_core::exports::ExportSummary as CoreExportSummary;
 use zuora_core::machines::{
@@ -441,7 +441,7 @@ impl Engine {
         format: &str,
     ) -> PyResult<Download> {
         let format: ExportFormat = format.parse().map_err(|e| invalid(py, e))?;
-        let head = response(status, headers, ()).map_err(|e| to_py_err(py, &e))?;
+        let head = answer_from_parts(status, headers, ()).map_err(|e| to_py_err(py, &e.into()))?;
         Ok(Download {
             inner: CoreDownload::start(&head, format, self.session.config()),
         })
@@ -663,14 +663,18 @@ impl Call {
         headers: Vec<(Vec<u8>, Vec<u8>)>,
         body: Vec<u8>,
     ) -> Step {
-        let answer: Result<HttpResponse, Error> = response(status, headers, body);
+        let answer: Result<HttpResponse, TransportFailure> =
+            answer_from_parts(status, headers, body);
         match answer {
             Ok(answer) => each_call!(&mut self.inner, |call, wrap| Step::from_core(
                 call.on_response(answer, now()),
                 wrap
             )),
-            // An answer that is not HTTP at all: what a broken connection gives.
-            Err(error) => self.on_transport_error("io", true, &error.to_string()),
+            // Not HTTP at all: the core's reading of it is a broken connection.
+            Err(failure) => each_call!(&mut self.inner, |call, wrap| Step::from_core(
+                call.on_transport_error(failure.clone(), now()),
+                wrap
+            )),
         }
     }
 
@@ -689,25 +693,6 @@ impl Call {
             wrap
         ))
     }
-}
-
-/// An HTTP answer from its parts.
-fn response<B>(
-    status: u16,
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
-    body: B,
-) -> Result<http::Response<B>, Error> {
-    let mut builder = http::Response::builder().status(status);
-    for (name, value) in headers {
-        builder = builder.header(name, value);
-    }
-    builder.body(body).map_err(|e| {
-        Error::Transport(TransportFailure::new(
-            TransportErrorKind::Io,
-            true,
-            format!("an unreadable answer: {e}"),
-        ))
-    })
 }
 
 /// What a machine asks Python to do next. `kind` is one of `token` (get a token: from the
