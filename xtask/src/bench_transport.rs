@@ -46,17 +46,39 @@ fn cpu_time() -> Duration {
     Duration::from_nanos(nanos)
 }
 
+/// This process's user and system CPU time in clock ticks (/proc/self/stat fields 14, 15).
+fn user_and_system_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let field = |index: usize| fields.get(index).and_then(|f| f.parse().ok()).unwrap_or(0);
+    // After the command name: state is field 3, so utime (14) and stime (15) are 11 and 12.
+    (field(11), field(12))
+}
+
 struct Measured {
     cpu_per_call: Duration,
     wall_per_call: Duration,
     allocations_per_call: f64,
 }
 
-/// Rounds the variants take turns in; each variant's figure is its median round, so slow
-/// drift (the simulator's growing tables, other load) does not favour any variant.
-const ROUNDS: usize = 45;
+/// Rounds the variants take turns in. Slow drift (the simulator's growing tables, other
+/// load) would favour whichever variant runs first, and so does the order itself: with the
+/// order fixed, the second async variant of a round measured 10-15% slower than the first,
+/// whichever it was. So odd rounds run the variants in reverse, and each variant's figure is
+/// the mean of its median forward round and its median reversed round.
+const ROUNDS: usize = 46;
 
 type Variant<'a> = (&'static str, Box<dyn FnMut() -> Result<(), String> + 'a>);
+
+/// One round of one variant: CPU and wall time per call, allocations per call.
+#[derive(Clone, Copy)]
+struct Sample {
+    cpu: f64,
+    wall: f64,
+    allocations: f64,
+}
 
 fn measure_interleaved(
     calls: usize,
@@ -68,37 +90,42 @@ fn measure_interleaved(
         }
     }
     let per_round = (calls / ROUNDS).max(1);
-    let mut samples: Vec<Vec<(Duration, Duration, f64)>> =
-        variants.iter().map(|_| Vec::new()).collect();
-    for _ in 0..ROUNDS {
-        for (index, (_, call)) in variants.iter_mut().enumerate() {
+    // Per variant, its forward rounds and its reversed rounds.
+    let mut samples: Vec<[Vec<Sample>; 2]> = variants.iter().map(|_| Default::default()).collect();
+    for round in 0..ROUNDS {
+        let reversed = round % 2 == 1;
+        let mut order: Vec<usize> = (0..variants.len()).collect();
+        if reversed {
+            order.reverse();
+        }
+        for index in order {
+            let call = &mut variants[index].1;
             let (cpu, allocated, wall) = (cpu_time(), allocations(), Instant::now());
             for _ in 0..per_round {
                 call()?;
             }
-            let n = per_round as u32;
-            samples[index].push((
-                (cpu_time() - cpu) / n,
-                wall.elapsed() / n,
-                (allocations() - allocated) as f64 / per_round as f64,
-            ));
+            let n = per_round as f64;
+            samples[index][usize::from(reversed)].push(Sample {
+                cpu: (cpu_time() - cpu).as_secs_f64() / n,
+                wall: wall.elapsed().as_secs_f64() / n,
+                allocations: (allocations() - allocated) as f64 / n,
+            });
         }
     }
+    let median = |samples: &[Sample], field: fn(&Sample) -> f64| {
+        let mut values: Vec<f64> = samples.iter().map(field).collect();
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied().unwrap_or(0.0)
+    };
+    let both = |[forward, reversed]: &[Vec<Sample>; 2], field: fn(&Sample) -> f64| {
+        (median(forward, field) + median(reversed, field)) / 2.0
+    };
     Ok(samples
-        .into_iter()
-        .map(|mut rounds| {
-            let median = |mut values: Vec<f64>| {
-                values.sort_by(f64::total_cmp);
-                values[values.len() / 2]
-            };
-            let cpu = median(rounds.iter().map(|r| r.0.as_secs_f64()).collect());
-            let wall = median(rounds.iter().map(|r| r.1.as_secs_f64()).collect());
-            rounds.sort_by(|a, b| a.2.total_cmp(&b.2));
-            Measured {
-                cpu_per_call: Duration::from_secs_f64(cpu),
-                wall_per_call: Duration::from_secs_f64(wall),
-                allocations_per_call: rounds[rounds.len() / 2].2,
-            }
+        .iter()
+        .map(|rounds| Measured {
+            cpu_per_call: Duration::from_secs_f64(both(rounds, |s| s.cpu)),
+            wall_per_call: Duration::from_secs_f64(both(rounds, |s| s.wall)),
+            allocations_per_call: both(rounds, |s| s.allocations),
         })
         .collect())
 }
@@ -118,13 +145,25 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     if crate::ensure_release(&full_args)? {
         return Ok(());
     }
-    let calls: usize = match args {
-        [] => 9_000,
-        ["--calls", n] => n
-            .parse()
-            .map_err(|_| format!("--calls takes a number, not {n:?}"))?,
-        _ => return Err("usage: cargo xtask bench transport [--calls N]".to_owned()),
-    };
+    let usage = "usage: cargo xtask bench transport [--calls N] [--only VARIANT]";
+    let (mut calls, mut only) = (9_000usize, None);
+    let mut rest = args;
+    while let [flag, value, tail @ ..] = rest {
+        match *flag {
+            "--calls" => {
+                calls = value
+                    .parse()
+                    .map_err(|_| format!("--calls takes a number, not {value:?}"))?;
+            }
+            // One variant alone, for a profiler (`valgrind --tool=callgrind`, `perf`).
+            "--only" => only = Some(*value),
+            _ => return Err(usage.to_owned()),
+        }
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(usage.to_owned());
+    }
     // The simulator on the last CPU, away from the measured process as far as 2 cores allow.
     let last_cpu = std::thread::available_parallelism().map_or(0, |n| n.get().saturating_sub(1));
     let sim = SimProcess::start_pinned(10, Some(last_cpu))?;
@@ -243,12 +282,34 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         ("raw ureq", Box::new(ureq_raw)),
         ("zuora-blocking", Box::new(zuora_blocking)),
     ];
+    if let Some(only) = only {
+        let (name, call) = variants
+            .iter_mut()
+            .find(|(name, _)| *name == only)
+            .ok_or_else(|| format!("--only takes one of: raw reqwest, zuora-async, raw ureq, zuora-blocking; not {only:?}"))?;
+        let (cpu, ticks) = (cpu_time(), user_and_system_ticks());
+        for _ in 0..calls {
+            call()?;
+        }
+        let cpu = (cpu_time() - cpu) / u32::try_from(calls).unwrap_or(u32::MAX);
+        let ticks = {
+            let (user, system) = user_and_system_ticks();
+            (user - ticks.0, system - ticks.1)
+        };
+        println!(
+            "bench transport: {calls} calls of {name} alone (for a profiler): {:.1} us CPU per call; clock ticks user {}, system {}",
+            cpu.as_secs_f64() * 1e6,
+            ticks.0,
+            ticks.1
+        );
+        return Ok(());
+    }
     let measured = measure_interleaved(calls, &mut variants)?;
     drop(variants);
     let [reqwest_raw, zuora_async, ureq_raw, zuora_blocking] = <[Measured; 4]>::try_from(measured)
         .map_err(|_| "four variants were measured".to_owned())?;
     println!(
-        "bench transport: {calls} Run-a-report calls per variant in {ROUNDS} interleaved rounds (median round), against zuora-sim in its own process"
+        "bench transport: {calls} Run-a-report calls per variant in {ROUNDS} interleaved rounds, half in reverse order (mean of the two median rounds), against zuora-sim in its own process"
     );
     println!(
         "{:<16} {:>14} {:>14} {:>13}",

@@ -12,6 +12,43 @@ use zuora_core::{
 pub struct ReqwestTransport {
     client: reqwest::Client,
     max_body: usize,
+    origin: Option<Origin>,
+}
+
+/// The configured base URL's scheme and host, parsed once: reqwest wants a `url::Url`, and
+/// parsing a whole URL (host included) cost this crate as much again as everything else it
+/// does per call. A request to this origin clones it and parses only its path and query.
+#[derive(Debug, Clone)]
+struct Origin {
+    /// `scheme://authority` exactly as the core writes it into a request's URI.
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+    /// The same, parsed by `url`, with path `/`.
+    url: reqwest::Url,
+}
+
+impl Origin {
+    fn of(config: &ClientConfig) -> Option<Self> {
+        let uri: http::Uri = config.environment().base_url().parse().ok()?;
+        let (scheme, authority) = (uri.scheme()?.clone(), uri.authority()?.clone());
+        let url = reqwest::Url::parse(&format!("{scheme}://{authority}/")).ok()?;
+        Some(Self {
+            scheme,
+            authority,
+            url,
+        })
+    }
+
+    /// `uri` as a `Url`, if it is on this origin.
+    fn url_of(&self, uri: &http::Uri) -> Option<reqwest::Url> {
+        if uri.scheme() != Some(&self.scheme) || uri.authority() != Some(&self.authority) {
+            return None;
+        }
+        let mut url = self.url.clone();
+        url.set_path(uri.path());
+        url.set_query(uri.query());
+        Some(url)
+    }
 }
 
 impl ReqwestTransport {
@@ -23,6 +60,7 @@ impl ReqwestTransport {
         Self {
             client,
             max_body: config.limits().max_decoded_bytes(),
+            origin: Origin::of(config),
         }
     }
 
@@ -48,36 +86,52 @@ impl ReqwestTransport {
                     format!("the HTTP client could not be built: {error}"),
                 )
             })?;
-        Ok(Self {
-            client,
-            max_body: config.limits().max_decoded_bytes(),
-        })
+        Ok(Self::with_client(client, config))
     }
 }
 
 /// The core's request as reqwest's. reqwest's own `TryFrom` formats the URI through
-/// `Display` before parsing it again; writing it out directly saves a tenth of this crate's
-/// cost per call (`cargo xtask bench transport`).
-fn to_reqwest(request: HttpRequest) -> Result<reqwest::Request, TransportFailure> {
+/// `Display` before parsing it again; a request on the configured origin skips even that
+/// (see [`Origin`]).
+fn to_reqwest(
+    request: HttpRequest,
+    origin: Option<&Origin>,
+) -> Result<reqwest::Request, TransportFailure> {
     let (parts, body) = request.into_parts();
     let uri = &parts.uri;
-    let mut text = String::with_capacity(128);
-    text.push_str(uri.scheme_str().unwrap_or("https"));
-    text.push_str("://");
-    text.push_str(uri.authority().map_or("", |a| a.as_str()));
-    text.push_str(uri.path_and_query().map_or("/", |p| p.as_str()));
-    let url = reqwest::Url::parse(&text).map_err(|error| {
-        TransportFailure::new(
-            TransportErrorKind::Other,
-            false,
-            format!("the request's URL is not valid: {error}"),
-        )
-    })?;
+    let url = match origin.and_then(|origin| origin.url_of(uri)) {
+        Some(url) => url,
+        None => parse_url(uri)?,
+    };
     let mut out = reqwest::Request::new(parts.method, url);
     *out.headers_mut() = parts.headers;
     *out.version_mut() = parts.version;
     *out.body_mut() = Some(body.into_bytes().into());
     Ok(out)
+}
+
+fn parse_url(uri: &http::Uri) -> Result<reqwest::Url, TransportFailure> {
+    let mut text = String::with_capacity(128);
+    text.push_str(uri.scheme_str().unwrap_or("https"));
+    text.push_str("://");
+    text.push_str(uri.authority().map_or("", |a| a.as_str()));
+    text.push_str(uri.path_and_query().map_or("/", |p| p.as_str()));
+    reqwest::Url::parse(&text).map_err(|error| {
+        TransportFailure::new(
+            TransportErrorKind::Other,
+            false,
+            format!("the request's URL is not valid: {error}"),
+        )
+    })
+}
+
+/// The status, version and headers of reqwest's answer, moved out of it.
+fn take_head(response: &mut reqwest::Response) -> http::Response<()> {
+    let mut head = http::Response::new(());
+    *head.status_mut() = response.status();
+    *head.version_mut() = response.version();
+    *head.headers_mut() = std::mem::take(response.headers_mut());
+    head
 }
 
 /// A reqwest failure, classified: the core's one transport-failure type.
@@ -126,17 +180,12 @@ impl zuora_core::driver::AsyncTransport for ReqwestTransport {
             .extensions()
             .get::<zuora_core::driver::AttemptTimeout>()
             .copied();
-        let mut request = to_reqwest(request)?;
+        let mut request = to_reqwest(request, self.origin.as_ref())?;
         if let Some(zuora_core::driver::AttemptTimeout(timeout)) = timeout {
             *request.timeout_mut() = Some(timeout);
         }
         let mut response = self.client.execute(request).await.map_err(failure)?;
-        let mut head = http::Response::builder()
-            .status(response.status())
-            .version(response.version());
-        if let Some(headers) = head.headers_mut() {
-            *headers = std::mem::take(response.headers_mut());
-        }
+        let head = take_head(&mut response);
         // A declared length within the cap is read in one go; anything else chunk by chunk,
         // stopping one byte past the cap.
         let body = match response.content_length() {
@@ -155,9 +204,7 @@ impl zuora_core::driver::AsyncTransport for ReqwestTransport {
                 body
             }
         };
-        head.body(body).map_err(|error| {
-            TransportFailure::new(TransportErrorKind::Other, true, error.to_string())
-        })
+        Ok(head.map(|()| body))
     }
 }
 
@@ -195,7 +242,7 @@ impl zuora_core::driver::AsyncStreamingTransport for ReqwestTransport {
         request: HttpRequest,
     ) -> Result<http::Response<ReqwestBody>, TransportFailure> {
         let (attempt, idle) = zuora_core::driver::stamped_timeouts(&request);
-        let mut request = to_reqwest(request)?;
+        let mut request = to_reqwest(request, self.origin.as_ref())?;
         let sending = match (attempt, idle) {
             // A streamed answer: the attempt timeout bounds the head only.
             (Some(attempt), Some(_)) => tokio::time::timeout(attempt, self.client.execute(request))
@@ -213,14 +260,47 @@ impl zuora_core::driver::AsyncStreamingTransport for ReqwestTransport {
                 "no answer within the attempt timeout",
             )
         })??;
-        let mut head = http::Response::builder()
-            .status(response.status())
-            .version(response.version());
-        if let Some(headers) = head.headers_mut() {
-            *headers = std::mem::take(response.headers_mut());
+        let head = take_head(&mut response);
+        Ok(head.map(|()| ReqwestBody { response, idle }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A URL built from the parsed origin is the URL a whole parse gives.
+    #[test]
+    fn origin_urls_equal_whole_parses() {
+        for base in [
+            "http://127.0.0.1:8080",
+            "https://rest.apisandbox.zuora.com",
+            "https://Proxy.Example.COM:443/zuora",
+        ] {
+            let config = ClientConfig::builder()
+                .base_url(base)
+                .credentials("id", "secret")
+                .into_config();
+            let Ok(config) = config else {
+                panic!("{base} is refused");
+            };
+            let origin = Origin::of(&config).expect("an origin");
+            for tail in [
+                "/",
+                "/reporting/api/rest/v1/reports/abc%2Fdef/reportrun?viewType=Detail",
+                "/oauth/token",
+                "/a/./b/../c?x=%20y&z=\u{e9}",
+                "/reporting/api/rest/v1/reportruns/1?",
+            ] {
+                let text = format!("{}{tail}", config.environment().base_url());
+                let Ok(uri) = text.parse::<http::Uri>() else {
+                    continue;
+                };
+                let fast = origin.url_of(&uri).expect("on the origin");
+                assert_eq!(fast, parse_url(&uri).expect("parses"), "{text}");
+            }
+            let elsewhere: http::Uri = "http://elsewhere.example/x".parse().expect("a URI");
+            assert!(origin.url_of(&elsewhere).is_none());
         }
-        head.body(ReqwestBody { response, idle }).map_err(|error| {
-            TransportFailure::new(TransportErrorKind::Other, true, error.to_string())
-        })
     }
 }

@@ -57,10 +57,7 @@ impl crate::operations::Operation for ExportReportRun {
         } else {
             "?pivoted=false"
         });
-        crate::request::finish(
-            crate::request::start_request(http::Method::GET, url, token, &self.options)?,
-            Vec::new(),
-        )
+        crate::request::reporting_request(http::Method::GET, url, token, &self.options, Vec::new())
     }
     /// Only failed answers come here (a 200 is streamed): always an error.
     fn parse_response(

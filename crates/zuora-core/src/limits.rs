@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 
-use crate::wire::{header_text, names};
+use crate::wire::{MetaHeaders, TEXT_LIMIT, bounded};
 
 /// One window of `RateLimit-Limit`, such as `50000;w=60`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,10 +29,14 @@ pub struct RateLimit {
 impl RateLimit {
     /// Reads the headers; absent or unreadable values are `None`.
     pub fn from_headers(headers: &HeaderMap) -> Self {
+        Self::from_found(&MetaHeaders::scan(headers))
+    }
+
+    pub(crate) fn from_found(found: &MetaHeaders<'_>) -> Self {
         Self {
-            limit_header: header_text(headers, names::RATELIMIT_LIMIT).map(str::to_owned),
-            remaining: header_number(headers, names::RATELIMIT_REMAINING),
-            reset: header_number(headers, names::RATELIMIT_RESET).map(Duration::from_secs),
+            limit_header: found.ratelimit_limit.map(|text| bounded(text, TEXT_LIMIT)),
+            remaining: number(found.ratelimit_remaining),
+            reset: number(found.ratelimit_reset).map(Duration::from_secs),
         }
     }
 
@@ -88,16 +92,20 @@ pub struct ConcurrencyLimit {
 impl ConcurrencyLimit {
     /// Reads the headers; absent or unreadable values are `None`.
     pub fn from_headers(headers: &HeaderMap) -> Self {
+        Self::from_found(&MetaHeaders::scan(headers))
+    }
+
+    pub(crate) fn from_found(found: &MetaHeaders<'_>) -> Self {
         Self {
-            limit_type: header_text(headers, names::CONCURRENCY_LIMIT_TYPE).map(str::to_owned),
-            limit: header_number(headers, names::CONCURRENCY_LIMIT_LIMIT),
-            remaining: header_number(headers, names::CONCURRENCY_LIMIT_REMAINING),
+            limit_type: found.concurrency_type.map(|text| bounded(text, TEXT_LIMIT)),
+            limit: number(found.concurrency_limit),
+            remaining: number(found.concurrency_remaining),
         }
     }
 }
 
-fn header_number(headers: &HeaderMap, name: http::HeaderName) -> Option<u64> {
-    header_text(headers, name)?.parse().ok()
+fn number(text: Option<&str>) -> Option<u64> {
+    text?.parse().ok()
 }
 
 /// A `Retry-After` value: a delay in seconds or an HTTP date.
@@ -133,7 +141,7 @@ impl RetryAfter {
 
     /// Reads the `Retry-After` header, if present and readable.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        header_text(headers, http::header::RETRY_AFTER).and_then(Self::parse)
+        MetaHeaders::scan(headers).retry_after.and_then(Self::parse)
     }
 
     /// How long to wait from `now` (zero for a date already past).

@@ -10,7 +10,7 @@ use crate::environment::Environment;
 use crate::error::Error;
 use crate::invalid::{InvalidInput, check_text, is_visible_ascii};
 use crate::newtype::validated_string;
-use crate::request::{CallOptions, finish, header_value};
+use crate::request::{CallOptions, new_request, track_and_entity_headers};
 use crate::response::{
     ResponseError, ResponseErrorKind, ResponseLimits, ResponseMeta, decode_body,
 };
@@ -248,20 +248,15 @@ impl crate::operation::Operation for TokenRequest {
         body.push_str("&client_secret=");
         push_form_value(&mut body, self.client_secret.expose_secret());
         body.push_str("&grant_type=client_credentials");
-        let mut builder = http::Request::builder()
-            .method(Method::POST)
-            .uri(format!("{}/oauth/token", environment.base_url()))
-            .header(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/x-www-form-urlencoded"),
-            );
-        if let Some(track_id) = &self.options.track_id {
-            builder = builder.header("zuora-track-id", header_value(track_id.as_str())?);
-        }
-        if let Some(entity_ids) = &self.options.entity_ids {
-            builder = builder.header("zuora-entity-ids", header_value(entity_ids.as_str())?);
-        }
-        finish(builder, body.into_bytes())
+        let url = format!("{}/oauth/token", environment.base_url());
+        let mut request = new_request(Method::POST, url, body.into_bytes())?;
+        let headers = request.headers_mut();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        track_and_entity_headers(headers, &self.options)?;
+        Ok(request)
     }
 
     fn parse_response(

@@ -1,12 +1,13 @@
 //! What every Reporting request carries: URL, bearer token and the optional common headers.
 
 use http::Method;
-use http::header::{ACCEPT_ENCODING, AUTHORIZATION, HeaderValue};
+use http::header::{ACCEPT_ENCODING, AUTHORIZATION, HeaderMap, HeaderValue};
 
 use crate::error::Error;
 use crate::headers::{EntityIds, TrackId};
 use crate::secret::AccessToken;
 use crate::transport::{HttpRequest, RequestBody};
+use crate::wire::names;
 
 /// The path every Reporting operation starts with, after the environment's base URL.
 pub const REPORTING_PREFIX: &str = "/reporting/api/rest/v1";
@@ -22,32 +23,54 @@ pub struct CallOptions {
     pub accept_gzip: bool,
 }
 
-/// Starts a request with the headers every call shares. `Authorization` is marked sensitive
-/// so that HTTP stacks keep it out of their logs.
-pub(crate) fn start_request(
+/// A Reporting request: `url`, the bearer token and the headers every call shares.
+/// `Authorization` is marked sensitive so that HTTP stacks keep it out of their logs.
+///
+/// Built in place rather than through `http::request::Builder`, which moves the whole
+/// request through a closure per header (a tenth of this crate's cost per call).
+pub(crate) fn reporting_request(
     method: Method,
     url: String,
     token: &AccessToken,
     options: &CallOptions,
-) -> Result<http::request::Builder, Error> {
-    let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
-        // The token was validated as visible ASCII; say nothing of its value regardless.
-        .map_err(|_| Error::build("the access token is not a valid header value"))?;
-    authorization.set_sensitive(true);
-    let mut builder = http::Request::builder()
-        .method(method)
-        .uri(url)
-        .header(AUTHORIZATION, authorization);
+    body: Vec<u8>,
+) -> Result<HttpRequest, Error> {
+    let mut request = new_request(method, url, body)?;
+    let headers = request.headers_mut();
+    headers.insert(AUTHORIZATION, token.authorization());
     if options.accept_gzip {
-        builder = builder.header(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
     }
+    track_and_entity_headers(headers, options)?;
+    Ok(request)
+}
+
+/// `Zuora-Track-Id` and `Zuora-Entity-Ids`, when the call has them.
+pub(crate) fn track_and_entity_headers(
+    headers: &mut HeaderMap,
+    options: &CallOptions,
+) -> Result<(), Error> {
     if let Some(track_id) = &options.track_id {
-        builder = builder.header("zuora-track-id", header_value(track_id.as_str())?);
+        headers.insert(names::ZUORA_TRACK_ID, header_value(track_id.as_str())?);
     }
     if let Some(entity_ids) = &options.entity_ids {
-        builder = builder.header("zuora-entity-ids", header_value(entity_ids.as_str())?);
+        headers.insert(names::ZUORA_ENTITY_IDS, header_value(entity_ids.as_str())?);
     }
-    Ok(builder)
+    Ok(())
+}
+
+/// A request with no headers yet.
+pub(crate) fn new_request(
+    method: Method,
+    url: String,
+    body: Vec<u8>,
+) -> Result<HttpRequest, Error> {
+    let uri = http::Uri::try_from(url)
+        .map_err(|err| Error::build(&format!("the request could not be assembled: {err}")))?;
+    let mut request = HttpRequest::new(RequestBody::from(body));
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    Ok(request)
 }
 
 /// A validated value as a header value; the validators admit only visible ASCII (and inner
@@ -55,11 +78,4 @@ pub(crate) fn start_request(
 pub(crate) fn header_value(text: &str) -> Result<HeaderValue, Error> {
     HeaderValue::from_str(text)
         .map_err(|_| Error::build("a validated value is not a valid header value"))
-}
-
-/// Finishes a builder into a request, turning the `http` crate's error into ours.
-pub(crate) fn finish(builder: http::request::Builder, body: Vec<u8>) -> Result<HttpRequest, Error> {
-    builder
-        .body(RequestBody::from(body))
-        .map_err(|err| Error::build(&format!("the request could not be assembled: {err}")))
 }

@@ -10,15 +10,13 @@ use serde_json::Value;
 
 use crate::invalid::InvalidInput;
 use crate::limits::{ConcurrencyLimit, RateLimit, RetryAfter};
-use crate::wire::{bounded, header_text, names};
+use crate::wire::{MetaHeaders, TEXT_LIMIT, bounded, header_text};
 
 /// Default cap on a decoded (gunzipped) response body: 16 MiB.
 pub const DEFAULT_MAX_DECODED_BYTES: usize = 16 * 1024 * 1024;
 
 /// How much of an unreadable body an error quotes, in bytes.
 const SNIPPET_BYTES: usize = 256;
-/// How much of a message or header value an error keeps, in bytes.
-const TEXT_LIMIT: usize = 1024;
 
 /// Limits applied while reading a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,13 +68,14 @@ pub struct ResponseMeta {
 impl ResponseMeta {
     /// Reads the metadata of a response.
     pub fn from_parts(status: StatusCode, headers: &HeaderMap) -> Self {
+        let found = MetaHeaders::scan(headers);
         Self {
             status,
-            request_id: bounded_header(headers, names::ZUORA_REQUEST_ID),
-            track_id: bounded_header(headers, names::ZUORA_TRACK_ID),
-            rate_limit: RateLimit::from_headers(headers),
-            concurrency: ConcurrencyLimit::from_headers(headers),
-            retry_after: RetryAfter::from_headers(headers),
+            request_id: found.request_id.map(|text| bounded(text, TEXT_LIMIT)),
+            track_id: found.track_id.map(|text| bounded(text, TEXT_LIMIT)),
+            rate_limit: RateLimit::from_found(&found),
+            concurrency: ConcurrencyLimit::from_found(&found),
+            retry_after: found.retry_after.and_then(RetryAfter::parse),
         }
     }
 
@@ -84,10 +83,6 @@ impl ResponseMeta {
     pub fn from_response<B>(response: &http::Response<B>) -> Self {
         Self::from_parts(response.status(), response.headers())
     }
-}
-
-fn bounded_header(headers: &HeaderMap, name: http::HeaderName) -> Option<String> {
-    header_text(headers, name).map(|text| bounded(text, TEXT_LIMIT))
 }
 
 /// One entry of the v1 `reasons` envelope (or the object-CRUD `Errors` list).

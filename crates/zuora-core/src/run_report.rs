@@ -10,11 +10,12 @@ use crate::error::Error;
 use crate::filter::FilterGroup;
 use crate::headers::{EntityIds, IdempotencyKey, TrackId};
 use crate::ids::{ReportId, ReportRunId, ViewType, push_path_segment};
-use crate::request::{CallOptions, REPORTING_PREFIX, finish, header_value, start_request};
+use crate::request::{CallOptions, REPORTING_PREFIX, header_value, reporting_request};
 use crate::response::{
     ResponseError, ResponseErrorKind, ResponseLimits, ResponseMeta, parse_success,
 };
 use crate::transport::HttpRequest;
+use crate::wire::names;
 use crate::{Environment, values::AccessToken};
 
 /// A *Run a report* call: which report, which view, and how to send it.
@@ -230,17 +231,22 @@ impl crate::operation::Operation for RunReport {
         environment: &Environment,
         token: &AccessToken,
     ) -> Result<HttpRequest, Error> {
-        let mut builder = start_request(Method::POST, self.url(environment), token, &self.options)?
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let body = if self.gzip_request_body {
+            gzip(&self.json_body())?
+        } else {
+            self.json_body()
+        };
+        let url = self.url(environment);
+        let mut request = reporting_request(Method::POST, url, token, &self.options, body)?;
+        let headers = request.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Some(key) = &self.idempotency_key {
-            builder = builder.header("idempotency-key", header_value(key.as_str())?);
+            headers.insert(names::IDEMPOTENCY_KEY, header_value(key.as_str())?);
         }
-        let mut body = self.json_body();
         if self.gzip_request_body {
-            body = gzip(&body)?;
-            builder = builder.header(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
-        finish(builder, body)
+        Ok(request)
     }
 
     fn parse_response(

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::ids::{ReportId, ReportRunId, ViewType, push_path_segment};
 use crate::operation::Operation;
 use crate::operation::ResendSafety;
-use crate::request::{CallOptions, REPORTING_PREFIX, finish, start_request};
+use crate::request::{CallOptions, REPORTING_PREFIX, reporting_request};
 use crate::response::{
     ResponseError, ResponseErrorKind, ResponseLimits, ResponseMeta, parse_success,
 };
@@ -179,7 +179,7 @@ fn get_request(
     method: Method,
     options: &CallOptions,
 ) -> Result<HttpRequest, Error> {
-    finish(start_request(method, url, token, options)?, Vec::new())
+    reporting_request(method, url, token, options, Vec::new())
 }
 
 /// Reads `{"success": true, "response": {…}}` into a run.
