@@ -197,10 +197,8 @@ impl<T: AsyncTransport> SendStep<()> for Whole<'_, T> {
         &self,
         request: zuora_core::driver::HttpRequest,
     ) -> Result<Sent<()>, TransportFailure> {
-        // Boxed: a transport's future can be large (reqwest's, read whole, is 1.6 KB), and
-        // every future awaiting it would carry that much, copied on each move. One
-        // allocation per attempt is cheaper (`cargo xtask bench transport`).
-        Box::pin(self.0.send(request))
+        self.0
+            .send(request)
             .await
             .map(Sent::Answer)
             .map_err(|e| TransportFailure::from_error(&e))
