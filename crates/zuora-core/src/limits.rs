@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 
-use crate::wire::{MetaHeaders, TEXT_LIMIT, bounded};
+use crate::wire::{Meta, MetaHeaders};
 
 /// One window of `RateLimit-Limit`, such as `50000;w=60`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,9 +34,9 @@ impl RateLimit {
 
     pub(crate) fn from_found(found: &MetaHeaders<'_>) -> Self {
         Self {
-            limit_header: found.ratelimit_limit.map(|text| bounded(text, TEXT_LIMIT)),
-            remaining: number(found.ratelimit_remaining),
-            reset: number(found.ratelimit_reset).map(Duration::from_secs),
+            limit_header: found.bounded(Meta::RateLimitLimit),
+            remaining: number(found.text(Meta::RateLimitRemaining)),
+            reset: number(found.text(Meta::RateLimitReset)).map(Duration::from_secs),
         }
     }
 
@@ -97,9 +97,9 @@ impl ConcurrencyLimit {
 
     pub(crate) fn from_found(found: &MetaHeaders<'_>) -> Self {
         Self {
-            limit_type: found.concurrency_type.map(|text| bounded(text, TEXT_LIMIT)),
-            limit: number(found.concurrency_limit),
-            remaining: number(found.concurrency_remaining),
+            limit_type: found.bounded(Meta::ConcurrencyType),
+            limit: number(found.text(Meta::ConcurrencyLimit)),
+            remaining: number(found.text(Meta::ConcurrencyRemaining)),
         }
     }
 }
@@ -141,7 +141,9 @@ impl RetryAfter {
 
     /// Reads the `Retry-After` header, if present and readable.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        MetaHeaders::scan(headers).retry_after.and_then(Self::parse)
+        MetaHeaders::scan(headers)
+            .text(Meta::RetryAfter)
+            .and_then(Self::parse)
     }
 
     /// How long to wait from `now` (zero for a date already past).

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::invalid::InvalidInput;
 use crate::limits::{ConcurrencyLimit, RateLimit, RetryAfter};
-use crate::wire::{MetaHeaders, TEXT_LIMIT, bounded, header_text};
+use crate::wire::{Meta, MetaHeaders, TEXT_LIMIT, bounded, header_text};
 
 /// Default cap on a decoded (gunzipped) response body: 16 MiB.
 pub const DEFAULT_MAX_DECODED_BYTES: usize = 16 * 1024 * 1024;
@@ -71,11 +71,11 @@ impl ResponseMeta {
         let found = MetaHeaders::scan(headers);
         Self {
             status,
-            request_id: found.request_id.map(|text| bounded(text, TEXT_LIMIT)),
-            track_id: found.track_id.map(|text| bounded(text, TEXT_LIMIT)),
+            request_id: found.bounded(Meta::RequestId),
+            track_id: found.bounded(Meta::TrackId),
             rate_limit: RateLimit::from_found(&found),
             concurrency: ConcurrencyLimit::from_found(&found),
-            retry_after: found.retry_after.and_then(RetryAfter::parse),
+            retry_after: found.text(Meta::RetryAfter).and_then(RetryAfter::parse),
         }
     }
 

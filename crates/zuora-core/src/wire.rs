@@ -11,62 +11,61 @@ pub(crate) mod names {
     pub const ZUORA_TRACK_ID: HeaderName = HeaderName::from_static("zuora-track-id");
 }
 
-/// The headers an answer's metadata comes from, found in one pass over the map: nine
-/// lookups by name cost a hash and a probe each, on every answer.
-pub(crate) struct MetaHeaders<'a> {
-    pub request_id: Option<&'a str>,
-    pub track_id: Option<&'a str>,
-    pub ratelimit_limit: Option<&'a str>,
-    pub ratelimit_remaining: Option<&'a str>,
-    pub ratelimit_reset: Option<&'a str>,
-    pub concurrency_type: Option<&'a str>,
-    pub concurrency_limit: Option<&'a str>,
-    pub concurrency_remaining: Option<&'a str>,
-    pub retry_after: Option<&'a str>,
+/// The headers an answer's metadata comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum Meta {
+    RequestId,
+    TrackId,
+    RateLimitLimit,
+    RateLimitRemaining,
+    RateLimitReset,
+    ConcurrencyType,
+    ConcurrencyLimit,
+    ConcurrencyRemaining,
+    RetryAfter,
 }
 
+impl Meta {
+    fn of(name: &str) -> Option<Self> {
+        Some(match name {
+            "zuora-request-id" => Self::RequestId,
+            "zuora-track-id" => Self::TrackId,
+            "ratelimit-limit" => Self::RateLimitLimit,
+            "ratelimit-remaining" => Self::RateLimitRemaining,
+            "ratelimit-reset" => Self::RateLimitReset,
+            "concurrency-limit-type" => Self::ConcurrencyType,
+            "concurrency-limit-limit" => Self::ConcurrencyLimit,
+            "concurrency-limit-remaining" => Self::ConcurrencyRemaining,
+            "retry-after" => Self::RetryAfter,
+            _ => return None,
+        })
+    }
+}
+
+/// The [`Meta`] headers of an answer, found in one pass over the map: nine lookups by name
+/// cost a hash and a probe each, on every answer.
+pub(crate) struct MetaHeaders<'a>([Option<&'a HeaderValue>; 9]);
+
 impl<'a> MetaHeaders<'a> {
-    /// Each header's first value as [`header_text`] reads it (a later repeat is ignored, as
-    /// `HeaderMap::get` ignores it).
+    /// Each header's first value (a later repeat is ignored, as `HeaderMap::get` ignores it).
     pub fn scan(headers: &'a HeaderMap) -> Self {
-        let mut first: [Option<&'a HeaderValue>; 9] = [None; 9];
+        let mut first = [None; 9];
         for (name, value) in headers {
-            let slot = match name.as_str() {
-                "zuora-request-id" => 0,
-                "zuora-track-id" => 1,
-                "ratelimit-limit" => 2,
-                "ratelimit-remaining" => 3,
-                "ratelimit-reset" => 4,
-                "concurrency-limit-type" => 5,
-                "concurrency-limit-limit" => 6,
-                "concurrency-limit-remaining" => 7,
-                "retry-after" => 8,
-                _ => continue,
-            };
-            first[slot].get_or_insert(value);
+            if let Some(which) = Meta::of(name.as_str()) {
+                first[which as usize].get_or_insert(value);
+            }
         }
-        let [
-            request_id,
-            track_id,
-            ratelimit_limit,
-            ratelimit_remaining,
-            ratelimit_reset,
-            concurrency_type,
-            concurrency_limit,
-            concurrency_remaining,
-            retry_after,
-        ] = first.map(|value| value.and_then(value_text));
-        Self {
-            request_id,
-            track_id,
-            ratelimit_limit,
-            ratelimit_remaining,
-            ratelimit_reset,
-            concurrency_type,
-            concurrency_limit,
-            concurrency_remaining,
-            retry_after,
-        }
+        Self(first)
+    }
+
+    /// The header's value as [`header_text`] reads it.
+    pub fn text(&self, which: Meta) -> Option<&'a str> {
+        self.0[which as usize].and_then(value_text)
+    }
+
+    /// The same, copied and cut to [`TEXT_LIMIT`] bytes.
+    pub fn bounded(&self, which: Meta) -> Option<String> {
+        self.text(which).map(|text| bounded(text, TEXT_LIMIT))
     }
 }
 
@@ -95,4 +94,36 @@ pub(crate) fn bounded(text: &str, limit: usize) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One pass reads what a lookup by name reads: the first value, trimmed, visible ASCII.
+    #[test]
+    fn a_scan_agrees_with_lookups_by_name() {
+        let mut headers = HeaderMap::new();
+        headers.append("zuora-request-id", HeaderValue::from_static(" first "));
+        headers.append("zuora-request-id", HeaderValue::from_static("second"));
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        headers.insert("ratelimit-remaining", HeaderValue::from_static("   "));
+        let not_text = HeaderValue::from_bytes(b"caf\xc3\xa9").expect("a header value");
+        headers.append("zuora-track-id", not_text);
+        headers.append("zuora-track-id", HeaderValue::from_static("visible"));
+        headers.insert("retry-after", HeaderValue::from_static("7"));
+        let found = MetaHeaders::scan(&headers);
+        for (which, name) in [
+            (Meta::RequestId, "zuora-request-id"),
+            (Meta::TrackId, "zuora-track-id"),
+            (Meta::RateLimitRemaining, "ratelimit-remaining"),
+            (Meta::RateLimitLimit, "ratelimit-limit"),
+            (Meta::RetryAfter, "retry-after"),
+        ] {
+            assert_eq!(found.text(which), header_text(&headers, name), "{name}");
+        }
+        assert_eq!(found.text(Meta::RequestId), Some("first"));
+        assert_eq!(found.text(Meta::TrackId), None);
+        assert_eq!(found.text(Meta::RetryAfter), Some("7"));
+    }
 }
