@@ -176,13 +176,10 @@ impl zuora_core::driver::AsyncTransport for ReqwestTransport {
     type Error = TransportFailure;
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure> {
-        let timeout = request
-            .extensions()
-            .get::<zuora_core::driver::AttemptTimeout>()
-            .copied();
+        let (attempt, _) = zuora_core::driver::stamped_timeouts(&request);
         let mut request = to_reqwest(request, self.origin.as_ref())?;
-        if let Some(zuora_core::driver::AttemptTimeout(timeout)) = timeout {
-            *request.timeout_mut() = Some(timeout);
+        if attempt.is_some() {
+            *request.timeout_mut() = attempt;
         }
         let mut response = self.client.execute(request).await.map_err(failure)?;
         let head = take_head(&mut response);

@@ -24,7 +24,7 @@ use crate::operation::{Credential, Operation};
 use crate::retry::{AttemptContext, AttemptOutcome, RetryDecision, SeededJitter};
 use crate::secret::AccessToken;
 use crate::transport::HttpRequest;
-use crate::transport::{AttemptTimeout, HttpResponse, Now, ReadIdleTimeout, TransportFailure};
+use crate::transport::{HttpResponse, Now, TransportFailure};
 
 /// What the transport must do next.
 #[derive(Debug)]
@@ -188,14 +188,11 @@ impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
         };
         match built {
             Ok(mut request) => {
-                request
-                    .extensions_mut()
-                    .insert(AttemptTimeout(self.attempt_budget()));
-                if self.operation.streams() {
-                    request
-                        .extensions_mut()
-                        .insert(ReadIdleTimeout(self.config.borrow().idle_timeout));
-                }
+                let idle = self
+                    .operation
+                    .streams()
+                    .then(|| self.config.borrow().idle_timeout);
+                request.body_mut().stamp(self.attempt_budget(), idle);
                 Step::Send(request)
             }
             Err(error) => Step::Done(Err(error)),

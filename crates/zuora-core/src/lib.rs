@@ -133,9 +133,9 @@ pub mod errors {
 pub mod driver {
     pub use crate::config::BuildClient;
     pub use crate::transport::{
-        AsyncBody, AsyncStreamingTransport, AsyncTransport, AttemptTimeout, ClassifyTransportError,
-        HttpRequest, HttpResponse, Now, ReadIdleTimeout, RequestBody, SyncStreamingTransport,
-        SyncTransport, TransportErrorKind, TransportFailure, answer_from_parts, stamped_timeouts,
+        AsyncBody, AsyncStreamingTransport, AsyncTransport, ClassifyTransportError, HttpRequest,
+        HttpResponse, Now, RequestBody, SyncStreamingTransport, SyncTransport, TransportErrorKind,
+        TransportFailure, answer_from_parts, stamped_timeouts,
     };
 }
 

@@ -353,10 +353,8 @@ fn each_attempt_is_cut_to_the_time_left() {
         panic!()
     };
     assert_eq!(
-        first
-            .extensions()
-            .get::<zuora_core::driver::AttemptTimeout>(),
-        Some(&zuora_core::driver::AttemptTimeout(Duration::from_secs(10)))
+        zuora_core::driver::stamped_timeouts(&first),
+        (Some(Duration::from_secs(10)), None)
     );
     // Seven seconds later the attempt failed; whatever the backoff, the next attempt gets
     // only what is left of the ten.
@@ -374,10 +372,6 @@ fn each_attempt_is_cut_to_the_time_left() {
     let Step::Send(second) = call.with_token(AccessToken::new("t").unwrap()) else {
         panic!()
     };
-    let budget = second
-        .extensions()
-        .get::<zuora_core::driver::AttemptTimeout>()
-        .unwrap()
-        .0;
+    let budget = zuora_core::driver::stamped_timeouts(&second).0.unwrap();
     assert_eq!(budget, Duration::from_secs(3) - delay);
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use zuora_core::driver::{AttemptTimeout, HttpRequest, ReadIdleTimeout};
+use zuora_core::driver::{HttpRequest, stamped_timeouts};
 
 use crate::boundary::{CText, ZuoraBytes, ZuoraStr, fail, guard, handle, put, read, to_millis};
 use crate::code::ZuoraCode;
@@ -21,11 +21,8 @@ pub struct ZuoraRequest {
 
 impl ZuoraRequest {
     pub(crate) fn new(request: HttpRequest, max_response_bytes: u64) -> Self {
-        let timeout = request
-            .extensions()
-            .get::<AttemptTimeout>()
-            .map_or(Duration::ZERO, |t| t.0);
-        let idle_timeout = request.extensions().get::<ReadIdleTimeout>().map(|t| t.0);
+        let (attempt, idle_timeout) = stamped_timeouts(&request);
+        let timeout = attempt.unwrap_or(Duration::ZERO);
         let (parts, body) = request.into_parts();
         let header_lines = parts
             .headers

@@ -15,8 +15,8 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use zuora_core::driver::{
-    AttemptTimeout, HttpRequest, HttpResponse, Now, ReadIdleTimeout, TransportErrorKind,
-    TransportFailure, answer_from_parts,
+    HttpRequest, HttpResponse, Now, TransportErrorKind, TransportFailure, answer_from_parts,
+    stamped_timeouts,
 };
 use zuora_core::exports::ExportSummary as CoreExportSummary;
 use zuora_core::machines::{
@@ -805,14 +805,9 @@ impl Step {
     }
 
     fn send(request: HttpRequest) -> Self {
-        let timeout = request
-            .extensions()
-            .get::<AttemptTimeout>()
-            .map(|t| t.0.as_secs_f64());
-        let idle_timeout = request
-            .extensions()
-            .get::<ReadIdleTimeout>()
-            .map(|t| t.0.as_secs_f64());
+        let (attempt, idle) = stamped_timeouts(&request);
+        let timeout = attempt.map(|t| t.as_secs_f64());
+        let idle_timeout = idle.map(|t| t.as_secs_f64());
         let (parts, body) = request.into_parts();
         let headers = parts
             .headers
