@@ -157,16 +157,11 @@ pub fn run(args: &[&str]) -> Result<(), String> {
                 tail
             }
             ["--calls", value, tail @ ..] => {
-                calls = value
-                    .parse()
-                    .map_err(|_| format!("--calls takes a number, not {value:?}"))?;
+                calls = positive("--calls", value)?;
                 tail
             }
             ["--processes", value, tail @ ..] => {
-                processes =
-                    value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        format!("--processes takes a positive number, not {value:?}")
-                    })?;
+                processes = positive("--processes", value)?;
                 tail
             }
             // One variant alone, for a profiler (`valgrind --tool=callgrind`, `perf`).
@@ -181,6 +176,15 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         return measure_in_this_process(calls, only);
     }
     measure_in_processes(calls, processes)
+}
+
+/// A flag's value that must be a number above zero (a count of calls or of processes).
+fn positive(flag: &str, value: &str) -> Result<usize, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{flag} takes a positive number, not {value:?}"))
 }
 
 /// The hidden flag of a child process that measures once and reports.
