@@ -35,7 +35,7 @@ const FILTER_HELP: &str = concat!(
 
 /// Run Zuora reports: find them, run them, wait for them, download their results.
 #[derive(Debug, Parser)]
-#[command(name = "zuora-report", version, about, after_help = EXIT_CODES)]
+#[command(name = "zuora-report", version, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -121,9 +121,30 @@ impl Global {
     }
 }
 
-/// The commands.
+/// The commands: those that talk to Zuora, and those that describe the CLI itself (which
+/// need no credentials and send nothing).
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[command(flatten)]
+    Zuora(ZuoraCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    #[command(after_help = "Examples:\n  \
+        zuora-report completions bash > ~/.local/share/bash-completion/completions/zuora-report\n  \
+        zuora-report completions zsh > \"${fpath[1]}/_zuora-report\"\n  \
+        zuora-report completions fish > ~/.config/fish/completions/zuora-report.fish")]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff, for `man -l -`); the release archive holds it as
+    /// zuora-report.1.
+    #[command(hide = true)]
+    Man,
+}
+
+/// The commands that talk to Zuora.
+#[derive(Debug, Subcommand)]
+pub enum ZuoraCommand {
     /// Search reports by name, data source or description.
     #[command(after_help = "Example:\n  zuora-report search \"invoice\"")]
     Search {

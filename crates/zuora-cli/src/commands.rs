@@ -11,7 +11,7 @@ use zuora_core::{
     RunReportOptions, ViewType, WaitOptions, filters::parse_filter_groups, machines::WaitControl,
 };
 
-use crate::cli::{Cli, Command, Format, Global, View};
+use crate::cli::{Format, Global, View, ZuoraCommand as Command};
 use crate::exit_code as code;
 use crate::failure::Failure;
 use crate::interrupt;
@@ -57,8 +57,8 @@ impl Context {
     }
 }
 
-pub fn run(cli: Cli) -> Result<(), Failure> {
-    let Cli { global, command } = cli;
+/// Runs a command that talks to Zuora.
+pub fn run(global: Global, command: Command) -> Result<(), Failure> {
     // Values that must be valid, checked before anything is sent.
     let track_id = global
         .track_id

@@ -5,6 +5,7 @@ mod commands;
 mod exit_code;
 mod failure;
 mod interrupt;
+mod self_docs;
 mod simulate;
 
 use std::process::ExitCode;
@@ -16,11 +17,15 @@ fn main() -> ExitCode {
         Err(error) => error.exit(),
     };
     let json = cli.global.json;
-    let outcome = cli
-        .global
-        .settle_host(&matches)
-        .map_err(failure::Failure::usage)
-        .and_then(|()| commands::run(cli));
+    let outcome = match cli.command {
+        cli::Command::Completions { shell } => self_docs::completions(shell),
+        cli::Command::Man => self_docs::manual(),
+        cli::Command::Zuora(command) => cli
+            .global
+            .settle_host(&matches)
+            .map_err(failure::Failure::usage)
+            .and_then(|()| commands::run(cli.global, command)),
+    };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

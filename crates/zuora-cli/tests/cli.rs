@@ -478,3 +478,61 @@ fn two_invocations_with_one_idempotency_key_start_one_run() {
     assert_eq!(sim.runs_created_for_key(key), 1, "{ids:?}");
     assert!(ids.iter().all(|id| id == &ids[0]), "{ids:?}");
 }
+
+fn zuora_report(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zuora-report"))
+        .env_clear()
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn completions_are_scripts_their_shells_accept_and_need_no_credentials() {
+    let dir = scratch("completions");
+    for shell in ["bash", "zsh", "fish"] {
+        let output = zuora_report(&["completions", shell]);
+        let (script, stderr) = text(&output);
+        assert!(output.status.success(), "{shell}: {stderr}");
+        for command in ["search", "run", "download", "completions"] {
+            assert!(script.contains(command), "{shell} script lacks {command}");
+        }
+        if shell == "bash" {
+            let path = dir.join("zuora-report.bash");
+            std::fs::write(&path, &script).unwrap();
+            let check = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+            assert!(check.status.success(), "bash -n: {:?}", text(&check));
+        }
+    }
+    let unknown = zuora_report(&["completions", "tcsh"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn the_manual_page_and_help_come_from_one_definition() {
+    let manual = zuora_report(&["man"]);
+    let (page, stderr) = text(&manual);
+    assert!(manual.status.success(), "{stderr}");
+    assert!(page.contains(".TH zuora-report 1"), "{page}");
+    let help = zuora_report(&["--help"]);
+    let (help, _) = text(&help);
+    // Every command --help lists is in the page, and so are the exit codes.
+    let commands: Vec<&str> = help
+        .lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .collect();
+    assert!(commands.len() >= 9, "{help}");
+    for command in commands {
+        assert!(
+            page.contains(&format!("zuora\\-report\\-{}", command.replace('-', "\\-"))),
+            "{command}"
+        );
+    }
+    assert!(page.contains("Exit codes:") && help.contains("Exit codes:"));
+    // Hidden from --help: the page is for the release archive.
+    assert!(!help.contains("  man "), "{help}");
+}
