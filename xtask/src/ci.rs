@@ -45,6 +45,9 @@ pub fn run() -> Result<(), String> {
     crate::ffi::header(true)?;
     crate::ffi::test()?;
     crate::python::test()?;
+    // What ships, built as a release would be and tried as a user would.
+    crate::dist::build()?;
+    crate::dist::test()?;
     // A short fuzz smoke of every target where nightly and cargo-fuzz are here.
     if crate::fuzz::available() {
         crate::fuzz::run(&["--seconds", "60"])?;

@@ -14,6 +14,7 @@ mod bench_sim;
 mod bench_transport;
 mod ci;
 mod cycles;
+mod dist;
 mod ffi;
 mod fuzz;
 mod python;
@@ -42,6 +43,11 @@ commands:
   fuzz [--seconds 60]
                 every cargo-fuzz target in fuzz/ for a share of the time (nightly + cargo-fuzz):
                 executions, exec/s, coverage, crashes per target
+  dist          the release artefacts into target/dist/: the Python wheel and sdist, the CLI archive
+                (binary, man page, bash/zsh/fish completions), the C archive (header, .so, .a,
+                pkg-config file) and SHA256SUMS
+  dist-test     the artefacts tried as users try them: checksums, the unpacked CLI, a C program built
+                with pkg-config alone, the wheel installed with no Rust toolchain on PATH
   ci            format check, clippy, tests, docs and dependency rules (the README's test command)
   bench core    time and allocations of building + parsing a Run-a-report exchange
   bench decode [--size 256MiB]
@@ -65,6 +71,8 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["ci"] => ci::run(),
+        ["dist"] => dist::build(),
+        ["dist-test"] => dist::test(),
         ["cycles", rest @ ..] => cycles::run(rest),
         ["fuzz", rest @ ..] => fuzz::run(rest),
         ["ffi-header"] => ffi::header(false),
