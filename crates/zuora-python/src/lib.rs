@@ -36,115 +36,117 @@ use zuora_core::{
 };
 
 create_exception!(
-    _native,
+    zuora_reporting,
     ZuoraError,
     PyException,
     "Any failure of a Zuora call."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     InvalidInputError,
     ZuoraError,
     "An argument broke a rule; nothing was sent."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     AuthenticationError,
     ZuoraError,
     "The credentials or the token were refused."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     PermissionDeniedError,
     ZuoraError,
     "The credentials are not allowed to do this."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     NotFoundError,
     ZuoraError,
     "A report or run does not exist."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     ReportNotFoundError,
     NotFoundError,
     "No report has this id, or none has exactly this name."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     RunNotFoundError,
     NotFoundError,
     "No run has this id."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     AmbiguousReportNameError,
     ZuoraError,
     "Several reports have exactly this name."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     RunNotCompletedError,
     ZuoraError,
     "The run has not completed, so it has no results."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     NoCompletedRunError,
     ZuoraError,
     "The caller never ran this report to completion."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     WrongViewTypeError,
     ZuoraError,
     "The report cannot run with this view type."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     RateLimitedError,
     ZuoraError,
     "Zuora refused for a rate or concurrency limit."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     RunEndedError,
     ZuoraError,
     "The run ended without results (ERROR, INVALID or CANCELLED)."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     TimedOutError,
     ZuoraError,
     "The deadline came first."
 );
+// Not `InterruptedError`: that name is a Python builtin (EINTR), which `from zuora_reporting
+// import *` would shadow.
 create_exception!(
-    _native,
-    InterruptedError,
+    zuora_reporting,
+    OperationInterruptedError,
     ZuoraError,
-    "The caller stopped the work."
+    "The caller stopped the work (a wait's `on_status` returned True)."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     TransportError,
     ZuoraError,
     "No complete answer arrived (connection, DNS, TLS, timeout)."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     PagingStoppedError,
     ZuoraError,
     "A paged read was stopped (repeated page, page cap)."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     ExportBrokenError,
     ZuoraError,
     "The export could not be read: corrupt, cut short or stalled."
 );
 create_exception!(
-    _native,
+    zuora_reporting,
     ApiError,
     ZuoraError,
     "Any other error answer from Zuora."
@@ -168,7 +170,7 @@ fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
         ErrorKind::RateLimited => RateLimitedError::new_err(message),
         ErrorKind::RunEnded { .. } => RunEndedError::new_err(message),
         ErrorKind::TimedOut => TimedOutError::new_err(message),
-        ErrorKind::Interrupted => InterruptedError::new_err(message),
+        ErrorKind::Interrupted => OperationInterruptedError::new_err(message),
         ErrorKind::Transport { .. } => TransportError::new_err(message),
         ErrorKind::PagingStopped => PagingStoppedError::new_err(message),
         ErrorKind::ExportBroken => ExportBrokenError::new_err(message),
@@ -474,24 +476,35 @@ impl Engine {
 
     /// A wait for `run_id`: `timeout` seconds in all, looks after `poll_first` seconds,
     /// doubling to `poll_max`.
-    #[pyo3(signature = (run_id, *, timeout=3600.0, cancel_on_timeout=false, poll_first=1.0, poll_max=30.0))]
+    #[pyo3(signature = (run_id, *, timeout=None, cancel_on_timeout=false, poll_first=None, poll_max=None))]
     fn wait(
         &self,
         py: Python<'_>,
         run_id: &str,
-        timeout: f64,
+        timeout: Option<f64>,
         cancel_on_timeout: bool,
-        poll_first: f64,
-        poll_max: f64,
+        poll_first: Option<f64>,
+        poll_max: Option<f64>,
     ) -> PyResult<Wait> {
+        // What is not given is the engine's default (`WaitOptions::default()`), in one place.
         let build = || -> Result<(CoreWait, WaitStep), Error> {
             let id: ReportRunId = run_id.parse()?;
+            let defaults = WaitOptions::default();
+            let given = |value: Option<f64>, name, default| match value {
+                Some(value) => seconds(value, name),
+                None => Ok(default),
+            };
             let poll = PollPolicy::new(
-                seconds(poll_first, "poll_first")?,
-                seconds(poll_max, "poll_max")?,
+                given(
+                    poll_first,
+                    "poll_first",
+                    defaults.poll_policy().first_delay(),
+                )?,
+                given(poll_max, "poll_max", defaults.poll_policy().max_delay())?,
             )?;
-            let options = WaitOptions::default()
-                .with_timeout(seconds(timeout, "timeout")?)?
+            let timeout = given(timeout, "timeout", defaults.timeout())?;
+            let options = defaults
+                .with_timeout(timeout)?
                 .cancel_on_timeout(cancel_on_timeout)
                 .poll(poll);
             Ok(CoreWait::new(id, options, Instant::now()))
@@ -872,8 +885,40 @@ enum PageKind {
     Data(DataPage),
 }
 
+/// A text as Python's `repr` writes it (`None`, or quoted as `'…'` with Python's escapes),
+/// so that a value's repr reads as the Python expression that makes it. Hand-written rather
+/// than asked of the interpreter: `__repr__` must not fail, and these are ids and names.
+fn py_repr(text: Option<&str>) -> String {
+    let Some(text) = text else {
+        return "None".to_owned();
+    };
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 /// *Run a report*'s answer.
-#[pyclass(frozen, module = "zuora_reporting._native")]
+#[pyclass(frozen, module = "zuora_reporting")]
 struct RunStarted {
     #[pyo3(get)]
     report_run_id: String,
@@ -897,14 +942,16 @@ impl From<ReportRunStarted> for RunStarted {
 impl RunStarted {
     fn __repr__(&self) -> String {
         format!(
-            "RunStarted(report_run_id={:?}, request_id={:?})",
-            self.report_run_id, self.request_id
+            "RunStarted(report_run_id={}, request_id={}, track_id={})",
+            py_repr(Some(&self.report_run_id)),
+            py_repr(self.request_id.as_deref()),
+            py_repr(self.track_id.as_deref())
         )
     }
 }
 
 /// A report run: its id, report, status and times (seconds since the epoch).
-#[pyclass(frozen, module = "zuora_reporting._native")]
+#[pyclass(frozen, module = "zuora_reporting")]
 struct ReportRun {
     run: CoreRun,
 }
@@ -959,15 +1006,15 @@ impl ReportRun {
     }
     fn __repr__(&self) -> String {
         format!(
-            "ReportRun(id={:?}, status={:?})",
-            self.run.id.as_str(),
-            self.run.status.to_string()
+            "ReportRun(id={}, status={})",
+            py_repr(Some(self.run.id.as_str())),
+            py_repr(Some(&self.run.status.to_string()))
         )
     }
 }
 
 /// A report found by search.
-#[pyclass(frozen, module = "zuora_reporting._native")]
+#[pyclass(frozen, module = "zuora_reporting")]
 struct ReportSummary {
     #[pyo3(get)]
     id: String,
@@ -996,12 +1043,16 @@ impl From<CoreSummary> for ReportSummary {
 #[pymethods]
 impl ReportSummary {
     fn __repr__(&self) -> String {
-        format!("ReportSummary(id={:?}, name={:?})", self.id, self.name)
+        format!(
+            "ReportSummary(id={}, name={})",
+            py_repr(Some(&self.id)),
+            py_repr(Some(&self.name))
+        )
     }
 }
 
 /// What a download received and wrote.
-#[pyclass(frozen, module = "zuora_reporting._native")]
+#[pyclass(frozen, module = "zuora_reporting")]
 struct ExportSummary {
     #[pyo3(get)]
     bytes_received: u64,
@@ -1025,8 +1076,10 @@ impl From<CoreExportSummary> for ExportSummary {
 impl ExportSummary {
     fn __repr__(&self) -> String {
         format!(
-            "ExportSummary(bytes_received={}, bytes_written={})",
-            self.bytes_received, self.bytes_written
+            "ExportSummary(bytes_received={}, bytes_written={}, request_id={})",
+            self.bytes_received,
+            self.bytes_written,
+            py_repr(self.request_id.as_deref())
         )
     }
 }
@@ -1325,7 +1378,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("RateLimitedError", py.get_type::<RateLimitedError>())?;
     m.add("RunEndedError", py.get_type::<RunEndedError>())?;
     m.add("TimedOutError", py.get_type::<TimedOutError>())?;
-    m.add("InterruptedError", py.get_type::<InterruptedError>())?;
+    m.add(
+        "OperationInterruptedError",
+        py.get_type::<OperationInterruptedError>(),
+    )?;
     m.add("TransportError", py.get_type::<TransportError>())?;
     m.add("PagingStoppedError", py.get_type::<PagingStoppedError>())?;
     m.add("ExportBrokenError", py.get_type::<ExportBrokenError>())?;

@@ -219,3 +219,33 @@ def test_an_absurd_token_lifetime_is_bounded_not_a_crash(tmp_path):
                 assert out.getvalue().decode("utf-8").splitlines()[1] == "row 0"
     finally:
         listener.close()
+
+
+def test_names_reprs_and_defaults_read_as_python(slow_sim):
+    # Tracebacks and reprs name the package, never the native module.
+    public = [zr.ZuoraError, zr.WrongViewTypeError, zr.OperationInterruptedError,
+              zr.RunStarted, zr.ReportRun, zr.ReportSummary, zr.ExportSummary]
+    for cls in public:
+        assert cls.__module__ == "zuora_reporting", cls
+    assert issubclass(zr.OperationInterruptedError, zr.ZuoraError)
+    # No name shadows a builtin on `from zuora_reporting import *`.
+    import builtins
+    assert not hasattr(zr, "InterruptedError")
+    assert not [name for name in zr.__all__ if hasattr(builtins, name)]
+    with zr.Client(**slow_sim.kwargs()) as client:
+        started = client.run_report(client.find_report("Invoice Detail").id, "Detail")
+        text = repr(started)
+        assert "Some(" not in text and '"' not in text, text
+        assert eval(text, {"RunStarted": dict}) == {
+            "report_run_id": started.report_run_id,
+            "request_id": started.request_id,
+            "track_id": None,
+        }
+        # Stopped at once by on_status: the engine's defaults (1 s first pause, an hour) apply
+        # when none is given, and the stop is the package's own error, not the builtin.
+        with pytest.raises(zr.OperationInterruptedError) as stopped:
+            client.wait_for_run(started.report_run_id, on_status=lambda run: True)
+        assert not isinstance(stopped.value, InterruptedError)
+        assert type(stopped.value).__module__ == "zuora_reporting"
+        run = client.get_run(started.report_run_id)
+        assert repr(run) == f"ReportRun(id='{run.id}', status='{run.status}')"

@@ -156,15 +156,16 @@ class _Api:
         self,
         run_id: str,
         *,
-        timeout: float = 3600.0,
+        timeout: Optional[float] = None,
         cancel_on_timeout: bool = False,
-        poll_first: float = 1.0,
-        poll_max: float = 30.0,
+        poll_first: Optional[float] = None,
+        poll_max: Optional[float] = None,
         on_status: Optional[OnStatus] = None,
     ):
         """Waits until the run completes; returns the `ReportRun`. `on_status(run)` sees
-        every status; returning ``True`` stops the wait (`InterruptedError`). The timeout
-        bounds every look, one in flight too."""
+        every status; returning ``True`` stops the wait (`OperationInterruptedError`). The timeout
+        bounds every look, one in flight too. Left out, `timeout` (one hour), `poll_first`
+        (1 s) and `poll_max` (30 s) are the engine's defaults, the Rust clients' too."""
         flow = _flows.wait(
             self._engine, run_id, timeout, cancel_on_timeout, poll_first, poll_max, on_status
         )
@@ -186,7 +187,7 @@ class _Api:
         view_type: str = "Detail",
         format: str = "csv",
         track_id: Optional[str] = None,
-        timeout: float = 3600.0,
+        timeout: Optional[float] = None,
     ):
         """The whole trip: `report` is an id (32 hex digits) or an exact name; returns the
         download's `ExportSummary`."""

@@ -104,10 +104,10 @@ def next_rows(pages: _native.Rows) -> Flow:
 def wait(
     engine: _native.Engine,
     run_id: str,
-    timeout: float,
+    timeout: Optional[float],
     cancel_on_timeout: bool,
-    poll_first: float,
-    poll_max: float,
+    poll_first: Optional[float],
+    poll_max: Optional[float],
     on_status: Optional[Callable[[_native.ReportRun], Optional[bool]]],
 ) -> Flow:
     """Waits for a run with the engine's wait machine; returns the completed run."""
@@ -158,14 +158,14 @@ def trip(
     view_type: str,
     format: str,
     track_id: Optional[str],
-    timeout: float,
+    timeout: Optional[float],
 ) -> Flow:
     """Find (by exact name, unless `report` is an id), run, wait, download."""
     kind, report_id = engine.report_ref(report)
     if kind == "name":
         report_id = (yield from search(engine, report_id, exact=True)).id
     started = yield from result(engine.run_report(report_id, view_type, track_id=track_id))
-    run = yield from wait(engine, started.report_run_id, timeout, False, 1.0, 30.0, None)
+    run = yield from wait(engine, started.report_run_id, timeout, False, None, None, None)
     return (yield from download(engine, run.id, out, format))
 
 
