@@ -28,6 +28,7 @@ mod runs;
 mod secret;
 mod session;
 mod status;
+mod task;
 mod transport;
 mod wire;
 
@@ -93,6 +94,7 @@ pub mod machines {
     pub use crate::paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
     pub use crate::polling::{CANCEL_GRACE, PollDecision, Wait, WaitControl, WaitStep};
     pub use crate::session::{Exchange, ExchangeEvent, ExchangeStep, Session};
+    pub use crate::task::{Row, Task, TaskOutput, TaskStep};
 }
 
 /// Policies: when to try again and when to look again.

@@ -28,7 +28,6 @@ mod boundary;
 pub mod code;
 pub mod config;
 pub mod error;
-mod jobs;
 pub mod request;
 pub mod run;
 pub mod run_options;

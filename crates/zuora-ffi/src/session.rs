@@ -3,19 +3,17 @@
 //! bad input never reaches the network.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
-use zuora_core::machines::{Entropy, Session, Wait};
-use zuora_core::operations::Operation;
+use zuora_core::machines::{Entropy, Session, Task, TaskStep};
 use zuora_core::policies::{PollPolicy, WaitOptions};
-use zuora_core::{ClientConfig, ExportFormat, ReportId, ReportRef, ReportRunId};
+use zuora_core::{ExportFormat, ReportId, ReportRef, ReportRunId};
 
 use crate::boundary::{ZuoraStr, fail_with, free_handle, guard, handle, millis, put_handle};
 use crate::code::ZuoraCode;
 use crate::config::ZuoraConfig;
-use crate::jobs::{Download, Finished, Outcome, Pending, Rows, Search, Single, Waiting};
 use crate::run_options::ZuoraRunOptions;
-use crate::task::ZuoraTask;
+use crate::task::{ZuoraTask, now};
 
 /// A client: share one per configuration (thread-safe; the token cache is shared by its
 /// tasks).
@@ -103,11 +101,11 @@ pub unsafe extern "C" fn zuora_session_free(session: *mut ZuoraSession) {
 unsafe fn start(
     session: *const ZuoraSession,
     out: *mut *mut ZuoraTask,
-    make: impl FnOnce(&Arc<Session>) -> Result<ZuoraTask, ZuoraCode>,
+    make: impl FnOnce(&Session) -> Result<(Task, TaskStep), ZuoraCode>,
 ) -> ZuoraCode {
     guard(|| {
         let session = unsafe { handle(session, "session") }?;
-        let task = make(&session.session)?;
+        let task = ZuoraTask::new(Arc::clone(&session.session), make(&session.session)?);
         unsafe { put_handle(out, task) }
     })
 }
@@ -120,27 +118,24 @@ unsafe fn id<T: std::str::FromStr<Err = zuora_core::errors::InvalidInput>>(
     unsafe { text.required(what) }?.parse().map_err(fail_with)
 }
 
-/// Starts one call of the operation `operation` makes from the id in `text` (checked first).
+/// Starts the task `start` makes from the id in `text` (checked first).
 ///
 /// # Safety
 /// As [`start`]; `text` readable.
-unsafe fn start_call<I, O>(
+unsafe fn start_with_id<I>(
     session: *const ZuoraSession,
     text: ZuoraStr,
     what: &str,
     out: *mut *mut ZuoraTask,
-    operation: impl FnOnce(&ClientConfig, &I) -> (O, fn(O::Output) -> Outcome),
+    begin: impl FnOnce(&Session, &I) -> (Task, TaskStep),
 ) -> ZuoraCode
 where
     I: std::str::FromStr<Err = zuora_core::errors::InvalidInput>,
-    O: Operation + 'static,
 {
     unsafe {
         start(session, out, |shared| {
             let id: I = id(text, what)?;
-            let (operation, wrap) = operation(shared.config(), &id);
-            let job = Single::start(shared, operation, wrap);
-            Ok(ZuoraTask::new(Arc::clone(shared), job))
+            Ok(begin(shared, &id))
         })
     }
 }
@@ -156,11 +151,7 @@ pub unsafe extern "C" fn zuora_session_check_credentials(
 ) -> ZuoraCode {
     unsafe {
         start(session, out, |shared| {
-            let operation = shared.config().token_request();
-            let job = Single::start(shared, operation, |token| Outcome::Token {
-                expires_in: token.expires_in,
-            });
-            Ok(ZuoraTask::new(Arc::clone(shared), job))
+            Ok(Task::check_credentials(shared, now()))
         })
     }
 }
@@ -179,14 +170,13 @@ pub unsafe extern "C" fn zuora_session_run_report(
     unsafe {
         start(session, out, |shared| {
             let options = handle(options, "options")?;
-            let operation = shared.config().run_report(
+            Ok(Task::run_report(
+                shared,
                 options.report_id(),
                 options.view_type(),
                 options.options().clone(),
-                shared.entropy().key_bytes(),
-            );
-            let job = Single::start(shared, operation, Outcome::Started);
-            Ok(ZuoraTask::new(Arc::clone(shared), job))
+                now(),
+            ))
         })
     }
 }
@@ -202,8 +192,8 @@ pub unsafe extern "C" fn zuora_session_get_run(
     out: *mut *mut ZuoraTask,
 ) -> ZuoraCode {
     unsafe {
-        start_call::<ReportRunId, _>(session, run_id, "run_id", out, |config, id| {
-            (config.get_run(id), Outcome::Run)
+        start_with_id::<ReportRunId>(session, run_id, "run_id", out, |shared, id| {
+            Task::get_run(shared, id, now())
         })
     }
 }
@@ -219,8 +209,8 @@ pub unsafe extern "C" fn zuora_session_latest_run(
     out: *mut *mut ZuoraTask,
 ) -> ZuoraCode {
     unsafe {
-        start_call::<ReportId, _>(session, report_id, "report_id", out, |config, id| {
-            (config.latest_run(id), Outcome::Run)
+        start_with_id::<ReportId>(session, report_id, "report_id", out, |shared, id| {
+            Task::latest_run(shared, id, now())
         })
     }
 }
@@ -236,8 +226,8 @@ pub unsafe extern "C" fn zuora_session_cancel_run(
     out: *mut *mut ZuoraTask,
 ) -> ZuoraCode {
     unsafe {
-        start_call::<ReportRunId, _>(session, run_id, "run_id", out, |config, id| {
-            (config.cancel_run(id), Outcome::Message)
+        start_with_id::<ReportRunId>(session, run_id, "run_id", out, |shared, id| {
+            Task::cancel_run(shared, id, now())
         })
     }
 }
@@ -256,14 +246,7 @@ pub unsafe extern "C" fn zuora_session_search(
     unsafe {
         start(session, out, |shared| {
             let query = query.required("query")?;
-            let all = shared
-                .config()
-                .search_all(query, Instant::now())
-                .map_err(fail_with)?;
-            Ok(ZuoraTask::new(
-                Arc::clone(shared),
-                Search::start(shared, all, None),
-            ))
+            Task::search(shared, query, now()).map_err(fail_with)
         })
     }
 }
@@ -282,22 +265,8 @@ pub unsafe extern "C" fn zuora_session_find_report(
 ) -> ZuoraCode {
     unsafe {
         start(session, out, |shared| {
-            let report = report.required("report")?;
-            let shared_ref = Arc::clone(shared);
-            match ReportRef::parse(report).map_err(fail_with)? {
-                ReportRef::Id(id) => Ok(ZuoraTask::new(
-                    shared_ref,
-                    (Box::new(Finished), Pending::Done(Ok(Outcome::ReportId(id)))),
-                )),
-                ReportRef::Name(name) => {
-                    let all = shared
-                        .config()
-                        .search_all(name.as_str(), Instant::now())
-                        .map_err(fail_with)?;
-                    let job = Search::start(shared, all, Some(name.as_str().to_owned()));
-                    Ok(ZuoraTask::new(shared_ref, job))
-                }
-            }
+            let report = ReportRef::parse(report.required("report")?).map_err(fail_with)?;
+            Task::find_report(shared, &report, now()).map_err(fail_with)
         })
     }
 }
@@ -317,13 +286,7 @@ pub unsafe extern "C" fn zuora_session_rows(
     unsafe {
         start(session, out, |shared| {
             let run_id: ReportRunId = id(run_id, "run_id")?;
-            let pages = shared
-                .config()
-                .data_pages(&run_id, page_size, Instant::now());
-            Ok(ZuoraTask::new(
-                Arc::clone(shared),
-                Rows::start(shared, pages),
-            ))
+            Ok(Task::rows(shared, &run_id, page_size, now()))
         })
     }
 }
@@ -351,11 +314,7 @@ pub unsafe extern "C" fn zuora_session_wait(
                 .map_err(fail_with)?
                 .cancel_on_timeout(given.cancel_on_timeout)
                 .poll(poll);
-            let (wait, first) = Wait::new(run_id, options, Instant::now());
-            Ok(ZuoraTask::new(
-                Arc::clone(shared),
-                Waiting::start(shared, wait, first),
-            ))
+            Ok(Task::wait(shared, &run_id, options, false, now()))
         })
     }
 }
@@ -381,8 +340,7 @@ pub unsafe extern "C" fn zuora_session_download(
                 ZuoraExportFormat::ZuoraFormatTsv => ExportFormat::Tsv,
                 ZuoraExportFormat::ZuoraFormatRaw => ExportFormat::Raw,
             };
-            let job = Download::start(shared, shared.config().export_run(&run_id), format);
-            Ok(ZuoraTask::new(Arc::clone(shared), job))
+            Ok(Task::download(shared, &run_id, format, now()))
         })
     }
 }

@@ -20,8 +20,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use zuora_core::Error;
+use zuora_core::driver::Now;
 use zuora_core::driver::{TransportErrorKind, TransportFailure, answer_from_parts};
-use zuora_core::machines::{Download, ExchangeEvent as Input, ExportHead, Session};
+use zuora_core::machines::{
+    Download, ExchangeEvent as Input, ExportHead, Session, Task, TaskOutput as Outcome,
+    TaskStep as Pending,
+};
 
 use crate::boundary::{
     CText, ZuoraBytes, ZuoraHeader, ZuoraStr, fail, free_handle, guard, handle, handle_mut, put,
@@ -29,9 +33,13 @@ use crate::boundary::{
 };
 use crate::code::ZuoraCode;
 use crate::error::ZuoraError;
-use crate::jobs::{Job, Outcome, Pending};
 use crate::request::ZuoraRequest;
 use crate::run::ZuoraRun;
+
+/// The driver's clock, read when something happens: the core never reads one.
+pub(crate) fn now() -> Now {
+    Now::new(std::time::Instant::now(), std::time::SystemTime::now())
+}
 
 /// What a task asks of the C driver now.
 #[repr(C)]
@@ -101,6 +109,15 @@ impl Finish {
             Ok(Outcome::Export(summary)) => {
                 finish.export = Some((summary.bytes_received, summary.bytes_written));
             }
+            Ok(Outcome::Trip(run, summary)) => {
+                finish.run = Some(ZuoraRun::of(&run));
+                finish.export = Some((summary.bytes_received, summary.bytes_written));
+            }
+            Ok(_) => {
+                finish.error = Some(ZuoraError::of(&Error::build(
+                    "a task ended with an outcome this library does not know",
+                )));
+            }
         }
         finish
     }
@@ -131,7 +148,7 @@ enum Answer {
 /// A piece of work, driven by a C program.
 pub struct ZuoraTask {
     session: Arc<Session>,
-    job: Box<dyn Job>,
+    task: Task,
     state: State,
     answer: Answer,
     /// The converted bytes handed to C by the last `on_body` / `on_body_end`.
@@ -139,10 +156,10 @@ pub struct ZuoraTask {
 }
 
 impl ZuoraTask {
-    pub(crate) fn new(session: Arc<Session>, (job, first): (Box<dyn Job>, Pending)) -> Self {
+    pub(crate) fn new(session: Arc<Session>, (core, first): (Task, Pending)) -> Self {
         let mut task = Self {
             session,
-            job,
+            task: core,
             state: State::Done(Box::default()),
             answer: Answer::Awaited,
             output: Vec::new(),
@@ -159,7 +176,17 @@ impl ZuoraTask {
                 State::Send(Box::new(ZuoraRequest::new(request, cap)))
             }
             Pending::Sleep(delay) => State::Sleep(delay),
-            Pending::Rows(json) => State::Rows(CText::new(json)),
+            Pending::Rows(rows) => match serde_json::to_string(&rows) {
+                Ok(json) => State::Rows(CText::new(json)),
+                Err(error) => {
+                    State::Done(Box::new(Finish::of(Err(Error::build(&error.to_string())))))
+                }
+            },
+            // This driver never asks to see a wait's statuses; should one come, go on.
+            Pending::Status(_) => {
+                let next = self.task.feed(&self.session, Input::Resumed, now());
+                return self.enter(next);
+            }
             Pending::Done(outcome) => State::Done(Box::new(Finish::of(outcome))),
         };
     }
@@ -208,14 +235,14 @@ impl ZuoraTask {
         let head = match answer_from_parts(status, parts, ()) {
             Ok(head) => head,
             Err(failure) => {
-                let pending = self.job.feed(&self.session, Input::Failed(failure));
+                let pending = self.task.feed(&self.session, Input::Failed(failure), now());
                 self.enter(pending);
                 return Ok(());
             }
         };
         let config = self.session.config();
         self.answer = match (
-            self.job.export_format(),
+            self.task.export_format(),
             ExportHead::of(head.status(), config),
         ) {
             (Some(format), ExportHead::Stream) => {
@@ -249,7 +276,8 @@ impl ZuoraTask {
                 Ok(()) => Ok(()),
                 Err(error) => {
                     let code = ZuoraCode::of(&error);
-                    self.enter(Pending::Done(Err(error)));
+                    let pending = self.task.on_export(Err(error));
+                    self.enter(pending);
                     Err(fail(code, "the export could not be converted"))
                 }
             },
@@ -264,15 +292,16 @@ impl ZuoraTask {
                 "a body's end before its head",
             )),
             Answer::Whole { head, body, .. } => {
-                let pending = self
-                    .job
-                    .feed(&self.session, Input::Answered(head.map(|()| body)));
+                let pending =
+                    self.task
+                        .feed(&self.session, Input::Answered(head.map(|()| body)), now());
                 self.enter(pending);
                 Ok(())
             }
             Answer::Stream(mut download) => {
-                let outcome = download.finish(&mut self.output).map(Outcome::Export);
-                self.enter(Pending::Done(outcome));
+                let outcome = download.finish(&mut self.output);
+                let pending = self.task.on_export(outcome);
+                self.enter(pending);
                 Ok(())
             }
         }
@@ -280,11 +309,11 @@ impl ZuoraTask {
 
     fn on_transport_error(&mut self, failure: TransportFailure) {
         let pending = match &self.answer {
-            Answer::Stream(download) => Pending::Done(Err(download.broken(
+            Answer::Stream(download) => self.task.on_export(Err(download.broken(
                 &failure.message,
                 failure.kind == TransportErrorKind::Timeout,
             ))),
-            _ => self.job.feed(&self.session, Input::Failed(failure)),
+            _ => self.task.feed(&self.session, Input::Failed(failure), now()),
         };
         self.enter(pending);
     }
@@ -449,7 +478,7 @@ pub unsafe extern "C" fn zuora_task_resume(task: *mut ZuoraTask) -> ZuoraCode {
                 format!("resume at step {:?}", task.step()),
             ));
         }
-        let pending = task.job.feed(&task.session, Input::Resumed);
+        let pending = task.task.feed(&task.session, Input::Resumed, now());
         task.enter(pending);
         Ok(())
     })
@@ -468,7 +497,7 @@ pub unsafe extern "C" fn zuora_task_interrupt(task: *mut ZuoraTask, cancel_run: 
         if task.step() == ZuoraStep::ZuoraStepDone {
             return Ok(());
         }
-        let pending = task.job.interrupt(&task.session, cancel_run);
+        let pending = task.task.interrupt(&task.session, cancel_run, now());
         task.enter(pending);
         Ok(())
     })
