@@ -199,6 +199,12 @@ impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
         }
     }
 
+    /// What is left of the whole call's time at `now` (zero once its deadline has passed).
+    pub fn time_left(&self, now: Instant) -> Duration {
+        self.overall
+            .saturating_sub(now.saturating_duration_since(self.started))
+    }
+
     /// The attempt timeout, cut to what is left of the overall deadline (at least 1 ms: the
     /// retry policy never schedules an attempt past the deadline, so this floor is reached
     /// only by time spent outside the call, such as a token fetch).

@@ -1,12 +1,16 @@
-//! A client's engine for drivers outside Rust's transports (the C ABI, the Python package):
-//! the configuration, the token cache and the entropy in one shareable value, and an
-//! [`Exchange`]: one [`Call`] together with the token it needs, taken from the cache while it is
-//! fresh and fetched (by a token call whose requests the driver sends like any other) when not.
+//! A client's engine for drivers: the configuration, the token cache and the entropy in one
+//! shareable value, and an [`Exchange`]: one [`Call`] together with the token it needs, taken
+//! from the cache while it is fresh and fetched (by a token call whose requests the driver
+//! sends like any other) when not.
 //!
-//! The Rust transports keep the cache under their own lock instead (a `tokio` mutex in
-//! zuora-async), held across the fetch so that concurrent calls wait for one fetch. An
-//! [`Exchange`] cannot hold a lock across IO it does not do: two exchanges that both find the
-//! cache stale both fetch, and the later token wins the cache. Both are valid tokens.
+//! Token fetches are single-flight, decided here: when the cache is stale, the first exchange
+//! to ask claims the fetch, and every other one is told to wait
+//! ([`ExchangeStep::AwaitToken`]) until the fetch settles or its own time is up, then looks
+//! again. A driver only supplies a way to wake those waiters
+//! ([`Session::on_token_settled`]: a tokio `watch`, a `Condvar`, an `asyncio.Event`), or
+//! none, and then they look again after a short sleep. A claim is released when its fetch
+//! settles, and also when the exchange holding it is dropped (a task abandoned mid-fetch), so
+//! a lost driver never leaves the others waiting.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,7 +22,62 @@ use crate::error::Error;
 use crate::oauth::{Token, TokenCache, TokenRequest};
 use crate::operation::Operation;
 use crate::secret::AccessToken;
-use crate::transport::{HttpRequest, HttpResponse, Now, TransportFailure};
+use crate::transport::{HttpRequest, HttpResponse, Now, TransportErrorKind, TransportFailure};
+
+/// Wakes the calls waiting for a token fetch; gets the new settle count.
+type Waker = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// The cache and who is fetching.
+#[derive(Debug, Default)]
+struct Tokens {
+    cache: TokenCache,
+    /// The claim number of the fetch under way.
+    fetching: Option<u64>,
+    /// The last claim number handed out.
+    claims: u64,
+    /// How many fetches have settled (stored a token, failed, or were abandoned).
+    settled: u64,
+}
+
+/// What a call needing a token does now.
+enum TokenTurn {
+    /// Use this one.
+    Ready(AccessToken),
+    /// Fetch one: this call holds the claim.
+    Fetch(FetchClaim),
+    /// Another call is fetching: wait until the settle count moves past this.
+    Wait { settled: u64 },
+}
+
+/// The right to fetch the session's token, released (and the waiters woken) when dropped.
+struct FetchClaim {
+    tokens: Arc<Mutex<Tokens>>,
+    waker: Option<Waker>,
+    id: u64,
+}
+
+impl std::fmt::Debug for FetchClaim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchClaim").field("id", &self.id).finish()
+    }
+}
+
+impl Drop for FetchClaim {
+    fn drop(&mut self) {
+        let settled = {
+            let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            if tokens.fetching != Some(self.id) {
+                return;
+            }
+            tokens.fetching = None;
+            tokens.settled = tokens.settled.wrapping_add(1);
+            tokens.settled
+        };
+        if let Some(wake) = &self.waker {
+            wake(settled);
+        }
+    }
+}
 
 /// The configuration, token cache and entropy of one client, shared by its calls.
 ///
@@ -30,11 +89,19 @@ use crate::transport::{HttpRequest, HttpResponse, Now, TransportFailure};
 /// assert!(session.cached_token(None, Instant::now()).is_none());
 /// # Ok::<(), zuora_core::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct Session {
     config: Arc<ClientConfig>,
     entropy: Entropy,
-    tokens: Mutex<TokenCache>,
+    tokens: Arc<Mutex<Tokens>>,
+    waker: Option<Waker>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {
@@ -43,8 +110,18 @@ impl Session {
         Self {
             config: Arc::new(config),
             entropy: Entropy::new(seed),
-            tokens: Mutex::new(TokenCache::default()),
+            tokens: Arc::default(),
+            waker: None,
         }
+    }
+
+    /// Has `wake` called with the new settle count whenever a token fetch settles, so the
+    /// driver can wake the calls it parked on [`ExchangeStep::AwaitToken`] at once. Without
+    /// it they look again when their wait runs out.
+    #[must_use]
+    pub fn on_token_settled(mut self, wake: impl Fn(u64) + Send + Sync + 'static) -> Self {
+        self.waker = Some(Arc::new(wake));
+        self
     }
 
     /// The configuration.
@@ -67,21 +144,55 @@ impl Session {
         )
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tokens> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The cached token, if still fresh at `now`; `stale` (a token Zuora refused) is dropped
     /// from the cache first.
     pub fn cached_token(&self, stale: Option<&AccessToken>, now: Instant) -> Option<AccessToken> {
-        let mut cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tokens = self.lock();
         if let Some(stale) = stale {
-            cache.invalidate(stale);
+            tokens.cache.invalidate(stale);
         }
-        cache.usable(now)
+        tokens.cache.usable(now)
     }
 
     /// Keeps `token` until shortly before it expires: it lives `expires_in` from `asked`, when
     /// it was asked for.
     pub fn store_token(&self, token: AccessToken, expires_in: Duration, asked: Instant) {
-        let mut cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        cache.store(token, expires_in, asked);
+        self.lock().cache.store(token, expires_in, asked);
+    }
+
+    /// How many token fetches have settled: a waiter parked at one count looks again once it
+    /// moves.
+    pub fn tokens_settled(&self) -> u64 {
+        self.lock().settled
+    }
+
+    /// The cached token, or the claim to fetch one, or the word to wait for the fetch under
+    /// way.
+    fn token_turn(&self, stale: Option<&AccessToken>, now: Instant) -> TokenTurn {
+        let mut tokens = self.lock();
+        if let Some(stale) = stale {
+            tokens.cache.invalidate(stale);
+        }
+        if let Some(token) = tokens.cache.usable(now) {
+            return TokenTurn::Ready(token);
+        }
+        if tokens.fetching.is_some() {
+            return TokenTurn::Wait {
+                settled: tokens.settled,
+            };
+        }
+        tokens.claims = tokens.claims.wrapping_add(1);
+        let id = tokens.claims;
+        tokens.fetching = Some(id);
+        TokenTurn::Fetch(FetchClaim {
+            tokens: Arc::clone(&self.tokens),
+            waker: self.waker.clone(),
+            id,
+        })
     }
 }
 
@@ -103,6 +214,15 @@ pub enum ExchangeStep<T> {
     Send(HttpRequest),
     /// Sleep this long, then feed [`ExchangeEvent::Resumed`].
     Sleep(Duration),
+    /// Another call is fetching the session's token: wait until
+    /// [`Session::tokens_settled`] moves past `settled` (the session's waker says when) or
+    /// `within` has passed, whichever is first, then feed [`ExchangeEvent::Resumed`].
+    AwaitToken {
+        /// The settle count seen when told to wait.
+        settled: u64,
+        /// The longest this call may wait: what is left of its deadline.
+        within: Duration,
+    },
     /// Over.
     Done(Result<T, Error>),
 }
@@ -111,8 +231,10 @@ pub enum ExchangeStep<T> {
 #[derive(Debug)]
 pub struct Exchange<O: Operation> {
     call: Call<O>,
-    /// The token call in flight, and when it was started.
-    fetch: Option<(Call<TokenRequest>, Instant)>,
+    /// The token call in flight, when it was started, and the claim it runs under.
+    fetch: Option<(Call<TokenRequest>, Instant, FetchClaim)>,
+    /// Parked until another call's fetch settles.
+    awaiting: bool,
 }
 
 impl<O: Operation> Exchange<O> {
@@ -123,7 +245,11 @@ impl<O: Operation> Exchange<O> {
         now: Now,
     ) -> (Self, ExchangeStep<O::Output>) {
         let first = call.start();
-        let mut exchange = Self { call, fetch: None };
+        let mut exchange = Self {
+            call,
+            fetch: None,
+            awaiting: false,
+        };
         let step = exchange.follow(session, first, now);
         (exchange, step)
     }
@@ -140,8 +266,18 @@ impl<O: Operation> Exchange<O> {
         event: ExchangeEvent,
         now: Now,
     ) -> ExchangeStep<O::Output> {
+        if std::mem::take(&mut self.awaiting) {
+            return match event {
+                ExchangeEvent::Resumed => {
+                    self.follow(session, Step::NeedToken { refresh: false }, now)
+                }
+                _ => ExchangeStep::Done(Err(Error::build(
+                    "an answer while the call was waiting for a token",
+                ))),
+            };
+        }
         match &mut self.fetch {
-            Some((fetch, _)) => {
+            Some((fetch, _, _)) => {
                 let step = match event {
                     ExchangeEvent::Resumed => fetch.resume(),
                     ExchangeEvent::Answered(response) => fetch.on_response(response, now),
@@ -174,14 +310,33 @@ impl<O: Operation> Exchange<O> {
                     } else {
                         None
                     };
-                    if let Some(token) = session.cached_token(stale.as_ref(), now.instant) {
-                        step = self.call.with_token(token);
-                        continue;
+                    match session.token_turn(stale.as_ref(), now.instant) {
+                        TokenTurn::Ready(token) => {
+                            step = self.call.with_token(token);
+                            continue;
+                        }
+                        TokenTurn::Fetch(claim) => {
+                            let mut fetch = session.call(session.config.token_request(), now);
+                            let first = fetch.start();
+                            self.fetch = Some((fetch, now.instant, claim));
+                            self.follow_fetch(session, first, now)
+                        }
+                        TokenTurn::Wait { settled } => {
+                            let within = self.call.time_left(now.instant);
+                            if within.is_zero() {
+                                return ExchangeStep::Done(Err(Error::Transport(
+                                    TransportFailure::new(
+                                        TransportErrorKind::Timeout,
+                                        false,
+                                        "the call's deadline passed while another call \
+                                         fetched the token",
+                                    ),
+                                )));
+                            }
+                            self.awaiting = true;
+                            ExchangeStep::AwaitToken { settled, within }
+                        }
                     }
-                    let mut fetch = session.call(session.config.token_request(), now);
-                    let first = fetch.start();
-                    self.fetch = Some((fetch, now.instant));
-                    self.follow_fetch(session, first, now)
                 }
                 Step::Send(request) => ExchangeStep::Send(request),
                 Step::Wait(delay) => ExchangeStep::Sleep(delay),
@@ -200,8 +355,11 @@ impl<O: Operation> Exchange<O> {
             Step::Send(request) => ExchangeStep::Send(request),
             Step::Wait(delay) => ExchangeStep::Sleep(delay),
             Step::Done(Ok(token)) => {
-                let asked = self.fetch.take().map_or(now.instant, |(_, asked)| asked);
+                // Stored before the claim is dropped, so the woken waiters find it.
+                let fetched = self.fetch.take();
+                let asked = fetched.as_ref().map_or(now.instant, |(_, asked, _)| *asked);
                 session.store_token(token.access_token.clone(), token.expires_in, asked);
+                drop(fetched);
                 let step = self.call.with_token(token.access_token);
                 self.follow(session, step, now)
             }
@@ -307,5 +465,83 @@ mod tests {
         };
         assert_eq!(error.kind(), crate::ErrorKind::Authentication);
         assert!(session.cached_token(None, Instant::now()).is_none());
+    }
+
+    #[test]
+    fn one_fetch_at_a_time_the_others_wait_and_are_woken() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let woken = Arc::new(AtomicU64::new(0));
+        let seen = Arc::clone(&woken);
+        let session =
+            session().on_token_settled(move |settled| seen.store(settled, Ordering::SeqCst));
+        let run_id: ReportRunId = "ff808081529f4e3401529fd61f080074".parse().expect("an id");
+        let get = || session.call(session.config().get_run(&run_id), now());
+
+        let (mut first, step) = Exchange::start(&session, get(), now());
+        assert_eq!(sent(&step).0, "/oauth/token");
+        // A second call meets the fetch under way: it waits, within its own deadline.
+        let (mut second, step) = Exchange::start(&session, get(), now());
+        let ExchangeStep::AwaitToken { settled, within } = step else {
+            panic!("expected a wait for the token, got {step:?}");
+        };
+        assert_eq!(settled, 0);
+        assert!(within > Duration::ZERO && within <= session.config().overall_timeout());
+        // Woken early, before the fetch settled: it looks again and waits again.
+        let step = second.feed(&session, ExchangeEvent::Resumed, now());
+        assert!(
+            matches!(step, ExchangeStep::AwaitToken { settled: 0, .. }),
+            "{step:?}"
+        );
+
+        let step = first.feed(&session, ExchangeEvent::Answered(answer(200, TOKEN)), now());
+        assert_eq!(sent(&step).1, "Bearer tok-1");
+        assert_eq!(woken.load(Ordering::SeqCst), 1);
+        assert_eq!(session.tokens_settled(), 1);
+        let step = second.feed(&session, ExchangeEvent::Resumed, now());
+        assert_eq!(
+            sent(&step).1,
+            "Bearer tok-1",
+            "the waiter uses the fetched token"
+        );
+    }
+
+    #[test]
+    fn an_exchange_dropped_mid_fetch_releases_its_claim() {
+        let session = session();
+        let run_id: ReportRunId = "ff808081529f4e3401529fd61f080074".parse().expect("an id");
+        let get = || session.call(session.config().get_run(&run_id), now());
+        let (abandoned, step) = Exchange::start(&session, get(), now());
+        assert_eq!(sent(&step).0, "/oauth/token");
+        let (_, step) = Exchange::start(&session, get(), now());
+        assert!(matches!(step, ExchangeStep::AwaitToken { .. }));
+        drop(abandoned);
+        assert_eq!(session.tokens_settled(), 1);
+        let (_, step) = Exchange::start(&session, get(), now());
+        assert_eq!(sent(&step).0, "/oauth/token", "the next call fetches");
+    }
+
+    #[test]
+    fn a_waiter_whose_deadline_passed_gives_up_with_nothing_sent() {
+        let session = session();
+        let run_id: ReportRunId = "ff808081529f4e3401529fd61f080074".parse().expect("an id");
+        let (_fetching, _) = Exchange::start(
+            &session,
+            session.call(session.config().get_run(&run_id), now()),
+            now(),
+        );
+        let start = now();
+        let short = session
+            .call(session.config().get_run(&run_id), start)
+            .within(Duration::from_millis(5));
+        let (mut waiter, step) = Exchange::start(&session, short, start);
+        assert!(
+            matches!(step, ExchangeStep::AwaitToken { within, .. } if within <= Duration::from_millis(5))
+        );
+        let later = Now::new(start.instant + Duration::from_millis(6), start.wall);
+        let ExchangeStep::Done(Err(error)) = waiter.feed(&session, ExchangeEvent::Resumed, later)
+        else {
+            panic!("the waiter must give up at its deadline");
+        };
+        assert!(matches!(&error, Error::Transport(failure) if !failure.may_have_been_sent));
     }
 }

@@ -69,6 +69,15 @@ pub enum TaskStep {
     Send(HttpRequest),
     /// Sleep this long, then feed [`ExchangeEvent::Resumed`].
     Sleep(Duration),
+    /// Another call is fetching the session's token: wait until
+    /// [`Session::tokens_settled`] moves past `settled` or `within` has passed, then feed
+    /// [`ExchangeEvent::Resumed`] (see [`ExchangeStep::AwaitToken`]).
+    AwaitToken {
+        /// The settle count seen when told to wait.
+        settled: u64,
+        /// The longest this call may wait.
+        within: Duration,
+    },
     /// Take these rows (a page of a run's data), then feed [`ExchangeEvent::Resumed`].
     Rows(Vec<Row>),
     /// A wait saw this status; feed [`ExchangeEvent::Resumed`] to go on, or
@@ -112,6 +121,7 @@ fn one<T>(step: ExchangeStep<T>, wrap: impl FnOnce(T) -> TaskOutput) -> TaskStep
     match step {
         ExchangeStep::Send(request) => TaskStep::Send(request),
         ExchangeStep::Sleep(delay) => TaskStep::Sleep(delay),
+        ExchangeStep::AwaitToken { settled, within } => TaskStep::AwaitToken { settled, within },
         ExchangeStep::Done(outcome) => TaskStep::Done(outcome.map(wrap)),
     }
 }
@@ -536,6 +546,9 @@ impl Task {
         let answer = match step {
             ExchangeStep::Send(request) => return TaskStep::Send(request),
             ExchangeStep::Sleep(delay) => return TaskStep::Sleep(delay),
+            ExchangeStep::AwaitToken { settled, within } => {
+                return TaskStep::AwaitToken { settled, within };
+            }
             ExchangeStep::Done(Err(error)) => {
                 self.phase = Phase::Done;
                 return TaskStep::Done(Err(error));
@@ -592,6 +605,9 @@ impl Task {
         let answer = match step {
             ExchangeStep::Send(request) => return TaskStep::Send(request),
             ExchangeStep::Sleep(delay) => return TaskStep::Sleep(delay),
+            ExchangeStep::AwaitToken { settled, within } => {
+                return TaskStep::AwaitToken { settled, within };
+            }
             ExchangeStep::Done(Err(error)) => {
                 self.phase = Phase::Done;
                 return TaskStep::Done(Err(error));
@@ -620,6 +636,9 @@ impl Task {
         let started = match step {
             ExchangeStep::Send(request) => return TaskStep::Send(request),
             ExchangeStep::Sleep(delay) => return TaskStep::Sleep(delay),
+            ExchangeStep::AwaitToken { settled, within } => {
+                return TaskStep::AwaitToken { settled, within };
+            }
             ExchangeStep::Done(Err(error)) => {
                 self.phase = Phase::Done;
                 return TaskStep::Done(Err(error));
@@ -697,6 +716,9 @@ impl Task {
         let next = match step {
             ExchangeStep::Send(request) => return TaskStep::Send(request),
             ExchangeStep::Sleep(delay) => return TaskStep::Sleep(delay),
+            ExchangeStep::AwaitToken { settled, within } => {
+                return TaskStep::AwaitToken { settled, within };
+            }
             ExchangeStep::Done(Ok(run)) if *observe => {
                 *probe = Probe::Shown(Box::new(run.clone()));
                 return TaskStep::Status(Box::new(run));
@@ -725,6 +747,9 @@ impl Task {
         let next = match step {
             ExchangeStep::Send(request) => return TaskStep::Send(request),
             ExchangeStep::Sleep(delay) => return TaskStep::Sleep(delay),
+            ExchangeStep::AwaitToken { settled, within } => {
+                return TaskStep::AwaitToken { settled, within };
+            }
             ExchangeStep::Done(outcome) => wait.on_cancelled(outcome.is_ok()),
         };
         self.wait_step(session, next, now)
@@ -820,7 +845,10 @@ mod tests {
         let step = task.feed(&session, ExchangeEvent::Resumed, now());
         assert!(matches!(step, TaskStep::Sleep(_)), "{step:?}");
         let step = task.feed(&session, ExchangeEvent::Resumed, now());
-        assert!(sent(&step).ends_with(&format!("/reportruns/{RUN}")), "a second look");
+        assert!(
+            sent(&step).ends_with(&format!("/reportruns/{RUN}")),
+            "a second look"
+        );
         let step = task.feed(&session, ok(&run("COMPLETED")), now());
         assert!(matches!(step, TaskStep::Status(_)));
         assert_eq!(task.export_format(), None);
