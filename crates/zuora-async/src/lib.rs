@@ -2,16 +2,20 @@
 
 mod transport;
 
+use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 /// The reqwest this crate is built with, for [`Client::with_reqwest_client`].
 pub use reqwest;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument as _;
 pub use transport::{ReqwestBody, ReqwestTransport};
-use zuora_core::operations::Operation;
+use zuora_core::machines::{
+    Entropy, Exchange, ExchangeEvent, Machine, Row, Session, Task, TaskOutput, TaskStep,
+    WaitControl,
+};
+use zuora_core::operations::{Operation, ReportRunStarted, ReportSummary};
 /// Everything of the core a user names: the common job at the root, the rest in modules
 /// named for what they hold ([`values`], [`operations`], [`machines`], [`policies`],
 /// [`responses`], [`exports`], [`filters`], [`errors`], [`driver`], [`defaults`]).
@@ -21,8 +25,8 @@ use zuora_core::{
     driver::TransportErrorKind, machines::Download, machines::ExportHead,
 };
 use zuora_core::{
-    driver::AsyncTransport, driver::BuildClient, driver::TransportFailure, machines::Call,
-    machines::Step, values::AccessToken,
+    driver::AsyncTransport, driver::BuildClient, driver::HttpRequest, driver::HttpResponse,
+    driver::Now, driver::TransportFailure, values::ReportName,
 };
 
 impl BuildClient for Client {
@@ -55,148 +59,116 @@ impl Client {
     }
 }
 
-type BoxedFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A Zuora Reporting client. Cheap to clone; clones share the token and the connection
+/// pool.
+///
+/// Every method is one [`Task`] of the core, driven by this crate's one loop: it sends what
+/// the task asks, sleeps when told, and hands back what came.
+pub struct Client<T = ReqwestTransport> {
+    inner: Arc<Inner<T>>,
+}
 
-impl<T: AsyncTransport> Client<T> {
-    /// [`execute`](Self::execute), the whole call cut to `budget`.
-    async fn execute_within<O: Operation + Send>(
-        &self,
-        operation: O,
-        budget: Duration,
-    ) -> Result<O::Output, Error>
-    where
-        O::Output: Send,
-    {
-        let span = tracing::info_span!("zuora.call", operation = operation.name());
-        let send = Whole(&self.inner.transport);
-        match self
-            .drive(operation, self.inner.entropy.next_u64(), budget, send)
-            .instrument(span)
-            .await?
-        {
-            Finished::Output(output) => Ok(output),
-            Finished::Stream(()) => Err(Error::RequestBuild {
-                reason: "unreachable: no stream was asked for".to_owned(),
-            }),
+struct Inner<T> {
+    /// Configuration, token cache (single-flight fetches) and entropy.
+    session: Session,
+    transport: T,
+    /// The session's token-settle count, for calls parked on another call's fetch.
+    settled: tokio::sync::watch::Receiver<u64>,
+}
+
+impl<T> Clone for Client<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
         }
     }
+}
 
-    /// The one loop every call goes through: the core decides, this sends, sleeps and
-    /// fetches tokens. `send` returns a whole answer for the core to read, or a stream that
-    /// ends the loop (a successful export).
-    async fn drive<O: Operation + Send, S>(
-        &self,
-        operation: O,
-        seed: u64,
-        budget: Duration,
-        send: impl SendStep<S>,
-    ) -> Result<Finished<O::Output, S>, Error>
-    where
-        O::Output: Send,
-    {
-        let mut call = Call::new(operation, &self.inner.config, now(), seed).within(budget);
-        let mut step = call.start();
-        loop {
-            step = match step {
-                Step::NeedToken { refresh } => {
-                    let stale = if refresh {
-                        call.stale_token().cloned()
-                    } else {
-                        None
-                    };
-                    // The common case, a fresh cached token and no fetch under way, needs
-                    // no boxed future.
-                    let cached = match &stale {
-                        None => self.cached_token(),
-                        Some(_) => None,
-                    };
-                    let token = match cached {
-                        Some(token) => token,
-                        None => self.token(stale, budget).await?,
-                    };
-                    call.with_token(token)
-                }
-                Step::Send(request) => match send.send(request).await {
-                    Ok(Sent::Answer(response)) => call.on_response(response, now()),
-                    Ok(Sent::Stream(stream)) => return Ok(Finished::Stream(stream)),
-                    Err(failure) => call.on_transport_error(failure, now()),
-                },
-                Step::Wait(delay) => {
-                    tokio::time::sleep(delay).await;
-                    call.resume()
-                }
-                Step::Done(result) => return result.map(Finished::Output),
-            };
+impl<T> std::fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", self.inner.session.config())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder: environment or base URL, credentials, timeouts, retries, gzip, user
+    /// agent.
+    ///
+    /// ```
+    /// let client = zuora_async::Client::builder()
+    ///     .environment(zuora_async::Environment::UsCloud2ApiSandbox)
+    ///     .credentials("client-id", "client-secret")
+    ///     .build()?;
+    /// # Ok::<(), zuora_async::Error>(())
+    /// ```
+    pub fn builder() -> ClientBuilder<Self> {
+        ClientBuilder::new()
+    }
+}
+
+/// A seed from the OS for the client's entropy; should the OS refuse, the clock stands in
+/// (keys must be unique, not secret).
+fn os_seed() -> u64 {
+    Entropy::seed_from(
+        getrandom::u64().ok(),
+        std::time::SystemTime::now(),
+        std::process::id(),
+    )
+}
+
+/// The time as the core wants it: monotonic for deadlines, wall clock for HTTP dates.
+fn now() -> Now {
+    Now::new(std::time::Instant::now(), std::time::SystemTime::now())
+}
+
+/// Where the loop stopped: the machine is over, or hands something to its caller first.
+enum Paused<T, B> {
+    Done(T),
+    Rows(Vec<Row>),
+    Status(Box<ReportRun>),
+    /// An export's `200`: its body streams, converted to this format.
+    Export(http::Response<B>, ExportFormat),
+}
+
+impl<B> Paused<TaskOutput, B> {
+    /// The output of a task that only ends (no rows, statuses or export on the way).
+    fn done(self) -> Result<TaskOutput, Error> {
+        match self {
+            Self::Done(output) => Ok(output),
+            _ => Err(Error::build("a task paused where it only ends")),
         }
     }
-
-    /// The cached token if it is fresh and no fetch is under way.
-    fn cached_token(&self) -> Option<AccessToken> {
-        let cache = self.inner.tokens.try_lock().ok()?;
-        cache.usable(Instant::now())
-    }
-
-    /// The cached token, or a new one; `stale` was refused by Zuora. Boxed because the fetch
-    /// itself runs through `execute`.
-    fn token(
-        &self,
-        stale: Option<AccessToken>,
-        budget: Duration,
-    ) -> BoxedFuture<'_, Result<AccessToken, Error>> {
-        Box::pin(async move {
-            let mut cache = self.inner.tokens.lock().await;
-            if let Some(stale) = &stale {
-                cache.invalidate(stale);
-            }
-            if let Some(token) = cache.usable(Instant::now()) {
-                return Ok(token);
-            }
-            let issued = Instant::now();
-            let token = self
-                .execute_within(self.inner.config.token_request(), budget)
-                .await?;
-            cache.store(token.access_token.clone(), token.expires_in, issued);
-            Ok(token.access_token)
-        })
-    }
 }
 
-zuora_core::__shared_client_methods! {
-    client = Client,
-    default_transport = ReqwestTransport,
-    token_lock = [tokio::sync::Mutex],
-    send_bounds = [+ Send],
-    output_bounds = [Send],
-    transport = AsyncTransport,
-    streaming = AsyncStreamingTransport,
-    writer = [AsyncWrite + Unpin + Send],
-    asyncness = [async],
-    await = [.await],
-    observer_bounds = [+ Send],
-    export_source = ExportStream
+/// What one send produced: an answer for the core, or an export's body for the caller.
+enum Sent<B> {
+    Answer(HttpResponse),
+    Stream(http::Response<B>),
 }
 
-/// Sleeps, as the shared methods' waits ask.
-async fn pause(delay: Duration) {
-    tokio::time::sleep(delay).await;
-}
-
-/// How a call sends one attempt (a trait, not a closure, so its future is plainly `Send`).
-trait SendStep<S>: Send + Sync {
+/// How the loop sends one request (a trait, not a closure, so its future is plainly `Send`).
+trait SendStep: Send + Sync {
+    type Body: Send;
+    /// Sends `request`; with `stream`, a `200` comes back as a stream, anything else whole.
     fn send(
         &self,
-        request: zuora_core::driver::HttpRequest,
-    ) -> impl Future<Output = Result<Sent<S>, TransportFailure>> + Send;
+        request: HttpRequest,
+        stream: bool,
+    ) -> impl Future<Output = Result<Sent<Self::Body>, TransportFailure>> + Send;
 }
 
 /// Sends and reads the whole answer.
 struct Whole<'t, T>(&'t T);
 
-impl<T: AsyncTransport> SendStep<()> for Whole<'_, T> {
+impl<T: AsyncTransport> SendStep for Whole<'_, T> {
+    type Body = std::convert::Infallible;
     async fn send(
         &self,
-        request: zuora_core::driver::HttpRequest,
-    ) -> Result<Sent<()>, TransportFailure> {
+        request: HttpRequest,
+        _stream: bool,
+    ) -> Result<Sent<Self::Body>, TransportFailure> {
         self.0
             .send(request)
             .await
@@ -205,17 +177,29 @@ impl<T: AsyncTransport> SendStep<()> for Whole<'_, T> {
     }
 }
 
-/// Sends and hands back a successful answer as a stream; reads a failed one whole.
+/// Sends and, when asked, hands back a successful answer as a stream; reads a failed one
+/// whole.
 struct Streaming<'t, T> {
     transport: &'t T,
     config: &'t ClientConfig,
 }
 
-impl<T: AsyncStreamingTransport> SendStep<http::Response<T::Body>> for Streaming<'_, T> {
+impl<T: AsyncStreamingTransport> SendStep for Streaming<'_, T> {
+    type Body = T::Body;
     async fn send(
         &self,
-        request: zuora_core::driver::HttpRequest,
-    ) -> Result<Sent<http::Response<T::Body>>, TransportFailure> {
+        request: HttpRequest,
+        stream: bool,
+    ) -> Result<Sent<T::Body>, TransportFailure> {
+        if !stream {
+            return Whole(self.transport)
+                .send(request, false)
+                .await
+                .map(|sent| match sent {
+                    Sent::Answer(answer) => Sent::Answer(answer),
+                    Sent::Stream(response) => match response.into_body() {},
+                });
+        }
         let response = self
             .transport
             .send_streaming(request)
@@ -237,66 +221,544 @@ impl<T: AsyncStreamingTransport> SendStep<http::Response<T::Body>> for Streaming
                 break;
             }
         }
-        Ok(Sent::Answer(zuora_core::driver::HttpResponse::from_parts(
-            parts, bytes,
-        )))
+        Ok(Sent::Answer(HttpResponse::from_parts(parts, bytes)))
+    }
+}
+
+impl<T: AsyncTransport> Client<T> {
+    /// A client over your own HTTP stack (see [`AsyncTransport`]).
+    pub fn with_transport(config: ClientConfig, transport: T) -> Self {
+        let (wake, settled) = tokio::sync::watch::channel(0);
+        let session = Session::new(config, os_seed()).on_token_settled(move |count| {
+            // No receiver left means no client left to wake.
+            let _ = wake.send(count);
+        });
+        Self {
+            inner: Arc::new(Inner {
+                session,
+                transport,
+                settled,
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        self.inner.session.config()
+    }
+
+    /// The one loop every call goes through: the core's machine decides, this sends,
+    /// sleeps, and waits for another call's token fetch; it stops when the machine is over
+    /// or hands its caller rows, a status, or an export's body.
+    async fn drive<M, S>(
+        &self,
+        machine: &mut M,
+        mut step: TaskStep<M::Output>,
+        send: &S,
+    ) -> Result<Paused<M::Output, S::Body>, Error>
+    where
+        M: Machine + Send,
+        M::Output: Send,
+        S: SendStep,
+    {
+        let session = &self.inner.session;
+        loop {
+            step = match step {
+                TaskStep::Send(request) => {
+                    let format = machine.export_format();
+                    match send.send(request, format.is_some()).await {
+                        Ok(Sent::Answer(answer)) => {
+                            machine.feed(session, ExchangeEvent::Answered(answer), now())
+                        }
+                        Ok(Sent::Stream(response)) => match format {
+                            Some(format) => return Ok(Paused::Export(response, format)),
+                            None => return Err(Error::build("a stream no export asked for")),
+                        },
+                        Err(failure) => {
+                            machine.feed(session, ExchangeEvent::Failed(failure), now())
+                        }
+                    }
+                }
+                TaskStep::Sleep(delay) => {
+                    tokio::time::sleep(delay).await;
+                    machine.feed(session, ExchangeEvent::Resumed, now())
+                }
+                TaskStep::AwaitToken { settled, within } => {
+                    let mut count = self.inner.settled.clone();
+                    // Woken when the fetch settles; at the latest, the call's own deadline.
+                    let _ =
+                        tokio::time::timeout(within, count.wait_for(|now| *now != settled)).await;
+                    machine.feed(session, ExchangeEvent::Resumed, now())
+                }
+                TaskStep::Rows(rows) => return Ok(Paused::Rows(rows)),
+                TaskStep::Status(run) => return Ok(Paused::Status(run)),
+                TaskStep::Done(outcome) => return outcome.map(Paused::Done),
+            };
+        }
+    }
+
+    /// Runs a task that only ends, to its output.
+    async fn finish(
+        &self,
+        name: &'static str,
+        (mut task, step): (Task, TaskStep),
+    ) -> Result<TaskOutput, Error> {
+        let send = Whole(&self.inner.transport);
+        let span = tracing::info_span!("zuora.task", task = name);
+        self.drive(&mut task, step, &send)
+            .instrument(span)
+            .await?
+            .done()
+    }
+
+    /// Runs any operation through the core's retry and token logic.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the operation's answer or the transport says, as an [`Error`] whose
+    /// [`kind`](Error::kind) tells them apart.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), zuora_async::Error> {
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// let run = client.execute(client.config().get_run(&run_id)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute<O: Operation + Send>(&self, operation: O) -> Result<O::Output, Error>
+    where
+        O::Output: Send,
+    {
+        let span = tracing::info_span!("zuora.call", operation = operation.name());
+        let session = &self.inner.session;
+        let (mut exchange, step) = Exchange::start(session, session.call(operation, now()), now());
+        let send = Whole(&self.inner.transport);
+        match self
+            .drive(&mut exchange, step, &send)
+            .instrument(span)
+            .await?
+        {
+            Paused::Done(output) => Ok(output),
+            _ => Err(Error::build("a call paused where it only ends")),
+        }
+    }
+
+    /// *Run a report*: starts a run and returns its id with the answer's request id. Without
+    /// an idempotency key in `options`, one is made for this call and sent with every
+    /// attempt, so a retry never starts a second run.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] before anything is sent (a bad filter, say);
+    /// [`ErrorKind::ReportNotFound`], [`ErrorKind::WrongViewType`],
+    /// [`ErrorKind::Authentication`], [`ErrorKind::RateLimited`] (after the retries), or a
+    /// transport failure.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), zuora_async::Error> {
+    /// use zuora_async::{RunReportOptions, ViewType};
+    /// let report = "ff808081529f4e3401529fd373730070".parse()?;
+    /// let started = client.run_report(&report, ViewType::Detail, RunReportOptions::default()).await?;
+    /// println!("run {}", started.report_run_id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_report(
+        &self,
+        report_id: &ReportId,
+        view_type: ViewType,
+        options: RunReportOptions,
+    ) -> Result<ReportRunStarted, Error> {
+        let task = Task::run_report(&self.inner.session, report_id, view_type, options, now());
+        self.finish("run_report", task).await?.into_started()
+    }
+
+    /// Every report whose name, data source or description matches `query`, over every page.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an empty query (nothing sent);
+    /// [`ErrorKind::PagingStopped`] when paging meets a repeated page, the page cap or the
+    /// overall timeout; an error answer or a transport failure.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), zuora_async::Error> {
+    /// for report in client.search_reports("invoice").await? {
+    ///     println!("{} {}", report.id, report.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn search_reports(&self, query: &str) -> Result<Vec<ReportSummary>, Error> {
+        let task = Task::search(&self.inner.session, query, now())?;
+        self.finish("search_reports", task).await?.into_reports()
+    }
+
+    /// The one report named exactly `name` (a search, then the exact match).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ReportNotFound`] when no report has that name,
+    /// [`ErrorKind::AmbiguousReportName`] when several do, and what
+    /// [`search_reports`](Self::search_reports) can fail with.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), zuora_async::Error> {
+    /// let report = client.find_report("Invoice Detail").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn find_report(&self, name: &str) -> Result<ReportSummary, Error> {
+        let name: ReportName = name.parse()?;
+        let task = Task::find_report(&self.inner.session, &ReportRef::Name(name), now())?;
+        self.finish("find_report", task).await?.into_report()
+    }
+
+    /// *Retrieve a report run*: its status and times.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::RunNotFound`] for an unknown run; an error answer or a transport failure.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), zuora_async::Error> {
+    /// let run = client.get_run(&"ff808081529f4e3401529fd61f080074".parse()?).await?;
+    /// println!("{}", run.status);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_run(&self, run_id: &ReportRunId) -> Result<ReportRun, Error> {
+        let task = Task::get_run(&self.inner.session, run_id, now());
+        self.finish("get_run", task).await?.into_run()
+    }
+
+    /// The caller's last completed run of a report (Zuora looks back 60 days).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NoCompletedRun`] when there is none; an error answer or a transport
+    /// failure.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), zuora_async::Error> {
+    /// let run = client.latest_run(&"ff808081529f4e3401529fd373730070".parse()?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn latest_run(&self, report_id: &ReportId) -> Result<ReportRun, Error> {
+        let task = Task::latest_run(&self.inner.session, report_id, now());
+        self.finish("latest_run", task).await?.into_run()
+    }
+
+    /// Cancels a run in progress; returns Zuora's message.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::RunNotFound`] for an unknown run; an error answer (a run already over)
+    /// or a transport failure.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), zuora_async::Error> {
+    /// let message = client.cancel_run(&"ff808081529f4e3401529fd61f080074".parse()?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn cancel_run(&self, run_id: &ReportRunId) -> Result<String, Error> {
+        let task = Task::cancel_run(&self.inner.session, run_id, now());
+        self.finish("cancel_run", task).await?.into_message()
+    }
+
+    /// Waits until the run completes. The timeout bounds every look, one in flight too.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RunEnded`] for `ERROR`, `INVALID` and `CANCELLED`; [`Error::WaitTimedOut`]
+    /// at the timeout (after cancelling the run if `options` say so); what a look can fail
+    /// with.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), zuora_async::Error> {
+    /// use zuora_async::WaitOptions;
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// let run = client.wait_for_run(&run_id, WaitOptions::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_run(
+        &self,
+        run_id: &ReportRunId,
+        options: WaitOptions,
+    ) -> Result<ReportRun, Error> {
+        let task = Task::wait(&self.inner.session, run_id, options, false, now());
+        self.finish("wait_for_run", task).await?.into_run()
+    }
+
+    /// [`wait_for_run`](Self::wait_for_run), showing each status seen to `observe`, which
+    /// may stop the wait.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_for_run`](Self::wait_for_run), and [`Error::Interrupted`] when `observe`
+    /// returns [`WaitControl::Stop`] (after cancelling the run if it asked).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), zuora_async::Error> {
+    /// use zuora_async::{WaitOptions, machines::WaitControl};
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// let run = client
+    ///     .wait_for_run_with(&run_id, WaitOptions::default(), |run| {
+    ///         println!("{}", run.status);
+    ///         WaitControl::Continue
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_run_with(
+        &self,
+        run_id: &ReportRunId,
+        options: WaitOptions,
+        mut observe: impl FnMut(&ReportRun) -> WaitControl + Send,
+    ) -> Result<ReportRun, Error> {
+        let session = &self.inner.session;
+        let (mut task, mut step) = Task::wait(session, run_id, options, true, now());
+        let send = Whole(&self.inner.transport);
+        let span = tracing::info_span!("zuora.task", task = "wait_for_run");
+        loop {
+            let paused = self
+                .drive(&mut task, step, &send)
+                .instrument(span.clone())
+                .await?;
+            step = match paused {
+                Paused::Status(run) => match observe(&run) {
+                    WaitControl::Continue => task.feed(session, ExchangeEvent::Resumed, now()),
+                    WaitControl::Stop { cancel } => task.interrupt(session, cancel, now()),
+                },
+                other => return other.done()?.into_run(),
+            };
+        }
+    }
+
+    /// Every row of a completed run (*Report data as JSON*), fetched a page (`page_size`
+    /// rows) at a time as they are read; nothing is sent until the first row is asked for.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), zuora_async::Error> {
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// let mut rows = client.rows(&run_id, 1000);
+    /// while let Some(row) = rows.next().await {
+    ///     println!("{:?}", row?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn rows(&self, run_id: &ReportRunId, page_size: u64) -> Rows<'_, T> {
+        let (task, step) = Task::rows(&self.inner.session, run_id, page_size, now());
+        Rows {
+            client: self,
+            task,
+            step: Some(step),
+            buffered: VecDeque::new(),
+        }
+    }
+}
+
+/// The rows of a run, fetched a page at a time as they are read (paging stops on a repeated
+/// page, the page cap or the overall timeout). See [`Client::rows`].
+pub struct Rows<'c, T> {
+    client: &'c Client<T>,
+    task: Task,
+    /// The task's next step; `None` once it is over.
+    step: Option<TaskStep>,
+    buffered: VecDeque<Row>,
+}
+
+impl<'c, T: AsyncTransport> Rows<'c, T> {
+    /// The next row, `None` after the last.
+    #[allow(clippy::should_implement_trait)] // An async pull, not `Iterator::next`.
+    pub async fn next(&mut self) -> Option<Result<Row, Error>> {
+        loop {
+            if let Some(row) = self.buffered.pop_front() {
+                return Some(Ok(row));
+            }
+            let step = self.step.take()?;
+            let send = Whole(&self.client.inner.transport);
+            match self.client.drive(&mut self.task, step, &send).await {
+                Ok(Paused::Rows(rows)) => {
+                    self.buffered.extend(rows);
+                    let session = &self.client.inner.session;
+                    self.step = Some(self.task.feed(session, ExchangeEvent::Resumed, now()));
+                }
+                Ok(_) => return None,
+                Err(error) => return Some(Err(error)),
+            }
+        }
+    }
+
+    /// The rows as a [`Stream`](futures_util::Stream), for `StreamExt` combinators.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<Row, Error>> + 'c {
+        futures_util::stream::unfold(self, |mut rows| async move {
+            rows.next().await.map(|row| (row, rows))
+        })
     }
 }
 
 /// Exports: streamed, converted on the fly, never held whole.
 impl<T: AsyncStreamingTransport> Client<T> {
+    fn streaming(&self) -> Streaming<'_, T> {
+        Streaming {
+            transport: &self.inner.transport,
+            config: self.inner.session.config(),
+        }
+    }
+
+    /// Drives `task` to its export's body.
+    async fn to_export(
+        &self,
+        name: &'static str,
+        task: &mut Task,
+        step: TaskStep,
+    ) -> Result<ExportStream<T::Body>, Error> {
+        let span = tracing::info_span!("zuora.task", task = name);
+        match self
+            .drive(task, step, &self.streaming())
+            .instrument(span)
+            .await?
+        {
+            Paused::Export(response, format) => {
+                let download = Download::start(&response, format, self.config());
+                Ok(ExportStream {
+                    body: response.into_body(),
+                    download,
+                    summary: None,
+                    failed: false,
+                })
+            }
+            _ => Err(Error::build("a download ended without its export")),
+        }
+    }
+
     /// A completed run's export as a source: an [`ExportStream`] of chunks converted to
     /// `format` as they arrive (gzip decoded on the fly), ready to be an HTTP response body.
-    /// Errors before the first byte (unknown run, refused, unreachable) come here; a body
-    /// that breaks off or stalls ends the stream with an error, never with a clean end.
+    ///
+    /// # Errors
+    ///
+    /// Errors before the first byte (unknown run, [`ErrorKind::RunNotCompleted`], refused,
+    /// unreachable) come here; a body that breaks off or stalls ends the stream with an
+    /// [`ErrorKind::ExportBroken`] error, never with a clean end.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), zuora_async::Error> {
+    /// use zuora_async::ExportFormat;
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// let mut export = client.export_stream(&run_id, ExportFormat::Csv).await?;
+    /// while let Some(chunk) = export.next_chunk().await? {
+    ///     print!("{}", String::from_utf8_lossy(&chunk));
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn export_stream(
         &self,
         run_id: &ReportRunId,
         format: ExportFormat,
     ) -> Result<ExportStream<T::Body>, Error> {
-        let config = &self.inner.config;
-        let operation = config.export_run(run_id);
-        let send = Streaming {
-            transport: &self.inner.transport,
-            config,
-        };
-        let span = tracing::info_span!("zuora.call", operation = "export_report_run");
-        let (body, download) = self
-            .drive(
-                operation,
-                self.inner.entropy.next_u64(),
-                Duration::MAX,
-                send,
-            )
-            .instrument(span)
-            .await?
-            .into_download(format, config);
-        Ok(ExportStream {
-            body,
-            download,
-            summary: None,
-            failed: false,
-        })
+        let (mut task, step) = Task::download(&self.inner.session, run_id, format, now());
+        self.to_export("export_stream", &mut task, step).await
     }
 
     /// Downloads a completed run's export into `out`, converted to `format` as it arrives.
-    /// A download cut short is an error, never a success; what was written before stays in
-    /// `out` (write to a temporary file and rename on success).
+    /// What was written before a failure stays in `out`: write to a temporary file and
+    /// rename it on success.
+    ///
+    /// # Errors
+    ///
+    /// As [`export_stream`](Self::export_stream), and [`ErrorKind::Output`] when `out`
+    /// refuses a write.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use zuora_async::ExportFormat;
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// let mut out = tokio::fs::File::create("invoices.csv").await?;
+    /// let summary = client.download_export(&run_id, ExportFormat::Csv, &mut out).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn download_export<W: AsyncWrite + Unpin + Send>(
         &self,
         run_id: &ReportRunId,
         format: ExportFormat,
         out: &mut W,
     ) -> Result<ExportSummary, Error> {
-        let output_failed = Error::output;
-        let mut stream = self.export_stream(run_id, format).await?;
-        while let Some(chunk) = stream.next_chunk().await? {
-            out.write_all(&chunk).await.map_err(output_failed)?;
+        self.export_stream(run_id, format).await?.copy_to(out).await
+    }
+
+    /// The whole trip in one call: resolve `report` (by id, or by exact name through
+    /// search), run it, wait for it, and write its export to `out` as `format`.
+    ///
+    /// # Errors
+    ///
+    /// What each step can fail with: [`find_report`](Self::find_report),
+    /// [`run_report`](Self::run_report), [`wait_for_run`](Self::wait_for_run) and
+    /// [`download_export`](Self::download_export).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f(client: zuora_async::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use zuora_async::{ExportFormat, ReportRef, RunReportOptions, ViewType, WaitOptions};
+    /// let mut csv = Vec::new();
+    /// let (run, summary) = client
+    ///     .run_and_download(
+    ///         &ReportRef::parse("Invoice Detail")?,
+    ///         ViewType::Detail,
+    ///         RunReportOptions::default(),
+    ///         WaitOptions::default(),
+    ///         ExportFormat::Csv,
+    ///         &mut csv,
+    ///     )
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_and_download<W: AsyncWrite + Unpin + Send>(
+        &self,
+        report: &ReportRef,
+        view_type: ViewType,
+        options: RunReportOptions,
+        wait: WaitOptions,
+        format: ExportFormat,
+        out: &mut W,
+    ) -> Result<(ReportRun, ExportSummary), Error> {
+        let session = &self.inner.session;
+        let (mut task, step) = Task::trip(
+            session,
+            report,
+            view_type,
+            options,
+            wait,
+            format,
+            false,
+            now(),
+        )?;
+        let export = self.to_export("run_and_download", &mut task, step).await?;
+        let outcome = export.copy_to(out).await;
+        match task.on_export(outcome) {
+            TaskStep::Done(outcome) => outcome?.into_trip(),
+            _ => Err(Error::build("a trip went on after its download")),
         }
-        out.flush().await.map_err(output_failed)?;
-        stream
-            .summary
-            .ok_or_else(|| Error::build("the export ended without a summary"))
     }
 }
 
@@ -308,6 +770,14 @@ pub struct ExportStream<B> {
     download: Download,
     summary: Option<ExportSummary>,
     failed: bool,
+}
+
+impl<B> std::fmt::Debug for ExportStream<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportStream")
+            .field("download", &self.download)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<B: AsyncBody> ExportStream<B> {
@@ -340,6 +810,19 @@ impl<B: AsyncBody> ExportStream<B> {
         }
     }
 
+    /// Writes the rest of the export to `out`; the summary once the body ended cleanly.
+    async fn copy_to<W: AsyncWrite + Unpin + Send>(
+        mut self,
+        out: &mut W,
+    ) -> Result<ExportSummary, Error> {
+        while let Some(chunk) = self.next_chunk().await? {
+            out.write_all(&chunk).await.map_err(Error::output)?;
+        }
+        out.flush().await.map_err(Error::output)?;
+        self.summary
+            .ok_or_else(|| Error::build("the export ended without a summary"))
+    }
+
     /// What the download received and wrote, once the body has ended cleanly.
     pub fn summary(&self) -> Option<&ExportSummary> {
         self.summary.as_ref()
@@ -355,20 +838,5 @@ impl<B: AsyncBody> ExportStream<B> {
                 .transpose()
                 .map(|chunk| (chunk, export))
         })
-    }
-}
-
-impl<'c, T: AsyncTransport> Rows<'c, T> {
-    /// The rows as a [`Stream`](futures_util::Stream), for `StreamExt` combinators.
-    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<Row, Error>> + 'c {
-        futures_util::stream::unfold(self, |mut rows| async move {
-            rows.next().await.map(|row| (row, rows))
-        })
-    }
-
-    /// The next row, `None` after the last.
-    #[allow(clippy::should_implement_trait)] // An async pull, not `Iterator::next`.
-    pub async fn next(&mut self) -> Option<Result<Row, Error>> {
-        self.next_row().await
     }
 }

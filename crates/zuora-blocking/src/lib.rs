@@ -2,20 +2,25 @@
 
 mod transport;
 
+use std::collections::VecDeque;
 use std::io::{Read, Write};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex};
 
 pub use transport::{UreqBody, UreqTransport};
 /// The ureq this crate is built with, for [`Client::with_ureq_agent`].
 pub use ureq;
-use zuora_core::operations::Operation;
+use zuora_core::machines::{
+    Entropy, Exchange, ExchangeEvent, Machine, Row, Session, Task, TaskOutput, TaskStep,
+    WaitControl,
+};
+use zuora_core::operations::{Operation, ReportRunStarted, ReportSummary};
 /// Everything of the core a user names: the common job at the root, the rest in modules
 /// named for what they hold ([`values`], [`operations`], [`machines`], [`policies`],
 /// [`responses`], [`exports`], [`filters`], [`errors`], [`driver`], [`defaults`]).
 pub use zuora_core::*;
 use zuora_core::{
-    driver::BuildClient, driver::SyncTransport, driver::TransportFailure, machines::Call,
-    machines::Step, values::AccessToken,
+    driver::BuildClient, driver::HttpRequest, driver::HttpResponse, driver::Now,
+    driver::SyncTransport, driver::TransportFailure, values::ReportName,
 };
 use zuora_core::{
     driver::SyncStreamingTransport, driver::TransportErrorKind, machines::Download,
@@ -50,163 +55,609 @@ impl Client {
     }
 }
 
-impl<T: SyncTransport> Client<T> {
-    /// [`execute`](Self::execute), the whole call cut to `budget`.
-    fn execute_within<O: Operation>(
+/// A Zuora Reporting client. Cheap to clone; clones share the token and the connection
+/// pool.
+///
+/// Every method is one [`Task`] of the core, driven by this crate's one loop: it sends what
+/// the task asks, sleeps when told, and hands back what came.
+pub struct Client<T = UreqTransport> {
+    inner: Arc<Inner<T>>,
+}
+
+struct Inner<T> {
+    /// Configuration, token cache (single-flight fetches) and entropy.
+    session: Session,
+    transport: T,
+    /// The session's token-settle count, for calls parked on another call's fetch.
+    settled: Arc<(Mutex<u64>, Condvar)>,
+}
+
+impl<T> Clone for Client<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", self.inner.session.config())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder: environment or base URL, credentials, timeouts, retries, gzip, user
+    /// agent.
+    ///
+    /// ```
+    /// let client = zuora_blocking::Client::builder()
+    ///     .environment(zuora_blocking::Environment::UsCloud2ApiSandbox)
+    ///     .credentials("client-id", "client-secret")
+    ///     .build()?;
+    /// # Ok::<(), zuora_blocking::Error>(())
+    /// ```
+    pub fn builder() -> ClientBuilder<Self> {
+        ClientBuilder::new()
+    }
+}
+
+/// A seed from the OS for the client's entropy; should the OS refuse, the clock stands in
+/// (keys must be unique, not secret).
+fn os_seed() -> u64 {
+    Entropy::seed_from(
+        getrandom::u64().ok(),
+        std::time::SystemTime::now(),
+        std::process::id(),
+    )
+}
+
+/// The time as the core wants it: monotonic for deadlines, wall clock for HTTP dates.
+fn now() -> Now {
+    Now::new(std::time::Instant::now(), std::time::SystemTime::now())
+}
+
+/// Where the loop stopped: the machine is over, or hands something to its caller first.
+enum Paused<T, B> {
+    Done(T),
+    Rows(Vec<Row>),
+    Status(Box<ReportRun>),
+    /// An export's `200`: its body streams, converted to this format.
+    Export(http::Response<B>, ExportFormat),
+}
+
+impl<B> Paused<TaskOutput, B> {
+    /// The output of a task that only ends (no rows, statuses or export on the way).
+    fn done(self) -> Result<TaskOutput, Error> {
+        match self {
+            Self::Done(output) => Ok(output),
+            _ => Err(Error::build("a task paused where it only ends")),
+        }
+    }
+}
+
+/// What one send produced: an answer for the core, or an export's body for the caller.
+enum Sent<B> {
+    Answer(HttpResponse),
+    Stream(http::Response<B>),
+}
+
+/// How the loop sends one request.
+trait SendStep {
+    type Body;
+    /// Sends `request`; with `stream`, a `200` comes back as a stream, anything else whole.
+    fn send(
         &self,
-        operation: O,
-        budget: Duration,
-    ) -> Result<O::Output, Error> {
-        let finished = self.drive(
-            operation,
-            self.inner.entropy.next_u64(),
-            budget,
-            |request| {
-                self.inner
-                    .transport
-                    .send(request)
-                    .map(Sent::<()>::Answer)
-                    .map_err(|e| TransportFailure::from_error(&e))
-            },
-        )?;
-        match finished {
-            Finished::Output(output) => Ok(output),
-            Finished::Stream(()) => Err(Error::RequestBuild {
-                reason: "unreachable: no stream was asked for".to_owned(),
+        request: HttpRequest,
+        stream: bool,
+    ) -> Result<Sent<Self::Body>, TransportFailure>;
+}
+
+/// Sends and reads the whole answer.
+struct Whole<'t, T>(&'t T);
+
+impl<T: SyncTransport> SendStep for Whole<'_, T> {
+    type Body = std::convert::Infallible;
+    fn send(
+        &self,
+        request: HttpRequest,
+        _stream: bool,
+    ) -> Result<Sent<Self::Body>, TransportFailure> {
+        self.0
+            .send(request)
+            .map(Sent::Answer)
+            .map_err(|e| TransportFailure::from_error(&e))
+    }
+}
+
+/// Sends and, when asked, hands back a successful answer as a stream; reads a failed one
+/// whole, at most one byte past the cap (so the core reports "too large" for what is).
+struct Streaming<'t, T> {
+    transport: &'t T,
+    config: &'t ClientConfig,
+}
+
+impl<T: SyncStreamingTransport> SendStep for Streaming<'_, T> {
+    type Body = T::Body;
+    fn send(&self, request: HttpRequest, stream: bool) -> Result<Sent<T::Body>, TransportFailure> {
+        if !stream {
+            return Whole(self.transport)
+                .send(request, false)
+                .map(|sent| match sent {
+                    Sent::Answer(answer) => Sent::Answer(answer),
+                    Sent::Stream(response) => match response.into_body() {},
+                });
+        }
+        let response = self
+            .transport
+            .send_streaming(request)
+            .map_err(|e| TransportFailure::from_error(&e))?;
+        let max_bytes = match ExportHead::of(response.status(), self.config) {
+            ExportHead::Stream => return Ok(Sent::Stream(response)),
+            ExportHead::ReadWhole { max_bytes } => max_bytes,
+        };
+        let (parts, body) = response.into_parts();
+        let mut bytes = Vec::new();
+        body.take(max_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| TransportFailure::new(TransportErrorKind::Io, true, e.to_string()))?;
+        Ok(Sent::Answer(HttpResponse::from_parts(parts, bytes)))
+    }
+}
+
+impl<T: SyncTransport> Client<T> {
+    /// A client over your own HTTP stack (see [`SyncTransport`]).
+    pub fn with_transport(config: ClientConfig, transport: T) -> Self {
+        let settled = Arc::new((Mutex::new(0), Condvar::new()));
+        let wake = Arc::clone(&settled);
+        let session = Session::new(config, os_seed()).on_token_settled(move |count| {
+            let (seen, changed) = &*wake;
+            *seen.lock().unwrap_or_else(|e| e.into_inner()) = count;
+            changed.notify_all();
+        });
+        Self {
+            inner: Arc::new(Inner {
+                session,
+                transport,
+                settled,
             }),
         }
     }
 
-    /// The one loop every call goes through: the core decides, this sends, sleeps and
-    /// fetches tokens. `send` returns a whole answer for the core to read, or a stream that
-    /// ends the loop (a successful export).
-    fn drive<O: Operation, S>(
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        self.inner.session.config()
+    }
+
+    /// The one loop every call goes through: the core's machine decides, this sends,
+    /// sleeps, and waits for another call's token fetch; it stops when the machine is over
+    /// or hands its caller rows, a status, or an export's body.
+    fn drive<M, S>(
         &self,
-        operation: O,
-        seed: u64,
-        budget: Duration,
-        mut send: impl FnMut(zuora_core::driver::HttpRequest) -> Result<Sent<S>, TransportFailure>,
-    ) -> Result<Finished<O::Output, S>, Error> {
-        let span = tracing::info_span!("zuora.call", operation = operation.name());
-        let _entered = span.enter();
-        let mut call = Call::new(operation, &self.inner.config, now(), seed).within(budget);
-        let mut step = call.start();
+        machine: &mut M,
+        mut step: TaskStep<M::Output>,
+        send: &S,
+    ) -> Result<Paused<M::Output, S::Body>, Error>
+    where
+        M: Machine,
+        S: SendStep,
+    {
+        let session = &self.inner.session;
         loop {
             step = match step {
-                Step::NeedToken { refresh } => {
-                    let stale = if refresh {
-                        call.stale_token().cloned()
-                    } else {
-                        None
-                    };
-                    call.with_token(self.token(stale.as_ref(), budget)?)
+                TaskStep::Send(request) => {
+                    let format = machine.export_format();
+                    match send.send(request, format.is_some()) {
+                        Ok(Sent::Answer(answer)) => {
+                            machine.feed(session, ExchangeEvent::Answered(answer), now())
+                        }
+                        Ok(Sent::Stream(response)) => match format {
+                            Some(format) => return Ok(Paused::Export(response, format)),
+                            None => return Err(Error::build("a stream no export asked for")),
+                        },
+                        Err(failure) => {
+                            machine.feed(session, ExchangeEvent::Failed(failure), now())
+                        }
+                    }
                 }
-                Step::Send(request) => match send(request) {
-                    Ok(Sent::Answer(response)) => call.on_response(response, now()),
-                    Ok(Sent::Stream(stream)) => return Ok(Finished::Stream(stream)),
-                    Err(failure) => call.on_transport_error(failure, now()),
-                },
-                Step::Wait(delay) => {
+                TaskStep::Sleep(delay) => {
                     std::thread::sleep(delay);
-                    call.resume()
+                    machine.feed(session, ExchangeEvent::Resumed, now())
                 }
-                Step::Done(result) => return result.map(Finished::Output),
+                TaskStep::AwaitToken { settled, within } => {
+                    let (seen, changed) = &*self.inner.settled;
+                    let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                    // Woken when the fetch settles; at the latest, the call's own deadline.
+                    drop(changed.wait_timeout_while(seen, within, |count| *count == settled));
+                    machine.feed(session, ExchangeEvent::Resumed, now())
+                }
+                TaskStep::Rows(rows) => return Ok(Paused::Rows(rows)),
+                TaskStep::Status(run) => return Ok(Paused::Status(run)),
+                TaskStep::Done(outcome) => return outcome.map(Paused::Done),
             };
         }
     }
 
-    /// The cached token, or a new one; `stale` was refused by Zuora. Holding the lock
-    /// during the fetch makes it single-flight.
-    fn token(&self, stale: Option<&AccessToken>, budget: Duration) -> Result<AccessToken, Error> {
-        let mut cache = self.inner.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(stale) = stale {
-            cache.invalidate(stale);
+    /// Runs a task that only ends, to its output.
+    fn finish(
+        &self,
+        name: &'static str,
+        (mut task, step): (Task, TaskStep),
+    ) -> Result<TaskOutput, Error> {
+        let send = Whole(&self.inner.transport);
+        let _span = tracing::info_span!("zuora.task", task = name).entered();
+        self.drive(&mut task, step, &send)?.done()
+    }
+
+    /// Runs any operation through the core's retry and token logic.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the operation's answer or the transport says, as an [`Error`] whose
+    /// [`kind`](Error::kind) tells them apart.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), zuora_blocking::Error> {
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// let run = client.execute(client.config().get_run(&run_id))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn execute<O: Operation>(&self, operation: O) -> Result<O::Output, Error> {
+        let _span = tracing::info_span!("zuora.call", operation = operation.name()).entered();
+        let session = &self.inner.session;
+        let (mut exchange, step) = Exchange::start(session, session.call(operation, now()), now());
+        let send = Whole(&self.inner.transport);
+        match self.drive(&mut exchange, step, &send)? {
+            Paused::Done(output) => Ok(output),
+            _ => Err(Error::build("a call paused where it only ends")),
         }
-        if let Some(token) = cache.usable(Instant::now()) {
-            return Ok(token);
+    }
+
+    /// *Run a report*: starts a run and returns its id with the answer's request id. Without
+    /// an idempotency key in `options`, one is made for this call and sent with every
+    /// attempt, so a retry never starts a second run.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] before anything is sent (a bad filter, say);
+    /// [`ErrorKind::ReportNotFound`], [`ErrorKind::WrongViewType`],
+    /// [`ErrorKind::Authentication`], [`ErrorKind::RateLimited`] (after the retries), or a
+    /// transport failure.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), zuora_blocking::Error> {
+    /// use zuora_blocking::{RunReportOptions, ViewType};
+    /// let report = "ff808081529f4e3401529fd373730070".parse()?;
+    /// let started = client.run_report(&report, ViewType::Detail, RunReportOptions::default())?;
+    /// println!("run {}", started.report_run_id);
+    /// # Ok(()) }
+    /// ```
+    pub fn run_report(
+        &self,
+        report_id: &ReportId,
+        view_type: ViewType,
+        options: RunReportOptions,
+    ) -> Result<ReportRunStarted, Error> {
+        let task = Task::run_report(&self.inner.session, report_id, view_type, options, now());
+        self.finish("run_report", task)?.into_started()
+    }
+
+    /// Every report whose name, data source or description matches `query`, over every page.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an empty query (nothing sent);
+    /// [`ErrorKind::PagingStopped`] when paging meets a repeated page, the page cap or the
+    /// overall timeout; an error answer or a transport failure.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), zuora_blocking::Error> {
+    /// for report in client.search_reports("invoice")? {
+    ///     println!("{} {}", report.id, report.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn search_reports(&self, query: &str) -> Result<Vec<ReportSummary>, Error> {
+        let task = Task::search(&self.inner.session, query, now())?;
+        self.finish("search_reports", task)?.into_reports()
+    }
+
+    /// The one report named exactly `name` (a search, then the exact match).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ReportNotFound`] when no report has that name,
+    /// [`ErrorKind::AmbiguousReportName`] when several do, and what
+    /// [`search_reports`](Self::search_reports) can fail with.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), zuora_blocking::Error> {
+    /// let report = client.find_report("Invoice Detail")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn find_report(&self, name: &str) -> Result<ReportSummary, Error> {
+        let name: ReportName = name.parse()?;
+        let task = Task::find_report(&self.inner.session, &ReportRef::Name(name), now())?;
+        self.finish("find_report", task)?.into_report()
+    }
+
+    /// *Retrieve a report run*: its status and times.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::RunNotFound`] for an unknown run; an error answer or a transport failure.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), zuora_blocking::Error> {
+    /// let run = client.get_run(&"ff808081529f4e3401529fd61f080074".parse()?)?;
+    /// println!("{}", run.status);
+    /// # Ok(()) }
+    /// ```
+    pub fn get_run(&self, run_id: &ReportRunId) -> Result<ReportRun, Error> {
+        let task = Task::get_run(&self.inner.session, run_id, now());
+        self.finish("get_run", task)?.into_run()
+    }
+
+    /// The caller's last completed run of a report (Zuora looks back 60 days).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NoCompletedRun`] when there is none; an error answer or a transport
+    /// failure.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), zuora_blocking::Error> {
+    /// let run = client.latest_run(&"ff808081529f4e3401529fd373730070".parse()?)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn latest_run(&self, report_id: &ReportId) -> Result<ReportRun, Error> {
+        let task = Task::latest_run(&self.inner.session, report_id, now());
+        self.finish("latest_run", task)?.into_run()
+    }
+
+    /// Cancels a run in progress; returns Zuora's message.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::RunNotFound`] for an unknown run; an error answer (a run already over)
+    /// or a transport failure.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), zuora_blocking::Error> {
+    /// let message = client.cancel_run(&"ff808081529f4e3401529fd61f080074".parse()?)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cancel_run(&self, run_id: &ReportRunId) -> Result<String, Error> {
+        let task = Task::cancel_run(&self.inner.session, run_id, now());
+        self.finish("cancel_run", task)?.into_message()
+    }
+
+    /// Waits until the run completes. The timeout bounds every look, one in flight too.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RunEnded`] for `ERROR`, `INVALID` and `CANCELLED`; [`Error::WaitTimedOut`]
+    /// at the timeout (after cancelling the run if `options` say so); what a look can fail
+    /// with.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), zuora_blocking::Error> {
+    /// use zuora_blocking::WaitOptions;
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// let run = client.wait_for_run(&run_id, WaitOptions::default())?;
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_for_run(
+        &self,
+        run_id: &ReportRunId,
+        options: WaitOptions,
+    ) -> Result<ReportRun, Error> {
+        let task = Task::wait(&self.inner.session, run_id, options, false, now());
+        self.finish("wait_for_run", task)?.into_run()
+    }
+
+    /// [`wait_for_run`](Self::wait_for_run), showing each status seen to `observe`, which
+    /// may stop the wait.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_for_run`](Self::wait_for_run), and [`Error::Interrupted`] when `observe`
+    /// returns [`WaitControl::Stop`] (after cancelling the run if it asked).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), zuora_blocking::Error> {
+    /// use zuora_blocking::{WaitOptions, machines::WaitControl};
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// let run = client
+    ///     .wait_for_run_with(&run_id, WaitOptions::default(), |run| {
+    ///         println!("{}", run.status);
+    ///         WaitControl::Continue
+    ///     })
+    ///     ?;
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_for_run_with(
+        &self,
+        run_id: &ReportRunId,
+        options: WaitOptions,
+        mut observe: impl FnMut(&ReportRun) -> WaitControl,
+    ) -> Result<ReportRun, Error> {
+        let session = &self.inner.session;
+        let (mut task, mut step) = Task::wait(session, run_id, options, true, now());
+        let send = Whole(&self.inner.transport);
+        let _span = tracing::info_span!("zuora.task", task = "wait_for_run").entered();
+        loop {
+            let paused = self.drive(&mut task, step, &send)?;
+            step = match paused {
+                Paused::Status(run) => match observe(&run) {
+                    WaitControl::Continue => task.feed(session, ExchangeEvent::Resumed, now()),
+                    WaitControl::Stop { cancel } => task.interrupt(session, cancel, now()),
+                },
+                other => return other.done()?.into_run(),
+            };
         }
-        let issued = Instant::now();
-        let token = self.execute_within(self.inner.config.token_request(), budget)?;
-        cache.store(token.access_token.clone(), token.expires_in, issued);
-        Ok(token.access_token)
+    }
+
+    /// Every row of a completed run (*Report data as JSON*), fetched a page (`page_size`
+    /// rows) at a time as they are read; nothing is sent until the first row is asked for.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), zuora_blocking::Error> {
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// for row in client.rows(&run_id, 1000) {
+    ///     println!("{:?}", row?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn rows(&self, run_id: &ReportRunId, page_size: u64) -> Rows<'_, T> {
+        let (task, step) = Task::rows(&self.inner.session, run_id, page_size, now());
+        Rows {
+            client: self,
+            task,
+            step: Some(step),
+            buffered: VecDeque::new(),
+        }
     }
 }
 
-zuora_core::__shared_client_methods! {
-    client = Client,
-    default_transport = UreqTransport,
-    token_lock = [std::sync::Mutex],
-    send_bounds = [],
-    output_bounds = [],
-    transport = SyncTransport,
-    streaming = SyncStreamingTransport,
-    writer = [Write],
-    asyncness = [],
-    await = [],
-    observer_bounds = [],
-    export_source = ExportReader
+/// The rows of a run, fetched a page at a time as they are read (paging stops on a repeated
+/// page, the page cap or the overall timeout). See [`Client::rows`].
+pub struct Rows<'c, T> {
+    client: &'c Client<T>,
+    task: Task,
+    /// The task's next step; `None` once it is over.
+    step: Option<TaskStep>,
+    buffered: VecDeque<Row>,
 }
 
-/// Sleeps, as the shared methods' waits ask.
-fn pause(delay: Duration) {
-    std::thread::sleep(delay);
+impl<T: SyncTransport> Iterator for Rows<'_, T> {
+    type Item = Result<Row, Error>;
+
+    /// The next row, fetching a page when the last one is used up; `None` after the last.
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(row) = self.buffered.pop_front() {
+                return Some(Ok(row));
+            }
+            let step = self.step.take()?;
+            let send = Whole(&self.client.inner.transport);
+            match self.client.drive(&mut self.task, step, &send) {
+                Ok(Paused::Rows(rows)) => {
+                    self.buffered.extend(rows);
+                    let session = &self.client.inner.session;
+                    self.step = Some(self.task.feed(session, ExchangeEvent::Resumed, now()));
+                }
+                Ok(_) => return None,
+                Err(error) => return Some(Err(error)),
+            }
+        }
+    }
 }
 
 /// Exports: streamed, converted on the fly, never held whole.
 impl<T: SyncStreamingTransport> Client<T> {
-    /// A completed run's export as a source: an [`ExportReader`] that yields it converted
-    /// to `format` as it arrives (gzip decoded on the fly). Errors before the first byte
-    /// (unknown run, refused, unreachable) come here; a body that breaks off or stalls
-    /// ends the reader with an error, never with a clean end.
+    fn streaming(&self) -> Streaming<'_, T> {
+        Streaming {
+            transport: &self.inner.transport,
+            config: self.inner.session.config(),
+        }
+    }
+
+    /// Drives `task` to its export's body.
+    fn to_export(
+        &self,
+        name: &'static str,
+        task: &mut Task,
+        step: TaskStep,
+    ) -> Result<ExportReader<T::Body>, Error> {
+        let _span = tracing::info_span!("zuora.task", task = name).entered();
+        match self.drive(task, step, &self.streaming())? {
+            Paused::Export(response, format) => {
+                let download = Download::start(&response, format, self.config());
+                Ok(ExportReader {
+                    body: response.into_body(),
+                    download,
+                    // 64 KiB reads keep the converter's buffers in the core's cache.
+                    chunk: vec![0u8; 64 * 1024],
+                    converted: Vec::with_capacity(160 * 1024),
+                    position: 0,
+                    summary: None,
+                })
+            }
+            _ => Err(Error::build("a download ended without its export")),
+        }
+    }
+
+    /// A completed run's export as a source: an [`ExportReader`] that yields it converted to
+    /// `format` as it arrives (gzip decoded on the fly). Its read errors carry the [`Error`]
+    /// inside the `io::Error` ([`Error::from_io`] gets it back).
+    ///
+    /// # Errors
+    ///
+    /// Errors before the first byte (unknown run, [`ErrorKind::RunNotCompleted`], refused,
+    /// unreachable) come here; a body that breaks off or stalls ends the reader with an
+    /// [`ErrorKind::ExportBroken`] error, never with a clean end.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), zuora_blocking::Error> {
+    /// use zuora_blocking::ExportFormat;
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// let mut export = client.export_reader(&run_id, ExportFormat::Csv)?;
+    /// std::io::copy(&mut export, &mut std::io::stdout()).map_err(zuora_blocking::Error::output)?;
+    /// # Ok(()) }
+    /// ```
     pub fn export_reader(
         &self,
         run_id: &ReportRunId,
         format: ExportFormat,
     ) -> Result<ExportReader<T::Body>, Error> {
-        let config = &self.inner.config;
-        let operation = config.export_run(run_id);
-        let finished = self.drive(
-            operation,
-            self.inner.entropy.next_u64(),
-            Duration::MAX,
-            |request| {
-                let response = self
-                    .inner
-                    .transport
-                    .send_streaming(request)
-                    .map_err(|e| TransportFailure::from_error(&e))?;
-                match ExportHead::of(response.status(), config) {
-                    ExportHead::Stream => Ok(Sent::Stream(response)),
-                    ExportHead::ReadWhole { max_bytes } => {
-                        let (parts, body) = response.into_parts();
-                        let mut bytes = Vec::new();
-                        body.take(max_bytes.saturating_add(1))
-                            .read_to_end(&mut bytes)
-                            .map_err(|e| {
-                                TransportFailure::new(TransportErrorKind::Io, true, e.to_string())
-                            })?;
-                        Ok(Sent::Answer(zuora_core::driver::HttpResponse::from_parts(
-                            parts, bytes,
-                        )))
-                    }
-                }
-            },
-        )?;
-        let (body, download) = finished.into_download(format, config);
-        Ok(ExportReader {
-            body,
-            download,
-            // 64 KiB reads keep the converter's buffers in the core's cache.
-            chunk: vec![0u8; 64 * 1024],
-            converted: Vec::with_capacity(160 * 1024),
-            position: 0,
-            summary: None,
-        })
+        let (mut task, step) = Task::download(&self.inner.session, run_id, format, now());
+        self.to_export("export_reader", &mut task, step)
     }
 
     /// Downloads a completed run's export into `out`, converted to `format` as it arrives.
-    /// A download cut short is an error, never a success; what was written before stays in
-    /// `out` (write to a temporary file and rename on success).
+    /// What was written before a failure stays in `out`: write to a temporary file and
+    /// rename it on success.
+    ///
+    /// # Errors
+    ///
+    /// As [`export_reader`](Self::export_reader), and [`ErrorKind::Output`] when `out`
+    /// refuses a write.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use zuora_blocking::ExportFormat;
+    /// let run_id = "ff808081529f4e3401529fd61f080074".parse()?;
+    /// let mut out = std::fs::File::create("invoices.csv")?;
+    /// let summary = client.download_export(&run_id, ExportFormat::Csv, &mut out)?;
+    /// # Ok(()) }
+    /// ```
     pub fn download_export<W: Write>(
         &self,
         run_id: &ReportRunId,
@@ -214,6 +665,61 @@ impl<T: SyncStreamingTransport> Client<T> {
         out: &mut W,
     ) -> Result<ExportSummary, Error> {
         self.export_reader(run_id, format)?.copy_to(out)
+    }
+
+    /// The whole trip in one call: resolve `report` (by id, or by exact name through
+    /// search), run it, wait for it, and write its export to `out` as `format`.
+    ///
+    /// # Errors
+    ///
+    /// What each step can fail with: [`find_report`](Self::find_report),
+    /// [`run_report`](Self::run_report), [`wait_for_run`](Self::wait_for_run) and
+    /// [`download_export`](Self::download_export).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn f(client: zuora_blocking::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use zuora_blocking::{ExportFormat, ReportRef, RunReportOptions, ViewType, WaitOptions};
+    /// let mut csv = Vec::new();
+    /// let (run, summary) = client
+    ///     .run_and_download(
+    ///         &ReportRef::parse("Invoice Detail")?,
+    ///         ViewType::Detail,
+    ///         RunReportOptions::default(),
+    ///         WaitOptions::default(),
+    ///         ExportFormat::Csv,
+    ///         &mut csv,
+    ///     )
+    ///     ?;
+    /// # Ok(()) }
+    /// ```
+    pub fn run_and_download<W: Write>(
+        &self,
+        report: &ReportRef,
+        view_type: ViewType,
+        options: RunReportOptions,
+        wait: WaitOptions,
+        format: ExportFormat,
+        out: &mut W,
+    ) -> Result<(ReportRun, ExportSummary), Error> {
+        let session = &self.inner.session;
+        let (mut task, step) = Task::trip(
+            session,
+            report,
+            view_type,
+            options,
+            wait,
+            format,
+            false,
+            now(),
+        )?;
+        let export = self.to_export("run_and_download", &mut task, step)?;
+        let outcome = export.copy_to(out);
+        match task.on_export(outcome) {
+            TaskStep::Done(outcome) => outcome?.into_trip(),
+            _ => Err(Error::build("a trip went on after its download")),
+        }
     }
 }
 
@@ -227,6 +733,14 @@ pub struct ExportReader<R> {
     converted: Vec<u8>,
     position: usize,
     summary: Option<ExportSummary>,
+}
+
+impl<R> std::fmt::Debug for ExportReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportReader")
+            .field("download", &self.download)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<R: Read> ExportReader<R> {
@@ -286,13 +800,5 @@ impl<R: Read> Read for ExportReader<R> {
         buf[..n].copy_from_slice(&self.converted[self.position..self.position + n]);
         self.position += n;
         Ok(n)
-    }
-}
-
-impl<T: SyncTransport> Iterator for Rows<'_, T> {
-    type Item = Result<Row, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.next_row()
     }
 }

@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 mod call;
-mod client_methods;
 mod config;
 mod download;
 mod entropy;
@@ -28,6 +27,7 @@ mod runs;
 mod secret;
 mod session;
 mod status;
+mod steps;
 mod task;
 mod transport;
 mod wire;
@@ -93,8 +93,9 @@ pub mod machines {
     pub use crate::oauth::{TOKEN_REFRESH_MARGIN, TokenCache};
     pub use crate::paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
     pub use crate::polling::{CANCEL_GRACE, PollDecision, Wait, WaitControl, WaitStep};
-    pub use crate::session::{Exchange, ExchangeEvent, ExchangeStep, Session};
-    pub use crate::task::{Row, Task, TaskOutput, TaskStep};
+    pub use crate::session::{Exchange, Session};
+    pub use crate::steps::{ExchangeEvent, Row, TaskStep};
+    pub use crate::task::{Machine, Task, TaskOutput};
 }
 
 /// Policies: when to try again and when to look again.
@@ -151,10 +152,6 @@ pub mod defaults {
     pub use crate::paging::DEFAULT_MAX_PAGES;
     pub use crate::response::DEFAULT_MAX_DECODED_BYTES;
 }
-
-/// For the shared client methods' macro (not part of the API).
-#[doc(hidden)]
-pub use serde_json as __serde_json;
 
 /// Re-export of the `http` crate whose types the API uses.
 pub use http;

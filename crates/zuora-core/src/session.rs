@@ -5,7 +5,7 @@
 //!
 //! Token fetches are single-flight, decided here: when the cache is stale, the first exchange
 //! to ask claims the fetch, and every other one is told to wait
-//! ([`ExchangeStep::AwaitToken`]) until the fetch settles or its own time is up, then looks
+//! ([`TaskStep::AwaitToken`](crate::machines::TaskStep::AwaitToken)) until the fetch settles or its own time is up, then looks
 //! again. A driver only supplies a way to wake those waiters
 //! ([`Session::on_token_settled`]: a tokio `watch`, a `Condvar`, an `asyncio.Event`), or
 //! none, and then they look again after a short sleep. A claim is released when its fetch
@@ -22,7 +22,8 @@ use crate::error::Error;
 use crate::oauth::{Token, TokenCache, TokenRequest};
 use crate::operation::Operation;
 use crate::secret::AccessToken;
-use crate::transport::{HttpRequest, HttpResponse, Now, TransportErrorKind, TransportFailure};
+use crate::steps::{ExchangeEvent, TaskStep};
+use crate::transport::{Now, TransportErrorKind, TransportFailure};
 
 /// Wakes the calls waiting for a token fetch; gets the new settle count.
 type Waker = Arc<dyn Fn(u64) + Send + Sync>;
@@ -116,7 +117,7 @@ impl Session {
     }
 
     /// Has `wake` called with the new settle count whenever a token fetch settles, so the
-    /// driver can wake the calls it parked on [`ExchangeStep::AwaitToken`] at once. Without
+    /// driver can wake the calls it parked on [`TaskStep::AwaitToken`](crate::machines::TaskStep::AwaitToken) at once. Without
     /// it they look again when their wait runs out.
     #[must_use]
     pub fn on_token_settled(mut self, wake: impl Fn(u64) + Send + Sync + 'static) -> Self {
@@ -196,37 +197,6 @@ impl Session {
     }
 }
 
-/// What happened since an [`Exchange`]'s last step.
-#[derive(Debug)]
-pub enum ExchangeEvent {
-    /// The sleep it asked for is over.
-    Resumed,
-    /// The answer, read whole.
-    Answered(HttpResponse),
-    /// No complete answer came.
-    Failed(TransportFailure),
-}
-
-/// What an [`Exchange`] asks the driver to do next.
-#[derive(Debug)]
-pub enum ExchangeStep<T> {
-    /// Send this request (the token call's, or the operation's).
-    Send(HttpRequest),
-    /// Sleep this long, then feed [`ExchangeEvent::Resumed`].
-    Sleep(Duration),
-    /// Another call is fetching the session's token: wait until
-    /// [`Session::tokens_settled`] moves past `settled` (the session's waker says when) or
-    /// `within` has passed, whichever is first, then feed [`ExchangeEvent::Resumed`].
-    AwaitToken {
-        /// The settle count seen when told to wait.
-        settled: u64,
-        /// The longest this call may wait: what is left of its deadline.
-        within: Duration,
-    },
-    /// Over.
-    Done(Result<T, Error>),
-}
-
 /// One call of an operation and the token call it may run first.
 #[derive(Debug)]
 pub struct Exchange<O: Operation> {
@@ -239,11 +209,7 @@ pub struct Exchange<O: Operation> {
 
 impl<O: Operation> Exchange<O> {
     /// Starts `call` at `now`: its input is checked before anything is sent.
-    pub fn start(
-        session: &Session,
-        mut call: Call<O>,
-        now: Now,
-    ) -> (Self, ExchangeStep<O::Output>) {
+    pub fn start(session: &Session, mut call: Call<O>, now: Now) -> (Self, TaskStep<O::Output>) {
         let first = call.start();
         let mut exchange = Self {
             call,
@@ -265,13 +231,13 @@ impl<O: Operation> Exchange<O> {
         session: &Session,
         event: ExchangeEvent,
         now: Now,
-    ) -> ExchangeStep<O::Output> {
+    ) -> TaskStep<O::Output> {
         if std::mem::take(&mut self.awaiting) {
             return match event {
                 ExchangeEvent::Resumed => {
                     self.follow(session, Step::NeedToken { refresh: false }, now)
                 }
-                _ => ExchangeStep::Done(Err(Error::build(
+                _ => TaskStep::Done(Err(Error::build(
                     "an answer while the call was waiting for a token",
                 ))),
             };
@@ -301,7 +267,7 @@ impl<O: Operation> Exchange<O> {
         session: &Session,
         mut step: Step<O::Output>,
         now: Now,
-    ) -> ExchangeStep<O::Output> {
+    ) -> TaskStep<O::Output> {
         loop {
             return match step {
                 Step::NeedToken { refresh } => {
@@ -324,7 +290,7 @@ impl<O: Operation> Exchange<O> {
                         TokenTurn::Wait { settled } => {
                             let within = self.call.time_left(now.instant);
                             if within.is_zero() {
-                                return ExchangeStep::Done(Err(Error::Transport(
+                                return TaskStep::Done(Err(Error::Transport(
                                     TransportFailure::new(
                                         TransportErrorKind::Timeout,
                                         false,
@@ -334,13 +300,13 @@ impl<O: Operation> Exchange<O> {
                                 )));
                             }
                             self.awaiting = true;
-                            ExchangeStep::AwaitToken { settled, within }
+                            TaskStep::AwaitToken { settled, within }
                         }
                     }
                 }
-                Step::Send(request) => ExchangeStep::Send(request),
-                Step::Wait(delay) => ExchangeStep::Sleep(delay),
-                Step::Done(outcome) => ExchangeStep::Done(outcome),
+                Step::Send(request) => TaskStep::Send(request),
+                Step::Wait(delay) => TaskStep::Sleep(delay),
+                Step::Done(outcome) => TaskStep::Done(outcome),
             };
         }
     }
@@ -350,10 +316,10 @@ impl<O: Operation> Exchange<O> {
         session: &Session,
         step: Step<Token>,
         now: Now,
-    ) -> ExchangeStep<O::Output> {
+    ) -> TaskStep<O::Output> {
         match step {
-            Step::Send(request) => ExchangeStep::Send(request),
-            Step::Wait(delay) => ExchangeStep::Sleep(delay),
+            Step::Send(request) => TaskStep::Send(request),
+            Step::Wait(delay) => TaskStep::Sleep(delay),
             Step::Done(Ok(token)) => {
                 // Stored before the claim is dropped, so the woken waiters find it.
                 let fetched = self.fetch.take();
@@ -365,11 +331,11 @@ impl<O: Operation> Exchange<O> {
             }
             Step::Done(Err(error)) => {
                 self.fetch = None;
-                ExchangeStep::Done(Err(error))
+                TaskStep::Done(Err(error))
             }
             // The token request needs no token: its call never asks for one.
             Step::NeedToken { .. } => {
-                ExchangeStep::Done(Err(Error::build("the token call asked for a token")))
+                TaskStep::Done(Err(Error::build("the token call asked for a token")))
             }
         }
     }
@@ -395,7 +361,7 @@ mod tests {
         Session::new(config, 7)
     }
 
-    fn answer(status: u16, body: &str) -> HttpResponse {
+    fn answer(status: u16, body: &str) -> crate::transport::HttpResponse {
         http::Response::builder()
             .status(status)
             .header("content-type", "application/json")
@@ -403,8 +369,8 @@ mod tests {
             .expect("a valid answer")
     }
 
-    fn sent<T: std::fmt::Debug>(step: &ExchangeStep<T>) -> (String, String) {
-        let ExchangeStep::Send(request) = step else {
+    fn sent<T: std::fmt::Debug>(step: &TaskStep<T>) -> (String, String) {
+        let TaskStep::Send(request) = step else {
             panic!("expected a request, got {step:?}");
         };
         let bearer = request
@@ -460,7 +426,7 @@ mod tests {
         let (mut exchange, _) = Exchange::start(&session, call, now());
         let refused = answer(401, r#"{"message":"Authentication error"}"#);
         let step = exchange.feed(&session, ExchangeEvent::Answered(refused), now());
-        let ExchangeStep::Done(Err(error)) = step else {
+        let TaskStep::Done(Err(error)) = step else {
             panic!("expected the end, got {step:?}");
         };
         assert_eq!(error.kind(), crate::ErrorKind::Authentication);
@@ -481,7 +447,7 @@ mod tests {
         assert_eq!(sent(&step).0, "/oauth/token");
         // A second call meets the fetch under way: it waits, within its own deadline.
         let (mut second, step) = Exchange::start(&session, get(), now());
-        let ExchangeStep::AwaitToken { settled, within } = step else {
+        let TaskStep::AwaitToken { settled, within } = step else {
             panic!("expected a wait for the token, got {step:?}");
         };
         assert_eq!(settled, 0);
@@ -489,7 +455,7 @@ mod tests {
         // Woken early, before the fetch settled: it looks again and waits again.
         let step = second.feed(&session, ExchangeEvent::Resumed, now());
         assert!(
-            matches!(step, ExchangeStep::AwaitToken { settled: 0, .. }),
+            matches!(step, TaskStep::AwaitToken { settled: 0, .. }),
             "{step:?}"
         );
 
@@ -513,7 +479,7 @@ mod tests {
         let (abandoned, step) = Exchange::start(&session, get(), now());
         assert_eq!(sent(&step).0, "/oauth/token");
         let (_, step) = Exchange::start(&session, get(), now());
-        assert!(matches!(step, ExchangeStep::AwaitToken { .. }));
+        assert!(matches!(step, TaskStep::AwaitToken { .. }));
         drop(abandoned);
         assert_eq!(session.tokens_settled(), 1);
         let (_, step) = Exchange::start(&session, get(), now());
@@ -535,10 +501,10 @@ mod tests {
             .within(Duration::from_millis(5));
         let (mut waiter, step) = Exchange::start(&session, short, start);
         assert!(
-            matches!(step, ExchangeStep::AwaitToken { within, .. } if within <= Duration::from_millis(5))
+            matches!(step, TaskStep::AwaitToken { within, .. } if within <= Duration::from_millis(5))
         );
         let later = Now::new(start.instant + Duration::from_millis(6), start.wall);
-        let ExchangeStep::Done(Err(error)) = waiter.feed(&session, ExchangeEvent::Resumed, later)
+        let TaskStep::Done(Err(error)) = waiter.feed(&session, ExchangeEvent::Resumed, later)
         else {
             panic!("the waiter must give up at its deadline");
         };

@@ -25,11 +25,9 @@ use crate::operations::{
 };
 use crate::policies::WaitOptions;
 use crate::runs::{ReportRef, ReportRun};
-use crate::session::{Exchange, ExchangeEvent, ExchangeStep, Session};
-use crate::transport::{HttpRequest, Now};
-
-/// A row of *Report data as JSON*: field id → value.
-pub type Row = serde_json::Map<String, serde_json::Value>;
+use crate::session::{Exchange, Session};
+use crate::steps::{ExchangeEvent, TaskStep};
+use crate::transport::Now;
 
 /// What a finished task produced.
 #[derive(Debug)]
@@ -60,31 +58,140 @@ pub enum TaskOutput {
     Trip(Box<ReportRun>, ExportSummary),
 }
 
-/// What the driver must do next.
-#[derive(Debug)]
-pub enum TaskStep {
-    /// Send this request; feed the answer (read whole) or the failure. When
-    /// [`Task::export_format`] is `Some` and the answer streams, convert its body instead
-    /// and hand the outcome to [`Task::on_export`].
-    Send(HttpRequest),
-    /// Sleep this long, then feed [`ExchangeEvent::Resumed`].
-    Sleep(Duration),
-    /// Another call is fetching the session's token: wait until
-    /// [`Session::tokens_settled`] moves past `settled` or `within` has passed, then feed
-    /// [`ExchangeEvent::Resumed`] (see [`ExchangeStep::AwaitToken`]).
-    AwaitToken {
-        /// The settle count seen when told to wait.
-        settled: u64,
-        /// The longest this call may wait.
-        within: Duration,
-    },
-    /// Take these rows (a page of a run's data), then feed [`ExchangeEvent::Resumed`].
-    Rows(Vec<Row>),
-    /// A wait saw this status; feed [`ExchangeEvent::Resumed`] to go on, or
-    /// [`interrupt`](Task::interrupt) to stop. Only for tasks made to show statuses.
-    Status(Box<ReportRun>),
-    /// Over.
-    Done(Result<TaskOutput, Error>),
+impl TaskOutput {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Token { .. } => "a token's lifetime",
+            Self::Started(_) => "a started run",
+            Self::Run(_) => "a run",
+            Self::Message(_) => "a message",
+            Self::Reports(_) => "reports",
+            Self::Report(_) => "a report",
+            Self::ReportId(_) => "a report id",
+            Self::Rows(_) => "a row count",
+            Self::Export(_) => "an export's summary",
+            Self::Trip(..) => "a trip's run and summary",
+        }
+    }
+
+    /// What a driver says when a task ends with another output than its kind of task gives:
+    /// a bug, never something a server can cause.
+    fn mismatch(self, expected: &str) -> Error {
+        Error::build(&format!(
+            "a task ended with {} where {expected} was due",
+            self.kind()
+        ))
+    }
+
+    /// *Run a report*'s answer.
+    pub fn into_started(self) -> Result<ReportRunStarted, Error> {
+        match self {
+            Self::Started(started) => Ok(started),
+            other => Err(other.mismatch("a started run")),
+        }
+    }
+
+    /// A run (retrieved, the latest, or waited for).
+    pub fn into_run(self) -> Result<ReportRun, Error> {
+        match self {
+            Self::Run(run) => Ok(run),
+            other => Err(other.mismatch("a run")),
+        }
+    }
+
+    /// *Cancel a report run*'s message.
+    pub fn into_message(self) -> Result<String, Error> {
+        match self {
+            Self::Message(message) => Ok(message),
+            other => Err(other.mismatch("a message")),
+        }
+    }
+
+    /// Every report a search found.
+    pub fn into_reports(self) -> Result<Vec<ReportSummary>, Error> {
+        match self {
+            Self::Reports(reports) => Ok(reports),
+            other => Err(other.mismatch("reports")),
+        }
+    }
+
+    /// The one report a name stands for.
+    pub fn into_report(self) -> Result<ReportSummary, Error> {
+        match self {
+            Self::Report(report) => Ok(report),
+            other => Err(other.mismatch("a report")),
+        }
+    }
+
+    /// A download's summary.
+    pub fn into_export(self) -> Result<ExportSummary, Error> {
+        match self {
+            Self::Export(summary) => Ok(summary),
+            other => Err(other.mismatch("an export's summary")),
+        }
+    }
+
+    /// A trip's run and download.
+    pub fn into_trip(self) -> Result<(ReportRun, ExportSummary), Error> {
+        match self {
+            Self::Trip(run, summary) => Ok((*run, summary)),
+            other => Err(other.mismatch("a trip's run and summary")),
+        }
+    }
+}
+
+/// What a driver's loop drives: a [`Task`], or one operation's [`Exchange`] (a transport's
+/// `execute`). One loop serves both.
+pub trait Machine {
+    /// What it ends with.
+    type Output;
+    /// Continues with what happened, at `now`.
+    fn feed(&mut self, session: &Session, event: ExchangeEvent, now: Now)
+    -> TaskStep<Self::Output>;
+    /// The format the request in flight converts to when its answer streams (an export);
+    /// `None` for every other request.
+    fn export_format(&self) -> Option<ExportFormat>;
+    /// The streamed export's outcome (see [`Task::on_export`]).
+    fn on_export(&mut self, outcome: Result<ExportSummary, Error>) -> TaskStep<Self::Output>;
+    /// The caller stops the machine at `now` (see [`Task::interrupt`]).
+    fn interrupt(&mut self, session: &Session, cancel: bool, now: Now) -> TaskStep<Self::Output>;
+}
+
+impl Machine for Task {
+    type Output = TaskOutput;
+    fn feed(&mut self, session: &Session, event: ExchangeEvent, now: Now) -> TaskStep {
+        Task::feed(self, session, event, now)
+    }
+    fn export_format(&self) -> Option<ExportFormat> {
+        Task::export_format(self)
+    }
+    fn on_export(&mut self, outcome: Result<ExportSummary, Error>) -> TaskStep {
+        Task::on_export(self, outcome)
+    }
+    fn interrupt(&mut self, session: &Session, cancel: bool, now: Now) -> TaskStep {
+        Task::interrupt(self, session, cancel, now)
+    }
+}
+
+impl<O: Operation> Machine for Exchange<O> {
+    type Output = O::Output;
+    fn feed(&mut self, session: &Session, event: ExchangeEvent, now: Now) -> TaskStep<O::Output> {
+        Exchange::feed(self, session, event, now)
+    }
+    fn export_format(&self) -> Option<ExportFormat> {
+        None
+    }
+    fn on_export(&mut self, _outcome: Result<ExportSummary, Error>) -> TaskStep<O::Output> {
+        TaskStep::Done(Err(Error::build(
+            "an export's outcome for a call that streams none",
+        )))
+    }
+    fn interrupt(&mut self, _session: &Session, _cancel: bool, _now: Now) -> TaskStep<O::Output> {
+        TaskStep::Done(Err(Error::Interrupted {
+            run_id: None,
+            cancelled: false,
+        }))
+    }
 }
 
 /// One user-level operation from start to end.
@@ -117,13 +224,8 @@ where
     }
 }
 
-fn one<T>(step: ExchangeStep<T>, wrap: impl FnOnce(T) -> TaskOutput) -> TaskStep {
-    match step {
-        ExchangeStep::Send(request) => TaskStep::Send(request),
-        ExchangeStep::Sleep(delay) => TaskStep::Sleep(delay),
-        ExchangeStep::AwaitToken { settled, within } => TaskStep::AwaitToken { settled, within },
-        ExchangeStep::Done(outcome) => TaskStep::Done(outcome.map(wrap)),
-    }
+fn one<T>(step: TaskStep<T>, wrap: impl FnOnce(T) -> TaskOutput) -> TaskStep {
+    step.map_done(|outcome| outcome.map(wrap))
 }
 
 /// What comes after a search ends.
@@ -534,26 +636,17 @@ impl Task {
         TaskStep::Done(Err(Error::build(what)))
     }
 
-    fn on_search(
-        &mut self,
-        session: &Session,
-        step: ExchangeStep<SearchPage>,
-        now: Now,
-    ) -> TaskStep {
+    fn on_search(&mut self, session: &Session, step: TaskStep<SearchPage>, now: Now) -> TaskStep {
         let Phase::Search { all, page, then } = &mut self.phase else {
             return self.misuse("a search page while not searching");
         };
-        let answer = match step {
-            ExchangeStep::Send(request) => return TaskStep::Send(request),
-            ExchangeStep::Sleep(delay) => return TaskStep::Sleep(delay),
-            ExchangeStep::AwaitToken { settled, within } => {
-                return TaskStep::AwaitToken { settled, within };
-            }
-            ExchangeStep::Done(Err(error)) => {
+        let answer = match step.into_outcome() {
+            Err(pending) => return pending,
+            Ok(Err(error)) => {
                 self.phase = Phase::Done;
                 return TaskStep::Done(Err(error));
             }
-            ExchangeStep::Done(Ok(answer)) => answer,
+            Ok(Ok(answer)) => answer,
         };
         if let Err(error) = all.on_page(answer, now.instant) {
             self.phase = Phase::Done;
@@ -598,21 +691,17 @@ impl Task {
         self.on_rows(step, now)
     }
 
-    fn on_rows(&mut self, step: ExchangeStep<DataPage>, now: Now) -> TaskStep {
+    fn on_rows(&mut self, step: TaskStep<DataPage>, now: Now) -> TaskStep {
         let Phase::Rows { pages, page, rows } = &mut self.phase else {
             return self.misuse("a data page while not reading rows");
         };
-        let answer = match step {
-            ExchangeStep::Send(request) => return TaskStep::Send(request),
-            ExchangeStep::Sleep(delay) => return TaskStep::Sleep(delay),
-            ExchangeStep::AwaitToken { settled, within } => {
-                return TaskStep::AwaitToken { settled, within };
-            }
-            ExchangeStep::Done(Err(error)) => {
+        let answer = match step.into_outcome() {
+            Err(pending) => return pending,
+            Ok(Err(error)) => {
                 self.phase = Phase::Done;
                 return TaskStep::Done(Err(error));
             }
-            ExchangeStep::Done(Ok(answer)) => answer,
+            Ok(Ok(answer)) => answer,
         };
         *page = None;
         match pages.on_page(answer, now.instant) {
@@ -630,20 +719,16 @@ impl Task {
     fn on_run_started(
         &mut self,
         session: &Session,
-        step: ExchangeStep<ReportRunStarted>,
+        step: TaskStep<ReportRunStarted>,
         now: Now,
     ) -> TaskStep {
-        let started = match step {
-            ExchangeStep::Send(request) => return TaskStep::Send(request),
-            ExchangeStep::Sleep(delay) => return TaskStep::Sleep(delay),
-            ExchangeStep::AwaitToken { settled, within } => {
-                return TaskStep::AwaitToken { settled, within };
-            }
-            ExchangeStep::Done(Err(error)) => {
+        let started = match step.into_outcome() {
+            Err(pending) => return pending,
+            Ok(Err(error)) => {
                 self.phase = Phase::Done;
                 return TaskStep::Done(Err(error));
             }
-            ExchangeStep::Done(Ok(started)) => started,
+            Ok(Ok(started)) => started,
         };
         let Phase::Run { plan, .. } = std::mem::replace(&mut self.phase, Phase::Done) else {
             return self.misuse("a run started while none was asked for");
@@ -703,7 +788,7 @@ impl Task {
         }
     }
 
-    fn on_look(&mut self, session: &Session, step: ExchangeStep<ReportRun>, now: Now) -> TaskStep {
+    fn on_look(&mut self, session: &Session, step: TaskStep<ReportRun>, now: Now) -> TaskStep {
         let Phase::Wait {
             wait,
             probe,
@@ -713,18 +798,14 @@ impl Task {
         else {
             return self.misuse("a look while not waiting");
         };
-        let next = match step {
-            ExchangeStep::Send(request) => return TaskStep::Send(request),
-            ExchangeStep::Sleep(delay) => return TaskStep::Sleep(delay),
-            ExchangeStep::AwaitToken { settled, within } => {
-                return TaskStep::AwaitToken { settled, within };
-            }
-            ExchangeStep::Done(Ok(run)) if *observe => {
+        let next = match step.into_outcome() {
+            Err(pending) => return pending,
+            Ok(Ok(run)) if *observe => {
                 *probe = Probe::Shown(Box::new(run.clone()));
                 return TaskStep::Status(Box::new(run));
             }
-            ExchangeStep::Done(Ok(run)) => wait.on_run(run, WaitControl::Continue, now.instant),
-            ExchangeStep::Done(Err(error)) => wait.on_look_failed(error, now.instant),
+            Ok(Ok(run)) => wait.on_run(run, WaitControl::Continue, now.instant),
+            Ok(Err(error)) => wait.on_look_failed(error, now.instant),
         };
         self.wait_step(session, next, now)
     }
@@ -740,17 +821,13 @@ impl Task {
         }
     }
 
-    fn on_cancel(&mut self, session: &Session, step: ExchangeStep<String>, now: Now) -> TaskStep {
+    fn on_cancel(&mut self, session: &Session, step: TaskStep<String>, now: Now) -> TaskStep {
         let Phase::Wait { wait, .. } = &mut self.phase else {
             return self.misuse("a cancel while not waiting");
         };
-        let next = match step {
-            ExchangeStep::Send(request) => return TaskStep::Send(request),
-            ExchangeStep::Sleep(delay) => return TaskStep::Sleep(delay),
-            ExchangeStep::AwaitToken { settled, within } => {
-                return TaskStep::AwaitToken { settled, within };
-            }
-            ExchangeStep::Done(outcome) => wait.on_cancelled(outcome.is_ok()),
+        let next = match step.into_outcome() {
+            Err(pending) => return pending,
+            Ok(outcome) => wait.on_cancelled(outcome.is_ok()),
         };
         self.wait_step(session, next, now)
     }
