@@ -206,7 +206,7 @@ impl std::fmt::Debug for Task {
 }
 
 /// A call whose output becomes the task's.
-trait Single: Send {
+trait Single: Send + Sync {
     fn feed(&mut self, session: &Session, event: ExchangeEvent, now: Now) -> TaskStep;
 }
 
@@ -215,9 +215,9 @@ struct OneCall<O: Operation> {
     wrap: fn(O::Output) -> TaskOutput,
 }
 
-impl<O: Operation + Send> Single for OneCall<O>
+impl<O: Operation + Send + Sync> Single for OneCall<O>
 where
-    O::Output: Send,
+    O::Output: Send + Sync,
 {
     fn feed(&mut self, session: &Session, event: ExchangeEvent, now: Now) -> TaskStep {
         one(self.exchange.feed(session, event, now), self.wrap)
@@ -306,8 +306,8 @@ impl Task {
         now: Now,
     ) -> (Self, TaskStep)
     where
-        O: Operation + Send + 'static,
-        O::Output: Send,
+        O: Operation + Send + Sync + 'static,
+        O::Output: Send + Sync,
     {
         let (exchange, step) = Exchange::start(session, session.call(operation, now), now);
         let step = one(step, wrap);

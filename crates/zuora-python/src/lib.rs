@@ -1,11 +1,12 @@
 //! `zuora_reporting._native`: zuora-core's engine for a Python driver.
 //!
 //! The sans-IO split, across languages: Python (httpx) sends bytes and sleeps; everything
-//! else — validation, requests, retries, token caching, waiting, paging, export conversion —
-//! is decided here, by the same machines the Rust transports drive. Each machine hands
-//! Python a [`Step`] (fetch a token, send this, wait this long, done) and takes back what
-//! happened. No secret crosses into Python except inside the `Authorization` header of a
-//! request Python must send.
+//! else — validation, requests, retries, single-flight token fetches, waiting, paging, the
+//! whole trip, export conversion — is decided here, by the core's [`Task`] machine that the
+//! Rust transports and the C ABI drive too. One [`Task`] type covers every operation: Python
+//! reads its step (send this, sleep this long, take these rows, see this status, done), does
+//! it, and tells the task what happened. No secret crosses into Python except inside the
+//! `Authorization` header of a request Python must send.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -15,21 +16,16 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use zuora_core::driver::{
-    HttpRequest, HttpResponse, Now, TransportErrorKind, TransportFailure, answer_from_parts,
-    stamped_timeouts,
+    HttpRequest, Now, TransportErrorKind, TransportFailure, answer_from_parts, stamped_timeouts,
 };
 use zuora_core::exports::ExportSummary as CoreExportSummary;
 use zuora_core::machines::{
-    Call as CoreCall, DataPages, Download as CoreDownload, Entropy, ExportHead, SearchAll, Session,
-    Step as CoreStep, Wait as CoreWait, WaitControl, WaitStep,
+    Download as CoreDownload, Entropy, ExchangeEvent, ExportHead, Session, Task as CoreTask,
+    TaskOutput, TaskStep,
 };
-use zuora_core::operations::{
-    CancelReportRun, DataPage, ExportReportRun, GetReportRun, LatestReportRun, Operation,
-    ReportDataPage, ReportRunStarted, ReportSummary as CoreSummary, RunReport, SearchPage,
-    SearchReports, Token as CoreToken, TokenRequest,
-};
+use zuora_core::operations::{ReportRunStarted, ReportSummary as CoreSummary};
 use zuora_core::policies::PollPolicy;
-use zuora_core::values::AccessToken;
+use zuora_core::values::ReportName;
 use zuora_core::{
     ClientConfig, Environment, Error, ErrorKind, ExportFormat, ReportId, ReportRef,
     ReportRun as CoreRun, ReportRunId, RetryPolicy, RunReportOptions, ViewType, WaitOptions,
@@ -210,8 +206,8 @@ fn seconds(value: f64, field: &'static str) -> Result<Duration, Error> {
 /// idempotency keys and jitter. Thread-safe; share one per client.
 #[pyclass(frozen, module = "zuora_reporting._native")]
 struct Engine {
-    /// The core's session: configuration, token cache, entropy.
-    session: Session,
+    /// The core's session: configuration, token cache, entropy; shared with its tasks.
+    session: Arc<Session>,
 }
 
 #[pymethods]
@@ -288,7 +284,7 @@ impl Engine {
             seed
         };
         Ok(Self {
-            session: Session::new(config, seed),
+            session: Arc::new(Session::new(config, seed)),
         })
     }
 
@@ -318,43 +314,9 @@ impl Engine {
         self.session.config().limits().max_decoded_bytes()
     }
 
-    /// The cached token, if fresh; `stale` (a token Zuora refused) is dropped first.
-    #[pyo3(signature = (stale=None))]
-    fn cached_token(&self, stale: Option<&Token>) -> Option<Token> {
-        self.session
-            .cached_token(stale.map(|s| &s.token), Instant::now())
-            .map(|token| Token {
-                token,
-                expires_in: Duration::ZERO,
-            })
-    }
-
-    /// Keeps a fetched token (from the [`token`](Self::token) call) until shortly before it
-    /// expires; `fetch_seconds` is how long the fetch took (the token's life counts from
-    /// when it was asked for).
-    fn store_token(&self, token: &Token, fetch_seconds: f64) {
-        let elapsed = Duration::try_from_secs_f64(fetch_seconds).unwrap_or_default();
-        let asked = Instant::now()
-            .checked_sub(elapsed)
-            .unwrap_or_else(Instant::now);
-        self.session
-            .store_token(token.token.clone(), token.expires_in, asked);
-    }
-
-    /// What `report` names, by the core's rule (`ReportRef::parse`): `("id", id)` for 32
-    /// hexadecimal digits, `("name", name)` otherwise; blank or malformed raises.
-    fn report_ref(&self, py: Python<'_>, report: &str) -> PyResult<(&'static str, String)> {
-        match ReportRef::parse(report).map_err(|e| invalid(py, e))? {
-            ReportRef::Id(id) => Ok(("id", id.as_str().to_owned())),
-            ReportRef::Name(name) => Ok(("name", name.as_str().to_owned())),
-        }
-    }
-
-    /// The token call (`POST /oauth/token`).
-    fn token(&self) -> Call {
-        self.call(AnyCall::Token(
-            self.start(self.session.config().token_request()),
-        ))
+    /// Checks the credentials: a token fetch; ends with the token's lifetime in seconds.
+    fn check_credentials(&self) -> Task {
+        self.task(CoreTask::check_credentials(&self.session, now()))
     }
 
     /// *Run a report*; an idempotency key is made for the call unless given.
@@ -367,116 +329,63 @@ impl Engine {
         track_id: Option<&str>,
         idempotency_key: Option<&str>,
         filters: Option<&str>,
-    ) -> PyResult<Call> {
-        let build = || -> Result<RunReport, Error> {
-            let report: ReportId = report_id.parse()?;
-            let view: ViewType = view_type.parse()?;
-            let mut options = RunReportOptions::default();
-            if let Some(track) = track_id {
-                options = options.track_id(track.parse()?);
-            }
-            if let Some(key) = idempotency_key {
-                options = options.idempotency_key(key.parse()?);
-            }
-            if let Some(json) = filters {
-                options = options.filters(zuora_core::filters::parse_filter_groups(json)?);
-            }
-            Ok(self.session.config().run_report(
-                &report,
-                view,
-                options,
-                self.session.entropy().key_bytes(),
-            ))
-        };
-        let operation = build().map_err(|e| to_py_err(py, &e))?;
-        Ok(self.call(AnyCall::RunReport(self.start(operation))))
+    ) -> PyResult<Task> {
+        let report: ReportId = report_id.parse().map_err(|e| invalid(py, e))?;
+        let view: ViewType = view_type.parse().map_err(|e| invalid(py, e))?;
+        let options =
+            run_options(track_id, idempotency_key, filters).map_err(|e| to_py_err(py, &e))?;
+        Ok(self.task(CoreTask::run_report(
+            &self.session,
+            &report,
+            view,
+            options,
+            now(),
+        )))
     }
 
     /// *Retrieve a report run*.
-    fn get_run(&self, py: Python<'_>, run_id: &str) -> PyResult<Call> {
+    fn get_run(&self, py: Python<'_>, run_id: &str) -> PyResult<Task> {
         let id: ReportRunId = run_id.parse().map_err(|e| invalid(py, e))?;
-        Ok(self.call(AnyCall::Get(self.start(self.session.config().get_run(&id)))))
+        Ok(self.task(CoreTask::get_run(&self.session, &id, now())))
     }
 
     /// *Last completed run* of a report.
-    fn latest_run(&self, py: Python<'_>, report_id: &str) -> PyResult<Call> {
+    fn latest_run(&self, py: Python<'_>, report_id: &str) -> PyResult<Task> {
         let id: ReportId = report_id.parse().map_err(|e| invalid(py, e))?;
-        Ok(self.call(AnyCall::Latest(
-            self.start(self.session.config().latest_run(&id)),
-        )))
+        Ok(self.task(CoreTask::latest_run(&self.session, &id, now())))
     }
 
     /// *Cancel a report run*.
-    fn cancel_run(&self, py: Python<'_>, run_id: &str) -> PyResult<Call> {
+    fn cancel_run(&self, py: Python<'_>, run_id: &str) -> PyResult<Task> {
         let id: ReportRunId = run_id.parse().map_err(|e| invalid(py, e))?;
-        Ok(self.call(AnyCall::Cancel(
-            self.start(self.session.config().cancel_run(&id)),
-        )))
+        Ok(self.task(CoreTask::cancel_run(&self.session, &id, now())))
     }
 
-    /// *Export results* of a completed run, to be converted to `format` (checked here,
-    /// before anything is sent). The answer streams: see `export_head`.
-    fn export(&self, py: Python<'_>, run_id: &str, format: &str) -> PyResult<Call> {
-        let id: ReportRunId = run_id.parse().map_err(|e| invalid(py, e))?;
-        format.parse::<ExportFormat>().map_err(|e| invalid(py, e))?;
-        Ok(self.call(AnyCall::Export(
-            self.start(self.session.config().export_run(&id)),
-        )))
+    /// Every report matching `query`, over every page, with the core's stop rules.
+    fn search(&self, py: Python<'_>, query: &str) -> PyResult<Task> {
+        let task = CoreTask::search(&self.session, query, now()).map_err(|e| to_py_err(py, &e))?;
+        Ok(self.task(task))
     }
 
-    /// For an export's answer status: `None` to stream the body into a [`Download`], or the
-    /// most bytes to read whole and hand to the call (a failure).
-    fn export_head(&self, status: u16) -> Option<u64> {
-        let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
-        match ExportHead::of(status, self.session.config()) {
-            ExportHead::Stream => None,
-            ExportHead::ReadWhole { max_bytes } => Some(max_bytes),
-        }
-    }
-
-    /// The converter for a streamed export answer, in `format` (`csv`, `tsv` or `raw`).
-    fn download(
-        &self,
-        py: Python<'_>,
-        status: u16,
-        headers: Vec<(Vec<u8>, Vec<u8>)>,
-        format: &str,
-    ) -> PyResult<Download> {
-        let format: ExportFormat = format.parse().map_err(|e| invalid(py, e))?;
-        let head = answer_from_parts(status, headers, ()).map_err(|e| to_py_err(py, &e.into()))?;
-        Ok(Download {
-            inner: CoreDownload::start(&head, format, self.session.config()),
-        })
-    }
-
-    /// Every report matching `query`, a page per call, with the core's stop rules.
-    fn search(&self, py: Python<'_>, query: &str) -> PyResult<Search> {
-        let search = self
-            .session
-            .config()
-            .search_all(query, Instant::now())
+    /// The one report named exactly `name` (a search).
+    fn find_report(&self, py: Python<'_>, name: &str) -> PyResult<Task> {
+        let name: ReportName = name.parse().map_err(|e| invalid(py, e))?;
+        let task = CoreTask::find_report(&self.session, &ReportRef::Name(name), now())
             .map_err(|e| to_py_err(py, &e))?;
-        Ok(Search {
-            engine: self.handle(),
-            inner: Some(search),
-        })
+        Ok(self.task(task))
     }
 
-    /// The rows of a completed run, `page_size` per call, with the core's stop rules.
-    fn rows(&self, py: Python<'_>, run_id: &str, page_size: u64) -> PyResult<Rows> {
+    /// The rows of a completed run, `page_size` per `rows` step, with the core's stop rules.
+    fn rows(&self, py: Python<'_>, run_id: &str, page_size: u64) -> PyResult<Task> {
         let id: ReportRunId = run_id.parse().map_err(|e| invalid(py, e))?;
-        Ok(Rows {
-            engine: self.handle(),
-            pages: self
-                .session
-                .config()
-                .data_pages(&id, page_size, Instant::now()),
-        })
+        Ok(self.task(CoreTask::rows(&self.session, &id, page_size, now())))
     }
 
     /// A wait for `run_id`: `timeout` seconds in all, looks after `poll_first` seconds,
-    /// doubling to `poll_max`.
-    #[pyo3(signature = (run_id, *, timeout=None, cancel_on_timeout=false, poll_first=None, poll_max=None))]
+    /// doubling to `poll_max` (each left out: the engine's default); with `observe`, each
+    /// status seen is a `status` step.
+    #[pyo3(signature = (run_id, *, timeout=None, cancel_on_timeout=false, poll_first=None, poll_max=None, observe=false))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, one per setting.
     fn wait(
         &self,
         py: Python<'_>,
@@ -485,404 +394,452 @@ impl Engine {
         cancel_on_timeout: bool,
         poll_first: Option<f64>,
         poll_max: Option<f64>,
-    ) -> PyResult<Wait> {
-        // What is not given is the engine's default (`WaitOptions::default()`), in one place.
-        let build = || -> Result<(CoreWait, WaitStep), Error> {
-            let id: ReportRunId = run_id.parse()?;
-            let defaults = WaitOptions::default();
-            let given = |value: Option<f64>, name, default| match value {
-                Some(value) => seconds(value, name),
-                None => Ok(default),
-            };
-            let poll = PollPolicy::new(
-                given(
-                    poll_first,
-                    "poll_first",
-                    defaults.poll_policy().first_delay(),
-                )?,
-                given(poll_max, "poll_max", defaults.poll_policy().max_delay())?,
-            )?;
-            let timeout = given(timeout, "timeout", defaults.timeout())?;
-            let options = defaults
-                .with_timeout(timeout)?
-                .cancel_on_timeout(cancel_on_timeout)
-                .poll(poll);
-            Ok(CoreWait::new(id, options, Instant::now()))
+        observe: bool,
+    ) -> PyResult<Task> {
+        let id: ReportRunId = run_id.parse().map_err(|e| invalid(py, e))?;
+        let options = wait_options(timeout, cancel_on_timeout, poll_first, poll_max)
+            .map_err(|e| to_py_err(py, &e))?;
+        Ok(self.task(CoreTask::wait(&self.session, &id, options, observe, now())))
+    }
+
+    /// A completed run's export, converted to `format` (`csv`, `tsv` or `raw`) as it streams.
+    fn download(&self, py: Python<'_>, run_id: &str, format: &str) -> PyResult<Task> {
+        let id: ReportRunId = run_id.parse().map_err(|e| invalid(py, e))?;
+        let format: ExportFormat = format.parse().map_err(|e| invalid(py, e))?;
+        Ok(self.task(CoreTask::download(&self.session, &id, format, now())))
+    }
+
+    /// The whole trip: `report` (an id, or an exact name) found, run, waited for, and its
+    /// export converted to `format`; ends with `(ReportRun, ExportSummary)`.
+    #[pyo3(signature = (report, *, view_type="Detail", format="csv", track_id=None, timeout=None))]
+    fn trip(
+        &self,
+        py: Python<'_>,
+        report: &str,
+        view_type: &str,
+        format: &str,
+        track_id: Option<&str>,
+        timeout: Option<f64>,
+    ) -> PyResult<Task> {
+        let start = || -> Result<(CoreTask, TaskStep), Error> {
+            let report = ReportRef::parse(report)?;
+            let view: ViewType = view_type.parse()?;
+            let format: ExportFormat = format.parse()?;
+            let options = run_options(track_id, None, None)?;
+            let wait = wait_options(timeout, false, None, None)?;
+            CoreTask::trip(
+                &self.session,
+                &report,
+                view,
+                options,
+                wait,
+                format,
+                false,
+                now(),
+            )
         };
-        let (wait, first) = build().map_err(|e| to_py_err(py, &e))?;
-        Ok(Wait {
-            engine: self.handle(),
-            inner: wait,
-            first: Some(first),
-        })
+        Ok(self.task(start().map_err(|e| to_py_err(py, &e))?))
     }
 }
 
 impl Engine {
-    fn start<O: Operation>(&self, operation: O) -> CoreCall<O> {
-        self.session.call(operation, now())
-    }
-
-    fn call(&self, inner: AnyCall) -> Call {
-        Call { inner }
-    }
-
-    /// What the paging and wait machines need of the engine to start their calls.
-    fn handle(&self) -> EngineHandle {
-        EngineHandle {
-            config: Arc::clone(self.session.config()),
-            seed: self.session.entropy().next_u64(),
+    fn task(&self, (task, step): (CoreTask, TaskStep)) -> Task {
+        Task {
+            session: Arc::clone(&self.session),
+            task,
+            step,
+            download: None,
         }
     }
 }
 
-/// The part of an engine a machine keeps to make its calls.
-struct EngineHandle {
-    config: Arc<ClientConfig>,
-    seed: u64,
-}
-
-impl EngineHandle {
-    fn start<O: Operation>(&mut self, operation: O) -> CoreCall<O> {
-        self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        CoreCall::new(operation, Arc::clone(&self.config), now(), self.seed)
+/// What *Run a report* sends besides the report and view.
+fn run_options(
+    track_id: Option<&str>,
+    idempotency_key: Option<&str>,
+    filters: Option<&str>,
+) -> Result<RunReportOptions, Error> {
+    let mut options = RunReportOptions::default();
+    if let Some(track) = track_id {
+        options = options.track_id(track.parse()?);
     }
-}
-
-/// An access token, opaque to Python (its `repr` is redacted).
-#[pyclass(frozen, module = "zuora_reporting._native")]
-struct Token {
-    token: AccessToken,
-    /// As the core read it (bounded there); never round-tripped through a float.
-    expires_in: Duration,
-}
-
-#[pymethods]
-impl Token {
-    fn __repr__(&self) -> &'static str {
-        "Token([redacted])"
+    if let Some(key) = idempotency_key {
+        options = options.idempotency_key(key.parse()?);
     }
+    if let Some(json) = filters {
+        options = options.filters(zuora_core::filters::parse_filter_groups(json)?);
+    }
+    Ok(options)
 }
 
-/// One call of any operation, as its machine.
-enum AnyCall {
-    Token(CoreCall<TokenRequest>),
-    RunReport(CoreCall<RunReport>),
-    Get(CoreCall<GetReportRun>),
-    Latest(CoreCall<LatestReportRun>),
-    Cancel(CoreCall<CancelReportRun>),
-    Search(CoreCall<SearchReports>),
-    Data(CoreCall<ReportDataPage>),
-    Export(CoreCall<ExportReportRun>),
-}
-
-/// Runs `$body` with `$call` bound to the machine inside whichever operation it is, and
-/// `$wrap` turning that operation's output into a Python object.
-macro_rules! each_call {
-    ($any:expr, |$call:ident, $wrap:ident| $body:expr) => {
-        match $any {
-            AnyCall::Token($call) => {
-                let $wrap = Output::Token;
-                $body
-            }
-            AnyCall::RunReport($call) => {
-                let $wrap = Output::Started;
-                $body
-            }
-            AnyCall::Get($call) => {
-                let $wrap = Output::Run;
-                $body
-            }
-            AnyCall::Latest($call) => {
-                let $wrap = Output::Run;
-                $body
-            }
-            AnyCall::Cancel($call) => {
-                let $wrap = Output::Message;
-                $body
-            }
-            AnyCall::Search($call) => {
-                let $wrap = Output::SearchPage;
-                $body
-            }
-            AnyCall::Data($call) => {
-                let $wrap = Output::DataPage;
-                $body
-            }
-            AnyCall::Export($call) => {
-                let $wrap = |never: std::convert::Infallible| match never {};
-                $body
-            }
-        }
+/// A wait's options; what is not given is the engine's default (`WaitOptions::default()`),
+/// in one place.
+fn wait_options(
+    timeout: Option<f64>,
+    cancel_on_timeout: bool,
+    poll_first: Option<f64>,
+    poll_max: Option<f64>,
+) -> Result<WaitOptions, Error> {
+    let defaults = WaitOptions::default();
+    let given = |value: Option<f64>, name, default| match value {
+        Some(value) => seconds(value, name),
+        None => Ok(default),
     };
+    let poll = PollPolicy::new(
+        given(
+            poll_first,
+            "poll_first",
+            defaults.poll_policy().first_delay(),
+        )?,
+        given(poll_max, "poll_max", defaults.poll_policy().max_delay())?,
+    )?;
+    let timeout = given(timeout, "timeout", defaults.timeout())?;
+    Ok(defaults
+        .with_timeout(timeout)?
+        .cancel_on_timeout(cancel_on_timeout)
+        .poll(poll))
 }
 
-/// What a finished call produced.
-enum Output {
-    Token(CoreToken),
-    Started(ReportRunStarted),
-    Run(CoreRun),
-    Message(String),
-    SearchPage(SearchPage),
-    DataPage(DataPage),
-}
+/// How soon a task waiting for another call's token fetch looks again: Python registers no
+/// waker with the session, so a short sleep stands in.
+const TOKEN_LOOK_AGAIN: Duration = Duration::from_millis(10);
 
-/// A call's machine: ask it for a [`Step`], do what the step says, hand back what happened.
+/// Any operation, as the core's task machine. Python reads the step it is at (`kind`:
+/// `send`, `sleep`, `rows`, `status` or `done`, and the step's parts), does it, and tells the
+/// task what happened (`on_answer`, `on_failure`, `resume`, the `stream_*` calls for an
+/// export's body, or `interrupt`). A failure is raised by `result()`, never returned.
 #[pyclass(module = "zuora_reporting._native")]
-struct Call {
-    inner: AnyCall,
+struct Task {
+    session: Arc<Session>,
+    task: CoreTask,
+    step: TaskStep,
+    /// An export's body being converted.
+    download: Option<CoreDownload>,
+}
+
+impl Task {
+    fn request(&self) -> Option<&HttpRequest> {
+        match &self.step {
+            TaskStep::Send(request) => Some(request),
+            _ => None,
+        }
+    }
+
+    fn at_send(&self, py: Python<'_>, what: &str) -> PyResult<()> {
+        if self.request().is_some() && self.download.is_none() {
+            Ok(())
+        } else {
+            Err(to_py_err(
+                py,
+                &Error::build(&format!("{what} while the task is not sending")),
+            ))
+        }
+    }
+
+    fn feed(&mut self, event: ExchangeEvent) {
+        self.step = self.task.feed(&self.session, event, now());
+    }
 }
 
 #[pymethods]
-impl Call {
-    /// The first step.
-    fn start(&mut self) -> Step {
-        each_call!(&mut self.inner, |call, wrap| Step::from_core(
-            call.start(),
-            wrap
-        ))
+impl Task {
+    fn __repr__(&self) -> String {
+        match self.request() {
+            // Never the headers: one of them is the bearer token.
+            Some(request) => format!("Task(send {} {})", request.method(), request.uri()),
+            None => format!("Task({})", self.kind()),
+        }
     }
 
-    /// The next step, once a token is at hand.
-    fn with_token(&mut self, token: &Token) -> Step {
-        let token = token.token.clone();
-        each_call!(&mut self.inner, |call, wrap| Step::from_core(
-            call.with_token(token),
-            wrap
-        ))
+    /// `send`, `sleep`, `rows`, `status` or `done`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        match self.step {
+            TaskStep::Send(_) => "send",
+            TaskStep::Sleep(_) | TaskStep::AwaitToken { .. } => "sleep",
+            TaskStep::Rows(_) => "rows",
+            TaskStep::Status(_) => "status",
+            TaskStep::Done(_) => "done",
+        }
     }
 
-    /// The token Zuora just refused (to drop from the cache), if any.
-    fn stale_token(&self) -> Option<Token> {
-        each_call!(&self.inner, |call, _wrap| call.stale_token().cloned()).map(|token| Token {
-            token,
-            expires_in: Duration::ZERO,
-        })
+    /// Seconds to sleep at a `sleep` step (then `resume`).
+    #[getter]
+    fn delay(&self) -> f64 {
+        match self.step {
+            TaskStep::Sleep(delay) => delay.as_secs_f64(),
+            TaskStep::AwaitToken { within, .. } => within.min(TOKEN_LOOK_AGAIN).as_secs_f64(),
+            _ => 0.0,
+        }
     }
 
-    /// The next step after a wait.
-    fn resume(&mut self) -> Step {
-        each_call!(&mut self.inner, |call, wrap| Step::from_core(
-            call.resume(),
-            wrap
-        ))
+    /// The request's method at a `send` step.
+    #[getter]
+    fn method(&self) -> &str {
+        self.request().map_or("", |r| r.method().as_str())
     }
 
-    /// The next step, given the answer: its status, headers (raw name and value bytes) and
-    /// body exactly as received (not decompressed).
-    fn on_response(
+    /// The request's URL.
+    #[getter]
+    fn url(&self) -> String {
+        self.request()
+            .map(|r| r.uri().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The request's headers, `(name, value)`.
+    #[getter]
+    fn headers(&self) -> Vec<(String, String)> {
+        self.request()
+            .map(|r| {
+                r.headers()
+                    .iter()
+                    .map(|(name, value)| {
+                        (
+                            name.as_str().to_owned(),
+                            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The request's body.
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, self.request().map_or(&[][..], |r| r.body().as_bytes()))
+    }
+
+    /// Seconds the whole attempt may take (for an export: until its head).
+    #[getter]
+    fn timeout(&self) -> Option<f64> {
+        self.request()
+            .and_then(|r| stamped_timeouts(r).0)
+            .map(|t| t.as_secs_f64())
+    }
+
+    /// For an export's body: the longest silence between two reads, in seconds.
+    #[getter]
+    fn idle_timeout(&self) -> Option<f64> {
+        self.request()
+            .and_then(|r| stamped_timeouts(r).1)
+            .map(|t| t.as_secs_f64())
+    }
+
+    /// Whether to send with the body streamed (an export): a `200` then streams (see
+    /// `read_limit`).
+    #[getter]
+    fn stream(&self) -> bool {
+        self.request().is_some() && self.task.export_format().is_some()
+    }
+
+    /// The rows at a `rows` step, as a JSON array of objects (then `resume`).
+    #[getter]
+    fn rows(&self, py: Python<'_>) -> PyResult<String> {
+        match &self.step {
+            TaskStep::Rows(rows) => serde_json::to_string(rows)
+                .map_err(|e| to_py_err(py, &Error::build(&e.to_string()))),
+            _ => Ok("[]".to_owned()),
+        }
+    }
+
+    /// What the task produced: the run at a `status` step; at `done`, the outcome, or its
+    /// error raised.
+    fn result(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match &self.step {
+            TaskStep::Status(run) => Ok(Py::new(py, ReportRun::from((**run).clone()))?.into_any()),
+            TaskStep::Done(Ok(output)) => output_to_py(py, output),
+            TaskStep::Done(Err(error)) => Err(to_py_err(py, error)),
+            _ => Ok(py.None()),
+        }
+    }
+
+    /// For an answer with `status` to the request in flight: `None` when its body streams
+    /// (an export's `200`: call `stream_start`), else the most bytes to read of it before
+    /// handing it to `on_answer` (one past the cap, so the core tells "too large" for what
+    /// is).
+    fn read_limit(&self, status: u16) -> Option<u64> {
+        let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+        let config = self.session.config();
+        match (self.task.export_format(), ExportHead::of(status, config)) {
+            (Some(_), ExportHead::Stream) => None,
+            (_, ExportHead::ReadWhole { max_bytes }) => Some(max_bytes.saturating_add(1)),
+            (None, ExportHead::Stream) => {
+                Some((config.limits().max_decoded_bytes() as u64).saturating_add(1))
+            }
+        }
+    }
+
+    /// The answer, read whole: its status, headers (raw name and value bytes) and body
+    /// exactly as received (not decompressed).
+    fn on_answer(
         &mut self,
+        py: Python<'_>,
         status: u16,
         headers: Vec<(Vec<u8>, Vec<u8>)>,
         body: Vec<u8>,
-    ) -> Step {
-        let answer: Result<HttpResponse, TransportFailure> =
-            answer_from_parts(status, headers, body);
-        match answer {
-            Ok(answer) => each_call!(&mut self.inner, |call, wrap| Step::from_core(
-                call.on_response(answer, now()),
-                wrap
-            )),
+    ) -> PyResult<()> {
+        self.at_send(py, "an answer")?;
+        let event = match answer_from_parts(status, headers, body) {
+            Ok(answer) => ExchangeEvent::Answered(answer),
             // Not HTTP at all: the core's reading of it is a broken connection.
-            Err(failure) => each_call!(&mut self.inner, |call, wrap| Step::from_core(
-                call.on_transport_error(failure.clone(), now()),
-                wrap
-            )),
-        }
+            Err(failure) => ExchangeEvent::Failed(failure),
+        };
+        py.detach(|| self.feed(event));
+        Ok(())
     }
 
-    /// The next step, given that no complete answer arrived: `kind` is `connect`, `timeout`,
-    /// `io` or `other`; `sent` whether the request may have reached the server.
-    fn on_transport_error(&mut self, kind: &str, sent: bool, message: &str) -> Step {
+    /// No complete answer arrived: `kind` is `connect`, `timeout`, `io` or `other`; `sent`
+    /// whether the request may have reached the server.
+    fn on_failure(
+        &mut self,
+        py: Python<'_>,
+        kind: &str,
+        sent: bool,
+        message: &str,
+    ) -> PyResult<()> {
+        self.at_send(py, "a failure")?;
         let kind = match kind {
             "connect" => TransportErrorKind::Connect,
             "timeout" => TransportErrorKind::Timeout,
             "io" => TransportErrorKind::Io,
             _ => TransportErrorKind::Other,
         };
-        let failure = TransportFailure::new(kind, sent, message);
-        each_call!(&mut self.inner, |call, wrap| Step::from_core(
-            call.on_transport_error(failure.clone(), now()),
-            wrap
-        ))
-    }
-}
-
-/// What a machine asks Python to do next. `kind` is one of `token` (get a token: from the
-/// engine's cache, or by running the engine's token call), `send` (send `method` `url`
-/// with `headers` and `body`, within `timeout` seconds; an export's body is read with
-/// `idle_timeout` between bytes), `wait` (sleep `delay` seconds, then `resume`) or `done`
-/// (`result` holds the outcome). A failure is raised, not returned.
-#[pyclass(frozen, module = "zuora_reporting._native")]
-struct Step {
-    #[pyo3(get)]
-    kind: &'static str,
-    #[pyo3(get)]
-    refresh: bool,
-    #[pyo3(get)]
-    method: String,
-    #[pyo3(get)]
-    url: String,
-    #[pyo3(get)]
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    #[pyo3(get)]
-    timeout: Option<f64>,
-    #[pyo3(get)]
-    idle_timeout: Option<f64>,
-    #[pyo3(get)]
-    delay: f64,
-    result: Option<Py<PyAny>>,
-    error: Option<Error>,
-}
-
-#[pymethods]
-impl Step {
-    /// The request body.
-    #[getter]
-    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.body)
+        self.feed(ExchangeEvent::Failed(TransportFailure::new(
+            kind, sent, message,
+        )));
+        Ok(())
     }
 
-    /// Whether a `done` step succeeded (else `result` raises its error).
-    #[getter]
-    fn ok(&self) -> bool {
-        self.error.is_none()
-    }
-
-    /// What a `done` step produced.
-    #[getter]
-    fn result(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        if let Some(error) = &self.error {
-            return Err(to_py_err(py, error));
-        }
-        Ok(self.result.as_ref().map(|r| r.clone_ref(py)))
-    }
-
-    fn __repr__(&self) -> String {
-        match self.kind {
-            "send" => format!("Step(send {} {})", self.method, self.url),
-            "wait" => format!("Step(wait {:.3}s)", self.delay),
-            other => format!("Step({other})"),
-        }
-    }
-}
-
-impl Step {
-    fn empty(kind: &'static str) -> Self {
-        Self {
-            kind,
-            refresh: false,
-            method: String::new(),
-            url: String::new(),
-            headers: Vec::new(),
-            body: Vec::new(),
-            timeout: None,
-            idle_timeout: None,
-            delay: 0.0,
-            result: None,
-            error: None,
-        }
-    }
-
-    fn from_core<T>(step: CoreStep<T>, wrap: impl FnOnce(T) -> Output) -> Self {
-        match step {
-            CoreStep::NeedToken { refresh } => Self {
-                refresh,
-                ..Self::empty("token")
-            },
-            CoreStep::Send(request) => Self::send(request),
-            CoreStep::Wait(delay) => Self {
-                delay: delay.as_secs_f64(),
-                ..Self::empty("wait")
-            },
-            CoreStep::Done(Ok(output)) => {
-                Python::attach(|py| match output_to_py(py, wrap(output)) {
-                    Ok(result) => Self {
-                        result: Some(result),
-                        ..Self::empty("done")
-                    },
-                    Err(error) => Self {
-                        error: Some(Error::build(&format!(
-                            "the answer could not be handed to Python: {error}"
-                        ))),
-                        ..Self::empty("done")
-                    },
-                })
+    /// Goes on after a `sleep`, or after the `rows` or the `status` were taken.
+    fn resume(&mut self, py: Python<'_>) -> PyResult<()> {
+        match self.step {
+            TaskStep::Sleep(_)
+            | TaskStep::AwaitToken { .. }
+            | TaskStep::Rows(_)
+            | TaskStep::Status(_) => {
+                self.feed(ExchangeEvent::Resumed);
+                Ok(())
             }
-            CoreStep::Done(Err(error)) => Self {
-                error: Some(error),
-                ..Self::empty("done")
-            },
+            _ => Err(to_py_err(
+                py,
+                &Error::build(&format!("resume at a {} step", self.kind())),
+            )),
         }
     }
 
-    fn send(request: HttpRequest) -> Self {
-        let (attempt, idle) = stamped_timeouts(&request);
-        let timeout = attempt.map(|t| t.as_secs_f64());
-        let idle_timeout = idle.map(|t| t.as_secs_f64());
-        let (parts, body) = request.into_parts();
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        Self {
-            method: parts.method.as_str().to_owned(),
-            url: parts.uri.to_string(),
-            headers,
-            body: body.into_bytes(),
-            timeout,
-            idle_timeout,
-            ..Self::empty("send")
+    /// Stops the task at any step (`cancel`: a wait cancels its run on the server first, and
+    /// its next step is that cancel's request).
+    fn interrupt(&mut self, cancel: bool) {
+        self.download = None;
+        if !matches!(self.step, TaskStep::Done(_)) {
+            self.step = self.task.interrupt(&self.session, cancel, now());
+        }
+    }
+
+    /// An export's `200` head: its body streams through the task's converter from here
+    /// (`True`); a head that is not HTTP is the task's transport failure instead (`False`).
+    fn stream_start(
+        &mut self,
+        py: Python<'_>,
+        status: u16,
+        headers: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> PyResult<bool> {
+        self.at_send(py, "a streamed head")?;
+        let Some(format) = self.task.export_format() else {
+            return Err(to_py_err(py, &Error::build("a stream no export asked for")));
+        };
+        match answer_from_parts(status, headers, ()) {
+            Ok(head) => {
+                self.download = Some(CoreDownload::start(&head, format, self.session.config()));
+                Ok(true)
+            }
+            Err(failure) => {
+                self.feed(ExchangeEvent::Failed(failure));
+                Ok(false)
+            }
+        }
+    }
+
+    /// One chunk of the streamed body, converted (with the GIL released: a large or hostile
+    /// export does not stall other Python threads or an event loop's other tasks). A chunk
+    /// that cannot be converted ends the task and is raised.
+    fn stream_chunk<'py>(
+        &mut self,
+        py: Python<'py>,
+        chunk: &[u8],
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let Some(download) = self.download.as_mut() else {
+            return Err(to_py_err(py, &Error::build("a chunk with no stream open")));
+        };
+        let mut out = Vec::with_capacity(chunk.len() * 3 / 2 + 64);
+        match py.detach(|| download.on_chunk(chunk, &mut out)) {
+            Ok(()) => Ok(PyBytes::new(py, &out)),
+            Err(error) => {
+                let raised = to_py_err(py, &error);
+                self.download = None;
+                self.step = self.task.on_export(Err(error));
+                Err(raised)
+            }
+        }
+    }
+
+    /// The streamed body ended cleanly: its last converted bytes. The task moves on (a
+    /// download or a trip ends; a body cut short is its error, raised by `result()`).
+    fn stream_end<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let Some(mut download) = self.download.take() else {
+            return Err(to_py_err(py, &Error::build("an end with no stream open")));
+        };
+        let mut out = Vec::new();
+        let outcome = download.finish(&mut out);
+        self.step = self.task.on_export(outcome);
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// The streamed body broke off (`stalled`: no byte for the idle timeout): the task ends
+    /// with that error.
+    fn stream_broken(&mut self, message: &str, stalled: bool) {
+        if let Some(download) = self.download.take() {
+            self.step = self.task.on_export(Err(download.broken(&message, stalled)));
         }
     }
 }
 
-fn output_to_py(py: Python<'_>, output: Output) -> PyResult<Py<PyAny>> {
+fn output_to_py(py: Python<'_>, output: &TaskOutput) -> PyResult<Py<PyAny>> {
     Ok(match output {
-        Output::Token(token) => Py::new(
-            py,
-            Token {
-                token: token.access_token,
-                expires_in: token.expires_in,
-            },
-        )?
-        .into_any(),
-        Output::Started(started) => Py::new(py, RunStarted::from(started))?.into_any(),
-        Output::Run(run) => Py::new(py, ReportRun::from(run))?.into_any(),
-        Output::Message(message) => message.into_pyobject(py)?.into_any().unbind(),
-        Output::SearchPage(page) => Py::new(
-            py,
-            Page {
-                inner: PageKind::Search(page),
-            },
-        )?
-        .into_any(),
-        Output::DataPage(page) => Py::new(
-            py,
-            Page {
-                inner: PageKind::Data(page),
-            },
-        )?
-        .into_any(),
+        TaskOutput::Token { expires_in } => expires_in
+            .as_secs_f64()
+            .into_pyobject(py)?
+            .into_any()
+            .unbind(),
+        TaskOutput::Started(started) => Py::new(py, RunStarted::from(started.clone()))?.into_any(),
+        TaskOutput::Run(run) => Py::new(py, ReportRun::from(run.clone()))?.into_any(),
+        TaskOutput::Message(message) => message.into_pyobject(py)?.into_any().unbind(),
+        TaskOutput::Reports(reports) => {
+            let list: Vec<ReportSummary> = reports.iter().cloned().map(Into::into).collect();
+            list.into_pyobject(py)?.into_any().unbind()
+        }
+        TaskOutput::Report(report) => Py::new(py, ReportSummary::from(report.clone()))?.into_any(),
+        TaskOutput::ReportId(id) => id.as_str().into_pyobject(py)?.into_any().unbind(),
+        TaskOutput::Rows(count) => count.into_pyobject(py)?.into_any().unbind(),
+        TaskOutput::Export(summary) => {
+            Py::new(py, ExportSummary::from(summary.clone()))?.into_any()
+        }
+        TaskOutput::Trip(run, summary) => (
+            Py::new(py, ReportRun::from((**run).clone()))?,
+            Py::new(py, ExportSummary::from(summary.clone()))?,
+        )
+            .into_pyobject(py)?
+            .into_any()
+            .unbind(),
+        _ => {
+            return Err(to_py_err(
+                py,
+                &Error::build("an outcome this package does not know"),
+            ));
+        }
     })
-}
-
-/// A page a paging machine takes back (opaque to Python).
-#[pyclass(frozen, module = "zuora_reporting._native")]
-struct Page {
-    inner: PageKind,
-}
-
-enum PageKind {
-    Search(SearchPage),
-    Data(DataPage),
 }
 
 /// A text as Python's `repr` writes it (`None`, or quoted as `'…'` with Python's escapes),
@@ -1084,277 +1041,17 @@ impl ExportSummary {
     }
 }
 
-/// A streamed export's converter: feed it the body's chunks as they arrive.
-#[pyclass(module = "zuora_reporting._native")]
-struct Download {
-    inner: CoreDownload,
-}
-
-#[pymethods]
-impl Download {
-    /// The converted bytes of one chunk of the body.
-    fn feed<'py>(&mut self, py: Python<'py>, chunk: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-        let mut out = Vec::with_capacity(chunk.len() * 3 / 2 + 64);
-        self.inner
-            .on_chunk(chunk, &mut out)
-            .map_err(|e| to_py_err(py, &e))?;
-        Ok(PyBytes::new(py, &out))
-    }
-
-    /// The last converted bytes and the summary, once the body ended cleanly.
-    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<(Bound<'py, PyBytes>, ExportSummary)> {
-        let mut out = Vec::new();
-        let summary = self.inner.finish(&mut out).map_err(|e| to_py_err(py, &e))?;
-        Ok((PyBytes::new(py, &out), summary.into()))
-    }
-
-    /// The error for a body that broke off (`stalled`: no byte for the idle timeout).
-    fn broken(&self, py: Python<'_>, message: &str, stalled: bool) -> PyErr {
-        to_py_err(py, &self.inner.broken(&message, stalled))
-    }
-}
-
-/// A search over every page (`next_call`, drive it, `on_page`, until `None`).
-#[pyclass(module = "zuora_reporting._native")]
-struct Search {
-    engine: EngineHandle,
-    inner: Option<SearchAll>,
-}
-
-#[pymethods]
-impl Search {
-    /// The call for the next page, or `None` when the search is over.
-    fn next_call(&mut self) -> Option<Call> {
-        let page = self.inner.as_ref()?.next_page()?.clone();
-        Some(Call {
-            inner: AnyCall::Search(self.engine.start(page)),
-        })
-    }
-
-    /// Takes a page's answer (a `done` step's result).
-    fn on_page(&mut self, py: Python<'_>, page: &Page) -> PyResult<()> {
-        let (Some(search), PageKind::Search(page)) = (self.inner.as_mut(), &page.inner) else {
-            return Err(invalid(py, Error::build("not a search page")));
-        };
-        search
-            .on_page(page.clone(), Instant::now())
-            .map_err(|e| to_py_err(py, &e))
-    }
-
-    /// Every report found, once the pages are done.
-    fn reports(&mut self) -> Vec<ReportSummary> {
-        self.inner
-            .take()
-            .map(|search| search.into_reports().into_iter().map(Into::into).collect())
-            .unwrap_or_default()
-    }
-
-    /// The one report named exactly `name` among those found.
-    fn exactly(&mut self, py: Python<'_>, name: &str) -> PyResult<ReportSummary> {
-        let reports = self
-            .inner
-            .take()
-            .map(SearchAll::into_reports)
-            .unwrap_or_default();
-        zuora_core::operations::resolve_report_name(name, &reports)
-            .cloned()
-            .map(Into::into)
-            .map_err(|e| to_py_err(py, &e))
-    }
-}
-
-/// The rows of a run, a page per call (`next_call`, drive it, `on_page`, until `None`).
-#[pyclass(module = "zuora_reporting._native")]
-struct Rows {
-    engine: EngineHandle,
-    pages: DataPages,
-}
-
-#[pymethods]
-impl Rows {
-    /// The call for the next page, or `None` after the last.
-    fn next_call(&mut self) -> Option<Call> {
-        let page = self.pages.next_page()?.clone();
-        Some(Call {
-            inner: AnyCall::Data(self.engine.start(page)),
-        })
-    }
-
-    /// The rows of a page's answer, as JSON text (an array of objects).
-    fn on_page(&mut self, py: Python<'_>, page: &Page) -> PyResult<String> {
-        let PageKind::Data(page) = &page.inner else {
-            return Err(invalid(py, Error::build("not a data page")));
-        };
-        let rows = self
-            .pages
-            .on_page(page.clone(), Instant::now())
-            .map_err(|e| {
-                self.pages.stop();
-                to_py_err(py, &e)
-            })?;
-        serde_json::to_string(&rows).map_err(|e| invalid(py, Error::build(&e.to_string())))
-    }
-}
-
-/// A wait for a run. Steps: `look` (drive `look_call()`, then `on_run` or `on_look_failed`),
-/// `sleep` (`delay` seconds, then `after_sleep`), `cancel` (drive `cancel_call()`, then
-/// `on_cancelled`), `done` (`result` is the completed run, or raises).
-#[pyclass(module = "zuora_reporting._native")]
-struct Wait {
-    engine: EngineHandle,
-    inner: CoreWait,
-    first: Option<WaitStep>,
-}
-
-#[pymethods]
-impl Wait {
-    /// The first step.
-    fn start(&mut self, py: Python<'_>) -> PyResult<WaitStepPy> {
-        let step = self.first.take().unwrap_or(WaitStep::Sleep(Duration::ZERO));
-        WaitStepPy::from_core(py, step)
-    }
-
-    /// The look (*Retrieve a report run*) a `look` step asks for, cut to its budget.
-    fn look_call(&mut self, budget: f64) -> Call {
-        let operation = self.engine.config.get_run(self.inner.run_id());
-        let call = self
-            .engine
-            .start(operation)
-            .within(Duration::try_from_secs_f64(budget).unwrap_or_default());
-        Call {
-            inner: AnyCall::Get(call),
-        }
-    }
-
-    /// The cancel a `cancel` step asks for, cut to its budget.
-    fn cancel_call(&mut self, budget: f64) -> Call {
-        let operation = self.engine.config.cancel_run(self.inner.run_id());
-        let call = self
-            .engine
-            .start(operation)
-            .within(Duration::try_from_secs_f64(budget).unwrap_or_default());
-        Call {
-            inner: AnyCall::Cancel(call),
-        }
-    }
-
-    /// The next step after a look, given the look call's `done` step; `stop` ends the
-    /// wait (interrupted), cancelling the run if `cancel`.
-    #[pyo3(signature = (look, *, stop=false, cancel=false))]
-    fn on_look(
-        &mut self,
-        py: Python<'_>,
-        look: &Step,
-        stop: bool,
-        cancel: bool,
-    ) -> PyResult<WaitStepPy> {
-        let now = Instant::now();
-        let step = if let Some(error) = &look.error {
-            self.inner.on_look_failed(error.clone(), now)
-        } else {
-            let run = look
-                .result
-                .as_ref()
-                .and_then(|result| {
-                    result
-                        .bind(py)
-                        .cast::<ReportRun>()
-                        .ok()
-                        .map(|r| r.get().run.clone())
-                })
-                .ok_or_else(|| invalid(py, Error::build("a look's step holds no run")))?;
-            let control = if stop {
-                WaitControl::Stop { cancel }
-            } else {
-                WaitControl::Continue
-            };
-            self.inner.on_run(run, control, now)
-        };
-        WaitStepPy::from_core(py, step)
-    }
-
-    /// The next step after a sleep.
-    fn after_sleep(&mut self, py: Python<'_>) -> PyResult<WaitStepPy> {
-        WaitStepPy::from_core(py, self.inner.after_sleep(Instant::now()))
-    }
-
-    /// Stops the wait (Ctrl-C, a caller's signal), cancelling the run if `cancel`.
-    fn interrupt(&mut self, py: Python<'_>, cancel: bool) -> PyResult<WaitStepPy> {
-        WaitStepPy::from_core(py, self.inner.interrupt(cancel))
-    }
-
-    /// The next step after the cancel (`cancelled`: whether it succeeded).
-    fn on_cancelled(&mut self, py: Python<'_>, cancelled: bool) -> PyResult<WaitStepPy> {
-        WaitStepPy::from_core(py, self.inner.on_cancelled(cancelled))
-    }
-}
-
-/// A wait's next step: `kind` is `look`, `sleep`, `cancel` or `done`.
-#[pyclass(frozen, name = "WaitStep", module = "zuora_reporting._native")]
-struct WaitStepPy {
-    #[pyo3(get)]
-    kind: &'static str,
-    /// Seconds: the look's or cancel's budget, or the sleep.
-    #[pyo3(get)]
-    seconds: f64,
-    result: Option<Py<ReportRun>>,
-}
-
-#[pymethods]
-impl WaitStepPy {
-    /// The completed run of a `done` step.
-    #[getter]
-    fn result(&self, py: Python<'_>) -> Option<Py<ReportRun>> {
-        self.result.as_ref().map(|r| r.clone_ref(py))
-    }
-
-    fn __repr__(&self) -> String {
-        format!("WaitStep({} {:.3}s)", self.kind, self.seconds)
-    }
-}
-
-impl WaitStepPy {
-    fn from_core(py: Python<'_>, step: WaitStep) -> PyResult<Self> {
-        let (kind, seconds) = match &step {
-            WaitStep::Look { budget } => ("look", budget.as_secs_f64()),
-            WaitStep::Sleep(delay) => ("sleep", delay.as_secs_f64()),
-            WaitStep::Cancel { budget } => ("cancel", budget.as_secs_f64()),
-            WaitStep::Done(_) => ("done", 0.0),
-        };
-        let result = match step {
-            WaitStep::Done(outcome) => match *outcome {
-                Ok(run) => Some(Py::new(py, ReportRun::from(run))?),
-                Err(error) => return Err(to_py_err(py, &error)),
-            },
-            _ => None,
-        };
-        Ok(Self {
-            kind,
-            seconds,
-            result,
-        })
-    }
-}
-
 /// The module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<Engine>()?;
-    m.add_class::<Token>()?;
-    m.add_class::<Call>()?;
-    m.add_class::<Step>()?;
+    m.add_class::<Task>()?;
     m.add_class::<RunStarted>()?;
     m.add_class::<ReportRun>()?;
     m.add_class::<ReportSummary>()?;
     m.add_class::<ExportSummary>()?;
-    m.add_class::<Download>()?;
-    m.add_class::<Search>()?;
-    m.add_class::<Rows>()?;
-    m.add_class::<Wait>()?;
-    m.add_class::<WaitStepPy>()?;
-    m.add_class::<Page>()?;
     m.add("ZuoraError", py.get_type::<ZuoraError>())?;
     m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
     m.add("AuthenticationError", py.get_type::<AuthenticationError>())?;

@@ -126,8 +126,12 @@ def test_faults_are_retried_with_one_key_and_never_start_two_runs(faulty_sim):
 
 def test_no_secret_in_repr_str_or_exceptions(sim):
     client = zr.Client(**sim.kwargs())
-    token = client._run(_flows.token(client._engine))  # a real token, to check its repr
-    texts = [repr(client), str(client), repr(client._engine), repr(token)]
+    lifetime = client._run(_flows.drive(client._engine.check_credentials()))
+    assert lifetime > 0  # the credentials work
+    client.search_reports("Invoice")  # a token fetched and cached
+    task = client._engine.get_run(UNKNOWN_RUN)  # its first request carries the token
+    assert task.kind == "send" and any(name == "authorization" for name, _ in task.headers)
+    texts = [repr(client), str(client), repr(client._engine), repr(task)]
     with pytest.raises(zr.ZuoraError) as error:
         client.get_run(UNKNOWN_RUN)
     texts += [str(error.value), repr(error.value)]
@@ -135,7 +139,7 @@ def test_no_secret_in_repr_str_or_exceptions(sim):
     for text in texts:
         assert sim.client_secret not in text
         assert "Bearer" not in text
-    assert repr(token) == "Token([redacted])"
+    assert repr(task).startswith("Task(send GET ")
 
 
 def test_the_readme_example_runs_as_written(sim, tmp_path, monkeypatch):

@@ -1,17 +1,15 @@
 """The drivers: `Client` (httpx.Client) and `AsyncClient` (httpx.AsyncClient).
 
-Both run the same flows (`_flows`), which ask the Rust engine what to do; a driver only
-performs the effects a flow yields: it sends, sleeps, reads bodies and keeps the token
-fetch single-flight. The public methods are written once, in `_Api`: on `Client` they
+Both walk the engine's tasks with the one flow (`_flows.drive`); a driver only performs the
+effects it yields: it sends, sleeps and reads bodies. Token caching and its single-flight
+fetch are the engine's. The public methods are written once, in `_Api`: on `Client` they
 return the result, on `AsyncClient` an awaitable of it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
-import threading
 import time
 from typing import IO, Any, AsyncIterator, Callable, Iterator, Optional, Union
 
@@ -46,13 +44,13 @@ def _engine(**settings: Any) -> _native.Engine:
     return _native.Engine(**{k: v for k, v in settings.items() if v is not None})
 
 
-def _request(http, engine: _native.Engine, step: _native.Step) -> httpx.Request:
-    """The step's request, with its timeouts: connect, and the attempt (or, for an export's
+def _request(http, engine: _native.Engine, task: _native.Task) -> httpx.Request:
+    """The task's request, with its timeouts: connect, and the attempt (or, for an export's
     body, the longest silence between two reads)."""
-    read = step.idle_timeout if step.idle_timeout is not None else step.timeout
-    timeout = httpx.Timeout(step.timeout, connect=engine.connect_timeout, read=read)
+    read = task.idle_timeout if task.idle_timeout is not None else task.timeout
+    timeout = httpx.Timeout(task.timeout, connect=engine.connect_timeout, read=read)
     return http.build_request(
-        step.method, step.url, headers=step.headers, content=step.body, timeout=timeout
+        task.method, task.url, headers=task.headers, content=task.body, timeout=timeout
     )
 
 
@@ -110,6 +108,9 @@ class _Api:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._engine.base_url!r})"
 
+    def _do(self, task: _native.Task) -> Any:
+        return self._run(_flows.drive(task))
+
     def run_report(
         self,
         report_id: str,
@@ -122,35 +123,36 @@ class _Api:
         """*Run a report*: starts a run of `report_id` (`view_type` ``"Detail"`` or
         ``"Summary"``); returns a `RunStarted`. `filters` is the filter groups as JSON.
         Every attempt sends one idempotency key, so a retry never starts a second run."""
-        call = self._engine.run_report(
-            report_id,
-            view_type,
-            track_id=track_id,
-            idempotency_key=idempotency_key,
-            filters=filters,
+        return self._do(
+            self._engine.run_report(
+                report_id,
+                view_type,
+                track_id=track_id,
+                idempotency_key=idempotency_key,
+                filters=filters,
+            )
         )
-        return self._run(_flows.result(call))
 
     def get_run(self, run_id: str):
         """*Retrieve a report run*: a `ReportRun`."""
-        return self._run(_flows.result(self._engine.get_run(run_id)))
+        return self._do(self._engine.get_run(run_id))
 
     def latest_run(self, report_id: str):
         """The caller's last completed run of a report: a `ReportRun`."""
-        return self._run(_flows.result(self._engine.latest_run(report_id)))
+        return self._do(self._engine.latest_run(report_id))
 
     def cancel_run(self, run_id: str):
         """Cancels a run in progress; returns Zuora's message."""
-        return self._run(_flows.result(self._engine.cancel_run(run_id)))
+        return self._do(self._engine.cancel_run(run_id))
 
     def search_reports(self, query: str):
         """Every report (`ReportSummary`) whose name, data source or description matches
         `query`, all pages."""
-        return self._run(_flows.search(self._engine, query, exact=False))
+        return self._do(self._engine.search(query))
 
     def find_report(self, name: str):
         """The one report (`ReportSummary`) named exactly `name`."""
-        return self._run(_flows.search(self._engine, name, exact=True))
+        return self._do(self._engine.find_report(name))
 
     def wait_for_run(
         self,
@@ -166,18 +168,25 @@ class _Api:
         every status; returning ``True`` stops the wait (`OperationInterruptedError`). The timeout
         bounds every look, one in flight too. Left out, `timeout` (one hour), `poll_first`
         (1 s) and `poll_max` (30 s) are the engine's defaults, the Rust clients' too."""
-        flow = _flows.wait(
-            self._engine, run_id, timeout, cancel_on_timeout, poll_first, poll_max, on_status
+        task = self._engine.wait(
+            run_id,
+            timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+            poll_first=poll_first,
+            poll_max=poll_max,
+            observe=on_status is not None,
         )
-        return self._run(flow)
+        return self._run(
+            _flows.drive(task, on_status=on_status, cancel_on_stop=cancel_on_timeout)
+        )
 
     def download_export(self, run_id: str, destination: Destination, *, format: str = "csv"):
         """Streams a completed run's export into `destination` (a path, or a binary file),
         converted to `format` (``"csv"``, ``"tsv"`` or ``"raw"`` UTF-16) as it arrives;
         returns an `ExportSummary`. A path is written as ``<path>.partial`` and renamed on
         success: a download that breaks off leaves nothing behind."""
-        flow_for = functools.partial(_flows.download, self._engine, run_id, format=format)
-        return self._run(_flows.to_destination(flow_for, destination))
+        task = self._engine.download(run_id, format)
+        return self._run(_flows.to_destination(lambda out: _flows.drive(task, out), destination))
 
     def run_and_download(
         self,
@@ -191,12 +200,15 @@ class _Api:
     ):
         """The whole trip: `report` is an id (32 hex digits) or an exact name; returns the
         download's `ExportSummary`."""
+        task = self._engine.trip(
+            report, view_type=view_type, format=format, track_id=track_id, timeout=timeout
+        )
 
-        def flow_for(out):
-            return _flows.trip(self._engine, report, out, view_type, format, track_id, timeout)
+        def summary(out: Any) -> _flows.Flow:
+            _run, export = yield from _flows.drive(task, out)
+            return export
 
-        return self._run(_flows.to_destination(flow_for, destination))
-
+        return self._run(_flows.to_destination(summary, destination))
 
 class Client(_Api):
     """A synchronous Zuora Reporting client on httpx.
@@ -212,7 +224,6 @@ class Client(_Api):
 
     def _connect(self, http_client: Optional[httpx.Client]) -> None:
         self._http = http_client or httpx.Client(follow_redirects=False)
-        self._token_lock = threading.Lock()
 
     def __enter__(self) -> "Client":
         return self
@@ -226,9 +237,10 @@ class Client(_Api):
 
     def rows(self, run_id: str, page_size: int = 1000) -> Iterator[dict]:
         """Every row of a completed run as a dict of field id to value, a page at a time."""
-        pages = self._engine.rows(run_id, page_size)
-        while (rows := self._run(_flows.next_rows(pages))) is not None:
+        task = self._engine.rows(run_id, page_size)
+        while isinstance(rows := self._run(_flows.drive(task)), list):
             yield from rows
+            task.resume()
 
     def _run(self, flow: _flows.Flow) -> Any:
         bodies: dict = {}  # the streamed answers this flow has open
@@ -247,30 +259,22 @@ class Client(_Api):
             return self._send(effect, bodies)
         if isinstance(effect, _flows.Sleep):
             return time.sleep(effect.seconds)
-        if isinstance(effect, _flows.NeedToken):
-            with self._token_lock:
-                token = self._engine.cached_token(effect.stale)
-                if token is None:
-                    started = time.monotonic()
-                    token = self._run(_flows.token(self._engine))
-                    self._engine.store_token(token, time.monotonic() - started)
-                return token
         return self._read_chunk(effect.response, bodies)
 
     def _send(self, effect: _flows.Send, bodies: dict) -> Any:
         try:
-            response = self._http.send(_request(self._http, self._engine, effect.step), stream=True)
+            response = self._http.send(_request(self._http, self._engine, effect.task), stream=True)
         except httpx.HTTPError as error:
             return _failed(error)
-        limit = self._engine.export_head(response.status_code) if effect.stream else None
-        if effect.stream and limit is None:
+        limit = effect.task.read_limit(response.status_code)
+        if limit is None:
             bodies[id(response)] = (response, response.iter_raw())
             return ("stream", response)
         body = bytearray()
         try:
             for chunk in response.iter_raw():
                 body += chunk
-                if len(body) > (limit or self._engine.max_body):
+                if len(body) >= limit:
                     break
         except httpx.HTTPError as error:
             return _failed(error, after_head=True)
@@ -297,7 +301,6 @@ class AsyncClient(_Api):
 
     def _connect(self, http_client: Optional[httpx.AsyncClient]) -> None:
         self._http = http_client or httpx.AsyncClient(follow_redirects=False)
-        self._token_lock = asyncio.Lock()
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -311,10 +314,11 @@ class AsyncClient(_Api):
 
     async def rows(self, run_id: str, page_size: int = 1000) -> AsyncIterator[dict]:
         """Every row of a completed run as a dict, a page at a time."""
-        pages = self._engine.rows(run_id, page_size)
-        while (rows := await self._run(_flows.next_rows(pages))) is not None:
+        task = self._engine.rows(run_id, page_size)
+        while isinstance(rows := await self._run(_flows.drive(task)), list):
             for row in rows:
                 yield row
+            task.resume()
 
     async def _run(self, flow: _flows.Flow) -> Any:
         bodies: dict = {}  # the streamed answers this flow has open
@@ -333,31 +337,23 @@ class AsyncClient(_Api):
             return await self._send(effect, bodies)
         if isinstance(effect, _flows.Sleep):
             return await asyncio.sleep(effect.seconds)
-        if isinstance(effect, _flows.NeedToken):
-            async with self._token_lock:
-                token = self._engine.cached_token(effect.stale)
-                if token is None:
-                    started = time.monotonic()
-                    token = await self._run(_flows.token(self._engine))
-                    self._engine.store_token(token, time.monotonic() - started)
-                return token
         return await self._read_chunk(effect.response, bodies)
 
     async def _send(self, effect: _flows.Send, bodies: dict) -> Any:
         try:
-            request = _request(self._http, self._engine, effect.step)
+            request = _request(self._http, self._engine, effect.task)
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as error:
             return _failed(error)
-        limit = self._engine.export_head(response.status_code) if effect.stream else None
-        if effect.stream and limit is None:
+        limit = effect.task.read_limit(response.status_code)
+        if limit is None:
             bodies[id(response)] = (response, response.aiter_raw())
             return ("stream", response)
         body = bytearray()
         try:
             async for chunk in response.aiter_raw():
                 body += chunk
-                if len(body) > (limit or self._engine.max_body):
+                if len(body) >= limit:
                     break
         except httpx.HTTPError as error:
             return _failed(error, after_head=True)

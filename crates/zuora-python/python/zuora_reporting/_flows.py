@@ -1,16 +1,18 @@
-"""The client's work as sans-IO flows, written once for `Client` and `AsyncClient`.
+"""The client's work as one sans-IO flow, written once for `Client` and `AsyncClient`.
 
-A flow is a generator: it asks the Rust engine what to do, yields an *effect* when that
-needs IO (send this request, sleep, fetch a token, read the next chunk of a body) and is
-resumed with the outcome. `Client` performs effects with blocking httpx calls, `AsyncClient`
-with awaited ones; neither holds any logic of its own about Zuora.
+Every operation is a task of the Rust engine (`_native.Task`): the engine composes it (the
+search over every page, the rows page by page, the wait with its looks and cancel, the whole
+trip) and decides every step. `drive` is the one generator that walks a task: it yields an
+*effect* when a step needs IO (send this request, sleep, read the next chunk of a body) and
+is resumed with the outcome. `Client` performs effects with blocking httpx calls,
+`AsyncClient` with awaited ones; neither holds any logic of its own about Zuora.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generator, Optional
 
@@ -21,12 +23,12 @@ Flow = Generator[Any, Any, Any]
 
 @dataclass
 class Send:
-    """Send `step`'s request. Outcome: ``("answer", status, raw headers, raw body)``,
-    ``("stream", response)`` (only when `stream` and the engine says to stream it), or
+    """Send the task's request (streamed when `task.stream`). Outcome:
+    ``("answer", status, raw headers, raw body)`` (read up to ``task.read_limit(status)``
+    bytes), ``("stream", response)`` (when the limit is None: an export's body), or
     ``("failed", kind, may_have_been_sent, message)``."""
 
-    step: _native.Step
-    stream: bool
+    task: _native.Task
 
 
 @dataclass
@@ -37,14 +39,6 @@ class Sleep:
 
 
 @dataclass
-class NeedToken:
-    """A token: the cached one, or a fresh one (one fetch at a time); `stale` was refused.
-    Outcome: the token."""
-
-    stale: Optional[_native.Token]
-
-
-@dataclass
 class ReadChunk:
     """The next raw chunk of a streamed answer's body. Outcome: bytes, None at the end,
     or ``("failed", stalled, message)``."""
@@ -52,124 +46,57 @@ class ReadChunk:
     response: Any
 
 
-def call(c: _native.Call, stream: bool = False) -> Flow:
-    """One call to its end: returns its `done` step (or, for an export, the open answer)."""
-    step = c.start()
-    while True:
-        if step.kind == "token":
-            token = yield NeedToken(c.stale_token() if step.refresh else None)
-            step = c.with_token(token)
-        elif step.kind == "send":
-            outcome = yield Send(step, stream)
-            if outcome[0] == "stream":
-                return outcome[1]
-            if outcome[0] == "answer":
-                step = c.on_response(*outcome[1:])
-            else:
-                step = c.on_transport_error(*outcome[1:])
-        elif step.kind == "wait":
-            yield Sleep(step.delay)
-            step = c.resume()
-        else:
-            return step
-
-
-def result(c: _native.Call) -> Flow:
-    """One call's result (its error raised)."""
-    step = yield from call(c)
-    return step.result
-
-
-def token(engine: _native.Engine) -> Flow:
-    """A fresh token from the token endpoint."""
-    return (yield from result(engine.token()))
-
-
-def search(engine: _native.Engine, query: str, exact: bool) -> Flow:
-    """Every report matching `query` (or, `exact`, the one named exactly so)."""
-    paging = engine.search(query)
-    while (page := paging.next_call()) is not None:
-        paging.on_page((yield from result(page)))
-    return paging.exactly(query) if exact else paging.reports()
-
-
-def next_rows(pages: _native.Rows) -> Flow:
-    """The rows of the next page, or None after the last."""
-    page = pages.next_call()
-    if page is None:
-        return None
-    return json.loads(pages.on_page((yield from result(page))))
-
-
-def wait(
-    engine: _native.Engine,
-    run_id: str,
-    timeout: Optional[float],
-    cancel_on_timeout: bool,
-    poll_first: Optional[float],
-    poll_max: Optional[float],
-    on_status: Optional[Callable[[_native.ReportRun], Optional[bool]]],
+def drive(
+    task: _native.Task,
+    out: Any = None,
+    on_status: Optional[Callable[[_native.ReportRun], Optional[bool]]] = None,
+    cancel_on_stop: bool = False,
 ) -> Flow:
-    """Waits for a run with the engine's wait machine; returns the completed run."""
-    machine = engine.wait(
-        run_id,
-        timeout=timeout,
-        cancel_on_timeout=cancel_on_timeout,
-        poll_first=poll_first,
-        poll_max=poll_max,
-    )
-    step = machine.start()
+    """Walks `task` until it ends (returns its result, or raises its error) or hands over a
+    page of rows (returns them; `task.resume()`, then drive it again). An export's body is
+    converted into the binary file `out`; a status is shown to `on_status`, whose true
+    answer stops the task (cancelling the run if `cancel_on_stop`)."""
     while True:
-        if step.kind == "look":
-            look = yield from call(machine.look_call(step.seconds))
-            stop = bool(on_status(look.result)) if on_status is not None and look.ok else False
-            step = machine.on_look(look, stop=stop, cancel=stop and cancel_on_timeout)
-        elif step.kind == "sleep":
-            yield Sleep(step.seconds)
-            step = machine.after_sleep()
-        elif step.kind == "cancel":
-            cancelled = yield from call(machine.cancel_call(step.seconds))
-            step = machine.on_cancelled(cancelled.ok)
+        kind = task.kind
+        if kind == "send":
+            outcome = yield Send(task)
+            if outcome[0] == "answer":
+                task.on_answer(*outcome[1:])
+            elif outcome[0] == "failed":
+                task.on_failure(*outcome[1:])
+            else:
+                yield from _stream(task, outcome[1], out)
+        elif kind == "sleep":
+            yield Sleep(task.delay)
+            task.resume()
+        elif kind == "rows":
+            return json.loads(task.rows)
+        elif kind == "status":
+            if on_status is not None and on_status(task.result()):
+                task.interrupt(cancel_on_stop)
+            else:
+                task.resume()
         else:
-            return step.result
+            return task.result()
 
 
-def download(engine: _native.Engine, run_id: str, out, format: str) -> Flow:
-    """Streams a run's export, converted to `format`, into the binary file `out`."""
-    response = yield from call(engine.export(run_id, format), stream=True)
-    converter = engine.download(response.status_code, response.headers.raw, format)
+def _stream(task: _native.Task, response: Any, out: Any) -> Flow:
+    """An export's body, converted by the task into `out`, chunk by chunk."""
+    if not task.stream_start(response.status_code, response.headers.raw):
+        return  # not HTTP: the task took it as a broken connection
     while True:
         chunk = yield ReadChunk(response)
         if chunk is None:
-            break
+            out.write(task.stream_end())
+            return
         if isinstance(chunk, tuple):
             _, stalled, message = chunk
-            raise converter.broken(message, stalled)
-        out.write(converter.feed(chunk))
-    rest, summary = converter.finish()
-    out.write(rest)
-    return summary
+            task.stream_broken(message, stalled)
+            return
+        out.write(task.stream_chunk(chunk))
 
 
-def trip(
-    engine: _native.Engine,
-    report: str,
-    out,
-    view_type: str,
-    format: str,
-    track_id: Optional[str],
-    timeout: Optional[float],
-) -> Flow:
-    """Find (by exact name, unless `report` is an id), run, wait, download."""
-    kind, report_id = engine.report_ref(report)
-    if kind == "name":
-        report_id = (yield from search(engine, report_id, exact=True)).id
-    started = yield from result(engine.run_report(report_id, view_type, track_id=track_id))
-    run = yield from wait(engine, started.report_run_id, timeout, False, None, None, None)
-    return (yield from download(engine, run.id, out, format))
-
-
-def to_destination(flow_for, destination) -> Flow:
+def to_destination(flow_for: Callable[[Any], Flow], destination: Any) -> Flow:
     """Runs `flow_for(out)` writing to `destination`: a binary file object as it is, or a
     path through ``<path>.partial``, renamed on success and removed on any failure (an
     interrupted download included), so a broken download leaves nothing behind."""
@@ -179,9 +106,9 @@ def to_destination(flow_for, destination) -> Flow:
     partial = final.with_name(final.name + ".partial")
     try:
         with open(partial, "wb") as out:
-            summary = yield from flow_for(out)
+            result = yield from flow_for(out)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     os.replace(partial, final)
-    return summary
+    return result
