@@ -10,6 +10,7 @@ use zuora_core::{
     Environment, Error, ExportFormat, ReportId, ReportRef, ReportRun, ReportRunId,
     RunReportOptions, ViewType, WaitOptions, filters::parse_filter_groups, machines::WaitControl,
 };
+use zuora_files::PartialFile;
 
 use crate::cli::{Format, Global, View, ZuoraCommand as Command};
 use crate::exit_code as code;
@@ -245,9 +246,9 @@ fn check_destination(out: &Path) -> Result<(), Failure> {
             folder.display()
         )));
     }
-    let probe = folder.join(format!(".zuora-report-probe-{}", std::process::id()));
-    std::fs::File::create(&probe)
-        .and_then(|_| std::fs::remove_file(&probe))
+    // The same kind of file the download will write, made and removed at once.
+    PartialFile::create(out, None)
+        .map(PartialFile::discard)
         .map_err(|e| {
             Failure::usage(format!(
                 "--out {}: cannot write in {}: {e} (nothing was sent)",
@@ -436,43 +437,26 @@ fn download(
     Ok(())
 }
 
-/// Writes to a temporary file beside `out` and renames it into place only on success, so
-/// `out` is never left half-written.
+/// Writes to a temporary file beside `out` (see `zuora_files`: unpredictable, exclusive,
+/// owner-only) and renames it into place only on success, so `out` is never left
+/// half-written and nothing is left behind on failure.
 fn write_through_temporary<T>(
     out: &Path,
-    write: impl FnOnce(&std::fs::File) -> Result<T, Failure>,
+    write: impl FnOnce(&mut PartialFile) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
-    let name = out
-        .file_name()
-        .ok_or_else(|| Failure::usage(format!("--out {} is not a file name", out.display())))?;
-    let temporary = out.with_file_name(format!(
-        ".{}.partial-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let file = std::fs::File::create(&temporary)
-        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", temporary.display())))?;
-    interrupt::writing(Some(temporary.clone()));
-    let outcome = write(&file).and_then(|value| {
-        file.sync_all().map_err(|e| {
+    let mut file = PartialFile::create(out, None)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", out.display())))?;
+    interrupt::writing(Some(file.temporary_path().to_owned()));
+    let outcome = write(&mut file).and_then(|value| {
+        file.commit().map_err(|e| {
             Failure::of(
                 code::API,
                 "output",
-                format!("cannot write {}: {e}", out.display()),
-            )
-        })?;
-        std::fs::rename(&temporary, out).map_err(|e| {
-            Failure::of(
-                code::API,
-                "output",
-                format!("cannot move the results to {}: {e}", out.display()),
+                format!("cannot write the results to {}: {e}", out.display()),
             )
         })?;
         Ok(value)
     });
-    if outcome.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
     interrupt::writing(None);
     outcome
 }

@@ -536,3 +536,47 @@ fn the_manual_page_and_help_come_from_one_definition() {
     // Hidden from --help: the page is for the release archive.
     assert!(!help.contains("  man "), "{help}");
 }
+
+#[cfg(unix)]
+#[test]
+fn report_files_are_owner_only_keep_a_chosen_mode_and_leave_nothing_beside_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("modes");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_zuora-report"))
+            .current_dir(&dir)
+            .env_clear()
+            .args([
+                "--simulate",
+                "-q",
+                "run",
+                "Invoice Detail",
+                "--wait",
+                "--out",
+                "r.csv",
+            ])
+            .output()
+            .unwrap()
+    };
+    let mode = || {
+        std::fs::metadata(dir.join("r.csv"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert!(run().status.success());
+    assert_eq!(mode(), 0o600, "billing data is not world-readable");
+    std::fs::set_permissions(dir.join("r.csv"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert!(run().status.success());
+    assert_eq!(
+        mode(),
+        0o640,
+        "a mode the user chose survives the replacement"
+    );
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["r.csv"]);
+}

@@ -1041,6 +1041,49 @@ impl ExportSummary {
     }
 }
 
+/// A report file being written beside its destination (`zuora-files`, the CLI's routine
+/// too): an unpredictable temporary name created exclusively without following links,
+/// owner-only unless the destination exists (its mode is kept), renamed into place by
+/// `commit`, removed by `discard` (or when dropped).
+#[pyclass(module = "zuora_reporting._native")]
+struct PartialFile {
+    inner: Option<zuora_files::PartialFile>,
+}
+
+#[pymethods]
+impl PartialFile {
+    #[new]
+    fn new(path: std::path::PathBuf) -> PyResult<Self> {
+        Ok(Self {
+            inner: Some(zuora_files::PartialFile::create(&path, None)?),
+        })
+    }
+
+    /// Appends `data` (with the GIL released); returns how many bytes were written.
+    fn write(&mut self, py: Python<'_>, data: &[u8]) -> PyResult<usize> {
+        let Some(file) = self.inner.as_mut() else {
+            return Err(std::io::Error::other("the file was committed or discarded").into());
+        };
+        py.detach(|| std::io::Write::write_all(file, data))?;
+        Ok(data.len())
+    }
+
+    /// Syncs the file and renames it over the destination.
+    fn commit(&mut self, py: Python<'_>) -> PyResult<()> {
+        match self.inner.take() {
+            Some(file) => Ok(py.detach(|| file.commit())?),
+            None => Err(std::io::Error::other("the file was committed or discarded").into()),
+        }
+    }
+
+    /// Removes the temporary file.
+    fn discard(&mut self) {
+        if let Some(file) = self.inner.take() {
+            file.discard();
+        }
+    }
+}
+
 /// The module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -1048,6 +1091,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<Engine>()?;
     m.add_class::<Task>()?;
+    m.add_class::<PartialFile>()?;
     m.add_class::<RunStarted>()?;
     m.add_class::<ReportRun>()?;
     m.add_class::<ReportSummary>()?;

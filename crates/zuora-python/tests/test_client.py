@@ -26,7 +26,7 @@ def test_the_whole_trip_writes_a_csv(sim, tmp_path):
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert len(rows) > 1 and len(rows[0]) == len(rows[1])
     assert summary.bytes_written == path.stat().st_size
-    assert not (tmp_path / "invoices.csv.partial").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["invoices.csv"]  # no temporary file left
 
 
 def test_step_by_step_with_statuses_and_rows(slow_sim, tmp_path):
@@ -198,7 +198,7 @@ def test_an_export_cut_off_is_an_error_and_leaves_no_file(tmp_path):
             with pytest.raises(zr.ExportBrokenError) as error:
                 client.download_export(UNKNOWN_RUN, path)
         assert error.value.kind == "export_broken"
-        assert not path.exists() and not (tmp_path / "cut.csv.partial").exists()
+        assert not path.exists() and not list(tmp_path.iterdir())
 
         async def cut_async():
             async with zr.AsyncClient(base_url=base_url, client_id="id", client_secret="secret") as client:
@@ -206,7 +206,7 @@ def test_an_export_cut_off_is_an_error_and_leaves_no_file(tmp_path):
 
         with pytest.raises(zr.ExportBrokenError):
             asyncio.run(cut_async())
-        assert not path.exists() and not (tmp_path / "cut.csv.partial").exists()
+        assert not path.exists() and not list(tmp_path.iterdir())
     finally:
         listener.close()
 
@@ -253,3 +253,21 @@ def test_names_reprs_and_defaults_read_as_python(slow_sim):
         assert type(stopped.value).__module__ == "zuora_reporting"
         run = client.get_run(started.report_run_id)
         assert repr(run) == f"ReportRun(id='{run.id}', status='{run.status}')"
+
+
+def test_report_files_are_owner_only_and_keep_a_chosen_mode(sim, tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "modes.csv"
+    old = os.umask(0o022)
+    try:
+        with zr.Client(**sim.kwargs()) as client:
+            client.run_and_download("Invoice Detail", str(path))
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+            path.chmod(0o640)
+            client.run_and_download("Invoice Detail", path)
+            assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
+    assert [p.name for p in tmp_path.iterdir()] == ["modes.csv"]

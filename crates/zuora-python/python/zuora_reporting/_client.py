@@ -183,8 +183,9 @@ class _Api:
     def download_export(self, run_id: str, destination: Destination, *, format: str = "csv"):
         """Streams a completed run's export into `destination` (a path, or a binary file),
         converted to `format` (``"csv"``, ``"tsv"`` or ``"raw"`` UTF-16) as it arrives;
-        returns an `ExportSummary`. A path is written as ``<path>.partial`` and renamed on
-        success: a download that breaks off leaves nothing behind."""
+        returns an `ExportSummary`. A path is written through a temporary file beside it,
+        renamed on success: a download that breaks off leaves nothing behind. A new file is
+        owner-only (0600); an existing one keeps its mode."""
         task = self._engine.download(run_id, format)
         return self._run(_flows.to_destination(lambda out: _flows.drive(task, out), destination))
 
@@ -251,6 +252,9 @@ class Client(_Api):
         except StopIteration as done:
             return done.value
         finally:
+            # Closed here, not by the garbage collector: an interrupt's cleanup (a partial
+            # file removed) happens before this call returns.
+            flow.close()
             for response, _ in bodies.values():
                 response.close()
 
@@ -329,6 +333,9 @@ class AsyncClient(_Api):
         except StopIteration as done:
             return done.value
         finally:
+            # Closed here, not by the garbage collector: a cancelled task's cleanup (a partial
+            # file removed) happens before the cancellation reaches the caller.
+            flow.close()
             for response, _ in bodies.values():
                 await response.aclose()
 

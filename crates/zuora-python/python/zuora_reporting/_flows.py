@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Generator, Optional
 
 from . import _native
@@ -98,17 +97,17 @@ def _stream(task: _native.Task, response: Any, out: Any) -> Flow:
 
 def to_destination(flow_for: Callable[[Any], Flow], destination: Any) -> Flow:
     """Runs `flow_for(out)` writing to `destination`: a binary file object as it is, or a
-    path through ``<path>.partial``, renamed on success and removed on any failure (an
-    interrupted download included), so a broken download leaves nothing behind."""
+    path through the engine's `PartialFile` (an unpredictable temporary name beside it,
+    created exclusively, owner-only; renamed into place on success and removed on any
+    failure, an interrupt or a cancelled task included), so a broken download leaves
+    nothing behind."""
     if hasattr(destination, "write"):
         return (yield from flow_for(destination))
-    final = Path(destination)
-    partial = final.with_name(final.name + ".partial")
+    out = _native.PartialFile(os.fspath(destination))
     try:
-        with open(partial, "wb") as out:
-            result = yield from flow_for(out)
+        result = yield from flow_for(out)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        out.discard()
         raise
-    os.replace(partial, final)
+    out.commit()
     return result
