@@ -7,7 +7,7 @@ pub mod hostile;
 
 use zuora_core::{
     ClientBuilder, ClientConfig, Error, ReportId, RetryPolicy, RunReportOptions, ViewType,
-    driver::BuildClient, operations::Operation, operations::ReportRunStarted,
+    config::BuildClient, operations::Operation, operations::ReportRunStarted,
 };
 use zuora_sim::Simulator;
 

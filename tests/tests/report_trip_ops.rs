@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use zuora_core::{
-    Error, ReportRunId, RunReportOptions, RunStatus, ViewType, machines::PollDecision,
-    operations::CallOptions, operations::CancelReportRun, operations::GetReportRun,
-    operations::LatestReportRun, operations::ReportDataPage, operations::SearchReports,
-    operations::resolve_report_name, policies::PollPolicy,
+    Error, ReportRunId, RunReportOptions, RunStatus, ViewType, operations::CallOptions,
+    operations::CancelReportRun, operations::GetReportRun, operations::LatestReportRun,
+    operations::ReportDataPage, operations::SearchReports, operations::resolve_report_name,
+    policies::PollDecision, policies::PollPolicy,
 };
 use zuora_sim::{RunTiming, SimConfig, Simulator};
 use zuora_tests::{AnyClient, Flavor, client_for};

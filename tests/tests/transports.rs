@@ -436,7 +436,7 @@ fn clients_over_a_caller_supplied_reqwest_client_and_ureq_agent() {
         .unwrap();
     // zuora-async installs its TLS provider when it builds a client of its own; a caller's
     // reqwest client may need it too.
-    let _ = <zuora_async::Client as zuora_core::driver::BuildClient>::from_config(config.clone())
+    let _ = <zuora_async::Client as zuora_core::config::BuildClient>::from_config(config.clone())
         .unwrap();
     let http = zuora_async::reqwest::Client::builder().build().unwrap();
     let client = zuora_async::Client::with_reqwest_client(config.clone(), http);

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use zuora_core::{ClientConfig, ExportFormat, driver::BuildClient};
+use zuora_core::{ClientConfig, ExportFormat, config::BuildClient};
 
 use crate::bench_sim::{
     SimProcess, completed_large_run, curl_export, parse_size, rows_for_export_bytes,

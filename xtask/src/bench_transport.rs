@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use zuora_core::{ClientConfig, ReportId, RunReportOptions, ViewType, driver::BuildClient};
+use zuora_core::{ClientConfig, ReportId, RunReportOptions, ViewType, config::BuildClient};
 use zuora_sim::{Catalogue, LARGE_REPORT_NAME};
 
 use crate::alloc_counter::allocations;

@@ -1,4 +1,5 @@
-//! `cargo xtask cycles`: no module of a crate may depend, through any chain, on itself.
+//! `cargo xtask cycles`: no module of a crate may depend, through any chain, on itself; and
+//! in a crate with declared layers ([`LAYERS`]: zuora-core), no module may use one above it.
 //!
 //! Each crate's top-level modules (a file `src/name.rs` or a folder `src/name/`) are the
 //! nodes; a mention of `crate::other` (in a path or a `use crate::{…}` group, or an item the
@@ -10,6 +11,61 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
+
+/// The layer order of the crates that declare one, lowest first: a module may use the ones
+/// before it, never one after. Every top-level module of such a crate must be listed. The one
+/// place this order is written (zuora-core's `lib.rs` declares its modules in the same order).
+pub const LAYERS: &[(&str, &[&str])] = &[(
+    "crates/zuora-core/src",
+    &[
+        "values",
+        "filters",
+        "driver",
+        "responses",
+        "exports",
+        "errors",
+        "operations",
+        "policies",
+        "config",
+        "machines",
+    ],
+)];
+
+/// Every edge of `graph` that runs upward or sideways in `layers`, and every module that is
+/// in no layer.
+fn layer_violations(graph: &Graph, layers: &[&str]) -> Vec<String> {
+    let rank = |module: &str| layers.iter().position(|layer| *layer == module);
+    let mut found = Vec::new();
+    for (module, edges) in graph {
+        let Some(from) = rank(module) else {
+            found.push(format!("{module} is in no declared layer"));
+            continue;
+        };
+        for other in edges {
+            match rank(other) {
+                Some(to) if to < from => {}
+                Some(_) => found.push(format!("{module} uses {other}, a layer above it")),
+                None => found.push(format!("{other} is in no declared layer")),
+            }
+        }
+    }
+    found
+}
+
+/// The layer violations of the crate at `src` under `layers`.
+pub fn check_layers(src: &Path, layers: &[&str]) -> Result<(), String> {
+    let violations = layer_violations(&graph_of(src)?, layers);
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: layers broken ({}):\n  {}",
+            src.display(),
+            layers.join(" < "),
+            violations.join("\n  ")
+        ))
+    }
+}
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -84,6 +140,13 @@ fn reexports(src: &Path) -> BTreeMap<String, String> {
     let root = ["lib.rs", "main.rs"]
         .iter()
         .filter_map(|f| std::fs::read_to_string(src.join(f)).ok())
+        .flat_map(|text| {
+            // Comments (a statement's leading doc or remark) are not code.
+            text.lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .map(|line| format!("{line}\n"))
+                .collect::<Vec<_>>()
+        })
         .collect::<String>();
     for statement in root.split(';') {
         let Some(path) = statement.trim().strip_prefix("pub use ") else {
@@ -214,11 +277,22 @@ pub fn run(args: &[&str]) -> Result<(), String> {
             failures.push(format!("{}: {}", src.display(), cycle.join(" <-> ")));
         }
     }
+    for (src, layers) in LAYERS {
+        if let Err(broken) = check_layers(Path::new(src), layers) {
+            failures.push(broken);
+        }
+    }
     if failures.is_empty() {
-        eprintln!("no module cycle in {} crates", crates.len());
+        eprintln!(
+            "no module cycle in {} crates; every declared layer order holds",
+            crates.len()
+        );
         Ok(())
     } else {
-        Err(format!("module cycles:\n  {}", failures.join("\n  ")))
+        Err(format!(
+            "module cycles or broken layers:\n  {}",
+            failures.join("\n  ")
+        ))
     }
 }
 
@@ -231,6 +305,78 @@ mod tests {
         let text = "use crate::{a::X, b, c::{d, e}};\nlet x = crate::f::g();\nuse crate::h;";
         let found: Vec<String> = mentions(text).into_iter().collect();
         assert_eq!(found, ["a", "b", "c", "f", "h"]);
+    }
+
+    /// A copy of zuora-core's sources, with `plant` appended to one file of its lowest
+    /// layer, checked against the declared order.
+    fn check_a_copy_with(plant: &str) -> Result<(), String> {
+        let (src, layers) = LAYERS[0];
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(src);
+        let scratch = std::env::temp_dir().join(format!(
+            "zuora-layers-{}-{}",
+            std::process::id(),
+            plant.len()
+        ));
+        let _ = std::fs::remove_dir_all(&scratch);
+        let mut files = Vec::new();
+        rust_files(&root, &mut files)?;
+        for file in files {
+            let relative = file.strip_prefix(&root).map_err(|e| e.to_string())?;
+            let copy = scratch.join(relative);
+            std::fs::create_dir_all(copy.parent().unwrap_or(&scratch))
+                .map_err(|e| e.to_string())?;
+            std::fs::copy(&file, &copy).map_err(|e| e.to_string())?;
+        }
+        let target = scratch.join("values/ids.rs");
+        let mut text = std::fs::read_to_string(&target).map_err(|e| e.to_string())?;
+        text.push_str(plant);
+        std::fs::write(&target, text).map_err(|e| e.to_string())?;
+        let outcome = check_layers(&scratch, layers);
+        let _ = std::fs::remove_dir_all(&scratch);
+        outcome
+    }
+
+    #[test]
+    fn the_core_keeps_its_layers_and_an_upward_import_is_caught() {
+        let (src, layers) = LAYERS[0];
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(src);
+        assert_eq!(check_layers(&root, layers), Ok(()));
+        // A comment naming a higher layer is not an import.
+        assert_eq!(
+            check_a_copy_with("\n// see crate::machines::Task\n"),
+            Ok(())
+        );
+        // Through a public module's path, as a user of the crate writes it.
+        let broken = check_a_copy_with("\n#[allow(unused)]\nuse crate::machines::Task;\n");
+        let message = broken.expect_err("an upward import must fail the check");
+        assert!(message.contains("values uses machines"), "{message}");
+        // Through a root re-export too.
+        let broken = check_a_copy_with("\n#[allow(unused)]\nuse crate::ClientConfig;\n");
+        let message = broken.expect_err("an upward import through a root re-export must fail");
+        assert!(message.contains("values uses config"), "{message}");
+    }
+
+    #[test]
+    fn a_module_outside_the_layers_is_named() {
+        let mut graph = Graph::new();
+        graph.entry("low".into()).or_default();
+        graph
+            .entry("stray".into())
+            .or_default()
+            .insert("low".into());
+        graph.entry("high".into()).or_default().insert("low".into());
+        graph
+            .entry("low2".into())
+            .or_default()
+            .insert("high".into());
+        let found = layer_violations(&graph, &["low", "low2", "high"]);
+        assert_eq!(
+            found,
+            [
+                "low2 uses high, a layer above it",
+                "stray is in no declared layer"
+            ]
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use zuora_core::{
-    ClientConfig, ReportId, RetryPolicy, RunReportOptions, ViewType, driver::BuildClient,
+    ClientConfig, ReportId, RetryPolicy, RunReportOptions, ViewType, config::BuildClient,
     values::IdempotencyKey,
 };
 use zuora_sim::{FaultPlan, FaultScope, SimConfig, Simulator};

@@ -21,12 +21,12 @@ use zuora_core::operations::{Operation, ReportRunStarted, ReportSummary};
 /// [`responses`], [`exports`], [`filters`], [`errors`], [`driver`], [`defaults`]).
 pub use zuora_core::*;
 use zuora_core::{
-    driver::AsyncBody, driver::AsyncStreamingTransport, driver::ClassifyTransportError,
-    driver::TransportErrorKind, machines::Download, machines::ExportHead,
+    config::BuildClient, driver::AsyncTransport, driver::HttpRequest, driver::HttpResponse,
+    driver::Now, driver::TransportFailure, values::ReportName,
 };
 use zuora_core::{
-    driver::AsyncTransport, driver::BuildClient, driver::HttpRequest, driver::HttpResponse,
-    driver::Now, driver::TransportFailure, values::ReportName,
+    driver::AsyncBody, driver::AsyncStreamingTransport, driver::ClassifyTransportError,
+    driver::TransportErrorKind, machines::Download, machines::ExportHead,
 };
 
 impl BuildClient for Client {

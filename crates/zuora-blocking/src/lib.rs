@@ -19,7 +19,7 @@ use zuora_core::operations::{Operation, ReportRunStarted, ReportSummary};
 /// [`responses`], [`exports`], [`filters`], [`errors`], [`driver`], [`defaults`]).
 pub use zuora_core::*;
 use zuora_core::{
-    driver::BuildClient, driver::HttpRequest, driver::HttpResponse, driver::Now,
+    config::BuildClient, driver::HttpRequest, driver::HttpResponse, driver::Now,
     driver::SyncTransport, driver::TransportFailure, values::ReportName,
 };
 use zuora_core::{

@@ -6,10 +6,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use zuora_core::{
-    Environment, RetryPolicy, machines::PollDecision, machines::TokenCache,
-    operations::GetReportRun, operations::Operation, operations::ResendSafety,
-    operations::TokenRequest, operations::parse_timestamp, policies::AttemptContext,
-    policies::AttemptOutcome, policies::PollPolicy, policies::RetryDecision,
+    Environment, RetryPolicy, machines::TokenCache, operations::GetReportRun,
+    operations::Operation, operations::ResendSafety, operations::TokenRequest,
+    operations::parse_timestamp, policies::AttemptContext, policies::AttemptOutcome,
+    policies::PollDecision, policies::PollPolicy, policies::RetryDecision,
     responses::ResponseError, responses::ResponseLimits, responses::RetryAfter,
     values::AccessToken, values::BaseUrl,
 };

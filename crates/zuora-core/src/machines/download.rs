@@ -1,0 +1,125 @@
+//! Downloading an export, without IO: what to do with the answer's head, then every chunk
+//! of the body counted and converted, ending in a summary or a typed error that says how far
+//! it got. A transport sends the request through [`Call`](crate::machines::Call) (an export answer
+//! streams: [`Operation::streams`](crate::operations::Operation::streams)), reads the body with the
+//! idle timeout the request carries, and hands each chunk here.
+
+use std::time::Duration;
+
+use http::StatusCode;
+
+use crate::config::client_config::ClientConfig;
+use crate::errors::error::Error;
+use crate::exports::export_decoder::{ExportDecoder, ExportFormat};
+use crate::exports::export_summary::ExportSummary;
+use crate::responses::response::ResponseMeta;
+
+/// What a transport does with an export answer's head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportHead {
+    /// A 200: stream the body through a [`Download`].
+    Stream,
+    /// A failure: read the body whole, at most this many bytes, for
+    /// [`Call::on_response`](crate::machines::Call::on_response) to classify (and maybe retry).
+    ReadWhole {
+        /// The cap; more is the core's typed "too large" error.
+        max_bytes: u64,
+    },
+}
+
+impl ExportHead {
+    /// Decides on the status.
+    pub fn of(status: StatusCode, config: &ClientConfig) -> Self {
+        if status == StatusCode::OK {
+            Self::Stream
+        } else {
+            Self::ReadWhole {
+                max_bytes: config.limits.max_decoded_bytes as u64,
+            }
+        }
+    }
+}
+
+/// One export body being converted.
+///
+/// ```
+/// use zuora_core::{ClientConfig, machines::Download, ExportFormat};
+/// let config = ClientConfig::builder().base_url("http://127.0.0.1:1").credentials("id", "secret").into_config()?;
+/// let head = http::Response::builder().status(200).body(())?;
+/// let mut download = Download::start(&head, ExportFormat::Csv, &config);
+/// let mut csv = Vec::new();
+/// let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("a\tb\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+/// download.on_chunk(&utf16, &mut csv)?;
+/// let summary = download.finish(&mut csv)?;
+/// assert_eq!(csv, b"a,b\r\n");
+/// assert_eq!((summary.bytes_received, summary.bytes_written), (10, 5));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Download {
+    decoder: ExportDecoder,
+    meta: ResponseMeta,
+    idle: Duration,
+    received: u64,
+    written: u64,
+}
+
+impl Download {
+    /// Starts on a 200 answer's head: its encoding decides how the body is decoded.
+    pub fn start<B>(head: &http::Response<B>, format: ExportFormat, config: &ClientConfig) -> Self {
+        Self {
+            decoder: ExportDecoder::new(
+                format,
+                crate::exports::export_summary::is_gzipped(head.headers()),
+            ),
+            meta: ResponseMeta::from_response(head),
+            idle: config.idle_timeout,
+            received: 0,
+            written: 0,
+        }
+    }
+
+    /// Converts one chunk of the body, appending the output to `out`.
+    pub fn on_chunk(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        self.received = self.received.saturating_add(chunk.len() as u64);
+        let before = out.len();
+        self.decoder.feed(chunk, out)?;
+        self.written = self
+            .written
+            .saturating_add(out.len().saturating_sub(before) as u64);
+        Ok(())
+    }
+
+    /// The body ended: the last output goes to `out`; a body cut short is an error.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<ExportSummary, Error> {
+        let before = out.len();
+        self.decoder.finish(out)?;
+        self.written = self
+            .written
+            .saturating_add(out.len().saturating_sub(before) as u64);
+        Ok(ExportSummary::new(
+            self.received,
+            self.written,
+            self.meta.clone(),
+        ))
+    }
+
+    /// The body broke off: `timed_out` when no byte came for the idle timeout.
+    pub fn broken(&self, detail: &dyn std::fmt::Display, timed_out: bool) -> Error {
+        if timed_out {
+            return Error::ExportStalled {
+                received: self.received,
+                idle: self.idle,
+            };
+        }
+        Error::ExportBrokeOff {
+            received: self.received,
+            detail: detail.to_string(),
+        }
+    }
+
+    /// Bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+}

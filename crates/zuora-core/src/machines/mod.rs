@@ -1,0 +1,25 @@
+//! The engine: state machines a driver feeds events and asks for the next action (one call
+//! and its retries, paging, waiting for a run, downloading an export, every user-level
+//! operation as a [`Task`]), the token cache and the entropy for ids and jitter.
+//!
+//! The top layer: it may use every module below it.
+
+pub(crate) mod call;
+pub(crate) mod download;
+pub(crate) mod entropy;
+pub(crate) mod paging;
+pub(crate) mod session;
+pub(crate) mod steps;
+pub(crate) mod task;
+pub(crate) mod token_cache;
+pub(crate) mod wait;
+
+pub use call::{Call, Step};
+pub use download::{Download, ExportHead};
+pub use entropy::Entropy;
+pub use paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
+pub use session::{Exchange, Session};
+pub use steps::{ExchangeEvent, Row, TaskStep};
+pub use task::{Machine, Task, TaskOutput};
+pub use token_cache::{TOKEN_REFRESH_MARGIN, TokenCache};
+pub use wait::{CANCEL_GRACE, Wait, WaitControl, WaitStep};
