@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
                     None => break,
                 }
             }
-            Step::Wait(delay) => {
+            Step::Sleep(delay) => {
                 waited += delay;
                 assert!(waited <= config.overall_timeout());
                 call.resume()

@@ -137,7 +137,7 @@ impl<B> Paused<TaskOutput, B> {
     fn done(self) -> Result<TaskOutput, Error> {
         match self {
             Self::Done(output) => Ok(output),
-            _ => Err(Error::build("a task paused where it only ends")),
+            _ => Err(Error::misuse("a task paused where it only ends")),
         }
     }
 }
@@ -272,7 +272,7 @@ impl<T: AsyncTransport> Client<T> {
                         }
                         Ok(Sent::Stream(response)) => match format {
                             Some(format) => return Ok(Paused::Export(response, format)),
-                            None => return Err(Error::build("a stream no export asked for")),
+                            None => return Err(Error::misuse("a stream no export asked for")),
                         },
                         Err(failure) => {
                             machine.feed(session, ExchangeEvent::Failed(failure), now())
@@ -340,7 +340,7 @@ impl<T: AsyncTransport> Client<T> {
             .await?
         {
             Paused::Done(output) => Ok(output),
-            _ => Err(Error::build("a call paused where it only ends")),
+            _ => Err(Error::misuse("a call paused where it only ends")),
         }
     }
 
@@ -644,7 +644,7 @@ impl<T: AsyncStreamingTransport> Client<T> {
                     failed: false,
                 })
             }
-            _ => Err(Error::build("a download ended without its export")),
+            _ => Err(Error::misuse("a download ended without its export")),
         }
     }
 
@@ -757,7 +757,7 @@ impl<T: AsyncStreamingTransport> Client<T> {
         let outcome = export.copy_to(out).await;
         match task.on_export(outcome) {
             TaskStep::Done(outcome) => outcome?.into_trip(),
-            _ => Err(Error::build("a trip went on after its download")),
+            _ => Err(Error::misuse("a trip went on after its download")),
         }
     }
 }
@@ -820,7 +820,7 @@ impl<B: AsyncBody> ExportStream<B> {
         }
         out.flush().await.map_err(Error::output)?;
         self.summary
-            .ok_or_else(|| Error::build("the export ended without a summary"))
+            .ok_or_else(|| Error::misuse("the export ended without a summary"))
     }
 
     /// What the download received and wrote, once the body has ended cleanly.

@@ -133,7 +133,7 @@ impl<B> Paused<TaskOutput, B> {
     fn done(self) -> Result<TaskOutput, Error> {
         match self {
             Self::Done(output) => Ok(output),
-            _ => Err(Error::build("a task paused where it only ends")),
+            _ => Err(Error::misuse("a task paused where it only ends")),
         }
     }
 }
@@ -255,7 +255,7 @@ impl<T: SyncTransport> Client<T> {
                         }
                         Ok(Sent::Stream(response)) => match format {
                             Some(format) => return Ok(Paused::Export(response, format)),
-                            None => return Err(Error::build("a stream no export asked for")),
+                            None => return Err(Error::misuse("a stream no export asked for")),
                         },
                         Err(failure) => {
                             machine.feed(session, ExchangeEvent::Failed(failure), now())
@@ -313,7 +313,7 @@ impl<T: SyncTransport> Client<T> {
         let send = Whole(&self.inner.transport);
         match self.drive(&mut exchange, step, &send)? {
             Paused::Done(output) => Ok(output),
-            _ => Err(Error::build("a call paused where it only ends")),
+            _ => Err(Error::misuse("a call paused where it only ends")),
         }
     }
 
@@ -606,7 +606,7 @@ impl<T: SyncStreamingTransport> Client<T> {
                     summary: None,
                 })
             }
-            _ => Err(Error::build("a download ended without its export")),
+            _ => Err(Error::misuse("a download ended without its export")),
         }
     }
 
@@ -718,7 +718,7 @@ impl<T: SyncStreamingTransport> Client<T> {
         let outcome = export.copy_to(out);
         match task.on_export(outcome) {
             TaskStep::Done(outcome) => outcome?.into_trip(),
-            _ => Err(Error::build("a trip went on after its download")),
+            _ => Err(Error::misuse("a trip went on after its download")),
         }
     }
 }
@@ -782,7 +782,7 @@ impl<R: Read> ExportReader<R> {
         }
         out.flush().map_err(output_failed)?;
         self.summary
-            .ok_or_else(|| Error::build("the export ended without a summary"))
+            .ok_or_else(|| Error::misuse("the export ended without a summary"))
     }
 
     /// What the download received and wrote, once the body has ended cleanly.

@@ -391,7 +391,7 @@ mod any_answer {
                             None => break false,
                         }
                     }
-                    Step::Wait(delay) => {
+                    Step::Sleep(delay) => {
                         waited += delay;
                         prop_assert!(waited <= config.overall_timeout(), "waited past the deadline");
                         call.resume()

@@ -260,7 +260,7 @@ fn the_driver_keeps_one_key_and_one_body_across_attempts_and_refreshes_once() {
 
     // Commit-then-drop: the connection broke after sending.
     let dropped = TransportFailure::new(TransportErrorKind::Io, true, "connection closed");
-    let Step::Wait(_) = call.on_transport_error(dropped, at()) else {
+    let Step::Sleep(_) = call.on_transport_error(dropped, at()) else {
         panic!()
     };
     let Step::NeedToken { refresh: false } = call.resume() else {
@@ -310,7 +310,7 @@ fn the_driver_reports_exhaustion_with_the_last_error() {
             .body(Vec::new())
             .unwrap()
     };
-    let Step::Wait(_) = call.on_response(busy(), at()) else {
+    let Step::Sleep(_) = call.on_response(busy(), at()) else {
         panic!()
     };
     call.resume();
@@ -362,7 +362,7 @@ fn each_attempt_is_cut_to_the_time_left() {
         at().instant + Duration::from_secs(7),
         now() + Duration::from_secs(7),
     );
-    let Step::Wait(delay) = call.on_transport_error(
+    let Step::Sleep(delay) = call.on_transport_error(
         TransportFailure::new(TransportErrorKind::Connect, false, "x"),
         later,
     ) else {

@@ -117,7 +117,7 @@ impl Finish {
                 finish.export = Some((summary.bytes_received, summary.bytes_written));
             }
             Ok(_) => {
-                finish.error = Some(ZuoraError::of(&Error::build(
+                finish.error = Some(ZuoraError::of(&Error::misuse(
                     "a task ended with an outcome this library does not know",
                 )));
             }
@@ -185,7 +185,7 @@ impl ZuoraTask {
             Pending::Rows(rows) => match serde_json::to_string(&rows) {
                 Ok(json) => State::Rows(CText::new(json)),
                 Err(error) => {
-                    State::Done(Box::new(Finish::of(Err(Error::build(&error.to_string())))))
+                    State::Done(Box::new(Finish::of(Err(Error::misuse(&error.to_string())))))
                 }
             },
             // This driver never asks to see a wait's statuses; should one come, go on.

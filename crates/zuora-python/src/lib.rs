@@ -531,7 +531,7 @@ impl Task {
         } else {
             Err(to_py_err(
                 py,
-                &Error::build(&format!("{what} while the task is not sending")),
+                &Error::misuse(&format!("{what} while the task is not sending")),
             ))
         }
     }
@@ -639,7 +639,7 @@ impl Task {
     fn rows(&self, py: Python<'_>) -> PyResult<String> {
         match &self.step {
             TaskStep::Rows(rows) => serde_json::to_string(rows)
-                .map_err(|e| to_py_err(py, &Error::build(&e.to_string()))),
+                .map_err(|e| to_py_err(py, &Error::misuse(&e.to_string()))),
             _ => Ok("[]".to_owned()),
         }
     }
@@ -724,7 +724,7 @@ impl Task {
             }
             _ => Err(to_py_err(
                 py,
-                &Error::build(&format!("resume at a {} step", self.kind())),
+                &Error::misuse(&format!("resume at a {} step", self.kind())),
             )),
         }
     }
@@ -748,7 +748,10 @@ impl Task {
     ) -> PyResult<bool> {
         self.at_send(py, "a streamed head")?;
         let Some(format) = self.task.export_format() else {
-            return Err(to_py_err(py, &Error::build("a stream no export asked for")));
+            return Err(to_py_err(
+                py,
+                &Error::misuse("a stream no export asked for"),
+            ));
         };
         match answer_from_parts(status, headers, ()) {
             Ok(head) => {
@@ -771,7 +774,7 @@ impl Task {
         chunk: &[u8],
     ) -> PyResult<Bound<'py, PyBytes>> {
         let Some(download) = self.download.as_mut() else {
-            return Err(to_py_err(py, &Error::build("a chunk with no stream open")));
+            return Err(to_py_err(py, &Error::misuse("a chunk with no stream open")));
         };
         let mut out = Vec::with_capacity(chunk.len() * 3 / 2 + 64);
         match py.detach(|| download.on_chunk(chunk, &mut out)) {
@@ -789,7 +792,7 @@ impl Task {
     /// download or a trip ends; a body cut short is its error, raised by `result()`).
     fn stream_end<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let Some(mut download) = self.download.take() else {
-            return Err(to_py_err(py, &Error::build("an end with no stream open")));
+            return Err(to_py_err(py, &Error::misuse("an end with no stream open")));
         };
         let mut out = Vec::new();
         let outcome = download.finish(&mut out);
@@ -836,7 +839,7 @@ fn output_to_py(py: Python<'_>, output: &TaskOutput) -> PyResult<Py<PyAny>> {
         _ => {
             return Err(to_py_err(
                 py,
-                &Error::build("an outcome this package does not know"),
+                &Error::misuse("an outcome this package does not know"),
             ));
         }
     })

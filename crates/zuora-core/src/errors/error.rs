@@ -22,6 +22,13 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A machine was driven out of order, or fed what it never asked for (a bug in zuora-rs
+    /// or in a driver of its engine, never something a server can cause).
+    #[error("the engine was misused: {reason}")]
+    Misuse {
+        /// What happened out of order.
+        reason: String,
+    },
     /// Zuora answered with an error, or with something that could not be read.
     #[error("Zuora API error: {0}")]
     Api(#[from] ResponseError),
@@ -170,7 +177,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
-            Self::RequestBuild { .. } => ErrorKind::Internal,
+            Self::RequestBuild { .. } | Self::Misuse { .. } => ErrorKind::Internal,
             Self::Api(error) => error.error_kind(),
             Self::Transport(failure) => ErrorKind::Transport {
                 nothing_sent: !failure.may_have_been_sent,
@@ -277,9 +284,16 @@ impl Error {
         }
     }
 
-    /// An internal inconsistency (a bug in zuora-rs if it ever happens).
+    /// A request that could not be assembled (a bug in zuora-rs if it ever happens).
     pub fn build(reason: &str) -> Self {
         Self::RequestBuild {
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// A machine driven out of order (a bug in zuora-rs or in a driver).
+    pub fn misuse(reason: &str) -> Self {
+        Self::Misuse {
             reason: reason.to_owned(),
         }
     }

@@ -8,7 +8,7 @@
 //!         Step::NeedToken { refresh } => call.with_token(get_token(refresh, call.stale_token())?),
 //!         Step::Send(request)         => match send(request) { Ok(r) => call.on_response(r, Now::new(..)),
 //!                                                             Err(e) => call.on_transport_error(e, Now::new(..)) },
-//!         Step::Wait(delay)           => { sleep(delay); call.resume() }
+//!         Step::Sleep(delay)           => { sleep(delay); call.resume() }
 //!         Step::Done(result)          => return result,
 //!     }
 //! }
@@ -39,7 +39,7 @@ pub enum Step<T> {
     /// [`Call::on_transport_error`].
     Send(HttpRequest),
     /// Sleep this long, then call [`Call::resume`].
-    Wait(std::time::Duration),
+    Sleep(std::time::Duration),
     /// The call is over.
     Done(Result<T, Error>),
 }
@@ -116,7 +116,7 @@ impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
         self.send()
     }
 
-    /// Continues after a [`Step::Wait`].
+    /// Continues after a [`Step::Sleep`].
     pub fn resume(&mut self) -> Step<O::Output> {
         if <O::Credential as Credential>::NEEDS_TOKEN {
             Step::NeedToken { refresh: false }
@@ -184,7 +184,7 @@ impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
             Some(credential) => self
                 .operation
                 .to_request(&self.config.borrow().environment, credential),
-            None => Err(Error::build("a call tried to send without its token")),
+            None => Err(Error::misuse("a call tried to send without its token")),
         };
         match built {
             Ok(mut request) => {
@@ -241,7 +241,7 @@ impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
                     "retrying after a delay"
                 );
                 self.known_now = self.known_now.checked_add(delay).unwrap_or(self.known_now);
-                Step::Wait(delay)
+                Step::Sleep(delay)
             }
             RetryDecision::RefreshToken if <O::Credential as Credential>::NEEDS_TOKEN => {
                 tracing::debug!(operation = self.operation.name(), "refreshing the token");

@@ -239,7 +239,7 @@ impl<O: Operation> Exchange<O> {
                 ExchangeEvent::Resumed => {
                     self.follow(session, Step::NeedToken { refresh: false }, now)
                 }
-                _ => TaskStep::Done(Err(Error::build(
+                _ => TaskStep::Done(Err(Error::misuse(
                     "an answer while the call was waiting for a token",
                 ))),
             };
@@ -307,7 +307,7 @@ impl<O: Operation> Exchange<O> {
                     }
                 }
                 Step::Send(request) => TaskStep::Send(request),
-                Step::Wait(delay) => TaskStep::Sleep(delay),
+                Step::Sleep(delay) => TaskStep::Sleep(delay),
                 Step::Done(outcome) => TaskStep::Done(outcome),
             };
         }
@@ -321,7 +321,7 @@ impl<O: Operation> Exchange<O> {
     ) -> TaskStep<O::Output> {
         match step {
             Step::Send(request) => TaskStep::Send(request),
-            Step::Wait(delay) => TaskStep::Sleep(delay),
+            Step::Sleep(delay) => TaskStep::Sleep(delay),
             Step::Done(Ok(token)) => {
                 // Stored before the claim is dropped, so the woken waiters find it.
                 let fetched = self.fetch.take();
@@ -337,7 +337,7 @@ impl<O: Operation> Exchange<O> {
             }
             // The token request needs no token: its call never asks for one.
             Step::NeedToken { .. } => {
-                TaskStep::Done(Err(Error::build("the token call asked for a token")))
+                TaskStep::Done(Err(Error::misuse("the token call asked for a token")))
             }
         }
     }

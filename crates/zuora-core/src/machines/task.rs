@@ -79,7 +79,7 @@ impl TaskOutput {
     /// What a driver says when a task ends with another output than its kind of task gives:
     /// a bug, never something a server can cause.
     fn mismatch(self, expected: &str) -> Error {
-        Error::build(&format!(
+        Error::misuse(&format!(
             "a task ended with {} where {expected} was due",
             self.kind()
         ))
@@ -184,7 +184,7 @@ impl<O: Operation> Machine for Exchange<O> {
         None
     }
     fn on_export(&mut self, _outcome: Result<ExportSummary, Error>) -> TaskStep<O::Output> {
-        TaskStep::Done(Err(Error::build(
+        TaskStep::Done(Err(Error::misuse(
             "an export's outcome for a call that streams none",
         )))
     }
@@ -406,7 +406,7 @@ impl Task {
         let first = all
             .next_page()
             .cloned()
-            .ok_or_else(|| Error::build("a search with no first page"))?;
+            .ok_or_else(|| Error::misuse("a search with no first page"))?;
         let (page, step) = Exchange::start(session, session.call(first, now), now);
         let mut task = Self::begin(Phase::Search { all, page, then });
         let step = task.on_search(session, step, now);
@@ -635,7 +635,7 @@ impl Task {
 
     fn misuse(&mut self, what: &str) -> TaskStep {
         self.phase = Phase::Done;
-        TaskStep::Done(Err(Error::build(what)))
+        TaskStep::Done(Err(Error::misuse(what)))
     }
 
     fn on_search(&mut self, session: &Session, step: TaskStep<SearchPage>, now: Now) -> TaskStep {
@@ -815,11 +815,11 @@ impl Task {
     /// The driver's word on a status it was shown.
     fn after_shown(&mut self, control: WaitControl, now: Now) -> WaitStep {
         let Phase::Wait { wait, probe, .. } = &mut self.phase else {
-            return WaitStep::Done(Box::new(Err(Error::build("not waiting"))));
+            return WaitStep::Done(Box::new(Err(Error::misuse("not waiting"))));
         };
         match std::mem::replace(probe, Probe::None) {
             Probe::Shown(run) => wait.on_run(*run, control, now.instant),
-            _ => WaitStep::Done(Box::new(Err(Error::build("no status was shown")))),
+            _ => WaitStep::Done(Box::new(Err(Error::misuse("no status was shown")))),
         }
     }
 
