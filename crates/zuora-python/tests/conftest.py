@@ -75,3 +75,64 @@ def faulty_sim():
     running = Sim("--run-seconds", "0", "--fault-rate", "0.3", "--seed", "7")
     yield running
     running.stop()
+
+
+class AsyncAsSync:
+    """An `AsyncClient` driven from synchronous test code, on an event loop of its own (made
+    inside that loop, as a service makes it), so that one test body checks both clients."""
+
+    def __init__(self, **kwargs) -> None:
+        import asyncio
+
+        import zuora_reporting as zr
+
+        self._loop = asyncio.new_event_loop()
+
+        async def make():
+            return zr.AsyncClient(**kwargs)
+
+        self._client = self._loop.run_until_complete(make())
+
+    def _wait(self, value):
+        import inspect
+
+        return self._loop.run_until_complete(value) if inspect.isawaitable(value) else value
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if name == "rows":
+
+            def rows(*args, **kwargs):
+                async def collect():
+                    return [row async for row in attr(*args, **kwargs)]
+
+                return iter(self._loop.run_until_complete(collect()))
+
+            return rows
+        if callable(attr):
+            return lambda *args, **kwargs: self._wait(attr(*args, **kwargs))
+        return attr
+
+    def __repr__(self) -> str:
+        return repr(self._client)
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._client.aclose())
+        self._loop.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def make_client(request):
+    """Makes a `Client`, or an `AsyncClient` behind the same calls: each test that takes
+    this fixture runs once per client."""
+    import zuora_reporting as zr
+
+    if request.param == "sync":
+        return zr.Client
+    return AsyncAsSync

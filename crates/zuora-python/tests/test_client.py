@@ -19,9 +19,9 @@ def test_version():
     assert zr.__version__.count(".") == 2
 
 
-def test_the_whole_trip_writes_a_csv(sim, tmp_path):
+def test_the_whole_trip_writes_a_csv(sim, tmp_path, make_client):
     path = tmp_path / "invoices.csv"
-    with zr.Client(**sim.kwargs()) as client:
+    with make_client(**sim.kwargs()) as client:
         summary = client.run_and_download("Invoice Detail", str(path))
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert len(rows) > 1 and len(rows[0]) == len(rows[1])
@@ -29,9 +29,9 @@ def test_the_whole_trip_writes_a_csv(sim, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["invoices.csv"]  # no temporary file left
 
 
-def test_step_by_step_with_statuses_and_rows(slow_sim, tmp_path):
+def test_step_by_step_with_statuses_and_rows(slow_sim, tmp_path, make_client):
     seen = []
-    with zr.Client(**slow_sim.kwargs()) as client:
+    with make_client(**slow_sim.kwargs()) as client:
         report = client.find_report("Invoice Detail")
         started = client.run_report(report.id, "Detail", track_id="py-steps")
         assert len(started.report_run_id) == 32 and started.track_id == "py-steps"
@@ -65,8 +65,8 @@ def test_the_async_client_runs_the_same_trip(sim, tmp_path):
     assert len(rows) == len(list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))) - 1
 
 
-def test_errors_are_told_apart_and_carry_the_answer(sim):
-    with zr.Client(**sim.kwargs()) as client:
+def test_errors_are_told_apart_and_carry_the_answer(sim, make_client):
+    with make_client(**sim.kwargs()) as client:
         with pytest.raises(zr.ReportNotFoundError) as error:
             client.run_report(UNKNOWN_REPORT)
         assert error.value.status == 400 and len(error.value.request_id) == 36
@@ -78,15 +78,15 @@ def test_errors_are_told_apart_and_carry_the_answer(sim):
             client.run_report(client.find_report("Invoice Detail").id, "Summary")
         with pytest.raises(zr.NoCompletedRunError):
             client.latest_run(client.find_report("Account Balance Summary").id)
-    with zr.Client(**dict(sim.kwargs(), client_secret="not-the-secret")) as refused:
+    with make_client(**dict(sim.kwargs(), client_secret="not-the-secret")) as refused:
         with pytest.raises(zr.AuthenticationError) as error:
             refused.get_run(UNKNOWN_RUN)
         assert "not-the-secret" not in str(error.value)
 
 
-def test_bad_input_raises_before_anything_is_sent():
+def test_bad_input_raises_before_anything_is_sent(make_client):
     # A port nobody listens on: a request would be a TransportError.
-    with zr.Client(base_url="http://127.0.0.1:9", client_id="id", client_secret="secret") as client:
+    with make_client(base_url="http://127.0.0.1:9", client_id="id", client_secret="secret") as client:
         for call in (
             lambda: client.run_report(""),
             lambda: client.run_report(UNKNOWN_REPORT, "Sideways"),
@@ -99,20 +99,20 @@ def test_bad_input_raises_before_anything_is_sent():
             with pytest.raises(zr.InvalidInputError):
                 call()
     with pytest.raises(zr.InvalidInputError):
-        zr.Client(base_url="http://127.0.0.1:9", client_id="id", client_secret="s", max_attempts=0)
+        make_client(base_url="http://127.0.0.1:9", client_id="id", client_secret="s", max_attempts=0)
     with pytest.raises(zr.InvalidInputError):
-        zr.Client(base_url="http://example.com", client_id="id", client_secret="s")
+        make_client(base_url="http://example.com", client_id="id", client_secret="s")
 
 
-def test_a_server_that_is_not_there_is_a_transport_error_with_nothing_sent():
-    with zr.Client(base_url="http://127.0.0.1:9", client_id="id", client_secret="s", max_attempts=1) as client:
+def test_a_server_that_is_not_there_is_a_transport_error_with_nothing_sent(make_client):
+    with make_client(base_url="http://127.0.0.1:9", client_id="id", client_secret="s", max_attempts=1) as client:
         with pytest.raises(zr.TransportError) as error:
             client.get_run(UNKNOWN_RUN)
     assert error.value.retryable and error.value.host == "127.0.0.1"
 
 
-def test_faults_are_retried_with_one_key_and_never_start_two_runs(faulty_sim):
-    with zr.Client(**faulty_sim.kwargs(), max_attempts=8) as client:
+def test_faults_are_retried_with_one_key_and_never_start_two_runs(faulty_sim, make_client):
+    with make_client(**faulty_sim.kwargs(), max_attempts=8) as client:
         report = client.find_report("Invoice Detail")
         runs = set()
         for n in range(12):
@@ -124,8 +124,8 @@ def test_faults_are_retried_with_one_key_and_never_start_two_runs(faulty_sim):
         assert len(runs) == 12
 
 
-def test_no_secret_in_repr_str_or_exceptions(sim):
-    client = zr.Client(**sim.kwargs())
+def test_no_secret_in_repr_str_or_exceptions(sim, make_client):
+    client = make_client(**sim.kwargs())
     lifetime = client._run(_flows.drive(client._engine.check_credentials()))
     assert lifetime > 0  # the credentials work
     client.search_reports("Invoice")  # a token fetched and cached
@@ -153,9 +153,12 @@ def test_the_readme_example_runs_as_written(sim, tmp_path, monkeypatch):
     assert (tmp_path / "invoices.csv").read_text(encoding="utf-8").startswith("Invoice")
 
 
-def _hostile_server(export_body: bytes, declared_length: int, expires_in: str = "3599"):
+def _hostile_server(
+    export_body: bytes, declared_length: int, expires_in: str = "3599", stall: float = 0.0
+):
     """A loopback server that answers the token request, then an export whose body is cut
-    off: `declared_length` promised, `export_body` sent, connection closed."""
+    off: `declared_length` promised, `export_body` sent, `stall` seconds of silence, then
+    the connection closed."""
     import socket
     import threading
 
@@ -183,6 +186,10 @@ def _hostile_server(export_body: bytes, declared_length: int, expires_in: str = 
                 else:
                     head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                     conn.sendall(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % declared_length + export_body)
+                    if stall:
+                        import time
+
+                        time.sleep(stall)
 
     threading.Thread(target=serve, daemon=True).start()
     return listener, "http://127.0.0.1:%d" % listener.getsockname()[1]
@@ -211,12 +218,12 @@ def test_an_export_cut_off_is_an_error_and_leaves_no_file(tmp_path):
         listener.close()
 
 
-def test_an_absurd_token_lifetime_is_bounded_not_a_crash(tmp_path):
+def test_an_absurd_token_lifetime_is_bounded_not_a_crash(tmp_path, make_client):
     text = "\ufeffName\n" + "".join(f"row {n}\n" for n in range(10))
     body = text.encode("utf-16-le")
     listener, base_url = _hostile_server(body, len(body), expires_in="18446744073709551615")
     try:
-        with zr.Client(base_url=base_url, client_id="id", client_secret="secret") as client:
+        with make_client(base_url=base_url, client_id="id", client_secret="secret") as client:
             for _ in range(2):  # the second call takes the cached token
                 out = io.BytesIO()
                 client.download_export(UNKNOWN_RUN, out)
@@ -225,7 +232,7 @@ def test_an_absurd_token_lifetime_is_bounded_not_a_crash(tmp_path):
         listener.close()
 
 
-def test_names_reprs_and_defaults_read_as_python(slow_sim):
+def test_names_reprs_and_defaults_read_as_python(slow_sim, make_client):
     # Tracebacks and reprs name the package, never the native module.
     public = [zr.ZuoraError, zr.WrongViewTypeError, zr.OperationInterruptedError,
               zr.RunStarted, zr.ReportRun, zr.ReportSummary, zr.ExportSummary]
@@ -236,7 +243,7 @@ def test_names_reprs_and_defaults_read_as_python(slow_sim):
     import builtins
     assert not hasattr(zr, "InterruptedError")
     assert not [name for name in zr.__all__ if hasattr(builtins, name)]
-    with zr.Client(**slow_sim.kwargs()) as client:
+    with make_client(**slow_sim.kwargs()) as client:
         started = client.run_report(client.find_report("Invoice Detail").id, "Detail")
         text = repr(started)
         assert "Some(" not in text and '"' not in text, text
@@ -255,14 +262,14 @@ def test_names_reprs_and_defaults_read_as_python(slow_sim):
         assert repr(run) == f"ReportRun(id='{run.id}', status='{run.status}')"
 
 
-def test_report_files_are_owner_only_and_keep_a_chosen_mode(sim, tmp_path):
+def test_report_files_are_owner_only_and_keep_a_chosen_mode(sim, tmp_path, make_client):
     import os
     import stat
 
     path = tmp_path / "modes.csv"
     old = os.umask(0o022)
     try:
-        with zr.Client(**sim.kwargs()) as client:
+        with make_client(**sim.kwargs()) as client:
             client.run_and_download("Invoice Detail", str(path))
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
             path.chmod(0o640)
@@ -271,3 +278,26 @@ def test_report_files_are_owner_only_and_keep_a_chosen_mode(sim, tmp_path):
     finally:
         os.umask(old)
     assert [p.name for p in tmp_path.iterdir()] == ["modes.csv"]
+
+
+def test_a_cancelled_async_download_leaves_no_file_at_once(tmp_path):
+    text = "\ufeffName\tAmount\n" + "".join(f"row {n}\t{n}.00\n" for n in range(2000))
+    body = text.encode("utf-16-le")
+    listener, base_url = _hostile_server(body[: len(body) // 2], len(body), stall=5.0)
+    path = tmp_path / "cancelled.csv"
+
+    async def cancel_mid_download():
+        async with zr.AsyncClient(base_url=base_url, client_id="id", client_secret="secret") as client:
+            download = asyncio.ensure_future(client.download_export(UNKNOWN_RUN, path))
+            while not any(tmp_path.iterdir()):  # the partial file is being written
+                await asyncio.sleep(0.01)
+            download.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await download
+            # Removed by the time the cancellation reached us, not by the garbage collector.
+            return list(tmp_path.iterdir())
+
+    try:
+        assert asyncio.run(asyncio.wait_for(cancel_mid_download(), 10)) == []
+    finally:
+        listener.close()
