@@ -21,9 +21,9 @@ use std::time::Duration;
 
 use zuora_core::Error;
 use zuora_core::driver::Now;
-use zuora_core::driver::{TransportErrorKind, TransportFailure, answer_from_parts};
+use zuora_core::driver::{TransportErrorKind, TransportFailure};
 use zuora_core::machines::{
-    Download, ExchangeEvent as Input, ExportHead, Session, Task, TaskOutput as Outcome,
+    BodyProgress, ExchangeEvent as Input, Receive, Session, Task, TaskOutput as Outcome,
     TaskStep as Pending,
 };
 
@@ -134,26 +134,13 @@ enum State {
     Done(Box<Finish>),
 }
 
-/// The answer to the request in flight.
-enum Answer {
-    /// Nothing yet.
-    Awaited,
-    /// Read whole (at most `cap` bytes kept), then judged by the job.
-    Whole {
-        head: http::Response<()>,
-        body: Vec<u8>,
-        cap: usize,
-    },
-    /// An export's 200, converted as it streams.
-    Stream(Box<Download>),
-}
-
 /// A piece of work, driven by a C program.
 pub struct ZuoraTask {
     session: Arc<Session>,
     task: Task,
     state: State,
-    answer: Answer,
+    /// Whether the request in flight has had its head.
+    heard: bool,
     /// The converted bytes handed to C by the last `on_body` / `on_body_end`.
     output: Vec<u8>,
 }
@@ -164,7 +151,7 @@ impl ZuoraTask {
             session,
             task: core,
             state: State::Done(Box::default()),
-            answer: Answer::Awaited,
+            heard: false,
             output: Vec::new(),
         };
         task.enter(first);
@@ -172,7 +159,7 @@ impl ZuoraTask {
     }
 
     fn enter(&mut self, pending: Pending) {
-        self.answer = Answer::Awaited;
+        self.heard = false;
         self.state = match pending {
             Pending::Send(request) => {
                 let cap = self.session.config().limits().max_decoded_bytes() as u64;
@@ -226,7 +213,7 @@ impl ZuoraTask {
 
     fn on_head(&mut self, status: u16, headers: &[ZuoraHeader]) -> Result<(), ZuoraCode> {
         self.expect(ZuoraStep::ZuoraStepSend, "an answer's head")?;
-        if !matches!(self.answer, Answer::Awaited) {
+        if self.heard {
             return Err(fail(
                 ZuoraCode::ZuoraErrState,
                 "a second head for one request",
@@ -238,89 +225,52 @@ impl ZuoraTask {
             let value = unsafe { header.value.get("a header value") }?;
             parts.push((name, value));
         }
-        let head = match answer_from_parts(status, parts, ()) {
-            Ok(head) => head,
-            Err(failure) => {
-                let pending = self.task.feed(&self.session, Input::Failed(failure), now());
-                self.enter(pending);
-                return Ok(());
-            }
-        };
-        let config = self.session.config();
-        self.answer = match (
-            self.task.export_format(),
-            ExportHead::of(head.status(), config),
-        ) {
-            (Some(format), ExportHead::Stream) => {
-                Answer::Stream(Box::new(Download::start(&head, format, config)))
-            }
-            (_, ExportHead::ReadWhole { max_bytes }) => Answer::Whole {
-                head,
-                body: Vec::new(),
-                cap: usize::try_from(max_bytes.saturating_add(1)).unwrap_or(usize::MAX),
-            },
-            (None, ExportHead::Stream) => Answer::Whole {
-                head,
-                body: Vec::new(),
-                cap: config.limits().max_decoded_bytes().saturating_add(1),
-            },
-        };
+        self.heard = true;
+        if let Receive::Next(pending) = self.task.on_head(&self.session, status, parts, now()) {
+            self.enter(*pending);
+        }
         Ok(())
     }
 
     fn on_body(&mut self, chunk: &[u8]) -> Result<(), ZuoraCode> {
         self.output.clear();
-        match &mut self.answer {
-            Answer::Awaited => Err(fail(ZuoraCode::ZuoraErrState, "a body before its head")),
-            Answer::Whole { body, cap, .. } => {
-                // One byte past the cap is kept, so the core reports "too large" for what is.
-                let room = cap.saturating_sub(body.len());
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                Ok(())
+        if !self.heard || self.step() != ZuoraStep::ZuoraStepSend {
+            return Err(fail(ZuoraCode::ZuoraErrState, "a body before its head"));
+        }
+        match self.task.on_body(chunk, &mut self.output) {
+            // A failed answer past its cap: the rest is ignored until its end.
+            BodyProgress::More | BodyProgress::Full => Ok(()),
+            BodyProgress::Over(pending) => {
+                self.enter(*pending);
+                let code = self.finish().map_or(ZuoraCode::ZuoraErrState, |f| {
+                    f.error
+                        .as_ref()
+                        .map_or(ZuoraCode::ZuoraErrState, ZuoraError::code)
+                });
+                Err(fail(code, "the export could not be converted"))
             }
-            Answer::Stream(download) => match download.on_chunk(chunk, &mut self.output) {
-                Ok(()) => Ok(()),
-                Err(error) => {
-                    let code = ZuoraCode::of(&error);
-                    let pending = self.task.on_export(Err(error));
-                    self.enter(pending);
-                    Err(fail(code, "the export could not be converted"))
-                }
-            },
         }
     }
 
     fn on_body_end(&mut self) -> Result<(), ZuoraCode> {
         self.output.clear();
-        match std::mem::replace(&mut self.answer, Answer::Awaited) {
-            Answer::Awaited => Err(fail(
+        if !self.heard || self.step() != ZuoraStep::ZuoraStepSend {
+            return Err(fail(
                 ZuoraCode::ZuoraErrState,
                 "a body's end before its head",
-            )),
-            Answer::Whole { head, body, .. } => {
-                let pending =
-                    self.task
-                        .feed(&self.session, Input::Answered(head.map(|()| body)), now());
-                self.enter(pending);
-                Ok(())
-            }
-            Answer::Stream(mut download) => {
-                let outcome = download.finish(&mut self.output);
-                let pending = self.task.on_export(outcome);
-                self.enter(pending);
-                Ok(())
-            }
+            ));
         }
+        let pending = self
+            .task
+            .on_body_end(&self.session, &mut self.output, now());
+        self.enter(pending);
+        Ok(())
     }
 
     fn on_transport_error(&mut self, failure: TransportFailure) {
-        let pending = match &self.answer {
-            Answer::Stream(download) => self.task.on_export(Err(download.broken(
-                &failure.message,
-                failure.kind == TransportErrorKind::Timeout,
-            ))),
-            _ => self.task.feed(&self.session, Input::Failed(failure), now()),
-        };
+        let pending = self
+            .task
+            .on_transport_failure(&self.session, failure, now());
         self.enter(pending);
     }
 }

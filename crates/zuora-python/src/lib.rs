@@ -16,12 +16,11 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use zuora_core::driver::{
-    HttpRequest, Now, TransportErrorKind, TransportFailure, answer_from_parts, stamped_timeouts,
+    HttpRequest, Now, TransportErrorKind, TransportFailure, stamped_timeouts,
 };
 use zuora_core::exports::ExportSummary as CoreExportSummary;
 use zuora_core::machines::{
-    Download as CoreDownload, Entropy, ExchangeEvent, ExportHead, Session, Task as CoreTask,
-    TaskOutput, TaskStep,
+    BodyProgress, Entropy, ExchangeEvent, Receive, Session, Task as CoreTask, TaskOutput, TaskStep,
 };
 use zuora_core::operations::{ReportRunStarted, ReportSummary as CoreSummary};
 use zuora_core::policies::PollPolicy;
@@ -448,7 +447,7 @@ impl Engine {
             session: Arc::clone(&self.session),
             task,
             step,
-            download: None,
+            heard: false,
         }
     }
 }
@@ -513,8 +512,8 @@ struct Task {
     session: Arc<Session>,
     task: CoreTask,
     step: TaskStep,
-    /// An export's body being converted.
-    download: Option<CoreDownload>,
+    /// Whether the request in flight has had its head (its body is being read).
+    heard: bool,
 }
 
 impl Task {
@@ -526,7 +525,7 @@ impl Task {
     }
 
     fn at_send(&self, py: Python<'_>, what: &str) -> PyResult<()> {
-        if self.request().is_some() && self.download.is_none() {
+        if self.request().is_some() {
             Ok(())
         } else {
             Err(to_py_err(
@@ -536,7 +535,20 @@ impl Task {
         }
     }
 
+    fn at_body(&mut self, py: Python<'_>, what: &str) -> PyResult<()> {
+        self.at_send(py, what)?;
+        if self.heard {
+            Ok(())
+        } else {
+            Err(to_py_err(
+                py,
+                &Error::misuse(&format!("{what} before its head")),
+            ))
+        }
+    }
+
     fn feed(&mut self, event: ExchangeEvent) {
+        self.heard = false;
         self.step = self.task.feed(&self.session, event, now());
     }
 }
@@ -627,13 +639,6 @@ impl Task {
             .map(|t| t.as_secs_f64())
     }
 
-    /// Whether to send with the body streamed (an export): a `200` then streams (see
-    /// `read_limit`).
-    #[getter]
-    fn stream(&self) -> bool {
-        self.request().is_some() && self.task.export_format().is_some()
-    }
-
     /// The rows at a `rows` step, as a JSON array of objects (then `resume`).
     #[getter]
     fn rows(&self, py: Python<'_>) -> PyResult<String> {
@@ -655,43 +660,63 @@ impl Task {
         }
     }
 
-    /// For an answer with `status` to the request in flight: `None` when its body streams
-    /// (an export's `200`: call `stream_start`), else the most bytes to read of it before
-    /// handing it to `on_answer` (one past the cap, so the core tells "too large" for what
-    /// is).
-    fn read_limit(&self, status: u16) -> Option<u64> {
-        let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
-        let config = self.session.config();
-        match (self.task.export_format(), ExportHead::of(status, config)) {
-            (Some(_), ExportHead::Stream) => None,
-            (_, ExportHead::ReadWhole { max_bytes }) => Some(max_bytes.saturating_add(1)),
-            (None, ExportHead::Stream) => {
-                Some((config.limits().max_decoded_bytes() as u64).saturating_add(1))
-            }
-        }
-    }
-
-    /// The answer, read whole: its status, headers (raw name and value bytes) and body
-    /// exactly as received (not decompressed).
-    fn on_answer(
+    /// The head of the answer to the request in flight: `True` to read its body (hand each
+    /// chunk to `on_body`, its end to `on_body_end`), `False` when the head was not HTTP (the
+    /// task took it as a broken connection and moved on).
+    fn on_head(
         &mut self,
         py: Python<'_>,
         status: u16,
         headers: Vec<(Vec<u8>, Vec<u8>)>,
-        body: Vec<u8>,
-    ) -> PyResult<()> {
-        self.at_send(py, "an answer")?;
-        let event = match answer_from_parts(status, headers, body) {
-            Ok(answer) => ExchangeEvent::Answered(answer),
-            // Not HTTP at all: the core's reading of it is a broken connection.
-            Err(failure) => ExchangeEvent::Failed(failure),
-        };
-        py.detach(|| self.feed(event));
-        Ok(())
+    ) -> PyResult<bool> {
+        self.at_send(py, "an answer's head")?;
+        self.heard = true;
+        match self.task.on_head(&self.session, status, headers, now()) {
+            Receive::Body => Ok(true),
+            Receive::Next(step) => {
+                self.step = *step;
+                Ok(false)
+            }
+        }
     }
 
-    /// No complete answer arrived: `kind` is `connect`, `timeout`, `io` or `other`; `sent`
-    /// whether the request may have reached the server.
+    /// A chunk of the body: `(converted, full)`. An export's chunk comes back converted (with
+    /// the GIL released: a large or hostile export does not stall other threads or an event
+    /// loop); `full` says to stop reading (a failed answer past its cap) and call
+    /// `on_body_end`. An export that cannot be converted ends the task and is raised.
+    fn on_body<'py>(
+        &mut self,
+        py: Python<'py>,
+        chunk: &[u8],
+    ) -> PyResult<(Bound<'py, PyBytes>, bool)> {
+        self.at_body(py, "a chunk")?;
+        let mut out = Vec::new();
+        let task = &mut self.task;
+        match py.detach(|| task.on_body(chunk, &mut out)) {
+            BodyProgress::More => Ok((PyBytes::new(py, &out), false)),
+            BodyProgress::Full => Ok((PyBytes::new(py, &out), true)),
+            BodyProgress::Over(step) => {
+                self.step = *step;
+                Err(match &self.step {
+                    TaskStep::Done(Err(error)) => to_py_err(py, error),
+                    _ => to_py_err(py, &Error::misuse("a body ended a task without an error")),
+                })
+            }
+        }
+    }
+
+    /// The body ended (or was read to its cap): an export's last converted bytes; the task
+    /// moves on (a body cut short is the task's error, raised by `result()`).
+    fn on_body_end<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        self.at_body(py, "a body's end")?;
+        let mut out = Vec::new();
+        self.step = self.task.on_body_end(&self.session, &mut out, now());
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// No complete answer arrived (before its head, or while its body was read): `kind` is
+    /// `connect`, `timeout`, `io` or `other`; `sent` whether the request may have reached
+    /// the server.
     fn on_failure(
         &mut self,
         py: Python<'_>,
@@ -700,15 +725,19 @@ impl Task {
         message: &str,
     ) -> PyResult<()> {
         self.at_send(py, "a failure")?;
+        self.heard = false;
         let kind = match kind {
             "connect" => TransportErrorKind::Connect,
             "timeout" => TransportErrorKind::Timeout,
             "io" => TransportErrorKind::Io,
             _ => TransportErrorKind::Other,
         };
-        self.feed(ExchangeEvent::Failed(TransportFailure::new(
-            kind, sent, message,
-        )));
+        // Mid-body of an export, the export's error; otherwise the call's failure (retried
+        // when safe): the core's rule.
+        let failure = TransportFailure::new(kind, sent, message);
+        self.step = self
+            .task
+            .on_transport_failure(&self.session, failure, now());
         Ok(())
     }
 
@@ -732,79 +761,9 @@ impl Task {
     /// Stops the task at any step (`cancel`: a wait cancels its run on the server first, and
     /// its next step is that cancel's request).
     fn interrupt(&mut self, cancel: bool) {
-        self.download = None;
+        self.heard = false;
         if !matches!(self.step, TaskStep::Done(_)) {
             self.step = self.task.interrupt(&self.session, cancel, now());
-        }
-    }
-
-    /// An export's `200` head: its body streams through the task's converter from here
-    /// (`True`); a head that is not HTTP is the task's transport failure instead (`False`).
-    fn stream_start(
-        &mut self,
-        py: Python<'_>,
-        status: u16,
-        headers: Vec<(Vec<u8>, Vec<u8>)>,
-    ) -> PyResult<bool> {
-        self.at_send(py, "a streamed head")?;
-        let Some(format) = self.task.export_format() else {
-            return Err(to_py_err(
-                py,
-                &Error::misuse("a stream no export asked for"),
-            ));
-        };
-        match answer_from_parts(status, headers, ()) {
-            Ok(head) => {
-                self.download = Some(CoreDownload::start(&head, format, self.session.config()));
-                Ok(true)
-            }
-            Err(failure) => {
-                self.feed(ExchangeEvent::Failed(failure));
-                Ok(false)
-            }
-        }
-    }
-
-    /// One chunk of the streamed body, converted (with the GIL released: a large or hostile
-    /// export does not stall other Python threads or an event loop's other tasks). A chunk
-    /// that cannot be converted ends the task and is raised.
-    fn stream_chunk<'py>(
-        &mut self,
-        py: Python<'py>,
-        chunk: &[u8],
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let Some(download) = self.download.as_mut() else {
-            return Err(to_py_err(py, &Error::misuse("a chunk with no stream open")));
-        };
-        let mut out = Vec::with_capacity(chunk.len() * 3 / 2 + 64);
-        match py.detach(|| download.on_chunk(chunk, &mut out)) {
-            Ok(()) => Ok(PyBytes::new(py, &out)),
-            Err(error) => {
-                let raised = to_py_err(py, &error);
-                self.download = None;
-                self.step = self.task.on_export(Err(error));
-                Err(raised)
-            }
-        }
-    }
-
-    /// The streamed body ended cleanly: its last converted bytes. The task moves on (a
-    /// download or a trip ends; a body cut short is its error, raised by `result()`).
-    fn stream_end<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let Some(mut download) = self.download.take() else {
-            return Err(to_py_err(py, &Error::misuse("an end with no stream open")));
-        };
-        let mut out = Vec::new();
-        let outcome = download.finish(&mut out);
-        self.step = self.task.on_export(outcome);
-        Ok(PyBytes::new(py, &out))
-    }
-
-    /// The streamed body broke off (`stalled`: no byte for the idle timeout): the task ends
-    /// with that error.
-    fn stream_broken(&mut self, message: &str, stalled: bool) {
-        if let Some(download) = self.download.take() {
-            self.step = self.task.on_export(Err(download.broken(&message, stalled)));
         }
     }
 }

@@ -20,6 +20,6 @@ pub use entropy::Entropy;
 pub use paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
 pub use session::{Exchange, Session};
 pub use steps::{ExchangeEvent, Row, TaskStep};
-pub use task::{Machine, Task, TaskOutput};
+pub use task::{BodyProgress, Machine, Receive, Task, TaskOutput};
 pub use token_cache::{TOKEN_REFRESH_MARGIN, TokenCache};
 pub use wait::{CANCEL_GRACE, Wait, WaitControl, WaitStep};

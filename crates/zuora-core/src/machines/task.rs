@@ -19,7 +19,7 @@ use crate::exports::export_decoder::ExportFormat;
 use crate::exports::export_summary::ExportSummary;
 use crate::machines::session::{Exchange, Session};
 use crate::machines::steps::{ExchangeEvent, TaskStep};
-use crate::machines::{DataPages, SearchAll, Wait, WaitControl, WaitStep};
+use crate::machines::{DataPages, Download, ExportHead, SearchAll, Wait, WaitControl, WaitStep};
 use crate::operations::export_run::ExportReportRun;
 use crate::operations::operation::Operation;
 use crate::operations::report_runs::ReportRun;
@@ -199,6 +199,46 @@ impl<O: Operation> Machine for Exchange<O> {
 /// One user-level operation from start to end.
 pub struct Task {
     phase: Phase,
+    /// The answer being received, for a driver that hands it over in parts
+    /// ([`on_head`](Task::on_head), [`on_body`](Task::on_body), …).
+    receiving: Receiving,
+}
+
+/// The answer to the request in flight, as a driver hands it over in parts.
+enum Receiving {
+    /// No head yet.
+    Nothing,
+    /// Read whole, up to one byte past the cap (so the core reports "too large" for what
+    /// is), then handed to the call.
+    Whole {
+        head: http::response::Parts,
+        body: Vec<u8>,
+        cap: usize,
+    },
+    /// An export's `200`, converted as it streams.
+    Stream(Box<Download>),
+}
+
+/// What the driver does with an answer's head (see [`Task::on_head`]).
+#[derive(Debug)]
+pub enum Receive {
+    /// Read the body, handing each chunk to [`Task::on_body`], its end to
+    /// [`Task::on_body_end`]; the converted export comes back from those calls when it streams.
+    Body,
+    /// The head was not HTTP: the task took it as a broken connection and moved on.
+    Next(Box<TaskStep>),
+}
+
+/// How a body is going (see [`Task::on_body`]).
+#[derive(Debug)]
+pub enum BodyProgress {
+    /// Go on reading.
+    More,
+    /// Enough was read (a failed answer past its cap): stop reading and call
+    /// [`Task::on_body_end`].
+    Full,
+    /// The export could not be converted: the task is over with this step.
+    Over(Box<TaskStep>),
 }
 
 impl std::fmt::Debug for Task {
@@ -298,7 +338,10 @@ enum Phase {
 
 impl Task {
     fn begin(phase: Phase) -> Self {
-        Self { phase }
+        Self {
+            phase,
+            receiving: Receiving::Nothing,
+        }
     }
 
     fn single<O>(
@@ -592,6 +635,111 @@ impl Task {
                 one(exchange.feed(session, event, now), |never| match never {})
             }
             Phase::Done => self.misuse("a finished task was fed"),
+        }
+    }
+
+    /// The head of the answer to the request in flight, for a driver that hands answers over
+    /// in parts (the C ABI, the Python package): an export's `200` streams through the task's
+    /// converter, any other answer is read whole up to the configured cap.
+    pub fn on_head<N: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &mut self,
+        session: &Session,
+        status: u16,
+        headers: impl IntoIterator<Item = (N, V)>,
+        now: Now,
+    ) -> Receive {
+        let head = match crate::driver::answer_from_parts(status, headers, ()) {
+            Ok(head) => head,
+            Err(failure) => {
+                self.receiving = Receiving::Nothing;
+                return Receive::Next(Box::new(self.feed(
+                    session,
+                    ExchangeEvent::Failed(failure),
+                    now,
+                )));
+            }
+        };
+        let config = session.config();
+        self.receiving = match (self.export_format(), ExportHead::of(head.status(), config)) {
+            (Some(format), ExportHead::Stream) => {
+                Receiving::Stream(Box::new(Download::start(&head, format, config)))
+            }
+            (_, ExportHead::ReadWhole { max_bytes }) => Receiving::Whole {
+                head: head.into_parts().0,
+                body: Vec::new(),
+                cap: usize::try_from(max_bytes.saturating_add(1)).unwrap_or(usize::MAX),
+            },
+            (None, ExportHead::Stream) => Receiving::Whole {
+                head: head.into_parts().0,
+                body: Vec::new(),
+                cap: config.limits().max_decoded_bytes().saturating_add(1),
+            },
+        };
+        Receive::Body
+    }
+
+    /// Whether the answer in flight streams (an export being converted).
+    pub fn streaming(&self) -> bool {
+        matches!(self.receiving, Receiving::Stream(_))
+    }
+
+    /// A chunk of the body: kept (a whole answer, up to its cap) or converted into `out` (an
+    /// export).
+    pub fn on_body(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> BodyProgress {
+        match &mut self.receiving {
+            Receiving::Nothing => {
+                BodyProgress::Over(Box::new(self.misuse("a body before its head")))
+            }
+            Receiving::Whole { body, cap, .. } => {
+                let room = cap.saturating_sub(body.len());
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if body.len() >= *cap {
+                    BodyProgress::Full
+                } else {
+                    BodyProgress::More
+                }
+            }
+            Receiving::Stream(download) => match download.on_chunk(chunk, out) {
+                Ok(()) => BodyProgress::More,
+                Err(error) => {
+                    self.receiving = Receiving::Nothing;
+                    BodyProgress::Over(Box::new(self.on_export(Err(error))))
+                }
+            },
+        }
+    }
+
+    /// The body ended cleanly (or was read to its cap): a whole answer goes to the call, an
+    /// export's last converted bytes into `out`; the task moves on.
+    pub fn on_body_end(&mut self, session: &Session, out: &mut Vec<u8>, now: Now) -> TaskStep {
+        match std::mem::replace(&mut self.receiving, Receiving::Nothing) {
+            Receiving::Nothing => self.misuse("a body's end before its head"),
+            Receiving::Whole { head, body, .. } => {
+                let answer = http::Response::from_parts(head, body);
+                self.feed(session, ExchangeEvent::Answered(answer), now)
+            }
+            Receiving::Stream(mut download) => {
+                let outcome = download.finish(out);
+                self.on_export(outcome)
+            }
+        }
+    }
+
+    /// No complete answer came (before its head, or while its body was read): an export that
+    /// broke off mid-body ends the task with the export's error (a timeout there is a
+    /// stall); anything else is the call's transport failure, which it may retry.
+    pub fn on_transport_failure(
+        &mut self,
+        session: &Session,
+        failure: crate::driver::TransportFailure,
+        now: Now,
+    ) -> TaskStep {
+        match std::mem::replace(&mut self.receiving, Receiving::Nothing) {
+            Receiving::Stream(download) => {
+                let stalled = failure.kind == crate::driver::TransportErrorKind::Timeout;
+                self.on_export(Err(download.broken(&failure.message, stalled)))
+            }
+            _ => self.feed(session, ExchangeEvent::Failed(failure), now),
         }
     }
 
@@ -1035,5 +1183,69 @@ mod tests {
             TaskStep::Done(Err(Error::Interrupted { .. }))
         ));
         assert_eq!(task.export_format(), None);
+    }
+
+    #[test]
+    fn answers_in_parts_one_cap_rule_and_one_body_error_rule() {
+        let session = session();
+        let run_id: ReportRunId = RUN.parse().expect("an id");
+        let json = [("content-type", "application/json")];
+        // A token answer in parts, then a failed answer past the cap: read stops there.
+        let (mut task, _) = Task::get_run(&session, &run_id, now());
+        assert!(matches!(
+            task.on_head(&session, 200, json, now()),
+            Receive::Body
+        ));
+        let mut out = Vec::new();
+        assert!(matches!(
+            task.on_body(TOKEN.as_bytes(), &mut out),
+            BodyProgress::More
+        ));
+        let step = task.on_body_end(&session, &mut out, now());
+        assert!(sent(&step).ends_with(RUN), "{}", sent(&step));
+        assert!(matches!(
+            task.on_head(&session, 500, json, now()),
+            Receive::Body
+        ));
+        let cap = session.config().limits().max_decoded_bytes();
+        let huge = vec![b'x'; cap + 10];
+        assert!(matches!(task.on_body(&huge, &mut out), BodyProgress::Full));
+        let step = task.on_body_end(&session, &mut out, now());
+        assert!(out.is_empty(), "a failed answer is never output");
+        // Read no further than the cap; what to do with it is the call's decision (an
+        // unreadable answer to an idempotent GET is tried again).
+        assert!(matches!(step, TaskStep::Sleep(_)), "{step:?}");
+
+        // A head that is not HTTP is a broken connection: the call may retry it.
+        let (mut task, _) = Task::get_run(&session, &run_id, now());
+        let Receive::Next(step) = task.on_head(&session, 1000, json, now()) else {
+            panic!("a status of 1000 is not HTTP");
+        };
+        assert!(matches!(*step, TaskStep::Sleep(_)), "{step:?}");
+
+        // An export that breaks off mid-body: the export's error, never a retry of the call.
+        let (mut task, _) = Task::download(&session, &run_id, ExportFormat::Csv, now());
+        let text = [("content-type", "text/plain")];
+        assert!(matches!(
+            task.on_head(&session, 200, text, now()),
+            Receive::Body
+        ));
+        assert!(task.streaming());
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("a\tb\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert!(matches!(task.on_body(&utf16, &mut out), BodyProgress::More));
+        assert_eq!(out, b"a,b\r\n");
+        let cut = crate::driver::TransportFailure::new(
+            crate::driver::TransportErrorKind::Io,
+            true,
+            "connection reset",
+        );
+        let step = task.on_transport_failure(&session, cut, now());
+        let TaskStep::Done(Err(error)) = step else {
+            panic!("a cut export ends the task, got {step:?}");
+        };
+        assert_eq!(error.kind(), crate::ErrorKind::ExportBroken);
     }
 }

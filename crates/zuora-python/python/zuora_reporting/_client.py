@@ -266,32 +266,20 @@ class Client(_Api):
         return self._read_chunk(effect.response, bodies)
 
     def _send(self, effect: _flows.Send, bodies: dict) -> Any:
+        request = _request(self._http, self._engine, effect.task)
         try:
-            response = self._http.send(_request(self._http, self._engine, effect.task), stream=True)
+            response = self._http.send(request, stream=True)
         except httpx.HTTPError as error:
             return _failed(error)
-        limit = effect.task.read_limit(response.status_code)
-        if limit is None:
-            bodies[id(response)] = (response, response.iter_raw())
-            return ("stream", response)
-        body = bytearray()
-        try:
-            for chunk in response.iter_raw():
-                body += chunk
-                if len(body) >= limit:
-                    break
-        except httpx.HTTPError as error:
-            return _failed(error, after_head=True)
-        finally:
-            response.close()
-        return ("answer", response.status_code, response.headers.raw, bytes(body))
+        bodies[id(response)] = (response, response.iter_raw())
+        return ("head", response)
 
     @staticmethod
     def _read_chunk(response: httpx.Response, bodies: dict) -> Any:
         try:
             chunk = next(bodies[id(response)][1], None)
         except httpx.HTTPError as error:
-            chunk = ("failed", isinstance(error, httpx.TimeoutException), str(error))
+            chunk = _failed(error, after_head=True)
         if chunk is None or isinstance(chunk, tuple):
             bodies.pop(id(response), None)
             response.close()
@@ -347,26 +335,13 @@ class AsyncClient(_Api):
         return await self._read_chunk(effect.response, bodies)
 
     async def _send(self, effect: _flows.Send, bodies: dict) -> Any:
+        request = _request(self._http, self._engine, effect.task)
         try:
-            request = _request(self._http, self._engine, effect.task)
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as error:
             return _failed(error)
-        limit = effect.task.read_limit(response.status_code)
-        if limit is None:
-            bodies[id(response)] = (response, response.aiter_raw())
-            return ("stream", response)
-        body = bytearray()
-        try:
-            async for chunk in response.aiter_raw():
-                body += chunk
-                if len(body) >= limit:
-                    break
-        except httpx.HTTPError as error:
-            return _failed(error, after_head=True)
-        finally:
-            await response.aclose()
-        return ("answer", response.status_code, response.headers.raw, bytes(body))
+        bodies[id(response)] = (response, response.aiter_raw())
+        return ("head", response)
 
     @staticmethod
     async def _read_chunk(response: httpx.Response, bodies: dict) -> Any:
@@ -375,7 +350,7 @@ class AsyncClient(_Api):
         except StopAsyncIteration:
             chunk = None
         except httpx.HTTPError as error:
-            chunk = ("failed", isinstance(error, httpx.TimeoutException), str(error))
+            chunk = _failed(error, after_head=True)
         if chunk is None or isinstance(chunk, tuple):
             bodies.pop(id(response), None)
             await response.aclose()

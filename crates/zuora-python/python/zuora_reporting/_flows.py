@@ -22,9 +22,7 @@ Flow = Generator[Any, Any, Any]
 
 @dataclass
 class Send:
-    """Send the task's request (streamed when `task.stream`). Outcome:
-    ``("answer", status, raw headers, raw body)`` (read up to ``task.read_limit(status)``
-    bytes), ``("stream", response)`` (when the limit is None: an export's body), or
+    """Send the task's request. Outcome: ``("head", response)`` with its body unread, or
     ``("failed", kind, may_have_been_sent, message)``."""
 
     task: _native.Task
@@ -39,8 +37,8 @@ class Sleep:
 
 @dataclass
 class ReadChunk:
-    """The next raw chunk of a streamed answer's body. Outcome: bytes, None at the end,
-    or ``("failed", stalled, message)``."""
+    """The next raw chunk of an answer's body. Outcome: bytes, None at the end, or
+    ``("failed", kind, True, message)``."""
 
     response: Any
 
@@ -59,12 +57,10 @@ def drive(
         kind = task.kind
         if kind == "send":
             outcome = yield Send(task)
-            if outcome[0] == "answer":
-                task.on_answer(*outcome[1:])
-            elif outcome[0] == "failed":
+            if outcome[0] == "failed":
                 task.on_failure(*outcome[1:])
             else:
-                yield from _stream(task, outcome[1], out)
+                yield from _receive(task, outcome[1], out)
         elif kind == "sleep":
             yield Sleep(task.delay)
             task.resume()
@@ -79,20 +75,26 @@ def drive(
             return task.result()
 
 
-def _stream(task: _native.Task, response: Any, out: Any) -> Flow:
-    """An export's body, converted by the task into `out`, chunk by chunk."""
-    if not task.stream_start(response.status_code, response.headers.raw):
+def _receive(task: _native.Task, response: Any, out: Any) -> Flow:
+    """An answer's body, handed to the task chunk by chunk: the task keeps a failed answer
+    (up to its cap) and converts an export into `out`."""
+    if not task.on_head(response.status_code, response.headers.raw):
         return  # not HTTP: the task took it as a broken connection
     while True:
         chunk = yield ReadChunk(response)
-        if chunk is None:
-            out.write(task.stream_end())
-            return
         if isinstance(chunk, tuple):
-            _, stalled, message = chunk
-            task.stream_broken(message, stalled)
+            task.on_failure(*chunk[1:])
             return
-        out.write(task.stream_chunk(chunk))
+        converted, full = (b"", True) if chunk is None else task.on_body(chunk)
+        if converted:
+            out.write(converted)
+        if full:
+            # At the end, or past a failed answer's cap: whatever is left of the body is
+            # closed with the flow.
+            last = task.on_body_end()
+            if last:
+                out.write(last)
+            return
 
 
 def to_destination(flow_for: Callable[[Any], Flow], destination: Any) -> Flow:
