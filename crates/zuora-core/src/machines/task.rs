@@ -1248,4 +1248,85 @@ mod tests {
         };
         assert_eq!(error.kind(), crate::ErrorKind::ExportBroken);
     }
+
+    #[test]
+    fn a_search_goes_over_every_page_then_finds_the_one_name() {
+        let session = session();
+        let (mut task, _) = Task::search(&session, "Invoice", now()).expect("a valid query");
+        task.feed(&session, answer(200, TOKEN), now());
+        // A full first page (50 reports) asks for the next one; a short one ends the search.
+        let page = |from: usize, count: usize| {
+            let reports: Vec<String> = (from..from + count)
+                .map(|n| format!(r#"{{"id":"{n:032x}","name":"Invoice {n}"}}"#))
+                .collect();
+            ok(&format!(r#"{{"reports":[{}]}}"#, reports.join(",")))
+        };
+        let step = task.feed(&session, page(0, 50), now());
+        let TaskStep::Send(request) = &step else {
+            panic!("a full page asks for the next, got {step:?}");
+        };
+        assert!(
+            request
+                .uri()
+                .query()
+                .unwrap_or("")
+                .contains("searchStart=50")
+        );
+        let step = task.feed(&session, page(50, 3), now());
+        let TaskStep::Done(Ok(TaskOutput::Reports(reports))) = step else {
+            panic!("two pages, then the end, got {step:?}");
+        };
+        assert_eq!(reports.len(), 53);
+    }
+
+    #[test]
+    fn a_refused_token_is_refreshed_once_inside_a_task() {
+        let session = session();
+        let run_id: ReportRunId = RUN.parse().expect("an id");
+        let (mut task, _) = Task::get_run(&session, &run_id, now());
+        task.feed(&session, answer(200, TOKEN), now());
+        let refused = answer(401, r#"{"message":"Authentication error"}"#);
+        let step = task.feed(&session, refused, now());
+        assert_eq!(sent(&step), "POST /oauth/token", "one refresh");
+        let step = task.feed(
+            &session,
+            answer(200, &TOKEN.replace(r#""tok""#, r#""tok2""#)),
+            now(),
+        );
+        let TaskStep::Send(request) = &step else {
+            panic!("the call goes on with the new token, got {step:?}");
+        };
+        assert_eq!(request.headers()["authorization"], "Bearer tok2");
+        // Refused again: no second refresh, the call ends.
+        let refused = answer(401, r#"{"message":"Authentication error"}"#);
+        let TaskStep::Done(Err(error)) = task.feed(&session, refused, now()) else {
+            panic!("a second 401 ends the call");
+        };
+        assert_eq!(error.kind(), crate::ErrorKind::Authentication);
+    }
+
+    #[test]
+    fn a_wait_that_times_out_cancels_its_run_when_asked() {
+        let session = session();
+        let run_id: ReportRunId = RUN.parse().expect("an id");
+        let options = WaitOptions::default()
+            .with_timeout(Duration::from_secs(2))
+            .expect("a valid timeout")
+            .cancel_on_timeout(true);
+        let start = now();
+        let (mut task, _) = Task::wait(&session, &run_id, options, false, start);
+        task.feed(&session, answer(200, TOKEN), start);
+        let step = task.feed(&session, ok(&run("QUERYDATA")), start);
+        assert!(matches!(step, TaskStep::Sleep(_)), "{step:?}");
+        // The pause ran past the wait's time: the run is cancelled, then the wait times out.
+        let late = Now::new(start.instant + Duration::from_secs(3), start.wall);
+        let step = task.feed(&session, ExchangeEvent::Resumed, late);
+        assert!(sent(&step).starts_with("DELETE "), "{step:?}");
+        let step = task.feed(&session, ok(r#""cancelled""#), late);
+        let TaskStep::Done(Err(error)) = step else {
+            panic!("the wait ends, got {step:?}");
+        };
+        assert_eq!(error.kind(), crate::ErrorKind::TimedOut);
+        assert!(error.to_string().contains("cancel"), "{error}");
+    }
 }
