@@ -371,8 +371,11 @@ impl<T: AsyncTransport> Client<T> {
         view_type: ViewType,
         options: RunReportOptions,
     ) -> Result<ReportRunStarted, Error> {
-        let task = Task::run_report(&self.inner.session, report_id, view_type, options, now());
-        self.finish("run_report", task).await?.into_started()
+        // One call, no composition: the Exchange alone (no task around it) keeps the hot
+        // path as lean as a raw client's.
+        let key = self.inner.session.entropy().key_bytes();
+        let operation = self.config().run_report(report_id, view_type, options, key);
+        self.execute(operation).await
     }
 
     /// Every report whose name, data source or description matches `query`, over every page.
@@ -433,8 +436,7 @@ impl<T: AsyncTransport> Client<T> {
     /// # Ok(()) }
     /// ```
     pub async fn get_run(&self, run_id: &ReportRunId) -> Result<ReportRun, Error> {
-        let task = Task::get_run(&self.inner.session, run_id, now());
-        self.finish("get_run", task).await?.into_run()
+        self.execute(self.config().get_run(run_id)).await
     }
 
     /// The caller's last completed run of a report (Zuora looks back 60 days).
@@ -452,8 +454,7 @@ impl<T: AsyncTransport> Client<T> {
     /// # Ok(()) }
     /// ```
     pub async fn latest_run(&self, report_id: &ReportId) -> Result<ReportRun, Error> {
-        let task = Task::latest_run(&self.inner.session, report_id, now());
-        self.finish("latest_run", task).await?.into_run()
+        self.execute(self.config().latest_run(report_id)).await
     }
 
     /// Cancels a run in progress; returns Zuora's message.
@@ -471,8 +472,7 @@ impl<T: AsyncTransport> Client<T> {
     /// # Ok(()) }
     /// ```
     pub async fn cancel_run(&self, run_id: &ReportRunId) -> Result<String, Error> {
-        let task = Task::cancel_run(&self.inner.session, run_id, now());
-        self.finish("cancel_run", task).await?.into_message()
+        self.execute(self.config().cancel_run(run_id)).await
     }
 
     /// Waits until the run completes. The timeout bounds every look, one in flight too.

@@ -344,8 +344,11 @@ impl<T: SyncTransport> Client<T> {
         view_type: ViewType,
         options: RunReportOptions,
     ) -> Result<ReportRunStarted, Error> {
-        let task = Task::run_report(&self.inner.session, report_id, view_type, options, now());
-        self.finish("run_report", task)?.into_started()
+        // One call, no composition: the Exchange alone (no task around it) keeps the hot
+        // path as lean as a raw client's.
+        let key = self.inner.session.entropy().key_bytes();
+        let operation = self.config().run_report(report_id, view_type, options, key);
+        self.execute(operation)
     }
 
     /// Every report whose name, data source or description matches `query`, over every page.
@@ -406,8 +409,7 @@ impl<T: SyncTransport> Client<T> {
     /// # Ok(()) }
     /// ```
     pub fn get_run(&self, run_id: &ReportRunId) -> Result<ReportRun, Error> {
-        let task = Task::get_run(&self.inner.session, run_id, now());
-        self.finish("get_run", task)?.into_run()
+        self.execute(self.config().get_run(run_id))
     }
 
     /// The caller's last completed run of a report (Zuora looks back 60 days).
@@ -425,8 +427,7 @@ impl<T: SyncTransport> Client<T> {
     /// # Ok(()) }
     /// ```
     pub fn latest_run(&self, report_id: &ReportId) -> Result<ReportRun, Error> {
-        let task = Task::latest_run(&self.inner.session, report_id, now());
-        self.finish("latest_run", task)?.into_run()
+        self.execute(self.config().latest_run(report_id))
     }
 
     /// Cancels a run in progress; returns Zuora's message.
@@ -444,8 +445,7 @@ impl<T: SyncTransport> Client<T> {
     /// # Ok(()) }
     /// ```
     pub fn cancel_run(&self, run_id: &ReportRunId) -> Result<String, Error> {
-        let task = Task::cancel_run(&self.inner.session, run_id, now());
-        self.finish("cancel_run", task)?.into_message()
+        self.execute(self.config().cancel_run(run_id))
     }
 
     /// Waits until the run completes. The timeout bounds every look, one in flight too.

@@ -154,7 +154,11 @@ def test_the_readme_example_runs_as_written(sim, tmp_path, monkeypatch):
 
 
 def _hostile_server(
-    export_body: bytes, declared_length: int, expires_in: str = "3599", stall: float = 0.0
+    export_body: bytes,
+    declared_length: int,
+    expires_in: str = "3599",
+    stall: float = 0.0,
+    export_status: bytes = b"200 OK",
 ):
     """A loopback server that answers the token request, then an export whose body is cut
     off: `declared_length` promised, `export_body` sent, `stall` seconds of silence, then
@@ -184,7 +188,7 @@ def _hostile_server(
                     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     conn.sendall(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
                 else:
-                    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                    head = b"HTTP/1.1 %s\r\nContent-Type: text/plain\r\n" % export_status
                     conn.sendall(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % declared_length + export_body)
                     if stall:
                         import time
@@ -299,5 +303,21 @@ def test_a_cancelled_async_download_leaves_no_file_at_once(tmp_path):
 
     try:
         assert asyncio.run(asyncio.wait_for(cancel_mid_download(), 10)) == []
+    finally:
+        listener.close()
+
+
+def test_an_error_answer_to_a_download_is_a_zuora_error(tmp_path, make_client):
+    body = b'{"message":"Authentication error"}'
+    listener, base_url = _hostile_server(body, len(body), export_status=b"401 Unauthorized")
+    path = tmp_path / "refused.csv"
+    try:
+        with make_client(base_url=base_url, client_id="id", client_secret="secret") as client:
+            with pytest.raises(zr.AuthenticationError) as error:
+                client.download_export(UNKNOWN_RUN, path)
+            assert error.value.status == 401
+            with pytest.raises(zr.ZuoraError):
+                client.run_and_download(UNKNOWN_REPORT, path)
+        assert not list(tmp_path.iterdir())
     finally:
         listener.close()
