@@ -8,6 +8,8 @@ pub(crate) mod call;
 pub(crate) mod download;
 pub(crate) mod entropy;
 pub(crate) mod paging;
+#[cfg(test)]
+pub(crate) mod scripted;
 pub(crate) mod session;
 pub(crate) mod steps;
 pub(crate) mod task;

@@ -345,31 +345,9 @@ impl<O: Operation> Exchange<O> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
-
     use super::*;
     use crate::ReportRunId;
-
-    fn now() -> Now {
-        Now::new(Instant::now(), SystemTime::now())
-    }
-
-    fn session() -> Session {
-        let config = ClientConfig::builder()
-            .base_url("http://127.0.0.1:1")
-            .credentials("id", "secret")
-            .into_config()
-            .expect("a valid configuration");
-        Session::new(config, 7)
-    }
-
-    fn answer(status: u16, body: &str) -> crate::driver::transport::HttpResponse {
-        http::Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(body.as_bytes().to_vec())
-            .expect("a valid answer")
-    }
+    use crate::machines::scripted::{json_answer as answer, now, session};
 
     fn sent<T: std::fmt::Debug>(step: &TaskStep<T>) -> (String, String) {
         let TaskStep::Send(request) = step else {

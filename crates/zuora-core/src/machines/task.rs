@@ -988,36 +988,15 @@ mod tests {
     //! The compositions against a scripted server: each test answers the requests a task
     //! asks for, in order, and checks what it asked and how it ended.
 
-    use std::time::{Instant, SystemTime};
-
     use super::*;
-    use crate::ClientConfig;
-    use crate::driver::transport::HttpResponse;
+    use crate::machines::scripted::{json_answer, now, session};
 
     const REPORT: &str = "2c92c0f95e4a6e4b015e4f3a1b2c3d4e";
     const RUN: &str = "ff808081529f4e3401529fd61f080074";
     const TOKEN: &str = r#"{"access_token":"tok","expires_in":3599,"token_type":"bearer"}"#;
 
-    fn now() -> Now {
-        Now::new(Instant::now(), SystemTime::now())
-    }
-
-    fn session() -> Session {
-        let config = ClientConfig::builder()
-            .base_url("http://127.0.0.1:1")
-            .credentials("id", "secret")
-            .into_config()
-            .expect("a valid configuration");
-        Session::new(config, 7)
-    }
-
     fn answer(status: u16, body: &str) -> ExchangeEvent {
-        let response: HttpResponse = http::Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(body.as_bytes().to_vec())
-            .expect("a valid answer");
-        ExchangeEvent::Answered(response)
+        ExchangeEvent::Answered(json_answer(status, body))
     }
 
     fn ok(response: &str) -> ExchangeEvent {
