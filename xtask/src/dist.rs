@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::run_command;
+use crate::{run_command, target_dir};
 
 /// The workspace's version, which every artefact carries.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -28,10 +28,6 @@ const PYTHON_CRATE: &str = "crates/zuora-python";
 const TOP_FILES: [&str; 2] = ["LICENSE-MIT", "LICENSE-APACHE"];
 /// How long installing the wheel may take (the bar for a user's `pip install`).
 const WHEEL_INSTALL_TARGET_SECONDS: f64 = 20.0;
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
-}
 
 fn dist_dir() -> PathBuf {
     target_dir().join("dist")

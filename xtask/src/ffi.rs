@@ -1,9 +1,9 @@
 //! The C ABI's chores: its generated header, and its tests from C and Python.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use crate::run_command;
+use crate::{run_command, target_dir};
 
 const CRATE_DIR: &str = "crates/zuora-ffi";
 const HEADER: &str = "crates/zuora-ffi/include/zuora.h";
@@ -38,10 +38,6 @@ pub fn header(check: bool) -> Result<(), String> {
     std::fs::write(HEADER, fresh).map_err(|e| format!("cannot write {HEADER}: {e}"))?;
     eprintln!("wrote {HEADER}");
     Ok(())
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
 }
 
 /// Compiles one of the C tests against the library (and `extra` libraries).

@@ -104,6 +104,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where cargo builds (`CARGO_TARGET_DIR`, else `target`).
+pub(crate) fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::PathBuf::from("target"),
+        std::path::PathBuf::from,
+    )
+}
+
 /// Runs a command, echoing it, and fails with its exit status.
 pub(crate) fn run_command(command: &mut std::process::Command) -> Result<(), String> {
     eprintln!("+ {command:?}");

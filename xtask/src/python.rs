@@ -1,16 +1,11 @@
 //! `cargo xtask python-test`: the Python package (`crates/zuora-python`) checked, built and
 //! installed with pip into a fresh virtual environment, then its tests run against zuora-sim.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-use crate::run_command;
+use crate::{run_command, target_dir};
 
 const CRATE: &str = "crates/zuora-python";
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
-}
 
 pub fn test() -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());

@@ -12,8 +12,8 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument as _;
 pub use transport::{ReqwestBody, ReqwestTransport};
 use zuora_core::machines::{
-    Entropy, Exchange, ExchangeEvent, Machine, Row, Session, Task, TaskOutput, TaskStep,
-    WaitControl,
+    AnswerBody, Entropy, Exchange, ExchangeEvent, Machine, Paused, Row, Session, Task, TaskOutput,
+    TaskStep, WaitControl,
 };
 use zuora_core::operations::{Operation, ReportRunStarted, ReportSummary};
 /// Everything of the core a user names: the common job at the root, the rest in modules
@@ -123,25 +123,6 @@ fn now() -> Now {
     Now::new(std::time::Instant::now(), std::time::SystemTime::now())
 }
 
-/// Where the loop stopped: the machine is over, or hands something to its caller first.
-enum Paused<T, B> {
-    Done(T),
-    Rows(Vec<Row>),
-    Status(Box<ReportRun>),
-    /// An export's `200`: its body streams, converted to this format.
-    Export(http::Response<B>, ExportFormat),
-}
-
-impl<B> Paused<TaskOutput, B> {
-    /// The output of a task that only ends (no rows, statuses or export on the way).
-    fn done(self) -> Result<TaskOutput, Error> {
-        match self {
-            Self::Done(output) => Ok(output),
-            _ => Err(Error::misuse("a task paused where it only ends")),
-        }
-    }
-}
-
 /// What one send produced: an answer for the core, or an export's body for the caller.
 enum Sent<B> {
     Answer(HttpResponse),
@@ -210,18 +191,20 @@ impl<T: AsyncStreamingTransport> SendStep for Streaming<'_, T> {
             ExportHead::ReadWhole { max_bytes } => max_bytes,
         };
         let (parts, mut body) = response.into_parts();
-        let mut bytes = Vec::new();
+        let mut kept = AnswerBody::new(max_bytes);
         while let Some(chunk) = body
             .next_chunk()
             .await
             .map_err(|e| TransportFailure::from_error(&e))?
         {
-            bytes.extend_from_slice(chunk.as_ref());
-            if bytes.len() as u64 > max_bytes {
+            if kept.push(chunk.as_ref()) {
                 break;
             }
         }
-        Ok(Sent::Answer(HttpResponse::from_parts(parts, bytes)))
+        Ok(Sent::Answer(HttpResponse::from_parts(
+            parts,
+            kept.into_bytes(),
+        )))
     }
 }
 
@@ -308,7 +291,7 @@ impl<T: AsyncTransport> Client<T> {
         self.drive(&mut task, step, &send)
             .instrument(span)
             .await?
-            .done()
+            .into_done()
     }
 
     /// Runs any operation through the core's retry and token logic.
@@ -334,14 +317,10 @@ impl<T: AsyncTransport> Client<T> {
         let session = &self.inner.session;
         let (mut exchange, step) = Exchange::start(session, session.call(operation, now()), now());
         let send = Whole(&self.inner.transport);
-        match self
-            .drive(&mut exchange, step, &send)
+        self.drive(&mut exchange, step, &send)
             .instrument(span)
             .await?
-        {
-            Paused::Done(output) => Ok(output),
-            _ => Err(Error::misuse("a call paused where it only ends")),
-        }
+            .into_done()
     }
 
     /// *Run a report*: starts a run and returns its id with the answer's request id. Without
@@ -543,7 +522,7 @@ impl<T: AsyncTransport> Client<T> {
                     WaitControl::Continue => task.feed(session, ExchangeEvent::Resumed, now()),
                     WaitControl::Stop { cancel } => task.interrupt(session, cancel, now()),
                 },
-                other => return other.done()?.into_run(),
+                other => return other.into_done()?.into_run(),
             };
         }
     }

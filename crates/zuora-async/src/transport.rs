@@ -191,14 +191,13 @@ impl zuora_core::driver::AsyncTransport for ReqwestTransport {
                 Vec::from(response.bytes().await.map_err(failure)?)
             }
             _ => {
-                let mut body = Vec::new();
+                let mut kept = zuora_core::machines::AnswerBody::new(self.max_body as u64);
                 while let Some(chunk) = response.chunk().await.map_err(failure)? {
-                    body.extend_from_slice(&chunk);
-                    if body.len() > self.max_body {
+                    if kept.push(&chunk) {
                         break;
                     }
                 }
-                body
+                kept.into_bytes()
             }
         };
         Ok(head.map(|()| body))

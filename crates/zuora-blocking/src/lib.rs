@@ -10,8 +10,8 @@ pub use transport::{UreqBody, UreqTransport};
 /// The ureq this crate is built with, for [`Client::with_ureq_agent`].
 pub use ureq;
 use zuora_core::machines::{
-    Entropy, Exchange, ExchangeEvent, Machine, Row, Session, Task, TaskOutput, TaskStep,
-    WaitControl,
+    AnswerBody, Entropy, Exchange, ExchangeEvent, Machine, Paused, Row, Session, Task, TaskOutput,
+    TaskStep, WaitControl,
 };
 use zuora_core::operations::{Operation, ReportRunStarted, ReportSummary};
 /// Everything of the core a user names: the common job at the root, the rest in modules
@@ -119,25 +119,6 @@ fn now() -> Now {
     Now::new(std::time::Instant::now(), std::time::SystemTime::now())
 }
 
-/// Where the loop stopped: the machine is over, or hands something to its caller first.
-enum Paused<T, B> {
-    Done(T),
-    Rows(Vec<Row>),
-    Status(Box<ReportRun>),
-    /// An export's `200`: its body streams, converted to this format.
-    Export(http::Response<B>, ExportFormat),
-}
-
-impl<B> Paused<TaskOutput, B> {
-    /// The output of a task that only ends (no rows, statuses or export on the way).
-    fn done(self) -> Result<TaskOutput, Error> {
-        match self {
-            Self::Done(output) => Ok(output),
-            _ => Err(Error::misuse("a task paused where it only ends")),
-        }
-    }
-}
-
 /// What one send produced: an answer for the core, or an export's body for the caller.
 enum Sent<B> {
     Answer(HttpResponse),
@@ -198,12 +179,30 @@ impl<T: SyncStreamingTransport> SendStep for Streaming<'_, T> {
             ExportHead::Stream => return Ok(Sent::Stream(response)),
             ExportHead::ReadWhole { max_bytes } => max_bytes,
         };
-        let (parts, body) = response.into_parts();
-        let mut bytes = Vec::new();
-        body.take(max_bytes.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(|e| TransportFailure::new(TransportErrorKind::Io, true, e.to_string()))?;
-        Ok(Sent::Answer(HttpResponse::from_parts(parts, bytes)))
+        let (parts, mut body) = response.into_parts();
+        let mut kept = AnswerBody::new(max_bytes);
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let read = match body.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    return Err(TransportFailure::new(
+                        TransportErrorKind::Io,
+                        true,
+                        error.to_string(),
+                    ));
+                }
+            };
+            if kept.push(&chunk[..read]) {
+                break;
+            }
+        }
+        Ok(Sent::Answer(HttpResponse::from_parts(
+            parts,
+            kept.into_bytes(),
+        )))
     }
 }
 
@@ -288,7 +287,7 @@ impl<T: SyncTransport> Client<T> {
     ) -> Result<TaskOutput, Error> {
         let send = Whole(&self.inner.transport);
         let _span = tracing::info_span!("zuora.task", task = name).entered();
-        self.drive(&mut task, step, &send)?.done()
+        self.drive(&mut task, step, &send)?.into_done()
     }
 
     /// Runs any operation through the core's retry and token logic.
@@ -311,10 +310,7 @@ impl<T: SyncTransport> Client<T> {
         let session = &self.inner.session;
         let (mut exchange, step) = Exchange::start(session, session.call(operation, now()), now());
         let send = Whole(&self.inner.transport);
-        match self.drive(&mut exchange, step, &send)? {
-            Paused::Done(output) => Ok(output),
-            _ => Err(Error::misuse("a call paused where it only ends")),
-        }
+        self.drive(&mut exchange, step, &send)?.into_done()
     }
 
     /// *Run a report*: starts a run and returns its id with the answer's request id. Without
@@ -513,7 +509,7 @@ impl<T: SyncTransport> Client<T> {
                     WaitControl::Continue => task.feed(session, ExchangeEvent::Resumed, now()),
                     WaitControl::Stop { cancel } => task.interrupt(session, cancel, now()),
                 },
-                other => return other.done()?.into_run(),
+                other => return other.into_done()?.into_run(),
             };
         }
     }

@@ -36,9 +36,6 @@ use crate::error::ZuoraError;
 use crate::request::ZuoraRequest;
 use crate::run::ZuoraRun;
 
-/// How soon a task waiting for another task's token fetch looks again.
-const TOKEN_LOOK_AGAIN: Duration = Duration::from_millis(10);
-
 /// The driver's clock, read when something happens: the core never reads one.
 pub(crate) fn now() -> Now {
     Now::new(std::time::Instant::now(), std::time::SystemTime::now())
@@ -165,10 +162,11 @@ impl ZuoraTask {
                 let cap = self.session.config().limits().max_decoded_bytes() as u64;
                 State::Send(Box::new(ZuoraRequest::new(request, cap)))
             }
-            Pending::Sleep(delay) => State::Sleep(delay),
-            // Another task of the session is fetching the token: C has no way to be woken, so
-            // it looks again after a short sleep (never past the task's own deadline).
-            Pending::AwaitToken { within, .. } => State::Sleep(within.min(TOKEN_LOOK_AGAIN)),
+            // Another task of the session fetching the token is a short sleep too: C has no
+            // way to be woken (the core's look-again pause, never past the task's deadline).
+            Pending::Sleep(_) | Pending::AwaitToken { .. } => {
+                State::Sleep(pending.pause().unwrap_or_default())
+            }
             Pending::Rows(rows) => match serde_json::to_string(&rows) {
                 Ok(json) => State::Rows(CText::new(json)),
                 Err(error) => {

@@ -499,10 +499,6 @@ fn wait_options(
         .poll(poll))
 }
 
-/// How soon a task waiting for another call's token fetch looks again: Python registers no
-/// waker with the session, so a short sleep stands in.
-const TOKEN_LOOK_AGAIN: Duration = Duration::from_millis(10);
-
 /// Any operation, as the core's task machine. Python reads the step it is at (`kind`:
 /// `send`, `sleep`, `rows`, `status` or `done`, and the step's parts), does it, and tells the
 /// task what happened (`on_answer`, `on_failure`, `resume`, the `stream_*` calls for an
@@ -578,11 +574,9 @@ impl Task {
     /// Seconds to sleep at a `sleep` step (then `resume`).
     #[getter]
     fn delay(&self) -> f64 {
-        match self.step {
-            TaskStep::Sleep(delay) => delay.as_secs_f64(),
-            TaskStep::AwaitToken { within, .. } => within.min(TOKEN_LOOK_AGAIN).as_secs_f64(),
-            _ => 0.0,
-        }
+        // Python registers no waker with the session: a wait for another call's token fetch
+        // is the core's short look-again pause.
+        self.step.pause().map_or(0.0, |pause| pause.as_secs_f64())
     }
 
     /// The request's method at a `send` step.

@@ -40,6 +40,45 @@ impl ExportHead {
     }
 }
 
+/// An answer read whole, kept up to one byte past its cap, so the core reports "too large"
+/// for what is too large instead of reading on: the one cap rule every driver uses.
+///
+/// ```
+/// use zuora_core::machines::AnswerBody;
+/// let mut body = AnswerBody::new(4);
+/// assert!(!body.push(b"abc"));
+/// assert!(body.push(b"defgh"), "full: stop reading");
+/// assert_eq!(body.into_bytes(), b"abcde");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct AnswerBody {
+    bytes: Vec<u8>,
+    cap: usize,
+}
+
+impl AnswerBody {
+    /// A body whose answer may have `max_bytes` (one more is kept, to tell it was more).
+    pub fn new(max_bytes: u64) -> Self {
+        Self {
+            bytes: Vec::new(),
+            cap: usize::try_from(max_bytes.saturating_add(1)).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// Keeps what fits of `chunk`; `true` once full (stop reading).
+    pub fn push(&mut self, chunk: &[u8]) -> bool {
+        let room = self.cap.saturating_sub(self.bytes.len());
+        self.bytes
+            .extend_from_slice(&chunk[..chunk.len().min(room)]);
+        self.bytes.len() >= self.cap
+    }
+
+    /// What was kept.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
 /// One export body being converted.
 ///
 /// ```

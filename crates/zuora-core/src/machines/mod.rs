@@ -17,11 +17,11 @@ pub(crate) mod token_cache;
 pub(crate) mod wait;
 
 pub use call::{Call, Step};
-pub use download::{Download, ExportHead};
+pub use download::{AnswerBody, Download, ExportHead};
 pub use entropy::Entropy;
 pub use paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
 pub use session::{Exchange, Session};
-pub use steps::{ExchangeEvent, Row, TaskStep};
+pub use steps::{ExchangeEvent, Paused, Row, TOKEN_LOOK_AGAIN, TaskStep};
 pub use task::{BodyProgress, Machine, Receive, Task, TaskOutput};
 pub use token_cache::{TOKEN_REFRESH_MARGIN, TokenCache};
 pub use wait::{CANCEL_GRACE, Wait, WaitControl, WaitStep};

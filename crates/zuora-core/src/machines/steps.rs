@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::driver::transport::{HttpRequest, HttpResponse, TransportFailure};
 use crate::errors::error::Error;
+use crate::exports::export_decoder::ExportFormat;
 use crate::operations::report_runs::ReportRun;
 
 /// A row of *Report data as JSON*: field id → value.
@@ -80,6 +81,50 @@ impl<T> TaskStep<T> {
         match self.into_outcome() {
             Ok(outcome) => TaskStep::Done(change(outcome)),
             Err(step) => step,
+        }
+    }
+}
+
+/// How soon a driver that cannot be woken (the C ABI, the Python package) looks again when
+/// told to wait for another call's token fetch.
+pub const TOKEN_LOOK_AGAIN: Duration = Duration::from_millis(10);
+
+impl<T> TaskStep<T> {
+    /// How long to sleep at a `Sleep`, or at an `AwaitToken` for a driver with no waker
+    /// (at most [`TOKEN_LOOK_AGAIN`], never past the call's time); `None` at other steps.
+    pub fn pause(&self) -> Option<Duration> {
+        match self {
+            Self::Sleep(delay) => Some(*delay),
+            Self::AwaitToken { within, .. } => Some((*within).min(TOKEN_LOOK_AGAIN)),
+            _ => None,
+        }
+    }
+}
+
+/// Where a transport's driver loop stopped: the machine is over, or hands its caller rows, a
+/// status, or an export's body (`B`) to stream as `ExportFormat`.
+#[derive(Debug)]
+pub enum Paused<T, B> {
+    /// The machine is over with this.
+    Done(T),
+    /// A page of rows to hand over; then feed [`ExchangeEvent::Resumed`].
+    Rows(Vec<Row>),
+    /// A status a wait saw; then resume or interrupt.
+    Status(Box<ReportRun>),
+    /// An export's `200`: its body streams, converted to this format.
+    Export(http::Response<B>, ExportFormat),
+}
+
+impl<T, B> Paused<T, B> {
+    /// The output of a machine that only ends (no rows, statuses or export on the way).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Misuse`] for any other pause.
+    pub fn into_done(self) -> Result<T, Error> {
+        match self {
+            Self::Done(output) => Ok(output),
+            _ => Err(Error::misuse("a task paused where it only ends")),
         }
     }
 }

@@ -19,7 +19,9 @@ use crate::exports::export_decoder::ExportFormat;
 use crate::exports::export_summary::ExportSummary;
 use crate::machines::session::{Exchange, Session};
 use crate::machines::steps::{ExchangeEvent, TaskStep};
-use crate::machines::{DataPages, Download, ExportHead, SearchAll, Wait, WaitControl, WaitStep};
+use crate::machines::{
+    AnswerBody, DataPages, Download, ExportHead, SearchAll, Wait, WaitControl, WaitStep,
+};
 use crate::operations::export_run::ExportReportRun;
 use crate::operations::operation::Operation;
 use crate::operations::report_runs::ReportRun;
@@ -212,8 +214,7 @@ enum Receiving {
     /// is), then handed to the call.
     Whole {
         head: http::response::Parts,
-        body: Vec<u8>,
-        cap: usize,
+        body: AnswerBody,
     },
     /// An export's `200`, converted as it streams.
     Stream(Box<Download>),
@@ -666,13 +667,11 @@ impl Task {
             }
             (_, ExportHead::ReadWhole { max_bytes }) => Receiving::Whole {
                 head: head.into_parts().0,
-                body: Vec::new(),
-                cap: usize::try_from(max_bytes.saturating_add(1)).unwrap_or(usize::MAX),
+                body: AnswerBody::new(max_bytes),
             },
             (None, ExportHead::Stream) => Receiving::Whole {
                 head: head.into_parts().0,
-                body: Vec::new(),
-                cap: config.limits().max_decoded_bytes().saturating_add(1),
+                body: AnswerBody::new(config.limits().max_decoded_bytes() as u64),
             },
         };
         Receive::Body
@@ -690,10 +689,8 @@ impl Task {
             Receiving::Nothing => {
                 BodyProgress::Over(Box::new(self.misuse("a body before its head")))
             }
-            Receiving::Whole { body, cap, .. } => {
-                let room = cap.saturating_sub(body.len());
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if body.len() >= *cap {
+            Receiving::Whole { body, .. } => {
+                if body.push(chunk) {
                     BodyProgress::Full
                 } else {
                     BodyProgress::More
@@ -714,8 +711,8 @@ impl Task {
     pub fn on_body_end(&mut self, session: &Session, out: &mut Vec<u8>, now: Now) -> TaskStep {
         match std::mem::replace(&mut self.receiving, Receiving::Nothing) {
             Receiving::Nothing => self.misuse("a body's end before its head"),
-            Receiving::Whole { head, body, .. } => {
-                let answer = http::Response::from_parts(head, body);
+            Receiving::Whole { head, body } => {
+                let answer = http::Response::from_parts(head, body.into_bytes());
                 self.feed(session, ExchangeEvent::Answered(answer), now)
             }
             Receiving::Stream(mut download) => {
