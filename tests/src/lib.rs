@@ -196,7 +196,7 @@ impl AnyClient {
         match self {
             Self::Async(client, runtime) => runtime.block_on(async {
                 use futures_util::StreamExt as _;
-                let stream = client.export_stream(run_id, format).await?.into_stream();
+                let stream = client.open_export(run_id, format).await?.into_stream();
                 let chunks: Vec<Result<_, Error>> = stream.collect().await;
                 let mut out = Vec::new();
                 for chunk in chunks {
@@ -205,7 +205,7 @@ impl AnyClient {
                 Ok(out)
             }),
             Self::Blocking(client) => {
-                let mut reader = client.export_reader(run_id, format)?;
+                let mut reader = client.open_export(run_id, format)?;
                 let mut out = Vec::new();
                 std::io::Read::read_to_end(&mut reader, &mut out)
                     .map_err(|error| Error::from_io(error).unwrap_or_else(Error::output))?;

@@ -439,7 +439,10 @@ fn clients_over_a_caller_supplied_reqwest_client_and_ureq_agent() {
     let _ = <zuora_async::Client as zuora_core::config::BuildClient>::from_config(config.clone())
         .unwrap();
     let http = zuora_async::reqwest::Client::builder().build().unwrap();
-    let client = zuora_async::Client::with_reqwest_client(config.clone(), http);
+    let client = zuora_async::Client::with_transport(
+        config.clone(),
+        zuora_async::ReqwestTransport::with_client(http, &config),
+    );
     runtime.block_on(async {
         let started = client
             .run_report(&report.id, report.view_type, Default::default())
@@ -456,7 +459,10 @@ fn clients_over_a_caller_supplied_reqwest_client_and_ureq_agent() {
 
     let agent: zuora_blocking::ureq::Agent =
         zuora_blocking::ureq::Agent::config_builder().build().into();
-    let client = zuora_blocking::Client::with_ureq_agent(config, agent);
+    let client = zuora_blocking::Client::with_transport(
+        config.clone(),
+        zuora_blocking::UreqTransport::with_agent(agent, &config),
+    );
     let started = client
         .run_report(&report.id, report.view_type, Default::default())
         .unwrap();

@@ -1,64 +1,40 @@
-//! Script-style use: run one report and print the run id.
+//! Script-style use with tokio: run several reports at once, wait for each, and print how
+//! each ended.
 //!
 //! ```sh
-//! cargo run -p zuora-async --example script                     # offline, simulated
+//! cargo run -p zuora-async --example script                        # offline, simulated
 //! ZUORA_BASE_URL=https://rest.apisandbox.zuora.com ZUORA_CLIENT_ID=… ZUORA_CLIENT_SECRET=… \
-//!   cargo run -p zuora-async --example script -- <report-id>
+//!   cargo run -p zuora-async --example script -- <report-id> [<report-id>…]
 //! ```
 
-use std::process::ExitCode;
-
-use zuora_async::{Client, RunReportOptions, ViewType};
+use zuora_async::{Client, ReportId, ReportRun, RunReportOptions, ViewType, WaitOptions};
+use zuora_sim::{Tenant, TenantError};
 
 #[tokio::main]
-async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
+async fn main() -> Result<(), TenantError> {
+    // Without ZUORA_BASE_URL in the environment, a simulator stands in for Zuora.
+    let tenant = Tenant::from_env()?;
+    let client: Client = tenant.client_builder().build()?;
+    let reports = tenant.reports(&["Invoice Detail", "Payments Detail"])?;
+    // One task a report; the clones share the token (fetched once) and the connections.
+    let runs: Vec<_> = reports
+        .into_iter()
+        .map(|report| tokio::spawn(run_and_wait(client.clone(), report)))
+        .collect();
+    for run in runs {
+        match run.await? {
+            Ok(run) => println!("run {} ended {}", run.id, run.status),
+            Err(error) => eprintln!("a run failed: {error}"),
         }
     }
+    Ok(())
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    // Without credentials in the environment, a simulator stands in for Zuora.
-    let simulator = match std::env::var("ZUORA_BASE_URL") {
-        Ok(_) => None,
-        Err(_) => Some(zuora_sim::Simulator::start(zuora_sim::SimConfig::default())?),
-    };
-    let (base_url, client_id, client_secret, report_id) = match &simulator {
-        Some(sim) => (
-            sim.base_url().to_owned(),
-            sim.client_id().to_owned(),
-            sim.client_secret().to_owned(),
-            sim.report_by_name("Invoice Detail")
-                .map(|r| r.id.to_string())
-                .unwrap_or_default(),
-        ),
-        None => (
-            std::env::var("ZUORA_BASE_URL")?,
-            std::env::var("ZUORA_CLIENT_ID")?,
-            std::env::var("ZUORA_CLIENT_SECRET")?,
-            std::env::args().nth(1).ok_or("usage: script <report-id>")?,
-        ),
-    };
-
-    let client = Client::builder()
-        .base_url(&base_url)
-        .credentials(&client_id, &client_secret)
-        .build()?;
+async fn run_and_wait(client: Client, report: ReportId) -> Result<ReportRun, zuora_async::Error> {
     let started = client
-        .run_report(
-            &report_id.parse()?,
-            ViewType::Detail,
-            RunReportOptions::default().track_id("example-script".parse()?),
-        )
+        .run_report(&report, ViewType::Detail, RunReportOptions::default())
         .await?;
-    println!(
-        "started run {} (Zuora-Request-Id {})",
-        started.report_run_id,
-        started.request_id().unwrap_or("-")
-    );
-    Ok(())
+    client
+        .wait_for_run(&started.report_run_id, WaitOptions::default())
+        .await
 }

@@ -1,9 +1,10 @@
-//! Service-style use: one client shared by concurrent tasks; clones share the token (one
-//! task fetches it, the others wait) and the connection pool. Then a small HTTP service
-//! (hyper) that answers `GET /reports/payments.csv` with a report's CSV, streamed through
-//! [`Client::export_stream`] as the response body: a download that breaks half way aborts
-//! the response instead of ending it as a short, "successful" CSV. Runs offline against an
-//! in-process simulator.
+//! Service-style use: a small HTTP service (hyper) that answers `GET /reports/payments.csv`
+//! with a report's CSV, streamed through
+//! [`Client::open_export`](zuora_async::client::Client::open_export) as the response body: a
+//! download that breaks half way aborts the response instead of ending it as a short,
+//! "successful" CSV. Every request is served by a clone of one client: the clones share the
+//! token (one request fetches it, the others wait) and the connection pool. Runs offline
+//! against an in-process simulator.
 //!
 //! ```sh
 //! cargo run -p zuora-async --example service
@@ -14,54 +15,18 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
-use zuora_async::{
-    Client, ExportFormat, ReportId, RetryPolicy, RunReportOptions, ViewType, WaitOptions,
-};
-use zuora_sim::{SimConfig, Simulator};
+use zuora_async::{Client, ExportFormat, ReportId, RunReportOptions, ViewType, WaitOptions};
+use zuora_sim::{Tenant, TenantError};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let sim = Simulator::start(SimConfig::default())?;
-    let client = Client::builder()
-        .base_url(sim.base_url())
-        .credentials(sim.client_id(), sim.client_secret())
-        .retry(RetryPolicy::default().with_max_attempts(4)?)
+async fn main() -> Result<(), TenantError> {
+    let tenant = Tenant::simulated()?;
+    let client: Client = tenant
+        .client_builder()
         .overall_timeout(Duration::from_secs(60))
-        .user_agent("billing-service/1.0 zuora-rs")
+        .user_agent("reports-gateway/1.0 zuora-rs")
         .build()?;
-    let report = sim
-        .report_by_name("Payments Detail")
-        .ok_or("no such report")?
-        .id;
-
-    let tasks: Vec<_> = (0..8)
-        .map(|task| {
-            let client = client.clone();
-            let report = report.clone();
-            tokio::spawn(async move {
-                let track_id = format!("task-{task}").parse()?;
-                let started = client
-                    .run_report(
-                        &report,
-                        ViewType::Detail,
-                        RunReportOptions::default().track_id(track_id),
-                    )
-                    .await?;
-                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(started.report_run_id)
-            })
-        })
-        .collect();
-    for task in tasks {
-        match task.await {
-            Ok(Ok(run)) => println!("started run {run}"),
-            Ok(Err(error)) => eprintln!("a call failed: {error}"),
-            Err(error) => eprintln!("a task failed: {error}"),
-        }
-    }
-    println!(
-        "token requests: {} (shared by every task)",
-        sim.token_requests()
-    );
+    let report = tenant.reports(&["Payments Detail"])?.remove(0);
 
     // The service: each request runs the report, waits for it and streams its CSV.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -83,13 +48,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    // A caller of the service.
+    // Callers of the service, four at once.
     let url = format!("http://{address}/reports/payments.csv");
     // (zuora-async installed its TLS provider when the client was built above.)
-    let answer = reqwest::get(&url).await?.error_for_status()?;
-    let csv = answer.text().await?;
-    let rows = csv.lines().count();
-    println!("GET {url}: {} bytes of CSV, {rows} lines", csv.len());
+    let gets = (0..4).map(|_| async {
+        let answer = reqwest::get(&url).await?.error_for_status()?;
+        answer.text().await
+    });
+    for csv in futures_util::future::join_all(gets).await {
+        let csv = csv?;
+        println!(
+            "GET {url}: {} bytes of CSV, {} lines",
+            csv.len(),
+            csv.lines().count()
+        );
+    }
+    if let Some(sim) = tenant.simulator() {
+        println!(
+            "token requests: {} (shared by every request)",
+            sim.token_requests()
+        );
+    }
     Ok(())
 }
 
@@ -107,7 +86,7 @@ async fn csv_response(
         let run = client
             .wait_for_run(&started.report_run_id, WaitOptions::default())
             .await?;
-        client.export_stream(&run.id, ExportFormat::Csv).await
+        client.open_export(&run.id, ExportFormat::Csv).await
     };
     let response = match export.await {
         Ok(export) => {

@@ -2,6 +2,7 @@
 
 // The layers, lowest first: each module uses only those above it in this list, never one
 // below (`cargo xtask cycles` checks the order, written there once).
+pub mod client;
 pub mod config;
 pub mod driver;
 pub mod errors;

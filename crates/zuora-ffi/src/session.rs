@@ -3,9 +3,8 @@
 //! bad input never reaches the network.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use zuora_core::machines::{Entropy, Session, Task, TaskStep};
+use zuora_core::machines::{Session, Task, TaskStep};
 use zuora_core::policies::{PollPolicy, WaitOptions};
 use zuora_core::{ExportFormat, ReportId, ReportRef, ReportRunId};
 
@@ -75,11 +74,7 @@ pub unsafe extern "C" fn zuora_session_new(
     guard(|| {
         let config = unsafe { handle(config, "config") }?;
         let config = config.build().map_err(fail_with)?;
-        let seed = if seed == 0 {
-            Entropy::seed_from(getrandom::u64().ok(), SystemTime::now(), std::process::id())
-        } else {
-            seed
-        };
+        let seed = if seed == 0 { zuora_os::seed() } else { seed };
         let session = Arc::new(Session::new(config, seed));
         unsafe { put_handle(out, ZuoraSession { session }) }
     })

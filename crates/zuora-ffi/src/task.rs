@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use zuora_core::Error;
-use zuora_core::driver::Now;
 use zuora_core::driver::{TransportErrorKind, TransportFailure};
 use zuora_core::machines::{
     BodyProgress, ExchangeEvent as Input, Receive, Session, Task, TaskOutput as Outcome,
@@ -37,9 +36,7 @@ use crate::request::ZuoraRequest;
 use crate::run::ZuoraRun;
 
 /// The driver's clock, read when something happens: the core never reads one.
-pub(crate) fn now() -> Now {
-    Now::new(std::time::Instant::now(), std::time::SystemTime::now())
-}
+pub(crate) use zuora_os::now;
 
 /// What a task asks of the C driver now.
 #[repr(C)]

@@ -9,18 +9,16 @@
 //! `Authorization` header of a request Python must send.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use zuora_core::driver::{
-    HttpRequest, Now, TransportErrorKind, TransportFailure, stamped_timeouts,
-};
+use zuora_core::driver::{HttpRequest, TransportErrorKind, TransportFailure, stamped_timeouts};
 use zuora_core::exports::ExportSummary as CoreExportSummary;
 use zuora_core::machines::{
-    BodyProgress, Entropy, ExchangeEvent, Receive, Session, Task as CoreTask, TaskOutput, TaskStep,
+    BodyProgress, ExchangeEvent, Receive, Session, Task as CoreTask, TaskOutput, TaskStep,
 };
 use zuora_core::operations::{ReportRunStarted, ReportSummary as CoreSummary};
 use zuora_core::policies::PollPolicy;
@@ -29,6 +27,7 @@ use zuora_core::{
     ClientConfig, Environment, Error, ErrorKind, ExportFormat, ReportId, ReportRef,
     ReportRun as CoreRun, ReportRunId, RetryPolicy, RunReportOptions, ViewType, WaitOptions,
 };
+use zuora_os::now;
 
 create_exception!(
     zuora_reporting,
@@ -187,10 +186,6 @@ fn invalid(py: Python<'_>, error: impl Into<Error>) -> PyErr {
     to_py_err(py, &error.into())
 }
 
-fn now() -> Now {
-    Now::new(Instant::now(), SystemTime::now())
-}
-
 fn seconds(value: f64, field: &'static str) -> Result<Duration, Error> {
     Duration::try_from_secs_f64(value).map_err(|_| {
         zuora_core::errors::InvalidInput::Malformed {
@@ -277,11 +272,7 @@ impl Engine {
             builder.into_config()
         };
         let config = build().map_err(|e| to_py_err(py, &e))?;
-        let seed = if seed == 0 {
-            Entropy::seed_from(getrandom::u64().ok(), SystemTime::now(), std::process::id())
-        } else {
-            seed
-        };
+        let seed = if seed == 0 { zuora_os::seed() } else { seed };
         Ok(Self {
             session: Arc::new(Session::new(config, seed)),
         })

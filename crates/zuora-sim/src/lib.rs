@@ -35,6 +35,7 @@ mod rng;
 mod routes;
 mod server;
 mod state;
+mod tenant;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub use catalogue::{Catalogue, Column, DataSource, LARGE_REPORT_NAME, Report, Ru
 pub use clock::SimClock;
 pub use config::{Fault, FaultPlan, FaultScope, RateBudget, RunTiming, SimConfig};
 pub use state::{LoggedRequest, RunStatus};
+pub use tenant::{Tenant, TenantError};
 
 use state::Shared;
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use http::StatusCode;
 
 use crate::config::client_config::ClientConfig;
+use crate::driver::transport::HttpResponse;
 use crate::errors::error::Error;
 use crate::exports::export_decoder::{ExportDecoder, ExportFormat};
 use crate::exports::export_summary::ExportSummary;
@@ -73,9 +74,24 @@ impl AnswerBody {
         self.bytes.len() >= self.cap
     }
 
+    /// For the answer to a request that streams its `200` (an export): `None` for a `200`
+    /// (stream its body through a [`Download`]), else the body to read whole, capped as
+    /// `config` says.
+    pub fn unless_streamed(status: StatusCode, config: &ClientConfig) -> Option<Self> {
+        match ExportHead::of(status, config) {
+            ExportHead::Stream => None,
+            ExportHead::ReadWhole { max_bytes } => Some(Self::new(max_bytes)),
+        }
+    }
+
     /// What was kept.
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes
+    }
+
+    /// What was kept, as the body of the answer whose head is `head`.
+    pub fn into_answer(self, head: http::response::Parts) -> HttpResponse {
+        HttpResponse::from_parts(head, self.bytes)
     }
 }
 
@@ -101,6 +117,8 @@ pub struct Download {
     idle: Duration,
     received: u64,
     written: u64,
+    /// Set once the body has ended cleanly.
+    summary: Option<ExportSummary>,
 }
 
 impl Download {
@@ -115,6 +133,7 @@ impl Download {
             idle: config.idle_timeout,
             received: 0,
             written: 0,
+            summary: None,
         }
     }
 
@@ -136,11 +155,25 @@ impl Download {
         self.written = self
             .written
             .saturating_add(out.len().saturating_sub(before) as u64);
-        Ok(ExportSummary::new(
-            self.received,
-            self.written,
-            self.meta.clone(),
-        ))
+        let summary = ExportSummary::new(self.received, self.written, self.meta.clone());
+        self.summary = Some(summary.clone());
+        Ok(summary)
+    }
+
+    /// What the download received and wrote, once the body has ended cleanly.
+    pub fn summary(&self) -> Option<&ExportSummary> {
+        self.summary.as_ref()
+    }
+
+    /// The summary of a body that has ended cleanly.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Misuse`] when it has not ended (a driver asking too early).
+    pub fn ended(&self) -> Result<ExportSummary, Error> {
+        self.summary
+            .clone()
+            .ok_or_else(|| Error::misuse("the export ended without a summary"))
     }
 
     /// The body broke off: `timed_out` when no byte came for the idle timeout.

@@ -8,6 +8,7 @@ pub(crate) mod call;
 pub(crate) mod download;
 pub(crate) mod entropy;
 pub(crate) mod paging;
+pub(crate) mod row_source;
 #[cfg(test)]
 pub(crate) mod scripted;
 pub(crate) mod session;
@@ -20,8 +21,9 @@ pub use call::{Call, Step};
 pub use download::{AnswerBody, Download, ExportHead};
 pub use entropy::Entropy;
 pub use paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
+pub use row_source::{NextRow, RowSource};
 pub use session::{Exchange, Session};
-pub use steps::{ExchangeEvent, Paused, Row, TOKEN_LOOK_AGAIN, TaskStep};
+pub use steps::{Action, ExchangeEvent, Paused, Row, Sent, TOKEN_LOOK_AGAIN, TaskStep};
 pub use task::{BodyProgress, Machine, Receive, Task, TaskOutput};
 pub use token_cache::{TOKEN_REFRESH_MARGIN, TokenCache};
 pub use wait::{CANCEL_GRACE, Wait, WaitControl, WaitStep};

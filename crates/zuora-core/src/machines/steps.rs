@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use crate::driver::transport::{HttpRequest, HttpResponse, TransportFailure};
+use crate::driver::transport::{
+    ClassifyTransportError, HttpRequest, HttpResponse, TransportFailure,
+};
 use crate::errors::error::Error;
 use crate::exports::export_decoder::ExportFormat;
 use crate::operations::report_runs::ReportRun;
@@ -127,4 +129,57 @@ impl<T, B> Paused<T, B> {
             _ => Err(Error::misuse("a task paused where it only ends")),
         }
     }
+}
+
+/// What one send produced, as a driver hands it to
+/// [`Machine::on_sent`](crate::machines::Machine::on_sent): an answer read whole, or (for an
+/// export's `200`, when the [`Action::Send`] asked to stream) the answer with its body
+/// unread.
+#[derive(Debug)]
+pub enum Sent<B> {
+    /// The answer, read whole (at most one byte past its cap: [`AnswerBody`](crate::machines::AnswerBody)).
+    Answer(HttpResponse),
+    /// An export's `200`, its body `B` still to be read.
+    Stream(http::Response<B>),
+}
+
+impl<B> Sent<B> {
+    /// A transport's whole answer, or its classified error as the failure the machine
+    /// is fed.
+    pub fn whole<E: ClassifyTransportError + std::fmt::Display>(
+        answer: Result<HttpResponse, E>,
+    ) -> Result<Self, TransportFailure> {
+        answer
+            .map(Self::Answer)
+            .map_err(|error| TransportFailure::from_error(&error))
+    }
+}
+
+/// What a driver's loop does next: the one IO a machine's step asks for, or the end of the
+/// loop. A driver's loop is a `match` over these three IOs, each feeding its outcome back
+/// ([`Machine::on_sent`](crate::machines::Machine::on_sent),
+/// [`Machine::resume`](crate::machines::Machine::resume)), until [`Stop`](Self::Stop).
+#[derive(Debug)]
+pub enum Action<T, B> {
+    /// Send `request`. With `stream`, an answer whose status is `200` comes back as
+    /// [`Sent::Stream`] (its body unread: an export); anything else is read whole.
+    Send {
+        /// The request, exactly as to be sent.
+        request: HttpRequest,
+        /// Whether a `200` is an export to stream.
+        stream: bool,
+    },
+    /// Sleep this long.
+    Sleep(Duration),
+    /// Wait until the session's settle count moves past `settled` (the session's waker
+    /// says when), or `within` has passed; a driver with no waker sleeps
+    /// [`TaskStep::pause`] instead.
+    AwaitToken {
+        /// The settle count seen when told to wait.
+        settled: u64,
+        /// The longest this call may wait.
+        within: Duration,
+    },
+    /// The loop is over: hand this to its caller.
+    Stop(Result<Paused<T, B>, Error>),
 }

@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use crate::RunReportOptions;
 use crate::driver::transport::Now;
+use crate::driver::transport::TransportFailure;
 use crate::errors::error::Error;
 use crate::exports::export_decoder::ExportFormat;
 use crate::exports::export_summary::ExportSummary;
 use crate::machines::session::{Exchange, Session};
-use crate::machines::steps::{ExchangeEvent, TaskStep};
+use crate::machines::steps::{Action, ExchangeEvent, Paused, Sent, TaskStep};
 use crate::machines::{
     AnswerBody, DataPages, Download, ExportHead, SearchAll, Wait, WaitControl, WaitStep,
 };
@@ -159,6 +160,51 @@ pub trait Machine {
     fn on_export(&mut self, outcome: Result<ExportSummary, Error>) -> TaskStep<Self::Output>;
     /// The caller stops the machine at `now` (see [`Task::interrupt`]).
     fn interrupt(&mut self, session: &Session, cancel: bool, now: Now) -> TaskStep<Self::Output>;
+
+    /// What a driver's loop does for `step`: a send (streaming when the request is an
+    /// export's), a sleep, a wait for a token, or the end of the loop (rows, a status or the
+    /// outcome to hand over).
+    fn act<B>(&self, step: TaskStep<Self::Output>) -> Action<Self::Output, B> {
+        match step {
+            TaskStep::Send(request) => Action::Send {
+                request,
+                stream: self.export_format().is_some(),
+            },
+            TaskStep::Sleep(delay) => Action::Sleep(delay),
+            TaskStep::AwaitToken { settled, within } => Action::AwaitToken { settled, within },
+            TaskStep::Rows(rows) => Action::Stop(Ok(Paused::Rows(rows))),
+            TaskStep::Status(run) => Action::Stop(Ok(Paused::Status(run))),
+            TaskStep::Done(outcome) => Action::Stop(outcome.map(Paused::Done)),
+        }
+    }
+
+    /// What the send of an [`Action::Send`] produced, at `now`: fed to the machine (an
+    /// answer, a failure), or the end of the loop with an export's body to stream.
+    fn on_sent<B>(
+        &mut self,
+        session: &Session,
+        sent: Result<Sent<B>, TransportFailure>,
+        now: Now,
+    ) -> Action<Self::Output, B> {
+        let event = match sent {
+            Ok(Sent::Answer(answer)) => ExchangeEvent::Answered(answer),
+            Err(failure) => ExchangeEvent::Failed(failure),
+            Ok(Sent::Stream(response)) => {
+                return Action::Stop(match self.export_format() {
+                    Some(format) => Ok(Paused::Export(response, format)),
+                    None => Err(Error::misuse("a stream no export asked for")),
+                });
+            }
+        };
+        let step = self.feed(session, event, now);
+        self.act(step)
+    }
+
+    /// The sleep or the wait an [`Action`] asked for is over, at `now`.
+    fn resume<B>(&mut self, session: &Session, now: Now) -> Action<Self::Output, B> {
+        let step = self.feed(session, ExchangeEvent::Resumed, now);
+        self.act(step)
+    }
 }
 
 impl Machine for Task {
