@@ -563,3 +563,6 @@ impl<D: ExportDriver> Client<D> {
         self.driver().write_export(job, out)
     }
 }
+
+#[cfg(test)]
+mod tests;
