@@ -5,34 +5,7 @@
 
 use zuora_core::{Error, ExportFormat, RunReportOptions};
 use zuora_sim::{Fault, FaultPlan, FaultScope, LARGE_REPORT_NAME, SimConfig, Simulator};
-use zuora_tests::{Flavor, builder_for, client_for, client_with};
-
-/// An independent RFC 4180 reader.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut records = Vec::new();
-    let (mut record, mut field) = (Vec::new(), String::new());
-    let mut chars = text.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') => quoted = true,
-            (false, ',') => record.push(std::mem::take(&mut field)),
-            (false, '\r') if chars.peek() == Some(&'\n') => {
-                chars.next();
-                record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    records
-}
+use zuora_tests::{Flavor, builder_for, client_for, client_with, parse_csv};
 
 fn sim_with_large(rows: u64) -> Simulator {
     let mut config = SimConfig::new(5);

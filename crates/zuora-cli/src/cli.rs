@@ -171,9 +171,13 @@ pub enum ZuoraCommand {
         /// Where the results go (with --wait): a file, or - for stdout.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Format of the results.
-        #[arg(long, value_enum, default_value_t = Format::Csv)]
-        format: Format,
+        /// Format of the results; by default the --out file's extension (.parquet, .arrow,
+        /// .jsonl, .tsv), else csv.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Typed tables (parquet, arrow, jsonl).
+        #[command(flatten)]
+        table: TableArgs,
         /// On Ctrl-C or timeout, leave the run going on the server.
         #[arg(long)]
         no_cancel: bool,
@@ -215,9 +219,13 @@ pub enum ZuoraCommand {
         /// A file, or - for stdout.
         #[arg(long)]
         out: PathBuf,
-        /// Format of the results.
-        #[arg(long, value_enum, default_value_t = Format::Csv)]
-        format: Format,
+        /// Format of the results; by default the --out file's extension (.parquet, .arrow,
+        /// .jsonl, .tsv), else csv.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Typed tables (parquet, arrow, jsonl).
+        #[command(flatten)]
+        table: TableArgs,
     },
     /// Check the credentials: get a token and show when it expires (never the token).
     #[command(after_help = "Example:\n  ZUORA_ENV=SBX zuora-report token")]
@@ -234,7 +242,7 @@ pub enum View {
 }
 
 /// An output format.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// UTF-8 CSV (RFC 4180).
     Csv,
@@ -242,4 +250,57 @@ pub enum Format {
     Tsv,
     /// The UTF-16LE bytes as Zuora sends them.
     Raw,
+    /// Apache Parquet (zstd), every column typed.
+    Parquet,
+    /// An Arrow IPC file, every column typed.
+    Arrow,
+    /// One JSON object a row, typed (decimals as exact strings).
+    Jsonl,
+}
+
+impl Format {
+    /// The format `out`'s extension names; csv for any other.
+    pub fn of_path(out: &std::path::Path) -> Self {
+        let extension = out
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("parquet" | "pq") => Self::Parquet,
+            Some("arrow" | "feather" | "ipc") => Self::Arrow,
+            Some("jsonl" | "ndjson") => Self::Jsonl,
+            Some("tsv") => Self::Tsv,
+            _ => Self::Csv,
+        }
+    }
+}
+
+/// How a typed table is made: the locale numbers are written in, the types the user sets.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TableArgs {
+    /// The locale the tenant writes numbers in: en-US (1,430.5), de-DE (1.430,5) or fr-FR
+    /// (1 430,5).
+    #[arg(long, default_value = "en-US", value_parser = parse_locale)]
+    pub locale: zuora_tables::Locale,
+    /// A column's type instead of the inferred one, as 'NAME=TYPE' (TYPE: boolean, integer,
+    /// decimal(P,S), date, timestamp, text); repeat for more columns.
+    #[arg(long = "column", value_parser = parse_column)]
+    pub columns: Vec<(String, zuora_tables::ColumnType)>,
+    /// Print each column's type, and why a column stayed text, to stderr.
+    #[arg(long)]
+    pub explain_types: bool,
+}
+
+fn parse_locale(text: &str) -> Result<zuora_tables::Locale, String> {
+    text.parse()
+}
+
+fn parse_column(text: &str) -> Result<(String, zuora_tables::ColumnType), String> {
+    let (name, column_type) = text
+        .rsplit_once('=')
+        .ok_or_else(|| format!("{text:?}: give NAME=TYPE, e.g. 'Invoice: Amount=decimal(18,2)'"))?;
+    if name.trim().is_empty() {
+        return Err(format!("{text:?}: the column name is empty"));
+    }
+    Ok((name.trim().to_owned(), column_type.parse()?))
 }

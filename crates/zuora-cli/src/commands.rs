@@ -11,8 +11,11 @@ use zuora_core::{
     RunReportOptions, ViewType, WaitOptions, filters::parse_filter_groups, machines::WaitControl,
 };
 use zuora_files::PartialFile;
+use zuora_tables::TableFormat;
 
-use crate::cli::{Format, Global, View, ZuoraCommand as Command};
+mod tables;
+
+use crate::cli::{Format, Global, TableArgs, View, ZuoraCommand as Command};
 use crate::exit_code as code;
 use crate::failure::Failure;
 use crate::interrupt;
@@ -94,6 +97,7 @@ pub fn run(global: Global, command: Command) -> Result<(), Failure> {
             wait,
             out,
             format,
+            table,
             no_cancel,
         } => {
             let filters = match filter {
@@ -105,8 +109,9 @@ pub fn run(global: Global, command: Command) -> Result<(), Failure> {
                 idempotency_key,
                 track_id,
             };
+            let output = Output::new(format, table, out.as_deref().unwrap_or(Path::new("-")))?;
             run_report(
-                &context, &report, view, options, wait, out, format, no_cancel,
+                &context, &report, view, options, wait, out, &output, no_cancel,
             )
         }
         Command::Status { run_id } => {
@@ -146,10 +151,12 @@ pub fn run(global: Global, command: Command) -> Result<(), Failure> {
             run_id,
             out,
             format,
+            table,
         } => {
             let run_id = context.run_id(&run_id)?;
             check_destination(&out)?;
-            download(&context, &run_id, &out, format)
+            let output = Output::new(format, table, &out)?;
+            download(&context, &run_id, &out, &output)
         }
         Command::Token => token(&context),
     }
@@ -288,7 +295,7 @@ fn run_report(
     options: RunReportOptions,
     wait: bool,
     out: Option<PathBuf>,
-    format: Format,
+    output: &Output,
     no_cancel: bool,
 ) -> Result<(), Failure> {
     if out.is_some() && !wait {
@@ -321,7 +328,7 @@ fn run_report(
     }
     let run = wait_for(context, &started.report_run_id, no_cancel)?;
     let out = out.unwrap_or_else(|| PathBuf::from("-"));
-    download(context, &run.id, &out, format)
+    download(context, &run.id, &out, output)
 }
 
 /// Waits with the library's wait (its deadline bounds every look), showing each status.
@@ -373,16 +380,44 @@ impl<W: Write> Write for Counting<W> {
     }
 }
 
+/// Where and how the results go: the format (named, or the --out file's extension) and,
+/// for a typed table, how it is typed. Checked before anything is sent.
+struct Output {
+    format: Format,
+    table: TableArgs,
+}
+
+impl Output {
+    fn new(format: Option<Format>, table: TableArgs, out: &Path) -> Result<Self, Failure> {
+        let format = format.unwrap_or_else(|| Format::of_path(out));
+        if out == Path::new("-") && matches!(format, Format::Parquet | Format::Arrow) {
+            return Err(Failure::usage(
+                "--format parquet and arrow write a file: give --out FILE (nothing was sent)",
+            ));
+        }
+        Ok(Self { format, table })
+    }
+}
+
 fn download(
     context: &Context,
     run_id: &ReportRunId,
     out: &Path,
-    format: Format,
+    output: &Output,
 ) -> Result<(), Failure> {
-    let format = match format {
+    let format = match output.format {
         Format::Csv => ExportFormat::Csv,
         Format::Tsv => ExportFormat::Tsv,
         Format::Raw => ExportFormat::Raw,
+        Format::Parquet => {
+            return tables::download(context, run_id, out, TableFormat::Parquet, &output.table);
+        }
+        Format::Arrow => {
+            return tables::download(context, run_id, out, TableFormat::Arrow, &output.table);
+        }
+        Format::Jsonl => {
+            return tables::download(context, run_id, out, TableFormat::JsonLines, &output.table);
+        }
     };
     let bar = context.progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -446,7 +481,8 @@ fn write_through_temporary<T>(
 ) -> Result<T, Failure> {
     let mut file = PartialFile::create(out, None)
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", out.display())))?;
-    interrupt::writing(Some(file.temporary_path().to_owned()));
+    let temporary = file.temporary_path().to_owned();
+    interrupt::writing(temporary.clone());
     let outcome = write(&mut file).and_then(|value| {
         file.commit().map_err(|e| {
             Failure::of(
@@ -457,7 +493,7 @@ fn write_through_temporary<T>(
         })?;
         Ok(value)
     });
-    interrupt::writing(None);
+    interrupt::written(&temporary);
     outcome
 }
 

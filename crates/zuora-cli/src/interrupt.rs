@@ -19,14 +19,14 @@ struct InFlight {
     client: Option<Client>,
     /// The run to cancel on Ctrl-C.
     run: Option<ReportRunId>,
-    /// The temporary file to remove on Ctrl-C.
-    temporary: Option<PathBuf>,
+    /// The temporary files to remove on Ctrl-C (a table's spool and its output).
+    temporaries: Vec<PathBuf>,
 }
 
 static IN_FLIGHT: Mutex<InFlight> = Mutex::new(InFlight {
     client: None,
     run: None,
-    temporary: None,
+    temporaries: Vec::new(),
 });
 
 fn in_flight() -> std::sync::MutexGuard<'static, InFlight> {
@@ -45,21 +45,26 @@ pub fn cancel_on_interrupt(run: Option<ReportRunId>) {
     in_flight().run = run;
 }
 
-/// A temporary file is being written (`None` once it was renamed or removed).
-pub fn writing(temporary: Option<PathBuf>) {
-    in_flight().temporary = temporary;
+/// A temporary file is being written: Ctrl-C removes it.
+pub fn writing(temporary: PathBuf) {
+    in_flight().temporaries.push(temporary);
+}
+
+/// The temporary file was renamed into place or removed.
+pub fn written(temporary: &std::path::Path) {
+    in_flight().temporaries.retain(|path| path != temporary);
 }
 
 fn on_interrupt() {
-    let (client, run, temporary) = {
+    let (client, run, temporaries) = {
         let mut state = in_flight();
         (
             state.client.clone(),
             state.run.take(),
-            state.temporary.take(),
+            std::mem::take(&mut state.temporaries),
         )
     };
-    if let Some(temporary) = temporary {
+    for temporary in temporaries {
         let _ = std::fs::remove_file(temporary);
     }
     let message = match (client, run) {

@@ -66,6 +66,7 @@ fn the_readme_main_job_works_exactly_as_written() {
         1,
         "no temporary file left behind"
     );
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -144,6 +145,7 @@ fn every_command_with_json_output() {
     let token_json = json(&token);
     assert_eq!(token_json["expiresIn"], 3599);
     assert!(!String::from_utf8_lossy(&token.stdout).contains("access_token"));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -217,6 +219,7 @@ fn bad_inputs_give_the_documented_exit_codes_and_no_file() {
         0,
         "no temporary file left behind"
     );
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -319,6 +322,7 @@ fn filters_from_a_file_or_inline() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2), "{:?}", text(&bad));
     assert_eq!(sim.runs_created(), 1, "the malformed filter sent nothing");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -383,6 +387,7 @@ fn an_unwritable_out_is_refused_before_anything_is_sent() {
         sim.request_log()
     );
     assert_eq!(sim.token_requests(), 0);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -506,6 +511,7 @@ fn completions_are_scripts_their_shells_accept_and_need_no_credentials() {
     }
     let unknown = zuora_report(&["completions", "tcsh"]);
     assert_eq!(unknown.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -579,4 +585,5 @@ fn report_files_are_owner_only_keep_a_chosen_mode_and_leave_nothing_beside_them(
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["r.csv"]);
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -213,6 +213,7 @@ mod tests {
         file.commit().unwrap();
         assert_eq!(std::fs::read(&out).unwrap(), b"new");
         assert_eq!(entries(&dir), ["report.csv"]);
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
@@ -224,6 +225,7 @@ mod tests {
         assert_ne!(a.temporary_path(), b.temporary_path());
         drop((a, b));
         assert!(entries(&dir).is_empty());
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[cfg(unix)]
@@ -245,6 +247,7 @@ mod tests {
         std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
         PartialFile::create(&kept, None).unwrap().commit().unwrap();
         assert_eq!(mode(&kept), 0o640);
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[cfg(unix)]
@@ -258,5 +261,6 @@ mod tests {
         let error = create_exclusive(&path, 0o600).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -1,0 +1,189 @@
+//! The table formats: Parquet (zstd), Arrow IPC file, JSON Lines.
+
+use std::io::Write;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Decimal128Type, Int64Type, TimestampMillisecondType};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::TableError;
+use crate::values::civil_from_days;
+
+/// A typed output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Apache Parquet, zstd-compressed.
+    Parquet,
+    /// The Arrow IPC file format (Feather v2).
+    Arrow,
+    /// One JSON object a row: integers and booleans as JSON values, decimals as exact
+    /// strings (`"3980735.56"`: a JSON number would be a float to most readers), dates as
+    /// `"2015-07-11"`, date-times as `"2015-07-11T11:15:05"` (no zone, as Zuora wrote them),
+    /// empty values as `null`.
+    JsonLines,
+}
+
+/// Writes record batches to `W` as a [`TableFormat`].
+pub enum TableWriter<W: Write + Send> {
+    /// Parquet.
+    Parquet(ArrowWriter<W>),
+    /// Arrow IPC.
+    Arrow(arrow_ipc::writer::FileWriter<W>),
+    /// JSON Lines.
+    JsonLines(W),
+}
+
+impl<W: Write + Send> std::fmt::Debug for TableWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Parquet(_) => "TableWriter::Parquet",
+            Self::Arrow(_) => "TableWriter::Arrow",
+            Self::JsonLines(_) => "TableWriter::JsonLines",
+        })
+    }
+}
+
+fn arrow_error(error: impl std::fmt::Display) -> TableError {
+    TableError::Arrow(error.to_string())
+}
+
+impl<W: Write + Send> TableWriter<W> {
+    /// A writer of `format` into `out`, for batches of `schema`.
+    ///
+    /// # Errors
+    ///
+    /// Arrow or Parquet refusing the schema.
+    pub fn new(format: TableFormat, out: W, schema: SchemaRef) -> Result<Self, TableError> {
+        Ok(match format {
+            TableFormat::Parquet => {
+                let properties = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                    .build();
+                Self::Parquet(
+                    ArrowWriter::try_new(out, schema, Some(properties)).map_err(arrow_error)?,
+                )
+            }
+            TableFormat::Arrow => Self::Arrow(
+                arrow_ipc::writer::FileWriter::try_new(out, &schema).map_err(arrow_error)?,
+            ),
+            TableFormat::JsonLines => Self::JsonLines(out),
+        })
+    }
+
+    /// Writes one batch.
+    ///
+    /// # Errors
+    ///
+    /// The output refusing a write.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), TableError> {
+        match self {
+            Self::Parquet(writer) => writer.write(batch).map_err(arrow_error),
+            Self::Arrow(writer) => writer.write(batch).map_err(arrow_error),
+            Self::JsonLines(out) => json_lines(batch, out),
+        }
+    }
+
+    /// Ends the output (Parquet's and Arrow's footers) and hands `W` back.
+    ///
+    /// # Errors
+    ///
+    /// The output refusing the last write.
+    pub fn finish(self) -> Result<W, TableError> {
+        match self {
+            Self::Parquet(writer) => writer.into_inner().map_err(arrow_error),
+            Self::Arrow(mut writer) => {
+                writer.finish().map_err(arrow_error)?;
+                writer.into_inner().map_err(arrow_error)
+            }
+            Self::JsonLines(mut out) => {
+                out.flush()?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// `unscaled / 10^scale` written exactly.
+fn decimal_text(unscaled: i128, scale: u8) -> String {
+    let digits = unscaled.unsigned_abs().to_string();
+    let sign = if unscaled < 0 { "-" } else { "" };
+    let scale = usize::from(scale);
+    if scale == 0 {
+        return format!("{sign}{digits}");
+    }
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - scale);
+    format!("{sign}{whole}.{fraction}")
+}
+
+fn date_text(days: i32) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn timestamp_text(millis: i64) -> String {
+    let days = millis.div_euclid(86_400_000);
+    let of_day = millis.rem_euclid(86_400_000);
+    let (h, rest) = (of_day / 3_600_000, of_day % 3_600_000);
+    let (m, rest) = (rest / 60_000, rest % 60_000);
+    let (s, ms) = (rest / 1000, rest % 1000);
+    let date = i32::try_from(days).map(date_text).unwrap_or_default();
+    match ms {
+        0 => format!("{date}T{h:02}:{m:02}:{s:02}"),
+        _ => format!("{date}T{h:02}:{m:02}:{s:02}.{ms:03}"),
+    }
+}
+
+fn json_lines(batch: &RecordBatch, out: &mut impl Write) -> Result<(), TableError> {
+    let schema = batch.schema();
+    let mut line = Vec::with_capacity(1024);
+    for row in 0..batch.num_rows() {
+        let mut object = serde_json::Map::with_capacity(batch.num_columns());
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            let value = if column.is_null(row) {
+                serde_json::Value::Null
+            } else {
+                match field.data_type() {
+                    DataType::Boolean => column.as_boolean().value(row).into(),
+                    DataType::Int64 => column.as_primitive::<Int64Type>().value(row).into(),
+                    DataType::Decimal128(_, scale) => {
+                        let unscaled = column.as_primitive::<Decimal128Type>().value(row);
+                        decimal_text(unscaled, u8::try_from(*scale).unwrap_or(0)).into()
+                    }
+                    DataType::Date32 => {
+                        date_text(column.as_primitive::<Date32Type>().value(row)).into()
+                    }
+                    DataType::Timestamp(..) => {
+                        timestamp_text(column.as_primitive::<TimestampMillisecondType>().value(row))
+                            .into()
+                    }
+                    _ => column.as_string::<i32>().value(row).into(),
+                }
+            };
+            object.insert(field.name().clone(), value);
+        }
+        line.clear();
+        serde_json::to_writer(&mut line, &object).map_err(arrow_error)?;
+        line.push(b'\n');
+        out.write_all(&line)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_texts() {
+        assert_eq!(decimal_text(398_073_556, 2), "3980735.56");
+        assert_eq!(decimal_text(-5, 2), "-0.05");
+        assert_eq!(decimal_text(7, 0), "7");
+        assert_eq!(date_text(0), "1970-01-01");
+        assert_eq!(timestamp_text(1_436_613_305_000), "2015-07-11T11:15:05");
+    }
+}
