@@ -297,3 +297,72 @@ fn choose(guess: &Guess) -> (ColumnType, Option<String>) {
     };
     (chosen, None)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // A panic is how a test fails.
+
+    use super::*;
+
+    fn infer(rows: &[&[&str]]) -> Vec<Column> {
+        let mut inference = Inference::new(Locale::EnUs);
+        for (index, row) in rows.iter().enumerate() {
+            let fields: Vec<String> = row.iter().map(|f| (*f).to_owned()).collect();
+            inference.record(index as u64, &fields).unwrap();
+        }
+        inference.finish(&[]).unwrap()
+    }
+
+    #[test]
+    fn a_late_value_that_contradicts_keeps_the_column_text_and_says_why() {
+        let mut rows: Vec<&[&str]> = vec![&["Code", "Amount", "Flag", "Id"]];
+        rows.extend(std::iter::repeat_n(
+            &["12", "1,000.5", "true", "007"][..],
+            1000,
+        ));
+        rows.push(&["N/A", "(none)", "(blank)", "008"]);
+        let columns = infer(&rows);
+        assert_eq!(columns[0].column_type, ColumnType::Text);
+        let reason = columns[0].reason.as_deref().unwrap();
+        assert!(
+            reason.contains("row 1001") && reason.contains("N/A"),
+            "{reason}"
+        );
+        assert_eq!(
+            columns[1].column_type,
+            ColumnType::Decimal {
+                precision: 5,
+                scale: 1
+            }
+        );
+        assert_eq!(
+            columns[2].column_type,
+            ColumnType::Boolean,
+            "(blank) is null here"
+        );
+        assert_eq!(
+            columns[3].column_type,
+            ColumnType::Text,
+            "leading zeros: an id"
+        );
+    }
+
+    #[test]
+    fn types_parse_and_refuse_as_documented() {
+        assert_eq!(
+            "decimal(18,2)".parse::<ColumnType>(),
+            Ok(ColumnType::Decimal {
+                precision: 18,
+                scale: 2
+            })
+        );
+        assert!("decimal(99,2)".parse::<ColumnType>().is_err());
+        assert!("money".parse::<ColumnType>().is_err());
+        let mut inference = Inference::new(Locale::EnUs);
+        inference.record(0, &["A".to_owned()]).unwrap();
+        let error = inference
+            .finish(&[("B".to_owned(), ColumnType::Text)])
+            .unwrap_err();
+        assert!(matches!(error, TableError::UnknownColumn { .. }));
+    }
+}

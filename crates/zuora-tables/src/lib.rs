@@ -2,12 +2,14 @@
 
 mod convert;
 mod infer;
+mod passes;
 mod records;
 pub mod values;
 mod write;
 
 pub use convert::{Converter, schema};
 pub use infer::{Column, ColumnType, Inference};
+pub use passes::{BATCH_ROWS, Spooling, write_table};
 pub use records::Records;
 pub use values::Locale;
 pub use write::{TableFormat, TableWriter};

@@ -2,7 +2,7 @@
 //! once) and the connection pool. Runs offline against an in-process simulator.
 //!
 //! ```sh
-//! cargo run -p zuora-blocking --example service
+//! cargo run -p zuora-blocking --example blocking_service
 //! ```
 
 use std::time::Duration;

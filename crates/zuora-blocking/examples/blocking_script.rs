@@ -1,9 +1,9 @@
 //! Script-style use: run a report and print the run's id.
 //!
 //! ```sh
-//! cargo run -p zuora-blocking --example script                     # offline, simulated
+//! cargo run -p zuora-blocking --example blocking_script                     # offline, simulated
 //! ZUORA_BASE_URL=https://rest.apisandbox.zuora.com ZUORA_CLIENT_ID=… ZUORA_CLIENT_SECRET=… \
-//!   cargo run -p zuora-blocking --example script -- <report-id>
+//!   cargo run -p zuora-blocking --example blocking_script -- <report-id>
 //! ```
 
 use zuora_blocking::{Client, RunReportOptions, ViewType};

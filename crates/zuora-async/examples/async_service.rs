@@ -7,7 +7,7 @@
 //! against an in-process simulator.
 //!
 //! ```sh
-//! cargo run -p zuora-async --example service
+//! cargo run -p zuora-async --example async_service
 //! ```
 
 use std::time::Duration;

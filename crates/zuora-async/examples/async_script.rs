@@ -2,9 +2,9 @@
 //! each ended.
 //!
 //! ```sh
-//! cargo run -p zuora-async --example script                        # offline, simulated
+//! cargo run -p zuora-async --example async_script                        # offline, simulated
 //! ZUORA_BASE_URL=https://rest.apisandbox.zuora.com ZUORA_CLIENT_ID=… ZUORA_CLIENT_SECRET=… \
-//!   cargo run -p zuora-async --example script -- <report-id> [<report-id>…]
+//!   cargo run -p zuora-async --example async_script -- <report-id> [<report-id>…]
 //! ```
 
 use zuora_async::{Client, ReportId, ReportRun, RunReportOptions, ViewType, WaitOptions};
