@@ -30,7 +30,17 @@ pub fn test() -> Result<(), String> {
     }
     run_command(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     let pip = venv.join("bin/pip");
-    run_command(Command::new(&pip).args(["install", "--quiet", CRATE, "pytest"]))?;
+    // pyarrow, polars and pandas (3, for `DataFrame.from_arrow`) only to test that they read
+    // the package's Arrow streams: the package itself depends on none of them.
+    run_command(Command::new(&pip).args([
+        "install",
+        "--quiet",
+        CRATE,
+        "pytest",
+        "pyarrow",
+        "polars",
+        "pandas>=3",
+    ]))?;
     let python = venv.join("bin/python");
     run_command(Command::new(&python).args([
         "-c",

@@ -86,7 +86,12 @@ pub fn run(global: Global, command: Command) -> Result<(), Failure> {
             .without_time()
             .try_init();
     }
-    let context = connect(global)?;
+    // With --simulate, the simulator writes numbers in the locale the table reads them in.
+    let locale = match &command {
+        Command::Run { table, .. } | Command::Download { table, .. } => table.locale,
+        _ => zuora_tables::Locale::default(),
+    };
+    let context = connect(global, locale)?;
     interrupt::install(context.client.clone());
     match command {
         Command::Search { text } => search(&context, &text),
@@ -162,10 +167,10 @@ pub fn run(global: Global, command: Command) -> Result<(), Failure> {
     }
 }
 
-fn connect(global: Global) -> Result<Context, Failure> {
+fn connect(global: Global, locale: zuora_tables::Locale) -> Result<Context, Failure> {
     let progress = !global.quiet && std::io::stderr().is_terminal();
     let (simulator, base_url, client_id, client_secret) = if global.simulate {
-        let sim = simulate::start(global.quiet)?;
+        let sim = simulate::start(global.quiet, locale)?;
         let (base_url, client_id, client_secret) = (
             sim.base_url.clone(),
             sim.client_id.clone(),

@@ -13,13 +13,18 @@ pub struct Simulated {
     pub client_secret: String,
 }
 
-/// Starts the simulator, runs completing in 0.4 s.
+/// Starts the simulator, runs completing in 0.4 s, numbers written in `locale`.
 #[cfg(feature = "simulate")]
-pub fn start(quiet: bool) -> Result<Simulated, Failure> {
-    let config = zuora_sim::SimConfig {
+pub fn start(quiet: bool, locale: zuora_tables::Locale) -> Result<Simulated, Failure> {
+    let mut config = zuora_sim::SimConfig {
         run_timing: zuora_sim::RunTiming::uniform(std::time::Duration::from_millis(400)),
         ..zuora_sim::SimConfig::default()
     };
+    config.catalogue.set_locale(match locale {
+        zuora_tables::Locale::De => zuora_sim::NumberLocale::De,
+        zuora_tables::Locale::Fr => zuora_sim::NumberLocale::Fr,
+        _ => zuora_sim::NumberLocale::EnUs,
+    });
     let server = zuora_sim::Simulator::start(config)
         .map_err(|e| Failure::usage(format!("cannot start the simulator: {e}")))?;
     if !quiet {
@@ -38,7 +43,7 @@ pub fn start(quiet: bool) -> Result<Simulated, Failure> {
 
 /// Without the simulator built in, `--simulate` is a usage error.
 #[cfg(not(feature = "simulate"))]
-pub fn start(_quiet: bool) -> Result<Simulated, Failure> {
+pub fn start(_quiet: bool, _locale: zuora_tables::Locale) -> Result<Simulated, Failure> {
     Err(Failure::usage(
         "this zuora-report was built without the simulator: rebuild with the default feature `simulate` to use --simulate",
     ))

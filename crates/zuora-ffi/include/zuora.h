@@ -9,6 +9,50 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+struct ArrowSchema {
+  const char *format;
+  const char *name;
+  const char *metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema **children;
+  struct ArrowSchema *dictionary;
+  void (*release)(struct ArrowSchema *);
+  void *private_data;
+};
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void **buffers;
+  struct ArrowArray **children;
+  struct ArrowArray *dictionary;
+  void (*release)(struct ArrowArray *);
+  void *private_data;
+};
+#endif
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+  int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+  const char *(*get_last_error)(struct ArrowArrayStream *);
+  void (*release)(struct ArrowArrayStream *);
+  void *private_data;
+};
+#endif
+
+typedef struct ArrowArrayStream ArrowArrayStream;
+
+
 // What a function, or a finished task, came to.
 typedef enum ZuoraCode {
   // Success.
@@ -60,6 +104,9 @@ typedef enum ZuoraCode {
   ZUORA_ERR_API = 27,
   // An internal inconsistency (a bug in zuora-rs).
   ZUORA_ERR_INTERNAL = 28,
+  // The export could not be typed: a value that does not fit a column type you set, or a
+  // malformed record (the message names row, column and value).
+  ZUORA_ERR_TABLE = 29,
 } ZuoraCode;
 
 // Which timeout [`zuora_config_set_timeout`] sets.
@@ -169,6 +216,9 @@ typedef struct ZuoraRunOptions ZuoraRunOptions;
 // A client: share one per configuration (thread-safe; the token cache is shared by its
 // tasks).
 typedef struct ZuoraSession ZuoraSession;
+
+// An export being spooled and typed; free with [`zuora_table_spool_free`].
+typedef struct ZuoraTableSpool ZuoraTableSpool;
 
 // A piece of work, driven by a C program.
 typedef struct ZuoraTask ZuoraTask;
@@ -589,6 +639,47 @@ enum ZuoraCode zuora_session_download(const struct ZuoraSession *session,
                                       struct ZuoraStr run_id,
                                       enum ZuoraExportFormat format,
                                       struct ZuoraTask **out);
+
+// A spool reading numbers as `locale` writes them (`"en-US"`, Zuora's default, `"de-DE"`,
+// `"fr-FR"`; NULL for en-US).
+//
+// # Safety
+// `locale` must be NULL or readable; `out` writable.
+enum ZuoraCode zuora_table_spool_new(struct ZuoraStr locale, struct ZuoraTableSpool **out);
+
+// Sets column `name`'s type (`"integer"`, `"decimal(18,2)"`, `"date"`, `"timestamp"`,
+// `"boolean"`, `"text"`) instead of the inferred one; a value that then does not fit is
+// `ZUORA_ERR_TABLE` naming its row, column and value. A name that is no column fails at
+// [`zuora_table_spool_finish`].
+//
+// # Safety
+// `spool` must be live; `name` and `column_type` readable.
+enum ZuoraCode zuora_table_spool_set_column_type(struct ZuoraTableSpool *spool,
+                                                 struct ZuoraStr name,
+                                                 struct ZuoraStr column_type);
+
+// Takes the next converted bytes of a `ZUORA_FORMAT_TSV` download.
+//
+// # Safety
+// `spool` must be live; `bytes` readable.
+enum ZuoraCode zuora_table_spool_write(struct ZuoraTableSpool *spool, struct ZuoraBytes bytes);
+
+// The download ended: the typed table as an Arrow C stream moved into `*out` (release it
+// with its `release` callback, as Arrow's rules say). Each `get_next` reads one batch of up
+// to 65,536 rows from the spool; a value that does not fit a type you set ends the stream
+// with an error (`get_last_error` names row, column and value). The spool is used up:
+// free it after.
+//
+// # Safety
+// `spool` must be live; `out` must point to a writable `struct ArrowArrayStream` (its old
+// content is overwritten, not released).
+enum ZuoraCode zuora_table_spool_finish(struct ZuoraTableSpool *spool, ArrowArrayStream *out);
+
+// Frees a spool (and its temporary file, if no stream reads it); NULL is ignored.
+//
+// # Safety
+// `spool` must be NULL or from [`zuora_table_spool_new`], not used again.
+void zuora_table_spool_free(struct ZuoraTableSpool *spool);
 
 // The step the task is at (`ZUORA_STEP_DONE` for NULL).
 //

@@ -57,6 +57,9 @@ pub enum ZuoraCode {
     ZuoraErrApi = 27,
     /// An internal inconsistency (a bug in zuora-rs).
     ZuoraErrInternal = 28,
+    /// The export could not be typed: a value that does not fit a column type you set, or a
+    /// malformed record (the message names row, column and value).
+    ZuoraErrTable = 29,
 }
 
 impl ZuoraCode {

@@ -7,7 +7,7 @@
 //! ffi-header`; the crate's README shows the driver loop.
 //!
 //! Laid out as rustls-ffi is: one module per handle ([`config`], [`session`], [`run_options`],
-//! [`task`], [`request`], [`run`], [`error`]), the shared plumbing written once in `boundary`
+//! [`task`], [`request`], [`run`], [`error`], [`table`]), the shared plumbing written once in `boundary`
 //! (panic boundary, last error, checked arguments), one enum of result codes in [`code`].
 //!
 //! Conventions:
@@ -32,6 +32,7 @@ pub mod request;
 pub mod run;
 pub mod run_options;
 pub mod session;
+pub mod table;
 pub mod task;
 
 pub use boundary::{ZuoraBytes, ZuoraHeader, ZuoraStr};

@@ -18,9 +18,15 @@
 
 #define MAX_HEADERS 64
 
+/* Where an export's converted bytes go: a file, or a table spool (typed by zuora-rs). */
+typedef struct {
+    FILE *file;
+    ZuoraTableSpool *spool;
+} Sink;
+
 typedef struct {
     ZuoraTask *task;
-    FILE *out; /* where an export's converted bytes go (NULL: none expected) */
+    Sink *out; /* NULL: no export expected */
     CURL *curl;
     int head_given;
     int stopped; /* the task ended inside a callback: the transfer was aborted */
@@ -83,7 +89,9 @@ static ZuoraCode give_head(Exchange *x) {
 
 static int write_out(Exchange *x, ZuoraBytes converted) {
     if (converted.len == 0) return 1;
-    return x->out != NULL && fwrite(converted.ptr, 1, converted.len, x->out) == converted.len;
+    if (x->out == NULL) return 0;
+    if (x->out->spool != NULL) return zuora_table_spool_write(x->out->spool, converted) == ZUORA_OK;
+    return x->out->file != NULL && fwrite(converted.ptr, 1, converted.len, x->out->file) == converted.len;
 }
 
 static size_t on_body(char *data, size_t size, size_t count, void *user) {
@@ -108,7 +116,7 @@ static void sleep_ms(uint64_t ms) {
 }
 
 /* Sends the task's request and hands back what came of it. */
-static void send_request(ZuoraTask *task, CURL *curl, FILE *out) {
+static void send_request(ZuoraTask *task, CURL *curl, Sink *out) {
     const ZuoraRequest *request = zuora_task_request(task);
     Exchange x = {task, out, curl, 0, 0, 0, {NULL}, {NULL}};
     struct curl_slist *headers = curl_slist_append(NULL, "Expect:");
@@ -170,7 +178,7 @@ typedef struct {
 } Trace;
 
 /* Drives any task to its end; returns its outcome. */
-static ZuoraCode drive(ZuoraTask *task, CURL *curl, FILE *out, Trace *trace) {
+static ZuoraCode drive(ZuoraTask *task, CURL *curl, Sink *out, Trace *trace) {
     Trace ignored = {0, 0, 0, 0};
     if (trace == NULL) trace = &ignored;
     for (;;) {
@@ -259,6 +267,84 @@ static void start_run(ZuoraSession *session, CURL *curl, const char *report_id, 
     zuora_run_options_free(options);
 }
 
+/* The run's export downloaded as TSV into a table spool with `set` applied to it, then moved
+ * into `stream`; returns the code of finish. */
+static ZuoraCode download_table(ZuoraSession *session, CURL *curl, const char *run_id,
+                                void (*set)(ZuoraTableSpool *), struct ArrowArrayStream *stream) {
+    ZuoraTableSpool *spool = NULL;
+    ZuoraTask *task = NULL;
+    CHECK(zuora_table_spool_new(TEXT("en-US"), &spool) == ZUORA_OK);
+    if (set != NULL) set(spool);
+    CHECK(zuora_session_download(session, TEXT(run_id), ZUORA_FORMAT_TSV, &task) == ZUORA_OK);
+    Sink to_table = {NULL, spool};
+    CHECK(drive(task, curl, &to_table, NULL) == ZUORA_OK);
+    zuora_task_free(task);
+    ZuoraCode finished = zuora_table_spool_finish(spool, stream);
+    zuora_table_spool_free(spool);
+    return finished;
+}
+
+static const struct ArrowSchema *child_named(const struct ArrowSchema *schema, const char *name) {
+    for (int64_t i = 0; i < schema->n_children; i++) {
+        if (strcmp(schema->children[i]->name, name) == 0) return schema->children[i];
+    }
+    return NULL;
+}
+
+static void no_such_column(ZuoraTableSpool *spool) {
+    CHECK(zuora_table_spool_set_column_type(spool, TEXT("Nowhere"), TEXT("text")) == ZUORA_OK);
+}
+
+static void names_as_numbers(ZuoraTableSpool *spool) {
+    CHECK(zuora_table_spool_set_column_type(spool, TEXT("Account: Name"), TEXT("money")) == ZUORA_ERR_INVALID_INPUT);
+    CHECK(zuora_table_spool_set_column_type(spool, TEXT("Account: Name"), TEXT("integer")) == ZUORA_OK);
+}
+
+/* The export as a typed table through the Arrow C stream: amounts are decimals, dates
+ * timestamps, names text, every row there; the user's types are checked. */
+static void typed_table(ZuoraSession *session, CURL *curl, const char *run_id, uint64_t rows_total) {
+    struct ArrowArrayStream stream;
+    CHECK(download_table(session, curl, run_id, NULL, &stream) == ZUORA_OK);
+    struct ArrowSchema schema;
+    CHECK(stream.get_schema(&stream, &schema) == 0);
+    CHECK(strcmp(schema.format, "+s") == 0 && schema.n_children == 8);
+    const struct ArrowSchema *amount = child_named(&schema, "Invoice: Amount");
+    const struct ArrowSchema *created = child_named(&schema, "Invoice: Created Date");
+    const struct ArrowSchema *name = child_named(&schema, "Account: Name");
+    CHECK(amount != NULL && strncmp(amount->format, "d:", 2) == 0);
+    CHECK(created != NULL && strcmp(created->format, "tsm:") == 0); /* no time zone */
+    CHECK(name != NULL && strcmp(name->format, "u") == 0);
+    schema.release(&schema);
+    CHECK(schema.release == NULL);
+    uint64_t rows = 0, batches = 0;
+    for (;;) {
+        struct ArrowArray batch;
+        CHECK(stream.get_next(&stream, &batch) == 0);
+        if (batch.release == NULL) break; /* the end */
+        CHECK(batch.n_children == 8 && batch.length > 0);
+        rows += (uint64_t)batch.length;
+        batches++;
+        batch.release(&batch);
+    }
+    stream.release(&stream);
+    CHECK(stream.release == NULL);
+    CHECK(rows == rows_total && batches >= 1);
+    printf("trip: typed table through the Arrow C stream, %llu rows in %llu batches\n",
+           (unsigned long long)rows, (unsigned long long)batches);
+
+    /* A type set for a column that is not there: refused when the columns are known. */
+    CHECK(download_table(session, curl, run_id, no_such_column, &stream) == ZUORA_ERR_INVALID_INPUT);
+    CHECK(contains(zuora_last_error(), "Nowhere"));
+
+    /* A value that does not fit a type the user set ends the stream with row, column, value. */
+    CHECK(download_table(session, curl, run_id, names_as_numbers, &stream) == ZUORA_OK);
+    struct ArrowArray batch;
+    CHECK(stream.get_next(&stream, &batch) != 0);
+    const char *error = stream.get_last_error(&stream);
+    CHECK(error != NULL && strstr(error, "Account: Name") != NULL && strstr(error, "row 1") != NULL);
+    stream.release(&stream);
+}
+
 static void whole_trip(ZuoraSession *session, CURL *curl, const char *out_dir) {
     ZuoraTask *task = NULL;
     char report_id[64], run_id[64], path[512];
@@ -313,14 +399,16 @@ static void whole_trip(ZuoraSession *session, CURL *curl, const char *out_dir) {
     memset(&trace, 0, sizeof trace);
     CHECK(zuora_session_rows(session, TEXT(run_id), 100, &task) == ZUORA_OK);
     CHECK(drive(task, curl, NULL, &trace) == ZUORA_OK);
-    CHECK(zuora_task_rows_total(task) > 0 && trace.pages >= 1 && trace.row_bytes > 0);
+    uint64_t rows_total = zuora_task_rows_total(task);
+    CHECK(rows_total > 0 && trace.pages >= 1 && trace.row_bytes > 0);
     zuora_task_free(task);
 
     snprintf(path, sizeof path, "%s/trip.csv", out_dir);
     FILE *csv = fopen(path, "wb");
     CHECK(csv != NULL);
     CHECK(zuora_session_download(session, TEXT(run_id), ZUORA_FORMAT_CSV, &task) == ZUORA_OK);
-    CHECK(drive(task, curl, csv, NULL) == ZUORA_OK);
+    Sink to_csv = {csv, NULL};
+    CHECK(drive(task, curl, &to_csv, NULL) == ZUORA_OK);
     uint64_t received = 0, written = 0;
     CHECK(zuora_task_export_bytes(task, &received, &written) == ZUORA_OK);
     CHECK(received > 0 && written > 0);
@@ -330,6 +418,8 @@ static void whole_trip(ZuoraSession *session, CURL *curl, const char *out_dir) {
     zuora_task_free(task);
     printf("trip: report %s, run %s, %llu export bytes in, %llu CSV bytes out to %s\n", report_id, run_id,
            (unsigned long long)received, (unsigned long long)written, path);
+
+    typed_table(session, curl, run_id, rows_total);
 
     /* Cancel a fresh run; waiting for it then ends with RUN_ENDED. */
     start_run(session, curl, report_id, run_id, sizeof run_id);

@@ -8,6 +8,8 @@
 //! it, and tells the task what happened. No secret crosses into Python except inside the
 //! `Authorization` header of a request Python must send.
 
+mod tables;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -1039,6 +1041,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_class::<Task>()?;
     m.add_class::<PartialFile>()?;
+    m.add_class::<tables::TableSpool>()?;
+    m.add_class::<tables::Table>()?;
+    m.add("TableValueError", py.get_type::<tables::TableValueError>())?;
     m.add_class::<RunStarted>()?;
     m.add_class::<ReportRun>()?;
     m.add_class::<ReportSummary>()?;

@@ -31,6 +31,43 @@ pub enum DataSource {
     InvoiceTotals,
 }
 
+/// How the tenant's numbers are written (Zuora formats them with the user's locale).
+///
+/// The simulator stands in for Zuora, so it formats numbers with its own code rather than
+/// with the `zuora-tables` parser's: the two check each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NumberLocale {
+    /// `1,430.5`.
+    #[default]
+    EnUs,
+    /// `1.430,5`.
+    De,
+    /// `1 430,5` with a narrow no-break space (U+202F) between groups.
+    Fr,
+}
+
+impl NumberLocale {
+    fn separators(self) -> (char, char) {
+        match self {
+            Self::EnUs => (',', '.'),
+            Self::De => ('.', ','),
+            Self::Fr => ('\u{202f}', ','),
+        }
+    }
+}
+
+impl std::str::FromStr for NumberLocale {
+    type Err = String;
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name.to_ascii_lowercase().replace('_', "-").as_str() {
+            "en-us" | "en" => Ok(Self::EnUs),
+            "de-de" | "de" => Ok(Self::De),
+            "fr-fr" | "fr" => Ok(Self::Fr),
+            _ => Err(format!("unknown locale {name:?}: en-US, de-DE or fr-FR")),
+        }
+    }
+}
+
 /// How a run of the report ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunOutcome {
@@ -105,6 +142,10 @@ const ACCOUNT_COLUMNS: &[Column] = &[
         id: "Account.Notes",
         label: "Account: Notes",
     },
+    Column {
+        id: "Account.LegacyCode",
+        label: "Account: Legacy Code",
+    },
 ];
 const PAYMENT_COLUMNS: &[Column] = &[
     Column {
@@ -145,7 +186,20 @@ const TOTALS_COLUMNS: &[Column] = &[
         id: "Invoice.Amount",
         label: "SUM of 'Invoice: Amount'",
     },
+    Column {
+        id: "Invoice.AverageAmount",
+        label: "AVG of 'Invoice: Amount'",
+    },
 ];
+
+/// The groups of a Summary report: a group without a value shows as `(none)`, one whose
+/// value is the empty string as `(blank)`, as Zuora writes them.
+const SUMMARY_GROUPS: &[&str] = &["USD", "EUR", "CAD", "(none)", "GBP", "(blank)", "JPY"];
+
+/// The row (within each cycle of [`ROW_CYCLE`]) whose legacy code is not a number: a text
+/// column that looks numeric for its first 99 rows, so a reader that typed it from a
+/// sample would be wrong.
+pub const LEGACY_CODE_CONTRADICTION_ROW: u64 = 100;
 
 const NAMES: &[&str] = &[
     "Acme, Inc.",
@@ -221,6 +275,8 @@ pub struct Report {
     pub rows: u64,
     /// How its runs end.
     pub outcome: RunOutcome,
+    /// How its numbers are written.
+    pub locale: NumberLocale,
     seed: u64,
     index: u64,
 }
@@ -241,13 +297,14 @@ impl Report {
         let cycled = 1 + row.saturating_sub(1) % ROW_CYCLE;
         let mut rng = Rng::for_item(self.seed, self.index, cycled);
         let name = || (*rng_pick(self.seed, self.index, cycled, NAMES)).to_owned();
+        let locale = self.locale;
         match self.source {
             DataSource::Invoice => vec![
                 format!("INV{row:08}"),
                 date_time(&mut rng),
                 name(),
                 (*rng.pick(CURRENCIES)).to_owned(),
-                money(rng.below(500_000_000)),
+                money(rng.below(500_000_000), locale),
                 (*rng.pick(&["Posted", "Draft", "Canceled"])).to_owned(),
                 rng.hex32(),
                 (*rng.pick(NOTES)).to_owned(),
@@ -257,26 +314,40 @@ impl Report {
                 name(),
                 (*rng.pick(&["Active", "Draft", "Canceled"])).to_owned(),
                 (*rng.pick(CURRENCIES)).to_owned(),
-                signed_money(rng.below(200_000_000), rng.chance(0.2)),
+                match rng.chance(0.05) {
+                    true => "(none)".to_owned(),
+                    false => signed_money(rng.below(200_000_000), rng.chance(0.2), locale),
+                },
                 date_time(&mut rng),
                 (*rng.pick(NOTES)).to_owned(),
+                match cycled {
+                    LEGACY_CODE_CONTRADICTION_ROW => format!("K-{row}"),
+                    _ => (10_000 + rng.below(90_000)).to_string(),
+                },
             ],
             DataSource::Payment => vec![
                 format!("P-{row:08}"),
-                date_time(&mut rng),
+                date(&mut rng),
                 name(),
-                money(rng.below(90_000_000)),
+                money(rng.below(90_000_000), locale),
                 (*rng.pick(&["Processed", "Error", "Canceled"])).to_owned(),
                 (*rng.pick(NOTES)).to_owned(),
             ],
-            DataSource::InvoiceTotals => vec![
-                (*CURRENCIES
-                    .get((cycled as usize - 1) % CURRENCIES.len())
-                    .unwrap_or(&"USD"))
-                .to_owned(),
-                thousands(rng.below(100_000)),
-                money(rng.below(90_000_000_000)),
-            ],
+            DataSource::InvoiceTotals => {
+                let group = SUMMARY_GROUPS
+                    .get((cycled as usize - 1) % SUMMARY_GROUPS.len())
+                    .unwrap_or(&"USD");
+                let count = 1 + rng.below(100_000);
+                let sum = rng.below(90_000_000_000);
+                // Summary values are rounded to 3 decimals, as Zuora rounds them.
+                let average_thousandths = (sum * 10 + count / 2) / count;
+                vec![
+                    (*group).to_owned(),
+                    thousands(count, locale),
+                    money(sum, locale),
+                    fixed(average_thousandths, 3, locale),
+                ]
+            }
         }
     }
 
@@ -330,13 +401,33 @@ fn date_time(rng: &mut Rng) -> String {
     format!("{month} {day}, {year} {hour}:{minute:02}:{second:02} {half}")
 }
 
-/// `1,729.76` from cents.
-fn money(cents: u64) -> String {
-    format!("{}.{:02}", thousands(cents / 100), cents % 100)
+/// `Dec 7, 2013`, a date without a time.
+fn date(rng: &mut Rng) -> String {
+    let month = rng.pick(MONTHS);
+    let day = 1 + rng.below(28);
+    let year = 2013 + rng.below(14);
+    format!("{month} {day}, {year}")
 }
 
-fn signed_money(cents: u64, negative: bool) -> String {
-    let text = money(cents);
+/// `1,729.76` from cents.
+fn money(cents: u64, locale: NumberLocale) -> String {
+    fixed(cents, 2, locale)
+}
+
+/// `units / 10^scale` with the locale's separators.
+fn fixed(units: u64, scale: u32, locale: NumberLocale) -> String {
+    let one = 10u64.pow(scale);
+    let (_, point) = locale.separators();
+    let fraction = units % one;
+    let width = scale as usize;
+    format!(
+        "{}{point}{fraction:0width$}",
+        thousands(units / one, locale)
+    )
+}
+
+fn signed_money(cents: u64, negative: bool, locale: NumberLocale) -> String {
+    let text = money(cents, locale);
     if negative && cents > 0 {
         format!("-{text}")
     } else {
@@ -344,12 +435,13 @@ fn signed_money(cents: u64, negative: bool) -> String {
     }
 }
 
-fn thousands(value: u64) -> String {
+fn thousands(value: u64, locale: NumberLocale) -> String {
+    let (group, _) = locale.separators();
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {
         if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
+            out.push(group);
         }
         out.push(digit);
     }
@@ -390,10 +482,10 @@ impl Catalogue {
             ),
             (
                 "Invoice Totals by Currency",
-                "Count and sum of invoices per currency",
+                "Count, sum and average of invoices per currency",
                 ViewType::Summary,
                 DataSource::InvoiceTotals,
-                5,
+                7,
                 RunOutcome::Completes,
             ),
             (
@@ -409,7 +501,7 @@ impl Catalogue {
                 "Balances per currency",
                 ViewType::Summary,
                 DataSource::InvoiceTotals,
-                5,
+                7,
                 RunOutcome::Completes,
             ),
             (
@@ -474,6 +566,7 @@ impl Catalogue {
                     source,
                     rows,
                     outcome,
+                    locale: NumberLocale::EnUs,
                     seed,
                     index: index as u64,
                 },
@@ -504,6 +597,13 @@ impl Catalogue {
             .find(|r| r.name == name)
             .map(|r| r.rows = rows)
             .is_some()
+    }
+
+    /// Sets how every report writes its numbers.
+    pub fn set_locale(&mut self, locale: NumberLocale) {
+        for report in &mut self.reports {
+            report.locale = locale;
+        }
     }
 
     /// Sets how runs of the named report end; returns whether it exists.
@@ -580,7 +680,10 @@ mod tests {
         assert_eq!(catalogue.search("customer report").len(), 60);
         assert_eq!(catalogue.search("INVOICE detail").len(), 3);
         assert!(catalogue.search("of to").is_empty());
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(money(172_976), "1,729.76");
+        assert_eq!(thousands(1_234_567, NumberLocale::EnUs), "1,234,567");
+        assert_eq!(money(172_976, NumberLocale::EnUs), "1,729.76");
+        assert_eq!(money(123_456_789, NumberLocale::De), "1.234.567,89");
+        assert_eq!(money(5, NumberLocale::Fr), "0,05");
+        assert_eq!(fixed(1_234_567, 3, NumberLocale::Fr), "1\u{202f}234,567");
     }
 }

@@ -42,7 +42,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use body::ExportStream;
-pub use catalogue::{Catalogue, Column, DataSource, LARGE_REPORT_NAME, Report, RunOutcome};
+pub use catalogue::{
+    Catalogue, Column, DataSource, LARGE_REPORT_NAME, LEGACY_CODE_CONTRADICTION_ROW, NumberLocale,
+    Report, RunOutcome,
+};
 pub use clock::SimClock;
 pub use config::{Fault, FaultPlan, FaultScope, RateBudget, RunTiming, SimConfig};
 pub use state::{LoggedRequest, RunStatus};

@@ -39,6 +39,10 @@ struct Args {
     /// Chance (0 to 1) that a Reporting request meets a random fault of any kind.
     #[arg(long, default_value_t = 0.0)]
     fault_rate: f64,
+    /// How numbers are written in exports and data pages: en-US (`1,430.5`), de-DE
+    /// (`1.430,5`) or fr-FR (`1 430,5`).
+    #[arg(long, default_value = "en-US")]
+    locale: zuora_sim::NumberLocale,
     /// Accept this client id instead of one derived from the seed.
     #[arg(long)]
     client_id: Option<String>,
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
     config
         .catalogue
         .set_rows(LARGE_REPORT_NAME, args.large_rows);
+    config.catalogue.set_locale(args.locale);
     config.run_timing = RunTiming::uniform(Duration::from_secs_f64(args.run_seconds));
     config.token_ttl = Duration::from_secs(args.token_ttl);
     config.rate_budget = RateBudget {

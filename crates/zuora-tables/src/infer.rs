@@ -210,6 +210,11 @@ impl Inference {
         self.rows
     }
 
+    /// The locale its numbers are read in.
+    pub fn locale(&self) -> Locale {
+        self.locale
+    }
+
     /// The columns, each typed as narrowly as every value allows, `overrides` (name, type)
     /// taking precedence.
     ///

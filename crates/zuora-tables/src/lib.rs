@@ -9,7 +9,7 @@ mod write;
 
 pub use convert::{Converter, schema};
 pub use infer::{Column, ColumnType, Inference};
-pub use passes::{BATCH_ROWS, Spooling, write_table};
+pub use passes::{BATCH_ROWS, Batches, SharedSpool, Spooled, Spooling};
 pub use records::Records;
 pub use values::Locale;
 pub use write::{TableFormat, TableWriter};

@@ -27,6 +27,22 @@ pub enum TableFormat {
     JsonLines,
 }
 
+impl std::str::FromStr for TableFormat {
+    type Err = String;
+    /// `parquet`, `arrow` (or `feather`) and `jsonl` (or `ndjson`): the CLI's names, and
+    /// the files' extensions.
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name.to_ascii_lowercase().as_str() {
+            "parquet" => Ok(Self::Parquet),
+            "arrow" | "feather" => Ok(Self::Arrow),
+            "jsonl" | "ndjson" => Ok(Self::JsonLines),
+            _ => Err(format!(
+                "unknown table format {name:?}: parquet, arrow or jsonl"
+            )),
+        }
+    }
+}
+
 /// Writes record batches to `W` as a [`TableFormat`].
 pub enum TableWriter<W: Write + Send> {
     /// Parquet.

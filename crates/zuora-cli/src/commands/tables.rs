@@ -10,7 +10,7 @@ use std::path::Path;
 
 use zuora_core::{ExportFormat, ReportRunId};
 use zuora_files::PartialFile;
-use zuora_tables::{Column, Spooling, TableError, TableFormat, write_table};
+use zuora_tables::{Column, Spooling, TableError, TableFormat};
 
 use super::{Context, write_through_temporary};
 use crate::cli::TableArgs;
@@ -64,13 +64,15 @@ fn two_passes(
         .download_export(run_id, ExportFormat::Tsv, &mut spooling)
         // A record the inference refused comes back inside the output error.
         .map_err(|e| context.fail(e))?;
-    let (_, columns, rows) = spooling.finish(&table.columns).map_err(table_failure)?;
+    let typed = spooling.finish(&table.columns).map_err(table_failure)?;
     if table.explain_types {
-        explain(&columns);
+        explain(typed.columns());
     }
+    let rows = typed.rows();
     let convert = |out: &mut (dyn Write + Send)| -> Result<(), TableError> {
-        let spool = BufReader::new(File::open(&spooled)?);
-        write_table(spool, columns.clone(), table.locale, format, out)?.flush()?;
+        typed
+            .with_spool(BufReader::new(File::open(&spooled)?))
+            .write(format, out)?;
         Ok(())
     };
     if out == Path::new("-") {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from typing import IO, Any, AsyncIterator, Callable, Iterator, Optional, Union
+from typing import IO, Any, AsyncIterator, Callable, Iterator, Mapping, Optional, Union
 
 import httpx
 
@@ -22,6 +22,16 @@ __all__ = ["Client", "AsyncClient"]
 
 Destination = Union[str, "os.PathLike[str]", IO[bytes]]
 OnStatus = Callable[[ReportRun], Optional[bool]]
+ColumnTypes = Optional[Mapping[str, str]]
+
+#: The formats of a typed table (`Table.write_to`); the others are the export's text.
+TABLE_FORMATS = ("parquet", "arrow", "jsonl")
+
+
+def _spool(locale: str, columns: ColumnTypes) -> _native.TableSpool:
+    """A table spool; bad locale or column types raise `InvalidInputError` here, before
+    anything is sent."""
+    return _native.TableSpool(locale, list((columns or {}).items()))
 
 
 def _engine(**settings: Any) -> _native.Engine:
@@ -180,14 +190,37 @@ class _Api:
             _flows.drive(task, on_status=on_status, cancel_on_stop=cancel_on_timeout)
         )
 
-    def download_export(self, run_id: str, destination: Destination, *, format: str = "csv"):
+    def download_export(
+        self,
+        run_id: str,
+        destination: Destination,
+        *,
+        format: str = "csv",
+        locale: str = "en-US",
+        columns: ColumnTypes = None,
+    ):
         """Streams a completed run's export into `destination` (a path, or a binary file),
-        converted to `format` (``"csv"``, ``"tsv"`` or ``"raw"`` UTF-16) as it arrives;
-        returns an `ExportSummary`. A path is written through a temporary file beside it,
-        renamed on success: a download that breaks off leaves nothing behind. A new file is
-        owner-only (0600); an existing one keeps its mode."""
+        converted to `format` as it arrives: ``"csv"``, ``"tsv"`` or ``"raw"`` UTF-16 text,
+        or a typed table (``"parquet"``, ``"arrow"``, ``"jsonl"``; see `export_table` for
+        `locale` and `columns`). Returns an `ExportSummary`. A path is written through a
+        temporary file beside it, renamed on success: a download that breaks off leaves
+        nothing behind. A new file is owner-only (0600); an existing one keeps its mode."""
+        flow_for, format = self._typed_or_text(format, locale, columns)
         task = self._engine.download(run_id, format)
-        return self._run(_flows.to_destination(lambda out: _flows.drive(task, out), destination))
+        return self._run(_flows.to_destination(flow_for(lambda out: _flows.drive(task, out)), destination))
+
+    def export_table(self, run_id: str, *, locale: str = "en-US", columns: ColumnTypes = None):
+        """A completed run's export as a typed `Table`: each column gets the narrowest type
+        that fits every value of the whole export (integer, exact decimal, date, timestamp
+        in the tenant's time, boolean, else text). Numbers are read as `locale` writes them
+        (``"en-US"``, Zuora's default; ``"de-DE"``; ``"fr-FR"``); `columns` sets a column's
+        type by its label (``{"Invoice: Amount": "decimal(18,2)"}``); a value that does not
+        fit it raises `TableValueError` naming row, column and value. The table is an Arrow
+        stream: ``pyarrow.table(t)``, ``polars.DataFrame(t)``, ``pandas.DataFrame.from_arrow(t)``
+        and DuckDB read it without a copy through Python."""
+        spool = _spool(locale, columns)
+        task = self._engine.download(run_id, "tsv")
+        return self._run(_flows.table(lambda out: _flows.drive(task, out), spool))
 
     def run_and_download(
         self,
@@ -198,9 +231,13 @@ class _Api:
         format: str = "csv",
         track_id: Optional[str] = None,
         timeout: Optional[float] = None,
+        locale: str = "en-US",
+        columns: ColumnTypes = None,
     ):
         """The whole trip: `report` is an id (32 hex digits) or an exact name; returns the
-        download's `ExportSummary`."""
+        download's `ExportSummary`. `format`, `locale` and `columns` as for
+        `download_export`."""
+        flow_for, format = self._typed_or_text(format, locale, columns)
         task = self._engine.trip(
             report, view_type=view_type, format=format, track_id=track_id, timeout=timeout
         )
@@ -209,7 +246,17 @@ class _Api:
             _run, export = yield from _flows.drive(task, out)
             return export
 
-        return self._run(_flows.to_destination(summary, destination))
+        return self._run(_flows.to_destination(flow_for(summary), destination))
+
+    @staticmethod
+    def _typed_or_text(format: str, locale: str, columns: ColumnTypes):
+        """For a table format: a wrapper making a download's flow write the typed table, and
+        the text format the download itself takes (TSV); otherwise no wrapper."""
+        if format not in TABLE_FORMATS:
+            return (lambda flow_for: flow_for), format
+        spool = _spool(locale, columns)
+        return (lambda flow_for: _flows.as_table(flow_for, spool, format)), "tsv"
+
 
 class Client(_Api):
     """A synchronous Zuora Reporting client on httpx.

@@ -113,3 +113,31 @@ def to_destination(flow_for: Callable[[Any], Flow], destination: Any) -> Flow:
         raise
     out.commit()
     return result
+
+
+def typed(flow_for: Callable[[Any], Flow], spool: _native.TableSpool) -> Flow:
+    """Runs the download `flow_for(spool)` into the table spool (pass 1: the export's TSV
+    spooled, every value read for the types); returns its result and the typed table."""
+    result = yield from flow_for(spool)
+    return result, spool.finish()
+
+
+def table(flow_for: Callable[[Any], Flow], spool: _native.TableSpool) -> Flow:
+    """`typed`, returning only the table."""
+    _result, done = yield from typed(flow_for, spool)
+    return done
+
+
+def as_table(
+    flow_for: Callable[[Any], Flow], spool: _native.TableSpool, format: str
+) -> Callable[[Any], Flow]:
+    """`flow_for` for `to_destination`, writing the typed table as `format` (parquet, arrow
+    or jsonl) instead of the export's text: the download goes to `spool`, then the table
+    (pass 2) to the destination."""
+
+    def write(out: Any) -> Flow:
+        result, table = yield from typed(flow_for, spool)
+        table.write_to(out, format)
+        return result
+
+    return write
