@@ -11,6 +11,7 @@ mod bench_core;
 mod bench_decode;
 mod bench_export;
 mod bench_sim;
+mod bench_table;
 mod bench_transport;
 mod ci;
 mod cycles;
@@ -64,7 +65,11 @@ commands:
                 MB/s, ratio to curl and to the converter alone, the client's peak RSS
   bench sim-export [--size 1GiB]
                 stream an export of that size from the release simulator (own process) to curl;
-                print throughput and the simulator's peak RSS";
+                print throughput and the simulator's peak RSS
+  bench table [--size 256MiB]
+                the large export to Parquet by zuora-rs (every amount and date typed) and, on the
+                same file, by iconv + pyarrow and iconv + DuckDB: MB/s of UTF-16 input, peak RSS,
+                typed columns; last line: table / best alternative";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -89,6 +94,8 @@ fn main() -> ExitCode {
         ["bench", "transport", rest @ ..] => bench_transport::run(rest),
         ["bench", "export", rest @ ..] => bench_export::run(rest),
         ["bench", "export-client", rest @ ..] => bench_export::run_client(rest),
+        ["bench", "table", rest @ ..] => bench_table::run(rest),
+        ["bench", "table-convert", rest @ ..] => bench_table::convert(rest),
         ["help" | "--help" | "-h"] | [] => {
             println!("{USAGE}");
             Ok(())

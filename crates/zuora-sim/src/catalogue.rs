@@ -196,7 +196,7 @@ const TOTALS_COLUMNS: &[Column] = &[
 /// value is the empty string as `(blank)`, as Zuora writes them.
 const SUMMARY_GROUPS: &[&str] = &["USD", "EUR", "CAD", "(none)", "GBP", "(blank)", "JPY"];
 
-/// The row (within each cycle of [`ROW_CYCLE`]) whose legacy code is not a number: a text
+/// The row (within each cycle of the catalogue's rows) whose legacy code is not a number: a text
 /// column that looks numeric for its first 99 rows, so a reader that typed it from a
 /// sample would be wrong.
 pub const LEGACY_CODE_CONTRADICTION_ROW: u64 = 100;

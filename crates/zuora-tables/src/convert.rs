@@ -10,7 +10,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::TableError;
-use crate::infer::{Column, ColumnType, fits};
+use crate::infer::{Column, ColumnType, number};
 use crate::values::{Cell, Locale, parse_boolean, parse_date, parse_datetime};
 
 /// The Arrow schema of `columns`: the export's labels, every column nullable.
@@ -78,14 +78,13 @@ impl Builder {
         match self {
             Self::Boolean(b) => parse_boolean(text).map(|v| b.append_value(v)).is_some(),
             Self::Integer(b) => {
-                let (_, decimal) = fits(text, locale);
-                let value = decimal
+                let value = number(text, locale)
                     .filter(|d| d.scale == 0)
                     .and_then(|d| i64::try_from(d.unscaled).ok());
                 value.map(|v| b.append_value(v)).is_some()
             }
             Self::Decimal(b, precision, scale) => {
-                let (_, decimal) = fits(text, locale);
+                let decimal = number(text, locale);
                 let limit = 10i128.checked_pow(u32::from(*precision));
                 let value = decimal
                     .filter(|d| d.scale <= *scale)

@@ -101,19 +101,31 @@ struct Guess {
     reason: Option<String>,
 }
 
-/// Which types `text` fits, with its decimal's shape.
-pub(crate) fn fits(text: &str, locale: Locale) -> (u8, Option<crate::values::Decimal>) {
-    let mut fits = 0;
-    if parse_boolean(text).is_some() {
-        fits |= BOOLEAN;
-    }
-    // A leading zero (`007`, not `0.5`) is an identifier, not a number.
+/// `text` as a number in `locale`; a leading zero (`007`, not `0.5`) makes it an
+/// identifier, not a number.
+pub(crate) fn number(text: &str, locale: Locale) -> Option<crate::values::Decimal> {
     let digits = text.strip_prefix('-').unwrap_or(text).as_bytes();
     let leading_zero = digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit();
-    let decimal = if leading_zero {
-        None
-    } else {
-        parse_decimal(text, locale)
+    match leading_zero {
+        true => None,
+        false => parse_decimal(text, locale),
+    }
+}
+
+/// Which of the types in `candidates` `text` fits, with its decimal's shape. Only the
+/// candidates' parsers run: a column already ruled out of dates never parses a date again.
+pub(crate) fn fits(
+    text: &str,
+    locale: Locale,
+    candidates: u8,
+) -> (u8, Option<crate::values::Decimal>) {
+    let mut fits = 0;
+    if candidates & BOOLEAN != 0 && parse_boolean(text).is_some() {
+        fits |= BOOLEAN;
+    }
+    let decimal = match candidates & (DECIMAL | INTEGER) {
+        0 => None,
+        _ => number(text, locale),
     };
     if let Some(d) = decimal {
         fits |= DECIMAL;
@@ -121,13 +133,13 @@ pub(crate) fn fits(text: &str, locale: Locale) -> (u8, Option<crate::values::Dec
             fits |= INTEGER;
         }
     }
-    if parse_date(text).is_some() {
+    if candidates & DATE != 0 && parse_date(text).is_some() {
         fits |= DATE;
     }
-    if parse_datetime(text).is_some() {
+    if candidates & TIMESTAMP != 0 && parse_datetime(text).is_some() {
         fits |= TIMESTAMP;
     }
-    (fits, decimal)
+    (fits & candidates, decimal)
 }
 
 /// Infers the columns' types from every record of an export (the header first).
@@ -185,7 +197,7 @@ impl Inference {
             if guess.fits == 0 {
                 continue;
             }
-            let (fits, decimal) = fits(text, self.locale);
+            let (fits, decimal) = fits(text, self.locale, guess.fits);
             if let Some(d) = decimal {
                 guess.scale = guess.scale.max(d.scale);
                 guess.integer_digits = guess.integer_digits.max(d.integer_digits);

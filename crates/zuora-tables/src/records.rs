@@ -7,9 +7,12 @@ use crate::TableError;
 /// already capped every field).
 #[derive(Debug, Default)]
 pub struct Records {
-    /// Bytes of the record not yet complete.
+    /// Bytes of a record not yet complete (the end of the last chunk).
     pending: Vec<u8>,
-    /// The fields of the record being handed out.
+    /// Whether `pending` ends inside quotes.
+    pending_quoted: bool,
+    /// The fields of the record being handed out; their buffers are reused record after
+    /// record.
     fields: Vec<String>,
     /// Records handed out so far (the header is record 0).
     count: u64,
@@ -23,17 +26,41 @@ impl Records {
         chunk: &[u8],
         mut each: impl FnMut(u64, &[String]) -> Result<(), TableError>,
     ) -> Result<(), TableError> {
-        self.pending.extend_from_slice(chunk);
-        let mut start = 0;
-        while let Some(end) = record_end(&self.pending[start..]) {
-            let record = &self.pending[start..start + end];
-            split(record, &mut self.fields, self.count)?;
-            each(self.count, &self.fields)?;
-            self.count += 1;
-            start += end + 1;
+        let mut rest = chunk;
+        if !self.pending.is_empty() || self.pending_quoted {
+            // The record begun in an earlier chunk ends in this one (or not yet).
+            match record_end(rest, self.pending_quoted) {
+                Ok(end) => {
+                    self.pending.extend_from_slice(&rest[..end]);
+                    rest = &rest[end + 1..];
+                    let record = std::mem::take(&mut self.pending);
+                    self.pending_quoted = false;
+                    let outcome = self.hand_out(&record, &mut each);
+                    self.pending = record;
+                    self.pending.clear();
+                    outcome?;
+                }
+                Err(quoted) => {
+                    self.pending.extend_from_slice(rest);
+                    self.pending_quoted = quoted;
+                    return Ok(());
+                }
+            }
         }
-        self.pending.drain(..start);
-        Ok(())
+        // Whole records straight from the chunk; only an unfinished one is copied.
+        loop {
+            match record_end(rest, false) {
+                Ok(end) => {
+                    self.hand_out(&rest[..end], &mut each)?;
+                    rest = &rest[end + 1..];
+                }
+                Err(quoted) => {
+                    self.pending.extend_from_slice(rest);
+                    self.pending_quoted = quoted;
+                    return Ok(());
+                }
+            }
+        }
     }
 
     /// The input ended: a last record without its LF is still a record.
@@ -41,66 +68,84 @@ impl Records {
         &mut self,
         mut each: impl FnMut(u64, &[String]) -> Result<(), TableError>,
     ) -> Result<(), TableError> {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && !self.pending_quoted {
             return Ok(());
         }
         let record = std::mem::take(&mut self.pending);
-        split(&record, &mut self.fields, self.count)?;
-        each(self.count, &self.fields)?;
+        self.pending_quoted = false;
+        self.hand_out(&record, &mut each)
+    }
+
+    fn hand_out(
+        &mut self,
+        record: &[u8],
+        each: &mut impl FnMut(u64, &[String]) -> Result<(), TableError>,
+    ) -> Result<(), TableError> {
+        let used = split(record, &mut self.fields, self.count)?;
+        each(self.count, &self.fields[..used])?;
         self.count += 1;
         Ok(())
     }
 }
 
-/// Where the first record of `bytes` ends (its LF), outside quotes; `None` if it has not
-/// ended yet.
-fn record_end(bytes: &[u8]) -> Option<usize> {
-    let mut quoted = false;
-    for (i, byte) in bytes.iter().enumerate() {
-        match byte {
+/// Where the first record of `bytes` ends (its LF, outside quotes), starting inside quotes
+/// if `quoted`; if it has not ended, whether `bytes` ends inside quotes.
+fn record_end(bytes: &[u8], mut quoted: bool) -> Result<usize, bool> {
+    let mut at = 0;
+    // memchr finds the next quote or LF with SIMD: most bytes are neither.
+    while let Some(found) = memchr::memchr2(b'"', b'\n', &bytes[at..]) {
+        let index = at + found;
+        match bytes[index] {
             b'"' => quoted = !quoted,
-            b'\n' if !quoted => return Some(i),
+            _ if !quoted => return Ok(index),
             _ => {}
         }
+        at = index + 1;
     }
-    None
+    Err(quoted)
 }
 
-fn split(record: &[u8], fields: &mut Vec<String>, index: u64) -> Result<(), TableError> {
+/// Splits `record` into `fields` (reusing their buffers); returns how many it has.
+fn split(record: &[u8], fields: &mut Vec<String>, index: u64) -> Result<usize, TableError> {
     let text = std::str::from_utf8(record).map_err(|_| TableError::Malformed {
         record: index,
         reason: "not UTF-8".into(),
     })?;
-    fields.clear();
+    let mut used = 0;
     let mut rest = text;
     loop {
-        let (field, after) = if let Some(quoted) = rest.strip_prefix('"') {
-            let mut value = String::new();
+        if fields.len() == used {
+            fields.push(String::new());
+        }
+        let field = &mut fields[used];
+        field.clear();
+        used += 1;
+        let after = if let Some(quoted) = rest.strip_prefix('"') {
             let mut tail = quoted;
             loop {
                 let close = tail.find('"').ok_or_else(|| TableError::Malformed {
                     record: index,
                     reason: "a quote left open".into(),
                 })?;
-                value.push_str(&tail[..close]);
+                field.push_str(&tail[..close]);
                 tail = &tail[close + 1..];
                 match tail.strip_prefix('"') {
                     Some(more) => {
-                        value.push('"');
+                        field.push('"');
                         tail = more;
                     }
                     None => break,
                 }
             }
-            (value, tail)
+            tail
         } else {
-            let end = rest.find('\t').unwrap_or(rest.len());
-            (rest[..end].to_owned(), &rest[end..])
+            let end = memchr::memchr(b'\t', rest.as_bytes()).unwrap_or(rest.len());
+            field.push_str(&rest[..end]);
+            &rest[end..]
         };
-        fields.push(field);
         match after.strip_prefix('\t') {
             Some(next) => rest = next,
-            None if after.is_empty() => return Ok(()),
+            None if after.is_empty() => return Ok(used),
             None => {
                 return Err(TableError::Malformed {
                     record: index,
