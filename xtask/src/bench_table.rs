@@ -79,6 +79,16 @@ fn generate(size: u64, path: &Path) -> Result<u64, String> {
     Ok(written)
 }
 
+/// `bench table-generate SIZE OUT`: the bench's input alone, to profile a pipeline on it.
+pub fn generate_to(args: &[&str]) -> Result<(), String> {
+    let [size, output] = args else {
+        return Err("usage: cargo xtask bench table-generate SIZE OUT".to_owned());
+    };
+    let bytes = generate(parse_size(size)?, Path::new(output))?;
+    println!("{bytes} bytes in {output}");
+    Ok(())
+}
+
 /// The zuora-rs pipeline, in this process (run as `bench table-convert IN OUT`): the export
 /// converted to TSV as it is read, spooled while its types are inferred, then written as
 /// Parquet. Prints its [`Outcome`].

@@ -591,7 +591,11 @@ fn try_wheel(tries: &Path) -> Result<(), String> {
         ));
     }
     // The package's own suite, the trip against the simulator among it, on the wheel.
-    run_command(without_rust(&mut Command::new(&pip)).args(["install", "--quiet", "pytest"]))?;
+    run_command(
+        without_rust(&mut Command::new(&pip))
+            .args(["install", "--quiet"])
+            .args(crate::python::TEST_PACKAGES),
+    )?;
     run_command(cargo().args(["build", "-p", "zuora-sim"]))?;
     let sim = std::fs::canonicalize(target_dir().join("debug/zuora-sim"))
         .map_err(|e| format!("zuora-sim was not built: {e}"))?;

@@ -96,6 +96,7 @@ fn main() -> ExitCode {
         ["bench", "export-client", rest @ ..] => bench_export::run_client(rest),
         ["bench", "table", rest @ ..] => bench_table::run(rest),
         ["bench", "table-convert", rest @ ..] => bench_table::convert(rest),
+        ["bench", "table-generate", rest @ ..] => bench_table::generate_to(rest),
         ["help" | "--help" | "-h"] | [] => {
             println!("{USAGE}");
             Ok(())

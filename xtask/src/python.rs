@@ -7,6 +7,11 @@ use crate::{run_command, target_dir};
 
 const CRATE: &str = "crates/zuora-python";
 
+/// What the package's test suite needs from PyPI besides the package: pytest, and pyarrow,
+/// polars and pandas (3, for `DataFrame.from_arrow`) only to test that they read the
+/// package's Arrow streams (the package itself depends on none of them).
+pub const TEST_PACKAGES: [&str; 4] = ["pytest", "pyarrow", "polars", "pandas>=3"];
+
 pub fn test() -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let manifest = format!("{CRATE}/Cargo.toml");
@@ -30,17 +35,11 @@ pub fn test() -> Result<(), String> {
     }
     run_command(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     let pip = venv.join("bin/pip");
-    // pyarrow, polars and pandas (3, for `DataFrame.from_arrow`) only to test that they read
-    // the package's Arrow streams: the package itself depends on none of them.
-    run_command(Command::new(&pip).args([
-        "install",
-        "--quiet",
-        CRATE,
-        "pytest",
-        "pyarrow",
-        "polars",
-        "pandas>=3",
-    ]))?;
+    run_command(
+        Command::new(&pip)
+            .args(["install", "--quiet", CRATE])
+            .args(TEST_PACKAGES),
+    )?;
     let python = venv.join("bin/python");
     run_command(Command::new(&python).args([
         "-c",

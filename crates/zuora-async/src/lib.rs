@@ -25,7 +25,14 @@ use zuora_core::machines::{
 /// [`responses`], [`exports`], [`filters`], [`errors`], [`driver`], [`defaults`],
 /// [`client`]).
 pub use zuora_core::*;
+
 use zuora_os::now;
+/// Typed tables of exports (feature `tables`, on by default): download with
+/// [`ExportFormat::Tsv`] into a [`tables::Spooling`], which types every column from every
+/// value on the way; its `finish` gives the table, read back as Arrow record batches or
+/// written as Parquet, Arrow IPC or JSON Lines. See the crate's README.
+#[cfg(feature = "tables")]
+pub use zuora_tables as tables;
 
 /// A Zuora Reporting client over reqwest (or the [`AsyncTransport`] `T`): the core's
 /// [`Client`](zuora_core::client::Client) driven by this crate's [`Tokio`] loop. Every

@@ -37,29 +37,41 @@ pub fn schema(columns: &[Column]) -> SchemaRef {
 enum Builder {
     Boolean(BooleanBuilder),
     Integer(Int64Builder),
-    /// The builder, the precision and the scale.
-    Decimal(Decimal128Builder, u8, u8),
+    /// The builder, 10^precision (every value's magnitude is below it) and the scale.
+    Decimal(Decimal128Builder, i128, u8),
     Date(Date32Builder),
     Timestamp(TimestampMillisecondBuilder),
     Text(StringBuilder),
 }
 
 impl Builder {
-    fn new(column_type: ColumnType) -> Result<Self, TableError> {
+    /// A builder with room for `rows` values (and `text_bytes` of text), so that a batch
+    /// fills without growing.
+    fn new(column_type: ColumnType, rows: usize, text_bytes: usize) -> Result<Self, TableError> {
         Ok(match column_type {
-            ColumnType::Boolean => Self::Boolean(BooleanBuilder::new()),
-            ColumnType::Integer => Self::Integer(Int64Builder::new()),
+            ColumnType::Boolean => Self::Boolean(BooleanBuilder::with_capacity(rows)),
+            ColumnType::Integer => Self::Integer(Int64Builder::with_capacity(rows)),
             ColumnType::Decimal { precision, scale } => Self::Decimal(
-                Decimal128Builder::new()
+                Decimal128Builder::with_capacity(rows)
                     .with_precision_and_scale(precision, scale as i8)
                     .map_err(|e| TableError::Arrow(e.to_string()))?,
-                precision,
+                power_of_ten(precision).unwrap_or(i128::MAX),
                 scale,
             ),
-            ColumnType::Date => Self::Date(Date32Builder::new()),
-            ColumnType::Timestamp => Self::Timestamp(TimestampMillisecondBuilder::new()),
-            ColumnType::Text => Self::Text(StringBuilder::new()),
+            ColumnType::Date => Self::Date(Date32Builder::with_capacity(rows)),
+            ColumnType::Timestamp => {
+                Self::Timestamp(TimestampMillisecondBuilder::with_capacity(rows))
+            }
+            ColumnType::Text => Self::Text(StringBuilder::with_capacity(rows, text_bytes)),
         })
+    }
+
+    /// The bytes of text the builder holds (to size the next batch's).
+    fn text_bytes(&self) -> usize {
+        match self {
+            Self::Text(b) => b.values_slice().len(),
+            _ => 0,
+        }
     }
 
     /// Appends `field`; `false` when it does not fit the column's type.
@@ -83,16 +95,11 @@ impl Builder {
                     .and_then(|d| i64::try_from(d.unscaled).ok());
                 value.map(|v| b.append_value(v)).is_some()
             }
-            Self::Decimal(b, precision, scale) => {
-                let decimal = number(text, locale);
-                let limit = 10i128.checked_pow(u32::from(*precision));
-                let value = decimal
+            Self::Decimal(b, limit, scale) => {
+                let value = number(text, locale)
                     .filter(|d| d.scale <= *scale)
-                    .and_then(|d| {
-                        d.unscaled
-                            .checked_mul(10i128.checked_pow(u32::from(*scale - d.scale))?)
-                    })
-                    .filter(|v| limit.is_none_or(|limit| v.unsigned_abs() < limit.unsigned_abs()));
+                    .and_then(|d| d.unscaled.checked_mul(power_of_ten(*scale - d.scale)?))
+                    .filter(|v| v.unsigned_abs() < limit.unsigned_abs());
                 value.map(|v| b.append_value(v)).is_some()
             }
             Self::Date(b) => parse_date(text).map(|v| b.append_value(v)).is_some(),
@@ -127,6 +134,20 @@ impl Builder {
     }
 }
 
+/// 10^`exponent`, from a table: a decimal column asks for every value.
+fn power_of_ten(exponent: u8) -> Option<i128> {
+    const POWERS: [i128; 39] = {
+        let mut powers = [1i128; 39];
+        let mut at = 1;
+        while at < 39 {
+            powers[at] = powers[at - 1] * 10;
+            at += 1;
+        }
+        powers
+    };
+    POWERS.get(usize::from(exponent)).copied()
+}
+
 /// Rows to record batches of at most `batch_rows` rows.
 pub struct Converter {
     columns: Vec<Column>,
@@ -157,16 +178,17 @@ impl Converter {
         locale: Locale,
         batch_rows: usize,
     ) -> Result<Self, TableError> {
+        let batch_rows = batch_rows.max(1);
         let builders = columns
             .iter()
-            .map(|c| Builder::new(c.column_type))
+            .map(|c| Builder::new(c.column_type, batch_rows, 0))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             schema: schema(&columns),
             columns,
             builders,
             locale,
-            batch_rows: batch_rows.max(1),
+            batch_rows,
             buffered: 0,
         })
     }
@@ -187,7 +209,7 @@ impl Converter {
     pub fn record(
         &mut self,
         index: u64,
-        fields: &[String],
+        fields: &[&str],
     ) -> Result<Option<RecordBatch>, TableError> {
         if fields.len() != self.columns.len() {
             return Err(TableError::Malformed {
@@ -233,7 +255,14 @@ impl Converter {
 
     fn flush(&mut self) -> Result<RecordBatch, TableError> {
         self.buffered = 0;
-        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
+        for (builder, column) in self.builders.iter_mut().zip(&self.columns) {
+            // The next batch's builder has the room this one needed (a builder's `finish`
+            // leaves it with none).
+            let text_bytes = builder.text_bytes();
+            arrays.push(builder.finish());
+            *builder = Builder::new(column.column_type, self.batch_rows, text_bytes)?;
+        }
         RecordBatch::try_new(Arc::clone(&self.schema), arrays)
             .map_err(|e| TableError::Arrow(e.to_string()))
     }

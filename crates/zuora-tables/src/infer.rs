@@ -163,9 +163,9 @@ impl Inference {
     }
 
     /// Takes record `index` (0: the header).
-    pub fn record(&mut self, index: u64, fields: &[String]) -> Result<(), TableError> {
+    pub fn record(&mut self, index: u64, fields: &[&str]) -> Result<(), TableError> {
         let Some(names) = &self.names else {
-            self.names = Some(fields.to_vec());
+            self.names = Some(fields.iter().map(|f| (*f).to_owned()).collect());
             self.guesses = vec![
                 Guess {
                     fits: ALL,
@@ -324,8 +324,7 @@ mod tests {
     fn infer(rows: &[&[&str]]) -> Vec<Column> {
         let mut inference = Inference::new(Locale::EnUs);
         for (index, row) in rows.iter().enumerate() {
-            let fields: Vec<String> = row.iter().map(|f| (*f).to_owned()).collect();
-            inference.record(index as u64, &fields).unwrap();
+            inference.record(index as u64, row).unwrap();
         }
         inference.finish(&[]).unwrap()
     }
@@ -376,7 +375,7 @@ mod tests {
         assert!("decimal(99,2)".parse::<ColumnType>().is_err());
         assert!("money".parse::<ColumnType>().is_err());
         let mut inference = Inference::new(Locale::EnUs);
-        inference.record(0, &["A".to_owned()]).unwrap();
+        inference.record(0, &["A"]).unwrap();
         let error = inference
             .finish(&[("B".to_owned(), ColumnType::Text)])
             .unwrap_err();

@@ -4,13 +4,17 @@ mod convert;
 mod infer;
 mod passes;
 mod records;
+#[cfg(feature = "tokio")]
+mod tokio_io;
 pub mod values;
 mod write;
 
 pub use convert::{Converter, schema};
 pub use infer::{Column, ColumnType, Inference};
-pub use passes::{BATCH_ROWS, Batches, SharedSpool, Spooled, Spooling};
+pub use passes::{BATCH_ROWS, Batches, SharedSpool, Spooled, Spooling, Threads};
 pub use records::Records;
+#[cfg(feature = "tokio")]
+pub use tokio_io::BatchStream;
 pub use values::Locale;
 pub use write::{TableFormat, TableWriter};
 

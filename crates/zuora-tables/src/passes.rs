@@ -6,7 +6,10 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
@@ -21,18 +24,71 @@ pub const BATCH_ROWS: usize = 64 * 1024;
 /// Bytes read from the spool at a time in pass 2.
 const SPOOL_CHUNK: usize = 256 * 1024;
 
+/// Whether a pass runs on the caller's thread alone or shares its work with one helper
+/// thread: pass 1 then finds the records and their types while the caller converts the
+/// next bytes, and pass 2 builds the next record batch while the caller encodes the last.
+/// On two cores that is what makes the two passes faster than the usual tools (`cargo
+/// xtask bench table`); a service that already keeps every core busy can keep to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Threads {
+    /// Everything on the caller's thread.
+    CallerOnly,
+    /// One helper thread besides the caller's, per pass, for as long as the pass lasts.
+    #[default]
+    WithHelper,
+}
+
+/// Bytes handed to pass 1's helper at a time (written bytes are gathered up to this).
+const HANDOVER: usize = 256 * 1024;
+
+/// Hand-overs waiting for the helper at most: memory stays a few hand-overs.
+const HANDOVERS_QUEUED: usize = 2;
+
 /// Pass 1: the export's TSV on its way to `spool`, its records taken by an [`Inference`].
 #[derive(Debug)]
 pub struct Spooling<W> {
+    stage: Stage<W>,
+    threads: Threads,
+}
+
+/// Pass 1's work: what the helper thread owns while it runs.
+#[derive(Debug)]
+struct Pass1<W> {
     spool: W,
     records: Records,
     inference: Inference,
 }
 
+impl<W: Write> Pass1<W> {
+    fn take(&mut self, bytes: &[u8]) -> Result<(), TableError> {
+        let inference = &mut self.inference;
+        self.records
+            .push(bytes, |index, fields| inference.record(index, fields))?;
+        self.spool.write_all(bytes)?;
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+enum Stage<W> {
+    /// Everything on the caller's thread.
+    Inline(Pass1<W>),
+    /// Bytes gathered in `next` go to the helper, which hands emptied buffers back.
+    Helper {
+        next: Vec<u8>,
+        to_helper: SyncSender<Vec<u8>>,
+        /// In a mutex only so the spooling is `Sync` (bindings share it); never contended.
+        emptied: Mutex<Receiver<Vec<u8>>>,
+        helper: JoinHandle<Result<Pass1<W>, TableError>>,
+    },
+    /// A step failed (or a panic left it); the error was returned then.
+    Failed,
+}
+
 impl Spooling<File> {
     /// Spools into an anonymous temporary file (removed by the system when closed, even
     /// after a crash where the system allows; owner-only), reading numbers as `locale`
-    /// writes them.
+    /// writes them, with a helper thread ([`Threads::WithHelper`]).
     ///
     /// # Errors
     ///
@@ -40,17 +96,31 @@ impl Spooling<File> {
     pub fn temporary(locale: Locale) -> Result<Self, TableError> {
         // `tempfile` makes the file unnamed where the system can (O_TMPFILE) and
         // unpredictable and exclusive elsewhere: the spool holds the tenant's data.
-        Ok(Self::new(tempfile::tempfile()?, locale))
+        Ok(Self::new(tempfile::tempfile()?, locale).threads(Threads::WithHelper))
+    }
+
+    /// As [`temporary`](Self::temporary), the file in `folder` (for example beside the
+    /// output, on the same disk, when the system's temporary folder is small).
+    ///
+    /// # Errors
+    ///
+    /// `folder` refusing the file.
+    pub fn temporary_in(folder: &Path, locale: Locale) -> Result<Self, TableError> {
+        Ok(Self::new(tempfile::tempfile_in(folder)?, locale).threads(Threads::WithHelper))
     }
 }
 
 impl<W: Write> Spooling<W> {
-    /// Spools into `spool`, reading numbers as `locale` writes them.
+    /// Spools into `spool`, reading numbers as `locale` writes them, on the caller's thread
+    /// ([`threads`](Self::threads) changes that).
     pub fn new(spool: W, locale: Locale) -> Self {
         Self {
-            spool,
-            records: Records::default(),
-            inference: Inference::new(locale),
+            stage: Stage::Inline(Pass1 {
+                spool,
+                records: Records::default(),
+                inference: Inference::new(locale),
+            }),
+            threads: Threads::CallerOnly,
         }
     }
 
@@ -59,38 +129,144 @@ impl<W: Write> Spooling<W> {
     ///
     /// # Errors
     ///
-    /// A malformed last record, an override naming no column, or the spool refusing the
-    /// flush.
-    pub fn finish(mut self, overrides: &[(String, ColumnType)]) -> Result<Spooled<W>, TableError> {
-        let inference = &mut self.inference;
-        self.records
+    /// A malformed record, an override naming no column, or the spool refusing a write.
+    pub fn finish(self, overrides: &[(String, ColumnType)]) -> Result<Spooled<W>, TableError> {
+        let threads = self.threads;
+        let mut pass = match self.stage {
+            Stage::Inline(pass) => pass,
+            Stage::Helper {
+                next,
+                to_helper,
+                helper,
+                ..
+            } => {
+                // What is still gathered goes too; the helper's own error comes first.
+                let _ = to_helper.send(next);
+                drop(to_helper);
+                joined(helper)?
+            }
+            Stage::Failed => return Err(failed_before()),
+        };
+        let inference = &mut pass.inference;
+        pass.records
             .finish(|index, fields| inference.record(index, fields))?;
-        self.spool.flush()?;
-        let rows = self.inference.rows();
-        let locale = self.inference.locale();
-        let columns = self.inference.finish(overrides)?;
+        pass.spool.flush()?;
+        let rows = pass.inference.rows();
+        let locale = pass.inference.locale();
+        let columns = pass.inference.finish(overrides)?;
         Ok(Spooled {
-            spool: self.spool,
+            spool: pass.spool,
             columns,
             rows,
             locale,
+            threads,
         })
+    }
+}
+
+impl<W: Write + Send + 'static> Spooling<W> {
+    /// Runs pass 1 with `threads`: with a helper, the records, their types and the spool's
+    /// writes happen on it while the caller produces the next bytes; pass 2 then uses a
+    /// helper too.
+    #[must_use]
+    pub fn threads(mut self, threads: Threads) -> Self {
+        self.threads = threads;
+        self.stage = match (self.stage, threads) {
+            (Stage::Inline(pass), Threads::WithHelper) => {
+                let (to_helper, from_caller) = sync_channel::<Vec<u8>>(HANDOVERS_QUEUED);
+                let (to_caller, emptied) = sync_channel::<Vec<u8>>(HANDOVERS_QUEUED + 2);
+                let helper = std::thread::spawn(move || {
+                    let mut pass = pass;
+                    for mut bytes in from_caller {
+                        pass.take(&bytes)?;
+                        bytes.clear();
+                        // The caller may have enough buffers already: then this one goes.
+                        let _ = to_caller.try_send(bytes);
+                    }
+                    Ok(pass)
+                });
+                Stage::Helper {
+                    next: Vec::with_capacity(HANDOVER),
+                    to_helper,
+                    emptied: Mutex::new(emptied),
+                    helper,
+                }
+            }
+            (stage, _) => stage,
+        };
+        self
     }
 }
 
 impl<W: Write> Write for Spooling<W> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let inference = &mut self.inference;
-        self.records
-            .push(bytes, |index, fields| inference.record(index, fields))
-            .map_err(std::io::Error::other)?;
-        self.spool.write_all(bytes)?;
+        match &mut self.stage {
+            Stage::Inline(pass) => {
+                if let Err(error) = pass.take(bytes) {
+                    self.stage = Stage::Failed;
+                    return Err(std::io::Error::other(error));
+                }
+            }
+            Stage::Helper {
+                next,
+                to_helper,
+                emptied,
+                ..
+            } => {
+                let room = HANDOVER.saturating_sub(next.len()).max(1);
+                let taken = bytes.len().min(room);
+                next.extend_from_slice(&bytes[..taken]);
+                if next.len() >= HANDOVER {
+                    let recycled = emptied.get_mut().ok().and_then(|e| e.try_recv().ok());
+                    let fresh = recycled.unwrap_or_else(|| Vec::with_capacity(HANDOVER));
+                    let full = std::mem::replace(next, fresh);
+                    if to_helper.send(full).is_err() {
+                        // The helper stopped: its error says why.
+                        return Err(std::io::Error::other(self.helper_error()));
+                    }
+                }
+                return Ok(taken);
+            }
+            Stage::Failed => return Err(std::io::Error::other(failed_before())),
+        }
         Ok(bytes.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.spool.flush()
+        match &mut self.stage {
+            Stage::Inline(pass) => pass.spool.flush(),
+            // The helper writes the spool; `finish` flushes it.
+            Stage::Helper { .. } => Ok(()),
+            Stage::Failed => Err(std::io::Error::other(failed_before())),
+        }
     }
+}
+
+impl<W> Spooling<W> {
+    /// The helper's error, once it has stopped; the spooling has failed from then on.
+    fn helper_error(&mut self) -> TableError {
+        match std::mem::replace(&mut self.stage, Stage::Failed) {
+            Stage::Helper { helper, .. } => match joined(helper) {
+                Err(error) => error,
+                Ok(_) => failed_before(),
+            },
+            _ => failed_before(),
+        }
+    }
+}
+
+/// The helper's outcome (its panic, if it panicked, goes on in the caller).
+fn joined<T>(helper: JoinHandle<Result<T, TableError>>) -> Result<T, TableError> {
+    match helper.join() {
+        Ok(outcome) => outcome,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+fn failed_before() -> TableError {
+    TableError::Io(std::io::Error::other(
+        "the table failed earlier; its error was returned then",
+    ))
 }
 
 /// Pass 1 done: the spooled export with its columns' types.
@@ -100,6 +276,7 @@ pub struct Spooled<S> {
     columns: Vec<Column>,
     rows: u64,
     locale: Locale,
+    threads: Threads,
 }
 
 impl<S> Spooled<S> {
@@ -118,6 +295,13 @@ impl<S> Spooled<S> {
         crate::schema(&self.columns)
     }
 
+    /// Runs pass 2 with `threads` (by default, what pass 1 ran with).
+    #[must_use]
+    pub fn threads(mut self, threads: Threads) -> Self {
+        self.threads = threads;
+        self
+    }
+
     /// The same table read back through `spool` (another handle on the same bytes, such as
     /// the spool file opened again by its path).
     pub fn with_spool<R>(self, spool: R) -> Spooled<R> {
@@ -126,6 +310,7 @@ impl<S> Spooled<S> {
             columns: self.columns,
             rows: self.rows,
             locale: self.locale,
+            threads: self.threads,
         }
     }
 }
@@ -142,6 +327,7 @@ impl Spooled<File> {
             columns: self.columns,
             rows: self.rows,
             locale: self.locale,
+            threads: self.threads,
         }
     }
 }
@@ -159,6 +345,7 @@ impl<S: Read + Seek> Spooled<S> {
             columns: self.columns,
             rows: self.rows,
             locale: self.locale,
+            threads: self.threads,
         })
     }
 }
@@ -181,17 +368,45 @@ impl<R: Read> Spooled<R> {
         })
     }
 
-    /// Pass 2 into `out` as `format`; `out` comes back flushed.
+    /// Pass 2 into `out` as `format`; `out` comes back flushed. With
+    /// [`Threads::WithHelper`] the helper builds the next batch while this thread encodes
+    /// the last (at most two batches wait between them).
     ///
     /// # Errors
     ///
     /// A value that does not fit its column (row, column and value), a malformed record, or
     /// IO.
-    pub fn write<W: Write + Send>(self, format: TableFormat, out: W) -> Result<W, TableError> {
+    pub fn write<W: Write + Send>(self, format: TableFormat, out: W) -> Result<W, TableError>
+    where
+        R: Send,
+    {
+        let threads = self.threads;
         let mut batches = self.batches()?;
         let mut writer = TableWriter::new(format, out, batches.schema())?;
-        while let Some(batch) = batches.next_batch()? {
-            writer.write(&batch)?;
+        match threads {
+            Threads::CallerOnly => {
+                while let Some(batch) = batches.next_batch()? {
+                    writer.write(&batch)?;
+                }
+            }
+            Threads::WithHelper => std::thread::scope(|scope| {
+                let (to_writer, built) = sync_channel(2);
+                scope.spawn(move || {
+                    loop {
+                        let next = batches.next_batch().transpose();
+                        let last = !matches!(next, Some(Ok(_)));
+                        // A send fails when the writer has stopped: so does the helper.
+                        if next.is_none_or(|next| to_writer.send(next).is_err()) || last {
+                            return;
+                        }
+                    }
+                });
+                // Returning early drops `built`, which stops the helper.
+                for batch in built {
+                    writer.write(&batch?)?;
+                }
+                Ok::<(), TableError>(())
+            })?,
         }
         let mut out = writer.finish()?;
         out.flush()?;
@@ -232,7 +447,7 @@ impl<R: Read> Batches<R> {
     fn fill(&mut self) -> Result<(), TableError> {
         let converter = &mut self.converter;
         let ready = &mut self.ready;
-        let mut each = |index: u64, fields: &[String]| {
+        let mut each = |index: u64, fields: &[&str]| {
             if let Some(batch) = converter.record(index, fields)? {
                 ready.push_back(batch);
             }

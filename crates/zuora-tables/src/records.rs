@@ -11,9 +11,12 @@ pub struct Records {
     pending: Vec<u8>,
     /// Whether `pending` ends inside quotes.
     pending_quoted: bool,
-    /// The fields of the record being handed out; their buffers are reused record after
-    /// record.
-    fields: Vec<String>,
+    /// Where each field of the record being handed out lies (reused record after record).
+    spans: Vec<Span>,
+    /// The text of the fields that held doubled quotes, unescaped (reused).
+    unescaped: String,
+    /// The allocation of the fields handed out, kept between records.
+    fields: Vec<&'static str>,
     /// Records handed out so far (the header is record 0).
     count: u64,
 }
@@ -24,7 +27,7 @@ impl Records {
     pub fn push(
         &mut self,
         chunk: &[u8],
-        mut each: impl FnMut(u64, &[String]) -> Result<(), TableError>,
+        mut each: impl FnMut(u64, &[&str]) -> Result<(), TableError>,
     ) -> Result<(), TableError> {
         let mut rest = chunk;
         if !self.pending.is_empty() || self.pending_quoted {
@@ -35,7 +38,7 @@ impl Records {
                     rest = &rest[end + 1..];
                     let record = std::mem::take(&mut self.pending);
                     self.pending_quoted = false;
-                    let outcome = self.hand_out(&record, &mut each);
+                    let outcome = self.hand_out_bytes(&record, &mut each);
                     self.pending = record;
                     self.pending.clear();
                     outcome?;
@@ -47,45 +50,95 @@ impl Records {
                 }
             }
         }
-        // Whole records straight from the chunk; only an unfinished one is copied.
-        loop {
-            match record_end(rest, false) {
-                Ok(end) => {
-                    self.hand_out(&rest[..end], &mut each)?;
-                    rest = &rest[end + 1..];
-                }
-                Err(quoted) => {
-                    self.pending.extend_from_slice(rest);
-                    self.pending_quoted = quoted;
-                    return Ok(());
-                }
+        // Whole records straight from the chunk; only an unfinished one is copied. The text
+        // up to the chunk's last LF (always a character boundary) is checked as UTF-8 in one
+        // call: checking each short record on its own costs several times more.
+        let complete = memchr::memrchr(b'\n', rest).map_or(0, |last| last + 1);
+        let text = std::str::from_utf8(&rest[..complete]).map_err(|error| {
+            let before = &rest[..error.valid_up_to()];
+            TableError::Malformed {
+                record: self.count + memchr::memchr_iter(b'\n', before).count() as u64,
+                reason: "not UTF-8".into(),
             }
-        }
+        })?;
+        let mut at = 0;
+        let quoted = loop {
+            match record_end(&text.as_bytes()[at..], false) {
+                Ok(end) => {
+                    self.hand_out(&text[at..at + end], &mut each)?;
+                    at += end + 1;
+                }
+                Err(quoted) => break quoted,
+            }
+        };
+        let unfinished = &rest[at..];
+        let tail = &rest[complete.max(at)..];
+        self.pending.extend_from_slice(unfinished);
+        // Whether the unfinished record ends inside quotes: as its checked part did, flipped
+        // by each quote of the part after the last LF.
+        self.pending_quoted = quoted ^ (memchr::memchr_iter(b'"', tail).count() % 2 == 1);
+        Ok(())
     }
 
     /// The input ended: a last record without its LF is still a record.
     pub fn finish(
         &mut self,
-        mut each: impl FnMut(u64, &[String]) -> Result<(), TableError>,
+        mut each: impl FnMut(u64, &[&str]) -> Result<(), TableError>,
     ) -> Result<(), TableError> {
         if self.pending.is_empty() && !self.pending_quoted {
             return Ok(());
         }
         let record = std::mem::take(&mut self.pending);
         self.pending_quoted = false;
-        self.hand_out(&record, &mut each)
+        self.hand_out_bytes(&record, &mut each)
+    }
+
+    fn hand_out_bytes(
+        &mut self,
+        record: &[u8],
+        each: &mut impl FnMut(u64, &[&str]) -> Result<(), TableError>,
+    ) -> Result<(), TableError> {
+        let text = std::str::from_utf8(record).map_err(|_| TableError::Malformed {
+            record: self.count,
+            reason: "not UTF-8".into(),
+        })?;
+        self.hand_out(text, each)
     }
 
     fn hand_out(
         &mut self,
-        record: &[u8],
-        each: &mut impl FnMut(u64, &[String]) -> Result<(), TableError>,
+        text: &str,
+        each: &mut impl FnMut(u64, &[&str]) -> Result<(), TableError>,
     ) -> Result<(), TableError> {
-        let used = split(record, &mut self.fields, self.count)?;
-        each(self.count, &self.fields[..used])?;
+        split(text, &mut self.spans, &mut self.unescaped, self.count)?;
+        let mut fields = reuse(std::mem::take(&mut self.fields));
+        fields.extend(self.spans.iter().map(|span| match span.unescaped {
+            false => &text[span.start..span.end],
+            true => &self.unescaped[span.start..span.end],
+        }));
+        let outcome = each(self.count, &fields);
+        self.fields = reuse(fields);
+        outcome?;
         self.count += 1;
         Ok(())
     }
+}
+
+/// An empty vector of any lifetime in `fields`' allocation: the fields of each record borrow
+/// that record, and one allocation serves them all.
+fn reuse<'b>(mut fields: Vec<&str>) -> Vec<&'b str> {
+    fields.clear();
+    // An in-place collect: the standard library keeps the allocation (same layout).
+    fields.into_iter().map(|_| "").collect()
+}
+
+/// Where one field's text lies: in the record itself, or (when it held doubled quotes) in
+/// the unescaped text.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    unescaped: bool,
 }
 
 /// Where the first record of `bytes` ends (its LF, outside quotes), starting inside quotes
@@ -105,53 +158,68 @@ fn record_end(bytes: &[u8], mut quoted: bool) -> Result<usize, bool> {
     Err(quoted)
 }
 
-/// Splits `record` into `fields` (reusing their buffers); returns how many it has.
-fn split(record: &[u8], fields: &mut Vec<String>, index: u64) -> Result<usize, TableError> {
-    let text = std::str::from_utf8(record).map_err(|_| TableError::Malformed {
+/// Splits `text` into the `spans` of its fields, unescaping doubled quotes into
+/// `unescaped`.
+fn split(
+    text: &str,
+    spans: &mut Vec<Span>,
+    unescaped: &mut String,
+    index: u64,
+) -> Result<(), TableError> {
+    spans.clear();
+    unescaped.clear();
+    let malformed = |reason: &str| TableError::Malformed {
         record: index,
-        reason: "not UTF-8".into(),
-    })?;
-    let mut used = 0;
-    let mut rest = text;
+        reason: reason.into(),
+    };
+    let bytes = text.as_bytes();
+    let mut at = 0;
     loop {
-        if fields.len() == used {
-            fields.push(String::new());
-        }
-        let field = &mut fields[used];
-        field.clear();
-        used += 1;
-        let after = if let Some(quoted) = rest.strip_prefix('"') {
-            let mut tail = quoted;
+        let after = if bytes.get(at) == Some(&b'"') {
+            // Quoted: up to the quote not doubled.
+            let open = at + 1;
+            let mut close = open;
+            let mut doubled = false;
             loop {
-                let close = tail.find('"').ok_or_else(|| TableError::Malformed {
-                    record: index,
-                    reason: "a quote left open".into(),
-                })?;
-                field.push_str(&tail[..close]);
-                tail = &tail[close + 1..];
-                match tail.strip_prefix('"') {
-                    Some(more) => {
-                        field.push('"');
-                        tail = more;
-                    }
-                    None => break,
+                close += memchr::memchr(b'"', &bytes[close..])
+                    .ok_or_else(|| malformed("a quote left open"))?;
+                if bytes.get(close + 1) == Some(&b'"') {
+                    doubled = true;
+                    close += 2;
+                } else {
+                    break;
                 }
             }
-            tail
+            let inner = &text[open..close];
+            spans.push(if doubled {
+                let start = unescaped.len();
+                unescaped.push_str(&inner.replace("\"\"", "\""));
+                Span {
+                    start,
+                    end: unescaped.len(),
+                    unescaped: true,
+                }
+            } else {
+                Span {
+                    start: open,
+                    end: close,
+                    unescaped: false,
+                }
+            });
+            close + 1
         } else {
-            let end = memchr::memchr(b'\t', rest.as_bytes()).unwrap_or(rest.len());
-            field.push_str(&rest[..end]);
-            &rest[end..]
+            let end = memchr::memchr(b'\t', &bytes[at..]).map_or(bytes.len(), |found| at + found);
+            spans.push(Span {
+                start: at,
+                end,
+                unescaped: false,
+            });
+            end
         };
-        match after.strip_prefix('\t') {
-            Some(next) => rest = next,
-            None if after.is_empty() => return Ok(used),
-            None => {
-                return Err(TableError::Malformed {
-                    record: index,
-                    reason: "text after a closing quote".into(),
-                });
-            }
+        match bytes.get(after) {
+            Some(b'\t') => at = after + 1,
+            None => return Ok(()),
+            Some(_) => return Err(malformed("text after a closing quote")),
         }
     }
 }
@@ -167,8 +235,8 @@ mod tests {
         for size in 1..input.len() {
             let mut records = Records::default();
             let mut seen = Vec::new();
-            let mut keep = |_: u64, fields: &[String]| {
-                seen.push(fields.to_vec());
+            let mut keep = |_: u64, fields: &[&str]| {
+                seen.push(fields.iter().map(|f| (*f).to_owned()).collect::<Vec<_>>());
                 Ok(())
             };
             for chunk in input.chunks(size) {
@@ -181,5 +249,31 @@ mod tests {
                 "chunks of {size}"
             );
         }
+    }
+
+    #[test]
+    fn characters_split_between_chunks_and_bad_bytes() {
+        let input = "h\té\n€\t\"ü\nß\"\nx\t😀".as_bytes();
+        for size in 1..input.len() {
+            let mut records = Records::default();
+            let mut seen = Vec::new();
+            let mut keep = |_: u64, fields: &[&str]| {
+                seen.push(fields.join("|"));
+                Ok(())
+            };
+            for chunk in input.chunks(size) {
+                records.push(chunk, &mut keep).unwrap();
+            }
+            records.finish(&mut keep).unwrap();
+            assert_eq!(seen, ["h|é", "€|ü\nß", "x|😀"], "chunks of {size}");
+        }
+        let mut records = Records::default();
+        let error = records
+            .push(b"a\tb\n1\t2\n\xff\t3\n", |_, _| Ok(()))
+            .unwrap_err();
+        assert!(
+            matches!(error, TableError::Malformed { record: 2, .. }),
+            "{error:?}"
+        );
     }
 }

@@ -52,6 +52,10 @@ pub enum Cell<'a> {
 impl<'a> Cell<'a> {
     /// What `field` (one field of a record) means.
     pub fn of(field: &'a str) -> Self {
+        // Most cells are neither marker: one byte says so before any comparison.
+        if field.as_bytes().first().is_some_and(|b| *b != b'(') {
+            return Self::Text(field);
+        }
         match field {
             "" | "(none)" => Self::Null,
             "(blank)" => Self::Blank,
@@ -83,56 +87,99 @@ pub fn parse_decimal(text: &str, locale: Locale) -> Option<Decimal> {
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    let (whole, fraction) = match body.split_once(point) {
+    // Bytes, not chars: every value of every numeric-looking column comes through here
+    // (twice), and all but the fr-FR group separators are ASCII.
+    let (whole, fraction) = match split_at_byte(body, point as u8) {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (body, None),
     };
-    let mut digits: Vec<u8> = Vec::with_capacity(body.len());
+    let mut number = Digits::default();
     let mut group = 0usize;
     let mut grouped = false;
-    for (i, c) in whole.chars().enumerate() {
-        if let Some(d) = c.to_digit(10) {
-            digits.push(d as u8);
+    let bytes = whole.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        if byte.is_ascii_digit() {
+            number.push(byte - b'0')?;
             group += 1;
-        } else if groups.contains(&c) {
-            // The first group has 1 to 3 digits, every later one exactly 3.
-            if (grouped && group != 3) || group == 0 || group > 3 || i == 0 {
-                return None;
-            }
-            grouped = true;
-            group = 0;
-        } else {
+            at += 1;
+            continue;
+        }
+        let separator = groups
+            .iter()
+            .find(|g| whole[at..].starts_with(**g))
+            .map(|g| g.len_utf8())?;
+        // The first group has 1 to 3 digits, every later one exactly 3.
+        if (grouped && group != 3) || group == 0 || group > 3 {
             return None;
         }
+        grouped = true;
+        group = 0;
+        at += separator;
     }
-    if digits.is_empty() || (grouped && group != 3) {
+    if number.digits == 0 || (grouped && group != 3) {
         return None;
     }
-    let integer_digits = digits.len();
-    let mut scale = 0usize;
+    let integer_digits = number.digits;
     if let Some(fraction) = fraction {
         if fraction.is_empty() {
             return None;
         }
-        for c in fraction.chars() {
-            digits.push(c.to_digit(10)? as u8);
-            scale += 1;
+        for byte in fraction.bytes() {
+            if !byte.is_ascii_digit() {
+                return None;
+            }
+            number.push(byte - b'0')?;
         }
     }
-    // Leading zeros do not count towards the precision.
-    let significant = digits.iter().skip_while(|d| **d == 0).count().max(1);
-    if significant > usize::from(MAX_PRECISION) || scale > usize::from(MAX_PRECISION) {
+    let scale = number.digits - integer_digits;
+    if scale > usize::from(MAX_PRECISION) {
         return None;
     }
-    let mut unscaled: i128 = 0;
-    for d in digits {
-        unscaled = unscaled.checked_mul(10)?.checked_add(i128::from(d))?;
-    }
     Some(Decimal {
-        unscaled: if negative { -unscaled } else { unscaled },
+        unscaled: if negative {
+            -number.unscaled
+        } else {
+            number.unscaled
+        },
         scale: scale as u8,
         integer_digits: integer_digits.min(usize::from(MAX_PRECISION)) as u8,
     })
+}
+
+/// Digits gathered into a number, at most [`MAX_PRECISION`] of them significant.
+#[derive(Default)]
+struct Digits {
+    unscaled: i128,
+    digits: usize,
+    significant: usize,
+}
+
+impl Digits {
+    fn push(&mut self, digit: u8) -> Option<()> {
+        self.digits += 1;
+        // Leading zeros do not count towards the precision.
+        if self.significant > 0 || digit != 0 {
+            self.significant += 1;
+        }
+        if self.significant > usize::from(MAX_PRECISION) {
+            return None;
+        }
+        // 38 significant digits always fit an i128; checked all the same.
+        self.unscaled = self
+            .unscaled
+            .checked_mul(10)?
+            .checked_add(i128::from(digit))?;
+        Some(())
+    }
+}
+
+/// `text` split around its first `byte` (an ASCII byte, so both sides stay text).
+fn split_at_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    debug_assert!(byte.is_ascii());
+    let at = text.bytes().position(|b| b == byte)?;
+    Some((&text[..at], &text[at + 1..]))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date; `None` for a date that does not
@@ -172,9 +219,25 @@ pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+/// The month of Zuora's English abbreviation (`Dec`: 12).
+fn month(name: &str) -> Option<u32> {
+    // A match on the three bytes, not a search: every date of every date column asks.
+    Some(match name.as_bytes() {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
+}
 
 fn number<T: std::str::FromStr>(text: &str, min: usize, max: usize) -> Option<T> {
     let ok = (min..=max).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
@@ -183,34 +246,42 @@ fn number<T: std::str::FromStr>(text: &str, min: usize, max: usize) -> Option<T>
 
 /// A date as Zuora writes it: `Dec 7, 2013`, or ISO `2013-12-07`. Days since 1970-01-01.
 pub fn parse_date(text: &str) -> Option<i32> {
-    if let Some((year, rest)) = text.split_once('-') {
-        let (month, day) = rest.split_once('-')?;
+    if text.as_bytes().get(4) == Some(&b'-') {
+        let (year, rest) = split_at_byte(text, b'-')?;
+        let (month, day) = split_at_byte(rest, b'-')?;
         return days_from_civil(
             number(year, 4, 4)?,
             number(month, 2, 2)?,
             number(day, 2, 2)?,
         );
     }
-    let (month_day, year) = text.split_once(", ")?;
-    let (month, day) = month_day.split_once(' ')?;
-    let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
-    days_from_civil(number(year, 4, 4)?, month, number(day, 1, 2)?)
+    let (month_day, year) = split_at_byte(text, b',')?;
+    let year = year.strip_prefix(' ')?;
+    let (name, day) = split_at_byte(month_day, b' ')?;
+    days_from_civil(number(year, 4, 4)?, month(name)?, number(day, 1, 2)?)
 }
 
 /// A date-time as Zuora writes it, in the tenant's time (no zone): `Dec 7, 2013 2:18:00 PM`,
 /// or ISO `2013-12-07T14:18:00` / `2013-12-07 14:18:00`, seconds optionally with a fraction
 /// of up to three digits. Milliseconds since 1970-01-01T00:00:00.
 pub fn parse_datetime(text: &str) -> Option<i64> {
-    let (days, time, meridiem) = if text.as_bytes().get(4) == Some(&b'-') {
-        let split = text.find(['T', ' '])?;
-        (parse_date(&text[..split])?, &text[split + 1..], None)
+    let bytes = text.as_bytes();
+    let (days, time, meridiem) = if bytes.get(4) == Some(&b'-') {
+        // `2013-12-07T14:18:00`: the date is ten bytes.
+        if !matches!(bytes.get(10), Some(b'T' | b' ')) {
+            return None;
+        }
+        (parse_date(text.get(..10)?)?, text.get(11..)?, None)
     } else {
         // `Dec 7, 2013 2:18:00 PM`: the date is the first three words.
-        let mut words = text.splitn(4, ' ');
-        let (m, d, y) = (words.next()?, words.next()?, words.next()?);
-        let rest = words.next()?;
-        let days = parse_date(&[m, " ", d, " ", y].concat())?;
-        let (time, meridiem) = rest.split_once(' ')?;
+        let mut spaces = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b' ')
+            .map(|(at, _)| at);
+        let (_, _, third) = (spaces.next()?, spaces.next()?, spaces.next()?);
+        let days = parse_date(&text[..third])?;
+        let (time, meridiem) = split_at_byte(&text[third + 1..], b' ')?;
         (days, time, Some(meridiem))
     };
     let mut parts = time.split(':');
@@ -218,7 +289,7 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
     let minute: u32 = number(parts.next()?, 2, 2)?;
     let (second, millis) = match parts.next() {
         None => (0, 0),
-        Some(seconds) => match seconds.split_once('.') {
+        Some(seconds) => match split_at_byte(seconds, b'.') {
             None => (number(seconds, 2, 2)?, 0),
             Some((whole, fraction)) => {
                 let value: u32 = number(fraction, 1, 3)?;

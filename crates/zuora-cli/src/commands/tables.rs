@@ -1,22 +1,20 @@
 //! `--format parquet|arrow|jsonl`: the export as a typed table, in two passes so memory
-//! stays bounded whatever its size. Pass 1 downloads the export as UTF-8 TSV into a spool
-//! file beside the output (a temporary file like the output's own) and infers every
-//! column's type from every value on the way; pass 2 reads the spool back and writes the
-//! typed rows. Both temporary files go on every failure and on Ctrl-C.
+//! stays bounded whatever its size. Pass 1 downloads the export as UTF-8 TSV into an
+//! unnamed spool file beside the output and infers every column's type from every value on
+//! the way; pass 2 reads the spool back and writes the typed rows into the output's
+//! temporary file, renamed into place at the end. Each pass shares its work with one helper
+//! thread (zuora-tables' `Threads::WithHelper`).
 
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
-use std::path::Path;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
 
 use zuora_core::{ExportFormat, ReportRunId};
-use zuora_files::PartialFile;
 use zuora_tables::{Column, Spooling, TableError, TableFormat};
 
 use super::{Context, write_through_temporary};
 use crate::cli::TableArgs;
 use crate::exit_code as code;
 use crate::failure::Failure;
-use crate::interrupt;
 
 fn table_failure(error: TableError) -> Failure {
     let kind = match error {
@@ -33,32 +31,19 @@ pub(super) fn download(
     format: TableFormat,
     table: &TableArgs,
 ) -> Result<(), Failure> {
-    // The spool sits beside the output (the same disk), or in the temporary folder when the
-    // output is stdout.
-    let beside = match out == Path::new("-") {
-        true => std::env::temp_dir().join("zuora-report.tsv"),
-        false => out.to_owned(),
+    // The spool is an unnamed file beside the output (the same disk: the system's temporary
+    // folder may be too small for a large export), or in the temporary folder when the
+    // output is stdout. Unnamed, it goes with the process whatever ends it.
+    let folder = match out == Path::new("-") {
+        true => std::env::temp_dir(),
+        false => match out.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+            _ => PathBuf::from("."),
+        },
     };
-    let mut spool = PartialFile::create(&beside, None)
-        .map_err(|e| Failure::usage(format!("cannot write beside {}: {e}", beside.display())))?;
-    let spool_path = spool.temporary_path().to_owned();
-    interrupt::writing(spool_path.clone());
-    let outcome = two_passes(context, run_id, out, format, table, &mut spool);
-    drop(spool);
-    interrupt::written(&spool_path);
-    outcome
-}
-
-fn two_passes(
-    context: &Context,
-    run_id: &ReportRunId,
-    out: &Path,
-    format: TableFormat,
-    table: &TableArgs,
-    spool: &mut PartialFile,
-) -> Result<(), Failure> {
-    let spooled = spool.temporary_path().to_owned();
-    let mut spooling = Spooling::new(BufWriter::new(&mut *spool), table.locale);
+    let mut spooling = Spooling::temporary_in(&folder, table.locale).map_err(|e| {
+        Failure::usage(format!("cannot write a spool in {}: {e}", folder.display()))
+    })?;
     let summary = context
         .client
         .download_export(run_id, ExportFormat::Tsv, &mut spooling)
@@ -69,17 +54,17 @@ fn two_passes(
         explain(typed.columns());
     }
     let rows = typed.rows();
-    let convert = |out: &mut (dyn Write + Send)| -> Result<(), TableError> {
-        typed
-            .with_spool(BufReader::new(File::open(&spooled)?))
-            .write(format, out)?;
-        Ok(())
-    };
+    let typed = typed.rewound().map_err(table_failure)?;
     if out == Path::new("-") {
-        convert(&mut BufWriter::new(std::io::stdout())).map_err(table_failure)?;
+        typed
+            .write(format, BufWriter::new(std::io::stdout()))
+            .map_err(table_failure)?;
     } else {
         write_through_temporary(out, |file| {
-            convert(&mut BufWriter::new(file)).map_err(table_failure)
+            typed
+                .write(format, BufWriter::new(file))
+                .map(drop)
+                .map_err(table_failure)
         })?;
     }
     if context.global.json {
