@@ -8,9 +8,9 @@ use crate::{run_command, target_dir};
 const CRATE: &str = "crates/zuora-python";
 
 /// What the package's test suite needs from PyPI besides the package: pytest, and pyarrow,
-/// polars and pandas (3, for `DataFrame.from_arrow`) only to test that they read the
+/// polars, pandas (3, for `DataFrame.from_arrow`) and DuckDB only to test that they read the
 /// package's Arrow streams (the package itself depends on none of them).
-pub const TEST_PACKAGES: [&str; 4] = ["pytest", "pyarrow", "polars", "pandas>=3"];
+pub const TEST_PACKAGES: [&str; 5] = ["pytest", "pyarrow", "polars", "pandas>=3", "duckdb"];
 
 pub fn test() -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());

@@ -175,7 +175,7 @@ pub enum ZuoraCommand {
         /// .jsonl, .tsv), else csv.
         #[arg(long, value_enum)]
         format: Option<Format>,
-        /// Typed tables (parquet, arrow, jsonl).
+        /// Typed tables (parquet, arrow, jsonl, csv --normalize).
         #[command(flatten)]
         table: TableArgs,
         /// On Ctrl-C or timeout, leave the run going on the server.
@@ -223,7 +223,7 @@ pub enum ZuoraCommand {
         /// .jsonl, .tsv), else csv.
         #[arg(long, value_enum)]
         format: Option<Format>,
-        /// Typed tables (parquet, arrow, jsonl).
+        /// Typed tables (parquet, arrow, jsonl, csv --normalize).
         #[command(flatten)]
         table: TableArgs,
     },
@@ -289,6 +289,11 @@ pub struct TableArgs {
     /// Print each column's type, and why a column stayed text, to stderr.
     #[arg(long)]
     pub explain_types: bool,
+    /// With --format csv: the typed values in plain shapes any warehouse's COPY reads
+    /// (3980735.56, 2015-07-11, 2015-07-11T11:15:05; an empty value as an empty field, an
+    /// empty string as ""), instead of Zuora's text.
+    #[arg(long)]
+    pub normalize: bool,
 }
 
 fn parse_locale(text: &str) -> Result<zuora_tables::Locale, String> {

@@ -400,6 +400,11 @@ impl Output {
                 "--format parquet and arrow write a file: give --out FILE (nothing was sent)",
             ));
         }
+        if table.normalize && format != Format::Csv {
+            return Err(Failure::usage(
+                "--normalize makes a CSV of typed values: it goes with --format csv (nothing was sent)",
+            ));
+        }
         Ok(Self { format, table })
     }
 }
@@ -411,6 +416,15 @@ fn download(
     output: &Output,
 ) -> Result<(), Failure> {
     let format = match output.format {
+        Format::Csv if output.table.normalize => {
+            return tables::download(
+                context,
+                run_id,
+                out,
+                TableFormat::NormalizedCsv,
+                &output.table,
+            );
+        }
         Format::Csv => ExportFormat::Csv,
         Format::Tsv => ExportFormat::Tsv,
         Format::Raw => ExportFormat::Raw,

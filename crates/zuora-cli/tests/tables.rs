@@ -158,3 +158,42 @@ fn a_type_that_does_not_fit_or_names_no_column_fails_and_leaves_no_file() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no file left");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn normalized_csv_has_plain_numbers_and_iso_dates_row_for_row() {
+    let dir = folder("normalized");
+    let plain = trip(&dir, &["--out", "zuora.csv"]);
+    assert!(plain.status.success());
+    let normalized = trip(&dir, &["--out", "plain.csv", "--normalize"]);
+    assert!(
+        normalized.status.success(),
+        "{}",
+        String::from_utf8_lossy(&normalized.stderr)
+    );
+    let zuora = parse_csv(&std::fs::read_to_string(dir.join("zuora.csv")).unwrap());
+    let plain = parse_csv(&std::fs::read_to_string(dir.join("plain.csv")).unwrap());
+    assert_eq!(plain.len(), zuora.len());
+    assert_eq!(plain[0], zuora[0], "the same header");
+    let column = |name: &str| zuora[0].iter().position(|c| c == name).unwrap();
+    let (amount, created, name) = (
+        column("Invoice: Amount"),
+        column("Invoice: Created Date"),
+        column("Account: Name"),
+    );
+    for (row, (theirs, ours)) in zuora[1..].iter().zip(&plain[1..]).enumerate() {
+        let number = &ours[amount];
+        assert!(!number.contains(','), "row {row}: {number}");
+        assert_eq!(cents(number), cents(&theirs[amount]), "row {row}");
+        let date = &ours[created];
+        assert!(
+            date.len() >= 19 && date.as_bytes()[4] == b'-' && date.as_bytes()[10] == b'T',
+            "row {row}: {date}"
+        );
+        if theirs[name] != "(blank)" && theirs[name] != "(none)" {
+            assert_eq!(ours[name], theirs[name], "row {row}: text as it was");
+        }
+    }
+    let output = trip(&dir, &["--out", "x.parquet", "--normalize"]);
+    assert_eq!(output.status.code(), Some(2), "--normalize is for CSV");
+    std::fs::remove_dir_all(&dir).ok();
+}

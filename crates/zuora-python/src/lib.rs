@@ -1043,6 +1043,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PartialFile>()?;
     m.add_class::<tables::TableSpool>()?;
     m.add_class::<tables::Table>()?;
+    m.add_class::<tables::TableRows>()?;
     m.add("TableValueError", py.get_type::<tables::TableValueError>())?;
     m.add_class::<RunStarted>()?;
     m.add_class::<ReportRun>()?;

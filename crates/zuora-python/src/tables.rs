@@ -7,12 +7,19 @@ use std::ffi::CStr;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
+use arrow_array::cast::AsArray;
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
+use arrow_array::types::{Date32Type, Decimal128Type, Int64Type, TimestampMillisecondType};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::DataType;
 use arrow_schema::ffi::FFI_ArrowSchema;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyCapsule};
-use zuora_tables::{ColumnType, Locale, SharedSpool, Spooled, Spooling, TableError, TableFormat};
+use pyo3::types::{PyBytes, PyCapsule, PyDict};
+use zuora_tables::values::{civil_from_days, decimal_text};
+use zuora_tables::{
+    Batches, ColumnType, Locale, SharedSpool, Spooled, Spooling, TableError, TableFormat,
+};
 
 use crate::{InvalidInputError, ZuoraError};
 
@@ -140,6 +147,24 @@ impl Table {
             .collect()
     }
 
+    /// The rows as dicts of column label to a typed Python value: ``decimal.Decimal`` (exact),
+    /// ``int``, ``bool``, ``datetime.date``, ``datetime.datetime`` (naive: the tenant's time,
+    /// as Zuora wrote it), ``str``, or ``None`` for an empty value. Each call reads the table
+    /// from its start, a batch at a time.
+    fn rows(&self, py: Python<'_>) -> PyResult<TableRows> {
+        let batches = self.spooled.clone().batches().map_err(table_err)?;
+        let decimal = py.import("decimal")?.getattr("Decimal")?.unbind();
+        let datetime = py.import("datetime")?;
+        Ok(TableRows {
+            batches,
+            batch: None,
+            next_row: 0,
+            decimal,
+            date: datetime.getattr("date")?.unbind(),
+            datetime: datetime.getattr("datetime")?.unbind(),
+        })
+    }
+
     /// The Arrow schema, as a PyCapsule (`pyarrow.schema(t)`).
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
         let schema = FFI_ArrowSchema::try_from(self.spooled.schema().as_ref())
@@ -183,6 +208,112 @@ impl Table {
             self.spooled.rows(),
             columns.join(", ")
         )
+    }
+}
+
+/// The rows of a [`Table`] as Python dicts (see `Table.rows`).
+#[pyclass(module = "zuora_reporting")]
+pub(crate) struct TableRows {
+    batches: Batches<SharedSpool>,
+    batch: Option<RecordBatch>,
+    next_row: usize,
+    decimal: Py<PyAny>,
+    date: Py<PyAny>,
+    datetime: Py<PyAny>,
+}
+
+#[pymethods]
+impl TableRows {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        loop {
+            if let Some(batch) = &self.batch
+                && self.next_row < batch.num_rows()
+            {
+                let row = self.next_row;
+                self.next_row += 1;
+                return self.row(py, row).map(Some);
+            }
+            // The next batch is read and converted without the GIL.
+            let batches = &mut self.batches;
+            match py.detach(|| batches.next_batch()).map_err(table_err)? {
+                Some(batch) => {
+                    self.batch = Some(batch);
+                    self.next_row = 0;
+                }
+                None => return Ok(None),
+            }
+        }
+    }
+}
+
+impl TableRows {
+    fn row<'py>(&self, py: Python<'py>, row: usize) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        let Some(batch) = &self.batch else {
+            return Ok(dict);
+        };
+        let schema = batch.schema();
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            let value = self.value(py, column, field.data_type(), row)?;
+            dict.set_item(field.name(), value)?;
+        }
+        Ok(dict)
+    }
+
+    fn value<'py>(
+        &self,
+        py: Python<'py>,
+        column: &ArrayRef,
+        data_type: &DataType,
+        row: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if column.is_null(row) {
+            return Ok(py.None().into_bound(py));
+        }
+        Ok(match data_type {
+            DataType::Boolean => column
+                .as_boolean()
+                .value(row)
+                .into_pyobject(py)?
+                .to_owned()
+                .into_any(),
+            DataType::Int64 => column
+                .as_primitive::<Int64Type>()
+                .value(row)
+                .into_pyobject(py)?
+                .into_any(),
+            DataType::Decimal128(_, scale) => {
+                let unscaled = column.as_primitive::<Decimal128Type>().value(row);
+                let text = decimal_text(unscaled, u8::try_from(*scale).unwrap_or(0));
+                self.decimal.bind(py).call1((text,))?
+            }
+            DataType::Date32 => {
+                let (year, month, day) =
+                    civil_from_days(column.as_primitive::<Date32Type>().value(row));
+                self.date.bind(py).call1((year, month, day))?
+            }
+            DataType::Timestamp(..) => {
+                let millis = column.as_primitive::<TimestampMillisecondType>().value(row);
+                let days = i32::try_from(millis.div_euclid(86_400_000))
+                    .map_err(|_| TableValueError::new_err(format!("{millis} ms is no date")))?;
+                let (year, month, day) = civil_from_days(days);
+                let of_day = millis.rem_euclid(86_400_000);
+                let (hour, minute) = (of_day / 3_600_000, of_day / 60_000 % 60);
+                let (second, micros) = (of_day / 1000 % 60, of_day % 1000 * 1000);
+                self.datetime
+                    .bind(py)
+                    .call1((year, month, day, hour, minute, second, micros))?
+            }
+            _ => column
+                .as_string::<i32>()
+                .value(row)
+                .into_pyobject(py)?
+                .into_any(),
+        })
     }
 }
 

@@ -182,6 +182,20 @@ fn split_at_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
     Some((&text[..at], &text[at + 1..]))
 }
 
+/// `unscaled / 10^scale` written exactly, plainly (`-0.05`, `3980735.56`): how a decimal
+/// leaves a table as text.
+pub fn decimal_text(unscaled: i128, scale: u8) -> String {
+    let digits = unscaled.unsigned_abs().to_string();
+    let sign = if unscaled < 0 { "-" } else { "" };
+    let scale = usize::from(scale);
+    if scale == 0 {
+        return format!("{sign}{digits}");
+    }
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - scale);
+    format!("{sign}{whole}.{fraction}")
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date; `None` for a date that does not
 /// exist (Feb 30).
 pub fn days_from_civil(year: i32, month: u32, day: u32) -> Option<i32> {

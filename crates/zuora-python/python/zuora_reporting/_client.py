@@ -34,6 +34,12 @@ def _spool(locale: str, columns: ColumnTypes) -> _native.TableSpool:
     return _native.TableSpool(locale, list((columns or {}).items()))
 
 
+def _next_rows(rows: _native.TableRows, most: int = 4096) -> list:
+    """Up to `most` rows of a table (an empty list at its end): what the async client reads
+    on a worker thread, so the spool's reads never hold up the event loop."""
+    return [row for _, row in zip(range(most), rows)]
+
+
 def _engine(**settings: Any) -> _native.Engine:
     """The engine from keyword arguments, the `ZUORA_*` variables filling what is missing."""
     env = os.environ
@@ -283,8 +289,22 @@ class Client(_Api):
         """Closes the HTTP connections."""
         self._http.close()
 
-    def rows(self, run_id: str, page_size: int = 1000) -> Iterator[dict]:
-        """Every row of a completed run as a dict of field id to value, a page at a time."""
+    def rows(
+        self,
+        run_id: str,
+        page_size: int = 1000,
+        *,
+        typed: bool = False,
+        locale: str = "en-US",
+        columns: ColumnTypes = None,
+    ) -> Iterator[dict]:
+        """Every row of a completed run as a dict of field id to value (Zuora's text), a
+        page at a time. With ``typed=True`` the rows come from the typed table of the run's
+        export instead (see `export_table`): dicts of column label to ``Decimal``, ``int``,
+        ``bool``, ``date``, ``datetime`` (naive, the tenant's time), ``str`` or ``None``."""
+        if typed:
+            yield from self.export_table(run_id, locale=locale, columns=columns).rows()
+            return
         task = self._engine.rows(run_id, page_size)
         while isinstance(rows := self._run(_flows.drive(task)), list):
             yield from rows
@@ -351,8 +371,24 @@ class AsyncClient(_Api):
         """Closes the HTTP connections."""
         await self._http.aclose()
 
-    async def rows(self, run_id: str, page_size: int = 1000) -> AsyncIterator[dict]:
-        """Every row of a completed run as a dict, a page at a time."""
+    async def rows(
+        self,
+        run_id: str,
+        page_size: int = 1000,
+        *,
+        typed: bool = False,
+        locale: str = "en-US",
+        columns: ColumnTypes = None,
+    ) -> AsyncIterator[dict]:
+        """Every row of a completed run as a dict, a page at a time; ``typed=True`` as
+        `Client.rows` (each batch of the table is read off the event loop's thread)."""
+        if typed:
+            table = await self.export_table(run_id, locale=locale, columns=columns)
+            rows = table.rows()
+            while (batch := await asyncio.to_thread(_next_rows, rows)):
+                for row in batch:
+                    yield row
+            return
         task = self._engine.rows(run_id, page_size)
         while isinstance(rows := await self._run(_flows.drive(task)), list):
             for row in rows:
