@@ -12,7 +12,7 @@ use zuora_core::{ExportFormat, exports::ExportDecoder};
 
 use zuora_sim::{Catalogue, ExportStream, LARGE_REPORT_NAME};
 
-use crate::bench_sim::{SEED, parse_size, rows_for_export_bytes};
+use crate::bench_sim::{SEED, rows_for_export_bytes};
 
 /// The chunk size a transport hands the converter.
 const CHUNK: usize = 64 * 1024;
@@ -111,19 +111,8 @@ fn mb_per_s(bytes: usize, duration: Duration) -> f64 {
 }
 
 pub fn run(args: &[&str]) -> Result<(), String> {
-    if crate::ensure_release(
-        &["bench", "decode"]
-            .iter()
-            .chain(args)
-            .copied()
-            .collect::<Vec<_>>(),
-    )? {
+    let Some(size) = crate::bench_sim::release_bench_size("decode", args)? else {
         return Ok(());
-    }
-    let size = match args {
-        [] => 256 << 20,
-        ["--size", size] => parse_size(size)?,
-        _ => return Err("usage: cargo xtask bench decode [--size 256MiB]".to_owned()),
     };
     eprintln!("generating {} MiB of UTF-16LE export...", size >> 20);
     let plain = generate(size)?;

@@ -305,3 +305,18 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     );
     Ok(())
 }
+
+/// The size of `cargo xtask bench NAME [--size 256MiB]` (256 MiB when not given); `None`
+/// when this debug build has just run the bench again as a release build.
+pub fn release_bench_size(name: &str, args: &[&str]) -> Result<Option<u64>, String> {
+    let mut full = vec!["bench", name];
+    full.extend_from_slice(args);
+    if crate::ensure_release(&full)? {
+        return Ok(None);
+    }
+    match args {
+        [] => Ok(Some(256 << 20)),
+        ["--size", size] => parse_size(size).map(Some),
+        _ => Err(format!("usage: cargo xtask bench {name} [--size 256MiB]")),
+    }
+}

@@ -190,19 +190,8 @@ fn bench_python() -> Option<PathBuf> {
 }
 
 pub fn run(args: &[&str]) -> Result<(), String> {
-    if crate::ensure_release(
-        &["bench", "table"]
-            .iter()
-            .chain(args)
-            .copied()
-            .collect::<Vec<_>>(),
-    )? {
+    let Some(size) = crate::bench_sim::release_bench_size("table", args)? else {
         return Ok(());
-    }
-    let size = match args {
-        [] => 256 << 20,
-        ["--size", size] => parse_size(size)?,
-        _ => return Err("usage: cargo xtask bench table [--size 256MiB]".to_owned()),
     };
     let dir = target_dir().join("bench-table");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
