@@ -13,6 +13,11 @@ use parquet::file::properties::WriterProperties;
 use crate::TableError;
 use crate::values::{civil_from_days, decimal_text};
 
+/// Rows per Parquet row group. A row group is held in memory until it is written: two of
+/// pass 2's batches' worth keeps a 1 GiB export's conversion in tens of MiB (Parquet's
+/// default is a million rows).
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
 /// A typed output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableFormat {
@@ -88,10 +93,7 @@ impl<W: Write + Send> TableWriter<W> {
             TableFormat::Parquet => {
                 let properties = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::default()))
-                    // A row group is held in memory until it is written: two batches' worth
-                    // keeps a 1 GiB export's conversion in tens of MiB (the default is a
-                    // million rows).
-                    .set_max_row_group_size(2 * crate::BATCH_ROWS)
+                    .set_max_row_group_size(ROW_GROUP_ROWS)
                     .build();
                 Self::Parquet(
                     ArrowWriter::try_new(out, schema, Some(properties)).map_err(arrow_error)?,
