@@ -196,15 +196,8 @@ class _Api:
             _flows.drive(task, on_status=on_status, cancel_on_stop=cancel_on_timeout)
         )
 
-    def download_export(
-        self,
-        run_id: str,
-        destination: Destination,
-        *,
-        format: str = "csv",
-        locale: str = "en-US",
-        columns: ColumnTypes = None,
-    ):
+    def download_export(self, run_id: str, destination: Destination, *, format: str = "csv",
+                        locale: str = "en-US", columns: ColumnTypes = None):
         """Streams a completed run's export into `destination` (a path, or a binary file),
         converted to `format` as it arrives: ``"csv"``, ``"tsv"`` or ``"raw"`` UTF-16 text,
         or a typed table (``"parquet"``, ``"arrow"``, ``"jsonl"``; see `export_table` for
@@ -289,15 +282,8 @@ class Client(_Api):
         """Closes the HTTP connections."""
         self._http.close()
 
-    def rows(
-        self,
-        run_id: str,
-        page_size: int = 1000,
-        *,
-        typed: bool = False,
-        locale: str = "en-US",
-        columns: ColumnTypes = None,
-    ) -> Iterator[dict]:
+    def rows(self, run_id: str, page_size: int = 1000, *, typed: bool = False,
+             locale: str = "en-US", columns: ColumnTypes = None) -> Iterator[dict]:
         """Every row of a completed run as a dict of field id to value (Zuora's text), a
         page at a time. With ``typed=True`` the rows come from the typed table of the run's
         export instead (see `export_table`): dicts of column label to ``Decimal``, ``int``,
@@ -371,15 +357,8 @@ class AsyncClient(_Api):
         """Closes the HTTP connections."""
         await self._http.aclose()
 
-    async def rows(
-        self,
-        run_id: str,
-        page_size: int = 1000,
-        *,
-        typed: bool = False,
-        locale: str = "en-US",
-        columns: ColumnTypes = None,
-    ) -> AsyncIterator[dict]:
+    async def rows(self, run_id: str, page_size: int = 1000, *, typed: bool = False,
+                   locale: str = "en-US", columns: ColumnTypes = None) -> AsyncIterator[dict]:
         """Every row of a completed run as a dict, a page at a time; ``typed=True`` as
         `Client.rows` (each batch of the table is read off the event loop's thread)."""
         if typed:
