@@ -28,6 +28,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[(
         "policies",
         "config",
         "machines",
+        "pulls",
         "client",
     ],
 )];

@@ -11,6 +11,7 @@ pub mod filters;
 pub mod machines;
 pub mod operations;
 pub mod policies;
+pub mod pulls;
 pub mod responses;
 pub mod values;
 

@@ -239,6 +239,13 @@ impl ExportDecoder {
         result
     }
 
+    /// Rows converted so far, the header not counted; `None` for [`ExportFormat::Raw`], whose
+    /// bytes are passed on unread.
+    pub fn rows(&mut self) -> Option<u64> {
+        let pipeline = self.pipeline_mut();
+        (pipeline.format != ExportFormat::Raw).then(|| pipeline.records.records.saturating_sub(1))
+    }
+
     /// Converts one chunk, appending the output to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), ExportError> {
         self.with_out(out, |source| match source {

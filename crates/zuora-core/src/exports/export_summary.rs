@@ -8,6 +8,8 @@ pub struct ExportSummary {
     pub bytes_received: u64,
     /// Bytes written to the output.
     pub bytes_written: u64,
+    /// Rows converted (the header not counted), for CSV and TSV; `None` for the raw bytes.
+    pub rows: Option<u64>,
     /// Status, `Zuora-Request-Id` and limits of the answer.
     pub meta: crate::responses::ResponseMeta,
 }
@@ -22,8 +24,17 @@ impl ExportSummary {
         Self {
             bytes_received,
             bytes_written,
+            rows: None,
             meta,
         }
+    }
+}
+
+impl ExportSummary {
+    /// The same summary, with `rows` converted.
+    pub fn with_rows(mut self, rows: Option<u64>) -> Self {
+        self.rows = rows;
+        self
     }
 }
 

@@ -155,7 +155,8 @@ impl Download {
         self.written = self
             .written
             .saturating_add(out.len().saturating_sub(before) as u64);
-        let summary = ExportSummary::new(self.received, self.written, self.meta.clone());
+        let summary = ExportSummary::new(self.received, self.written, self.meta.clone())
+            .with_rows(self.decoder.rows());
         self.summary = Some(summary.clone());
         Ok(summary)
     }
