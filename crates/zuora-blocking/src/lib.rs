@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+mod pull;
 mod transport;
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Condvar, Mutex};
 
+pub use pull::{PullControl, Pulls};
 pub use transport::{UreqBody, UreqTransport};
 /// The ureq this crate is built with, for [`UreqTransport::with_agent`].
 pub use ureq;

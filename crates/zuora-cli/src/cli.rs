@@ -230,7 +230,34 @@ pub enum ZuoraCommand {
     /// Check the credentials: get a token and show when it expires (never the token).
     #[command(after_help = "Example:\n  ZUORA_ENV=SBX zuora-report token")]
     Token,
+    /// Pull many reports, each in date windows since the last pull, each window run and
+    /// downloaded exactly once, as a jobs file says (see the README). Exits 0 when every
+    /// window is done, 3 when some failed (the others are done), 130 when interrupted.
+    #[command(after_help = PULL_HELP)]
+    Pull {
+        /// The jobs file (TOML); its paths are relative to its folder.
+        jobs: PathBuf,
+    },
 }
+
+/// An example jobs file, shown by `pull --help`.
+const PULL_HELP: &str = r#"Example jobs file:
+  concurrency = 3                     # runs in flight at once
+  state = "state/pulls.json"          # progress, replaced atomically after each window
+  out = "out/{report}/{start}_{end}.{ext}"
+  format = "csv"                      # csv, tsv, raw, parquet, arrow, jsonl
+
+  [[report]]
+  name = "Invoice Detail"             # or id = "..."
+  view = "detail"
+  filter = "@filters/eur.json"        # optional base filters, as --filter
+  [report.window]                     # optional: incremental
+  field = "Invoice.CreatedDate"       # a date (or type = "datetime") field
+  start = "2015-01-01"                # the first window's start
+  size = "1 month"                    # day(s), week(s) or month(s)
+  until = "yesterday"                 # or a date (included)
+
+With --json, one JSON event per line, then the summary."#;
 
 /// A report view.
 #[derive(Debug, Clone, Copy, ValueEnum)]

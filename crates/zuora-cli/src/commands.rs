@@ -13,6 +13,7 @@ use zuora_core::{
 use zuora_files::PartialFile;
 use zuora_tables::TableFormat;
 
+mod pull;
 mod tables;
 
 use crate::cli::{Format, Global, TableArgs, View, ZuoraCommand as Command};
@@ -164,6 +165,7 @@ pub fn run(global: Global, command: Command) -> Result<(), Failure> {
             download(&context, &run_id, &out, &output)
         }
         Command::Token => token(&context),
+        Command::Pull { jobs } => pull::pull(&context, &jobs),
     }
 }
 

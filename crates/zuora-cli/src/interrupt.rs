@@ -4,10 +4,10 @@
 //! the run to cancel (unless `--no-cancel`), and the temporary file being written.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use zuora_blocking::{Client, ReportRunId};
+use zuora_blocking::{Client, PullControl, ReportRunId};
 
 use crate::exit_code as code;
 
@@ -17,6 +17,9 @@ const CANCEL_BUDGET: Duration = Duration::from_millis(700);
 #[derive(Default)]
 struct InFlight {
     client: Option<Client>,
+    /// A pull under way: the first Ctrl-C (or SIGTERM) stops it gracefully (its runs
+    /// cancelled, its state consistent); a second one exits at once.
+    pull: Option<Arc<PullControl>>,
     /// The run to cancel on Ctrl-C.
     run: Option<ReportRunId>,
     /// The temporary files to remove on Ctrl-C (a table's spool and its output).
@@ -25,6 +28,7 @@ struct InFlight {
 
 static IN_FLIGHT: Mutex<InFlight> = Mutex::new(InFlight {
     client: None,
+    pull: None,
     run: None,
     temporaries: Vec::new(),
 });
@@ -55,9 +59,22 @@ pub fn written(temporary: &std::path::Path) {
     in_flight().temporaries.retain(|path| path != temporary);
 }
 
+/// A pull is under way: Ctrl-C and SIGTERM stop it through `control`.
+pub fn pulling(control: Arc<PullControl>) {
+    in_flight().pull = Some(control);
+}
+
 fn on_interrupt() {
     let (client, run, temporaries) = {
         let mut state = in_flight();
+        if let Some(pull) = state.pull.take() {
+            drop(state);
+            pull.interrupt();
+            eprintln!(
+                "zuora-report: interrupting the pull: cancelling the runs in flight (again to quit at once)"
+            );
+            return;
+        }
         (
             state.client.clone(),
             state.run.take(),

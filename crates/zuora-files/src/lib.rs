@@ -90,6 +90,51 @@ impl PartialFile {
         Ok(())
     }
 
+    /// Bytes written so far.
+    ///
+    /// # Errors
+    ///
+    /// The file was committed or discarded, or its size cannot be read.
+    pub fn len(&mut self) -> io::Result<u64> {
+        Ok(self.file()?.metadata()?.len())
+    }
+
+    /// Removes the temporary files a killed process left for `destination` (a process
+    /// killed with `SIGKILL` cannot remove its own): files named as [`create`](Self::create)
+    /// names them, beside it. Returns how many were removed.
+    ///
+    /// Only for a writer that knows no other process writes `destination` now (a pull
+    /// holding its state file), since another's file in progress looks the same.
+    pub fn remove_stale(destination: &Path) -> usize {
+        let (Some(name), Some(folder)) = (destination.file_name(), destination.parent()) else {
+            return 0;
+        };
+        let folder = if folder.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            folder
+        };
+        let prefix = format!(".{}.", name.to_string_lossy());
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let file_name = file_name.to_string_lossy();
+            let stale = file_name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".partial"))
+                .is_some_and(|random| {
+                    random.len() == 32 && random.bytes().all(|b| b.is_ascii_hexdigit())
+                });
+            if stale && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+
     /// Removes the temporary file now (dropping does the same).
     pub fn discard(mut self) {
         self.remove();

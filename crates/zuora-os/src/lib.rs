@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod pulls;
+
 use std::time::{Instant, SystemTime};
 
 use zuora_core::client::Platform;

@@ -145,6 +145,12 @@ pub struct SimConfig {
     pub idempotency_ttl: Duration,
     /// The reports served.
     pub catalogue: Catalogue,
+    /// Exports larger than this many bytes (UTF-16, as sent) fail with 504 Gateway
+    /// Time-out, as Zuora's do above about 25 MB (reference §13); `None`: no limit.
+    pub export_limit: Option<u64>,
+    /// Runs that would take longer end in `ERROR` at this time, as Zuora stops a run after
+    /// an hour (reference §5).
+    pub run_time_limit: Duration,
 }
 
 impl SimConfig {
@@ -161,6 +167,8 @@ impl SimConfig {
             fault_scope: FaultScope::Reporting,
             idempotency_ttl: Duration::from_secs(24 * 3600),
             catalogue: Catalogue::sample(seed, 1_000),
+            export_limit: None,
+            run_time_limit: Duration::from_secs(3600),
         }
     }
 }

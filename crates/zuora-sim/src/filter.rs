@@ -1,8 +1,10 @@
 //! Filters applied to a run's rows, as Zuora applies a run's filter groups: each group joins
 //! its clauses with its logical operator (AND or OR), and the groups are joined with AND.
 //!
-//! Modelled: `=`, `!=`, `<`, `>`, `<=`, `>=` (numbers compared as numbers, thousands
-//! separators ignored; other values as text), `in` and `not in` (a comma-separated list),
+//! Modelled: `=`, `!=`, `<`, `>`, `<=`, `>=` (dates and date-times compared as moments:
+//! a value such as `Jul 11, 2015 11:15:05 AM` against `2015-07-01`, which stands for its
+//! midnight; numbers compared as numbers, thousands separators ignored; other values as
+//! text), `in` and `not in` (a comma-separated list),
 //! `is null` and `is not null` (an empty value), `contains`, `starts with`, `ends with` and
 //! their negations (text, case-insensitive). Not modelled (they match every row): `like`,
 //! `is between`, `is during` and their negations, relative dates. A clause on a field the
@@ -28,6 +30,48 @@ pub fn matches(groups: &[FilterGroup], columns: &[Column], values: &[String]) ->
     })
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A date or date-time as seconds in a sortable form: `2015-07-11`, `2015-07-11T11:15:05`,
+/// `2015-07-11 11:15:05`, or Zuora's en-US `Jul 11, 2015` and `Jul 11, 2015 11:15:05 AM`.
+fn moment(text: &str) -> Option<(u32, u32, u32, u32)> {
+    let text = text.trim();
+    let clock = |rest: &str, half: Option<&str>| -> Option<u32> {
+        if rest.is_empty() {
+            return Some(0);
+        }
+        let mut parts = rest.split(':').map(|p| p.parse::<u32>().ok());
+        let (h, m, s) = (parts.next()??, parts.next()??, parts.next().flatten().unwrap_or(0));
+        let h = match half {
+            Some(h12) if h12.eq_ignore_ascii_case("PM") => h % 12 + 12,
+            Some(_) => h % 12,
+            None => h,
+        };
+        (h < 24 && m < 60 && s < 61).then_some(h * 3600 + m * 60 + s)
+    };
+    if let Some((date, rest)) = text
+        .get(..10)
+        .filter(|d| d.as_bytes().get(4) == Some(&b'-') && d.as_bytes().get(7) == Some(&b'-'))
+        .map(|d| (d, text[10..].trim_start_matches(['T', ' '])))
+    {
+        let y = date.get(0..4)?.parse().ok()?;
+        let m = date.get(5..7)?.parse().ok()?;
+        let d = date.get(8..10)?.parse().ok()?;
+        return Some((y, m, d, clock(rest, None)?));
+    }
+    let (month, rest) = text.split_once(' ')?;
+    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as u32 + 1;
+    let (day, rest) = rest.split_once(", ")?;
+    let day = day.trim().parse().ok()?;
+    let mut words = rest.split_whitespace();
+    let year = words.next()?.parse().ok()?;
+    let time = words.next().unwrap_or_default();
+    let seconds = clock(time, words.next())?;
+    Some((year, month, day, seconds))
+}
+
 fn number(text: &str) -> Option<f64> {
     text.trim().replace(',', "").parse().ok()
 }
@@ -40,8 +84,9 @@ fn clause_matches(clause: &FilterClause, columns: &[Column], values: &[String]) 
         return false;
     };
     let wanted = clause.value.as_str();
-    let ordering = match (number(value), number(wanted)) {
-        (Some(a), Some(b)) => a.partial_cmp(&b),
+    let ordering = match (moment(value), moment(wanted), number(value), number(wanted)) {
+        (Some(a), Some(b), _, _) => Some(a.cmp(&b)),
+        (_, _, Some(a), Some(b)) => a.partial_cmp(&b),
         _ => Some(value.as_str().cmp(wanted)),
     };
     let (value_lower, wanted_lower) = (value.to_lowercase(), wanted.to_lowercase());
@@ -70,5 +115,19 @@ fn clause_matches(clause: &FilterClause, columns: &[Column], values: &[String]) 
         FilterOperator::EndsWith => value_lower.ends_with(&wanted_lower),
         FilterOperator::DoesNotEndWith => !value_lower.ends_with(&wanted_lower),
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::moment;
+
+    #[test]
+    fn dates_compare_as_dates() {
+        assert!(moment("Jul 11, 2015") < moment("Dec 7, 2019"));
+        assert!(moment("Jul 11, 2015 11:15:05 AM") > moment("2015-07-11"));
+        assert!(moment("Jul 11, 2015 12:05:00 AM") < moment("Jul 11, 2015 1:00:00 AM"));
+        assert_eq!(moment("2015-07-11"), moment("Jul 11, 2015"));
+        assert_eq!(moment("1,234.5"), None);
     }
 }

@@ -43,6 +43,14 @@ struct Args {
     /// (`1.430,5`) or fr-FR (`1 430,5`).
     #[arg(long, default_value = "en-US")]
     locale: zuora_sim::NumberLocale,
+    /// Exports larger than this many bytes (as sent, UTF-16) fail with 504 Gateway Time-out,
+    /// as Zuora's do above about 25 MB.
+    #[arg(long)]
+    export_limit: Option<u64>,
+    /// Runs still going after this many seconds end in ERROR (Zuora stops a run after an
+    /// hour).
+    #[arg(long, default_value_t = 3600.0)]
+    run_limit: f64,
     /// Accept this client id instead of one derived from the seed.
     #[arg(long)]
     client_id: Option<String>,
@@ -56,8 +64,10 @@ fn main() -> ExitCode {
     if !(0.0..=1.0).contains(&args.fault_rate)
         || !args.run_seconds.is_finite()
         || args.run_seconds < 0.0
+        || !args.run_limit.is_finite()
+        || args.run_limit <= 0.0
     {
-        eprintln!("zuora-sim: --fault-rate must be within 0..=1 and --run-seconds at least 0");
+        eprintln!("zuora-sim: --fault-rate must be within 0..=1, --run-seconds at least 0 and --run-limit above 0");
         return ExitCode::from(2);
     }
     let mut config = SimConfig::new(args.seed);
@@ -67,6 +77,8 @@ fn main() -> ExitCode {
     config.catalogue.set_locale(args.locale);
     config.run_timing = RunTiming::uniform(Duration::from_secs_f64(args.run_seconds));
     config.token_ttl = Duration::from_secs(args.token_ttl);
+    config.export_limit = args.export_limit;
+    config.run_time_limit = Duration::from_secs_f64(args.run_limit.min(1e9));
     config.rate_budget = RateBudget {
         limit: args.requests_per_minute,
         window: Duration::from_secs(60),

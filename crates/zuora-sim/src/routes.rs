@@ -275,6 +275,7 @@ fn run_report(
     }
     let run_id = hex_id(&mut state.rng).to_string();
     let timing = state.settings.run_timing;
+    let time_limit = state.settings.run_time_limit;
     state.runs.insert(
         run_id.clone(),
         Run {
@@ -286,6 +287,7 @@ fn run_report(
             outcome: report.outcome,
             timing,
             filters,
+            time_limit,
         },
     );
     *state
@@ -486,6 +488,17 @@ fn export(shared: &Shared, request: &SimRequest, run_id: &str) -> SimResponse {
         Ok(found) => found,
         Err(response) => return *response,
     };
+    let limit = shared.lock().settings.export_limit;
+    if let Some(limit) = limit {
+        let size = export_size(&report, &filters);
+        if size > limit {
+            return zan_error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "ZAN-REST-ERROR",
+                &format!("504 Gateway Time-out: the export of {size} bytes took too long."),
+            );
+        }
+    }
     let ascii_name: String = report
         .name
         .chars()
@@ -510,6 +523,25 @@ fn export(shared: &Shared, request: &SimRequest, run_id: &str) -> SimResponse {
         headers.insert(CONTENT_DISPOSITION, value);
     }
     response
+}
+
+/// The export's size as sent (UTF-16 code units, two bytes each): header and rows, each
+/// value's text, tabs and a line end (an estimate that ignores quoting, enough for a limit).
+fn export_size(report: &Report, filters: &[zuora_core::filters::FilterGroup]) -> u64 {
+    let columns = report.columns();
+    let line = |values: &mut dyn Iterator<Item = &str>| -> u64 {
+        values
+            .map(|v| v.encode_utf16().count() as u64 + 1)
+            .sum::<u64>()
+            .saturating_add(1)
+            .saturating_mul(2)
+    };
+    let header = line(&mut columns.iter().map(|c| c.label));
+    (1..=report.rows)
+        .map(|row| report.row(row))
+        .filter(|values| filters.is_empty() || crate::filter::matches(filters, columns, values))
+        .map(|values| line(&mut values.iter().map(String::as_str)))
+        .fold(header, u64::saturating_add)
 }
 
 fn search(shared: &Shared, request: &SimRequest) -> SimResponse {

@@ -53,6 +53,15 @@ async fn handle(
 ) -> Result<SimResponse, DropConnection> {
     let (parts, incoming) = request.into_parts();
     let now = shared.clock.elapsed();
+    if parts.uri.path() == "/sim/stats" && parts.method == Method::GET {
+        // The simulator's own counters, for tests that watch a client from outside: never
+        // faulted, never counted against the budget.
+        let stats = shared.lock().stats(now);
+        return Ok(routes::json_response(
+            StatusCode::OK,
+            stats.to_string().into_bytes(),
+        ));
+    }
     let route = Route::of(&parts.method, parts.uri.path());
     let fault = {
         let mut state = shared.lock();

@@ -13,8 +13,6 @@ use crate::clock::SimClock;
 use crate::config::{Fault, FaultPlan, FaultScope, RateBudget, RunTiming, SimConfig};
 use crate::rng::Rng;
 
-/// Zuora stops a run after an hour (reference §5) and marks it `ERROR`.
-const RUN_TIME_LIMIT: Duration = Duration::from_secs(3600);
 
 /// A run's status, as Zuora spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +65,8 @@ pub(crate) struct Run {
     pub timing: RunTiming,
     /// The filter groups the run was started with (none: the report's rows, all of them).
     pub filters: Vec<zuora_core::filters::FilterGroup>,
+    /// How long it may run before it is stopped with `ERROR` (Zuora's hour, or the setting).
+    pub time_limit: Duration,
 }
 
 impl Run {
@@ -82,8 +82,8 @@ impl Run {
         let (status, since) = match self.outcome {
             RunOutcome::Invalid if t >= query_from => (RunStatus::Invalid, query_from),
             RunOutcome::Fails if t >= processing_from => (RunStatus::Error, processing_from),
-            _ if t >= RUN_TIME_LIMIT && done_at > RUN_TIME_LIMIT => {
-                (RunStatus::Error, RUN_TIME_LIMIT)
+            _ if t >= self.time_limit && done_at > self.time_limit => {
+                (RunStatus::Error, self.time_limit)
             }
             RunOutcome::Completes if t >= done_at => (RunStatus::Completed, done_at),
             _ if t >= processing_from => (RunStatus::ProcessingData, processing_from),
@@ -152,6 +152,8 @@ pub(crate) struct Settings {
     pub fault_scope: FaultScope,
     pub idempotency_ttl: Duration,
     pub catalogue: Catalogue,
+    pub export_limit: Option<u64>,
+    pub run_time_limit: Duration,
 }
 
 pub(crate) struct State {
@@ -250,6 +252,57 @@ impl State {
         }
     }
 
+    /// What `GET /sim/stats` shows: runs started, the most runs in progress at one moment,
+    /// and duplicate runs. A run is a duplicate when an earlier run of the same report, view
+    /// and filters had not failed and was not cancelled: the same query started twice,
+    /// whether under one idempotency key replayed wrongly or under two (a client that lost
+    /// its key). A run started afresh after one that ended without results is not one.
+    pub fn stats(&self, now: Duration) -> serde_json::Value {
+        let mut runs: Vec<&Run> = self.runs.values().collect();
+        runs.sort_by_key(|run| (run.created, run.id.clone()));
+        let mut edges: Vec<(Duration, i64)> = Vec::with_capacity(runs.len() * 2);
+        let mut queries: HashMap<String, bool> = HashMap::new();
+        let mut duplicates = 0u64;
+        for run in &runs {
+            let (status, since) = run.status_at(now);
+            let end = if status.in_progress() { now } else { since };
+            if end > run.created {
+                edges.push((run.created, 1));
+                edges.push((end, -1));
+            }
+            let query = format!(
+                "{}|{}|{}",
+                run.report_id,
+                run.view_type,
+                serde_json::to_string(&run.filters).unwrap_or_default()
+            );
+            let good = !matches!(
+                status,
+                RunStatus::Cancelled | RunStatus::Error | RunStatus::Invalid
+            );
+            let seen_good = queries.entry(query).or_insert(false);
+            if *seen_good {
+                duplicates += 1;
+            }
+            *seen_good |= good;
+        }
+        // Ends before starts at the same moment: a run that ends as another starts does not
+        // overlap it.
+        edges.sort();
+        let (mut running, mut peak) = (0i64, 0i64);
+        for (_, change) in edges {
+            running += change;
+            peak = peak.max(running);
+        }
+        let replayed_keys: usize = self.runs_per_key.values().map(|n| n.saturating_sub(1)).sum();
+        serde_json::json!({
+            "runs_started": runs.len(),
+            "peak_running_runs": peak,
+            "duplicate_runs": duplicates + replayed_keys as u64,
+            "running_runs": runs.iter().filter(|r| r.status_at(now).0.in_progress()).count(),
+        })
+    }
+
     /// A new 36-character `Zuora-Request-Id`.
     pub fn request_id(&mut self) -> String {
         format_uuid_v4(self.rng.bytes16())
@@ -288,6 +341,8 @@ impl Shared {
                     fault_scope: config.fault_scope,
                     idempotency_ttl: config.idempotency_ttl,
                     catalogue: config.catalogue,
+                    export_limit: config.export_limit,
+                    run_time_limit: config.run_time_limit,
                 },
                 rng,
                 fault_rng: Rng::new(fault_seed),

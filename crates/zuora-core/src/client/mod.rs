@@ -19,6 +19,7 @@ use crate::exports::{ExportFormat, ExportSummary};
 use crate::machines::{Exchange, RowSource, Session, Task, TaskOutput, TaskStep, WaitControl};
 use crate::operations::{Operation, ReportRun, ReportRunStarted, ReportSummary};
 use crate::policies::WaitOptions;
+use crate::pulls::{Work, WorkDone};
 use crate::values::{ReportId, ReportName, ReportRef, ReportRunId, ViewType};
 
 /// A [`Driver`] whose transport can be made from the configuration alone (the one its
@@ -512,6 +513,33 @@ impl<D: ExportDriver> Client<D> {
             TaskOutput::into_export,
         );
         self.driver().write_export(job, out)
+    }
+
+    /// Runs one piece of a [`Pull`](crate::pulls::Pull) (see there for the loop): finds its
+    /// report, or pulls its window (the run started with the window's filters and key, each
+    /// status shown to `observe`, whose answer the pull gives, the export converted into
+    /// `out`, the window's file). `out` is not written for a search.
+    ///
+    /// # Errors
+    ///
+    /// What the work's task ended with; the pull decides what follows
+    /// ([`Pull::finished`](crate::pulls::Pull::finished)).
+    pub fn pull_work<'a, W: ?Sized>(
+        &'a self,
+        work: &Work,
+        observe: Observer<'a>,
+        out: &'a mut W,
+    ) -> D::Call<'a, WorkDone>
+    where
+        D: WriteExport<W>,
+    {
+        let session = self.session();
+        let start = work.task(session, D::Platform::now());
+        let job = Job::new("pull", session, start, WorkDone::from_output).observed(observe);
+        match work.output() {
+            None => self.driver().call(job),
+            Some(_) => self.driver().write_export(job, out),
+        }
     }
 
     /// The whole trip in one call: resolve `report` (by id, or by exact name through

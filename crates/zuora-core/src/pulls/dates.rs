@@ -25,6 +25,13 @@ fn days_in_month(year: i32, month: u8) -> u8 {
 }
 
 impl CivilDate {
+    /// 1970-01-01.
+    pub const EPOCH: Self = Self {
+        year: 1970,
+        month: 1,
+        day: 1,
+    };
+
     /// The date, if it exists (years 1 to 9999).
     pub fn new(year: i32, month: u8, day: u8) -> Option<Self> {
         ((1..=9999).contains(&year)
