@@ -320,3 +320,28 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     }
     records
 }
+
+/// `GET /sim/stats` of the simulator at `base_url`, read over a plain socket (from outside,
+/// as the simulator's own counters: runs started, peak running, duplicates).
+///
+/// # Panics
+///
+/// The simulator does not answer with JSON (a test fails).
+#[allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test fails.
+pub fn sim_stats(base_url: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let address = base_url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET /sim/stats HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    serde_json::from_str(body.trim()).expect("/sim/stats answers JSON")
+}

@@ -187,14 +187,14 @@ impl<T: SyncStreamingTransport + Send + Sync> Pulls for Client<T> {
                         scope.spawn(move || {
                             let outcome = pull_one(self, &work, shared);
                             let mut pull = shared.pull();
-                            if pull.finished(work.id(), outcome, Instant::now()) {
-                                if let Err(error) = shared.files.save_state(&pull.state_json()) {
-                                    // The state is what makes a rerun safe: stop rather than
-                                    // go on without it.
-                                    pull.interrupt();
-                                    *shared.fatal.lock().unwrap_or_else(|e| e.into_inner()) =
-                                        Some(error);
-                                }
+                            if pull.finished(work.id(), outcome, Instant::now())
+                                && let Err(error) = shared.files.save_state(&pull.state_json())
+                            {
+                                // The state is what makes a rerun safe: stop rather than go
+                                // on without it.
+                                pull.interrupt();
+                                *shared.fatal.lock().unwrap_or_else(|e| e.into_inner()) =
+                                    Some(error);
                             }
                             drop(pull);
                             shared.wake();
@@ -272,7 +272,7 @@ fn pull_table<T: SyncStreamingTransport>(
     let out = std::io::BufWriter::new(file);
     let mut out = spooled.write(format, out).map_err(table_error)?;
     out.flush().map_err(Error::output)?;
-    let bytes = out.get_mut().len().map_err(Error::output)?;
+    let bytes = out.get_mut().written().map_err(Error::output)?;
     Ok(WorkDone::Written {
         rows: Some(rows),
         bytes,

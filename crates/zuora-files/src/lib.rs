@@ -95,7 +95,7 @@ impl PartialFile {
     /// # Errors
     ///
     /// The file was committed or discarded, or its size cannot be read.
-    pub fn len(&mut self) -> io::Result<u64> {
+    pub fn written(&mut self) -> io::Result<u64> {
         Ok(self.file()?.metadata()?.len())
     }
 

@@ -43,7 +43,11 @@ fn moment(text: &str) -> Option<(u32, u32, u32, u32)> {
             return Some(0);
         }
         let mut parts = rest.split(':').map(|p| p.parse::<u32>().ok());
-        let (h, m, s) = (parts.next()??, parts.next()??, parts.next().flatten().unwrap_or(0));
+        let (h, m, s) = (
+            parts.next()??,
+            parts.next()??,
+            parts.next().flatten().unwrap_or(0),
+        );
         let h = match half {
             Some(h12) if h12.eq_ignore_ascii_case("PM") => h % 12 + 12,
             Some(_) => h % 12,

@@ -67,7 +67,9 @@ fn main() -> ExitCode {
         || !args.run_limit.is_finite()
         || args.run_limit <= 0.0
     {
-        eprintln!("zuora-sim: --fault-rate must be within 0..=1, --run-seconds at least 0 and --run-limit above 0");
+        eprintln!(
+            "zuora-sim: --fault-rate must be within 0..=1, --run-seconds at least 0 and --run-limit above 0"
+        );
         return ExitCode::from(2);
     }
     let mut config = SimConfig::new(args.seed);

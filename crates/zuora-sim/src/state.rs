@@ -13,7 +13,6 @@ use crate::clock::SimClock;
 use crate::config::{Fault, FaultPlan, FaultScope, RateBudget, RunTiming, SimConfig};
 use crate::rng::Rng;
 
-
 /// A run's status, as Zuora spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunStatus {
@@ -294,7 +293,11 @@ impl State {
             running += change;
             peak = peak.max(running);
         }
-        let replayed_keys: usize = self.runs_per_key.values().map(|n| n.saturating_sub(1)).sum();
+        let replayed_keys: usize = self
+            .runs_per_key
+            .values()
+            .map(|n| n.saturating_sub(1))
+            .sum();
         serde_json::json!({
             "runs_started": runs.len(),
             "peak_running_runs": peak,

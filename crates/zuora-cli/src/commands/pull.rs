@@ -62,7 +62,12 @@ pub fn pull(context: &Context, jobs: &Path) -> Result<(), Failure> {
             if let Some(bars) = &mut bars {
                 bars.show(lines);
             } else if !json && !context.global.quiet {
-                if let PullEvent::Failed { report, start, error } = event {
+                if let PullEvent::Failed {
+                    report,
+                    start,
+                    error,
+                } = event
+                {
                     let at = start.map(|s| format!(" window {s}")).unwrap_or_default();
                     eprintln!("zuora-report: {report}{at}: {error}");
                 }
@@ -88,7 +93,9 @@ pub fn pull(context: &Context, jobs: &Path) -> Result<(), Failure> {
         return Err(Failure::of(
             code::API,
             "pull",
-            format!("{failed} window(s) failed; the others are done (a rerun tries the failed ones again)"),
+            format!(
+                "{failed} window(s) failed; the others are done (a rerun tries the failed ones again)"
+            ),
         ));
     }
     Ok(())
@@ -96,7 +103,10 @@ pub fn pull(context: &Context, jobs: &Path) -> Result<(), Failure> {
 
 fn print_summary(context: &Context, summary: &PullSummary) {
     if context.global.json {
-        println!("{}", json!({ "event": "summary", "reports": summary.reports, "interrupted": summary.interrupted }));
+        println!(
+            "{}",
+            json!({ "event": "summary", "reports": summary.reports, "interrupted": summary.interrupted })
+        );
         return;
     }
     if context.global.quiet {
