@@ -61,16 +61,16 @@ pub fn pull(context: &Context, jobs: &Path) -> Result<(), Failure> {
             }
             if let Some(bars) = &mut bars {
                 bars.show(lines);
-            } else if !json && !context.global.quiet {
-                if let PullEvent::Failed {
+            } else if !json
+                && !context.global.quiet
+                && let PullEvent::Failed {
                     report,
                     start,
                     error,
                 } = event
-                {
-                    let at = start.map(|s| format!(" window {s}")).unwrap_or_default();
-                    eprintln!("zuora-report: {report}{at}: {error}");
-                }
+            {
+                let at = start.map(|s| format!(" window {s}")).unwrap_or_default();
+                eprintln!("zuora-report: {report}{at}: {error}");
             }
         })
         .map_err(|e| context.fail(e))?;
