@@ -813,7 +813,9 @@ impl Pull {
     ) -> bool {
         let key = self.reports[index].entry.key.clone();
         let window = pending.window;
-        if error.kind() == ErrorKind::Interrupted {
+        if error.kind() == ErrorKind::Interrupted || self.interrupted {
+            // Whatever broke once the pull was stopping (a write refused, a wait stopped) is
+            // the interrupt: the window is left for the next pull, not failed.
             self.reports[index].queue.push_front(pending);
             self.reports[index].status = "interrupted".to_owned();
             return false;
@@ -1006,5 +1008,288 @@ impl Pull {
             reports: self.lines(now),
             interrupted: self.interrupted,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // A panic is how a test fails.
+
+    use super::*;
+    use crate::driver::{TransportErrorKind, TransportFailure};
+    use crate::pulls::parse_jobs;
+    use crate::responses::{ResponseError, ResponseErrorKind, ResponseMeta};
+
+    const ID: &str = "ff808081529f4e3401529fd373730070";
+
+    fn pull_of(text: &str) -> Pull {
+        let spec = parse_jobs(text, "jobs.toml", &mut |_| Err("no files".to_owned())).unwrap();
+        Pull::new(
+            spec,
+            PullState::default(),
+            CivilDate::parse("2026-12-05").unwrap(),
+        )
+    }
+
+    fn months(concurrency: usize, months: u32, reports: &[&str]) -> String {
+        let mut text = format!("concurrency = {concurrency}\nretries = 2\n");
+        for report in reports {
+            let which = if report.len() == 32 { "id" } else { "name" };
+            text.push_str(&format!(
+                "[[report]]\n{which} = \"{report}\"\n[report.window]\nfield = \"Invoice.CreatedDate\"\nstart = 2015-01-01\nsize = \"{months} months\"\nuntil = 2015-06-30\n"
+            ));
+        }
+        text
+    }
+
+    fn answered(status: u16) -> Error {
+        let meta = ResponseMeta::from_parts(
+            http::StatusCode::from_u16(status).unwrap(),
+            &http::HeaderMap::new(),
+        );
+        Error::Api(ResponseError::new(
+            meta,
+            ResponseErrorKind::Message {
+                message: "from the server".to_owned(),
+            },
+        ))
+    }
+
+    fn started(step: PullStep) -> Work {
+        match step {
+            PullStep::Start(work) => work,
+            other => panic!("expected a start, got {other:?}"),
+        }
+    }
+
+    fn key(work: &Work) -> String {
+        match &work.kind {
+            WorkKind::Window { options, .. } => {
+                options.idempotency_key.clone().unwrap().as_str().to_owned()
+            }
+            WorkKind::Resolve(_) => panic!("a search has no key"),
+        }
+    }
+
+    fn written() -> Result<WorkDone, Error> {
+        Ok(WorkDone::Written {
+            rows: Some(3),
+            bytes: 100,
+        })
+    }
+
+    #[test]
+    fn names_are_found_first_and_at_most_concurrency_run() {
+        let mut pull = pull_of(&months(2, 2, &["Invoice Detail", "Payments Detail"]));
+        let now = Instant::now();
+        let first = started(pull.next(now));
+        assert!(first.output().is_none(), "a search writes nothing");
+        let second = started(pull.next(now));
+        assert!(matches!(pull.next(now), PullStep::AwaitAny));
+        let id: ReportId = ID.parse().unwrap();
+        assert!(!pull.finished(first.id(), Ok(WorkDone::Resolved(id)), now));
+        let window = started(pull.next(now));
+        assert_eq!(
+            window.window().map(|w| w.start.to_string()).as_deref(),
+            Some("2015-01-01")
+        );
+        let (out, _) = window.output().unwrap();
+        assert_eq!(out, "Invoice_Detail/2015-01-01_2015-03-01.csv");
+        assert!(matches!(pull.next(now), PullStep::AwaitAny));
+        assert!(!pull.finished(
+            second.id(),
+            Err(Error::ReportNotFound {
+                name: "Payments Detail".to_owned()
+            }),
+            now
+        ));
+        // Payments failed as a whole; Invoice goes on.
+        let next = started(pull.next(now));
+        assert_eq!(next.report(), "Invoice Detail");
+    }
+
+    #[test]
+    fn a_broken_connection_backs_off_and_keeps_the_key() {
+        let mut pull = pull_of(&months(1, 6, &[ID]));
+        let now = Instant::now();
+        let work = started(pull.next(now));
+        let failure = TransportFailure::new(TransportErrorKind::Io, true, "reset");
+        assert!(!pull.finished(work.id(), Err(Error::Transport(failure)), now));
+        let PullStep::Sleep(delay) = pull.next(now) else {
+            panic!("a back-off")
+        };
+        assert_eq!(delay, FIRST_BACKOFF);
+        let again = started(pull.next(now + delay));
+        assert_eq!(key(&again), key(&work), "the same run is taken up again");
+        assert!(pull.finished(again.id(), written(), now));
+        let events = pull.take_events();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, PullEvent::Retry { attempt: 2, .. }))
+        );
+        let summary = match pull.next(now) {
+            PullStep::Done(summary) => summary,
+            other => panic!("{other:?}"),
+        };
+        assert!(summary.all_done());
+        assert_eq!(summary.reports[0].rows, 3);
+    }
+
+    #[test]
+    fn a_run_that_ended_is_started_afresh_under_a_new_key_recorded_first() {
+        let mut pull = pull_of(&months(1, 6, &[ID]));
+        let now = Instant::now();
+        let work = started(pull.next(now));
+        let ended = Error::RunEnded {
+            run_id: ID.parse().unwrap(),
+            status: RunStatus::Error,
+        };
+        assert!(
+            pull.finished(work.id(), Err(ended), now),
+            "the restart is saved first"
+        );
+        let state = PullState::from_json(&pull.state_json()).unwrap();
+        assert_eq!(
+            state.reports[ID].restarts.get("2015-01-01/2015-07-01"),
+            Some(&1)
+        );
+        let again = started(pull.next(now + Duration::from_secs(2)));
+        assert_ne!(key(&again), key(&work));
+        // A rerun from the saved state makes the same new key.
+        let spec = parse_jobs(&months(1, 6, &[ID]), "jobs.toml", &mut |_| {
+            Err(String::new())
+        })
+        .unwrap();
+        let mut rerun = Pull::new(spec, state, CivilDate::parse("2026-12-05").unwrap());
+        assert_eq!(key(&started(rerun.next(now))), key(&again));
+    }
+
+    #[test]
+    fn a_504_splits_the_window_and_the_state_keeps_the_split() {
+        let mut pull = pull_of(&months(1, 6, &[ID]));
+        let now = Instant::now();
+        let work = started(pull.next(now));
+        assert!(pull.finished(work.id(), Err(answered(504)), now));
+        let first = started(pull.next(now));
+        let window = first.window().unwrap();
+        assert_eq!(
+            (window.start.to_string(), window.end.to_string()),
+            ("2015-01-01".to_owned(), "2015-04-01".to_owned())
+        );
+        assert!(pull.finished(first.id(), written(), now));
+        let second = started(pull.next(now));
+        assert_eq!(second.window().unwrap().start.to_string(), "2015-04-01");
+        let state = PullState::from_json(&pull.state_json()).unwrap();
+        assert_eq!(state.reports[ID].split.len(), 1);
+        // A rerun plans the halves, and skips the one done.
+        let spec = parse_jobs(&months(1, 6, &[ID]), "jobs.toml", &mut |_| {
+            Err(String::new())
+        })
+        .unwrap();
+        let mut rerun = Pull::new(spec, state, CivilDate::parse("2026-12-05").unwrap());
+        assert_eq!(started(rerun.next(now)).window(), second.window());
+    }
+
+    #[test]
+    fn a_window_that_cannot_be_split_further_fails_with_a_clear_message() {
+        let text = format!(
+            "[[report]]\nid = \"{ID}\"\n[report.window]\nfield = \"Invoice.CreatedDate\"\nstart = 2015-01-01\nsize = \"1 day\"\nuntil = 2015-01-01\n"
+        );
+        let mut pull = pull_of(&text);
+        let now = Instant::now();
+        let work = started(pull.next(now));
+        pull.finished(work.id(), Err(answered(504)), now);
+        let summary = match pull.next(now) {
+            PullStep::Done(summary) => summary,
+            other => panic!("{other:?}"),
+        };
+        assert!(!summary.all_done());
+        assert_eq!(summary.reports[0].failed, 1);
+        assert!(
+            summary.reports[0].status.contains("cannot be split"),
+            "{}",
+            summary.reports[0].status
+        );
+    }
+
+    #[test]
+    fn a_rate_limit_slows_the_whole_pull() {
+        let mut pull = pull_of(&months(1, 1, &[ID]).replace("concurrency = 1", "concurrency = 3"));
+        let now = Instant::now();
+        let works: Vec<Work> = (0..3).map(|_| started(pull.next(now))).collect();
+        assert!(matches!(pull.next(now), PullStep::AwaitAny));
+        pull.finished(works[0].id(), Err(answered(429)), now);
+        assert!(
+            pull.take_events()
+                .iter()
+                .any(|e| matches!(e, PullEvent::Slowed { concurrency: 2, .. }))
+        );
+        // Two still in flight, the limit is two: nothing starts, even after the back-off.
+        assert!(matches!(pull.next(now + MAX_BACKOFF), PullStep::AwaitAny));
+        pull.finished(works[1].id(), written(), now);
+        // Every report waits out the back-off.
+        assert!(matches!(pull.next(now), PullStep::Sleep(_)));
+        assert!(matches!(pull.next(now + MAX_BACKOFF), PullStep::Start(_)));
+    }
+
+    #[test]
+    fn an_interrupted_pull_starts_nothing_and_stops_waits() {
+        let mut pull = pull_of(&months(2, 1, &[ID]));
+        let now = Instant::now();
+        let work = started(pull.next(now));
+        pull.interrupt();
+        let run = ReportRun {
+            id: "ff808081529f4e3401529fd61f080074".parse().unwrap(),
+            report_id: None,
+            report_type: None,
+            status: RunStatus::parse("PROCESSINGDATA"),
+            started_on: None,
+            updated_on: None,
+            report_definition: None,
+            meta: ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new()),
+        };
+        assert_eq!(
+            pull.observe(work.id(), &run, std::time::SystemTime::now()),
+            WaitControl::Stop { cancel: true }
+        );
+        assert!(matches!(pull.next(now), PullStep::AwaitAny));
+        pull.finished(
+            work.id(),
+            Err(Error::Interrupted {
+                run_id: None,
+                cancelled: true,
+            }),
+            now,
+        );
+        let PullStep::Done(summary) = pull.next(now) else {
+            panic!("done")
+        };
+        assert!(summary.interrupted);
+        assert_eq!(
+            summary.reports[0].failed, 0,
+            "an interrupted window is not a failed one"
+        );
+    }
+
+    #[test]
+    fn a_changed_entry_does_not_continue_the_old_windows() {
+        let text = months(1, 6, &[ID]);
+        let mut pull = pull_of(&text);
+        let now = Instant::now();
+        let work = started(pull.next(now));
+        pull.finished(work.id(), written(), now);
+        let state = PullState::from_json(&pull.state_json()).unwrap();
+        let changed = text.replace("Invoice.CreatedDate", "Invoice.UpdatedDate");
+        let spec = parse_jobs(&changed, "jobs.toml", &mut |_| Err(String::new())).unwrap();
+        let mut rerun = Pull::new(spec, state, CivilDate::parse("2026-12-05").unwrap());
+        let PullStep::Done(summary) = rerun.next(now) else {
+            panic!("nothing to start")
+        };
+        assert!(
+            summary.reports[0].status.contains("changed"),
+            "{}",
+            summary.reports[0].status
+        );
     }
 }
