@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+mod pull;
 mod transport;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+pub use pull::{PullControl, Pulls};
 /// The reqwest this crate is built with, for [`ReqwestTransport::with_client`].
 pub use reqwest;
 use tokio::io::{AsyncWrite, AsyncWriteExt};

@@ -267,12 +267,14 @@ fn pull_table<T: SyncStreamingTransport>(
         control: shared.control,
     };
     client.pull_work(work, observe, &mut writer)?;
-    let spooled = writer.inner.finish(&[]).map_err(table_error)?;
-    let rows = spooled.rows();
-    let out = std::io::BufWriter::new(file);
-    let mut out = spooled.write(format, out).map_err(table_error)?;
+    let out = std::io::BufWriter::new(&mut *file);
+    let (rows, mut out) = writer
+        .inner
+        .write_table(&[], format, out)
+        .map_err(table_error)?;
     out.flush().map_err(Error::output)?;
-    let bytes = out.get_mut().written().map_err(Error::output)?;
+    drop(out);
+    let bytes = file.written().map_err(Error::output)?;
     Ok(WorkDone::Written {
         rows: Some(rows),
         bytes,

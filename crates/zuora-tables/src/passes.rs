@@ -332,6 +332,27 @@ impl Spooled<File> {
     }
 }
 
+impl<W: Write + Read + Seek + Send> Spooling<W> {
+    /// The whole of pass 2 at once: [`finish`](Self::finish), [`rewound`](Spooled::rewound)
+    /// and [`write`](Spooled::write) the table as `format` into `out`. Gives the number of
+    /// data rows and `out` back.
+    ///
+    /// # Errors
+    ///
+    /// As those three.
+    pub fn write_table<O: Write + Send>(
+        self,
+        overrides: &[(String, ColumnType)],
+        format: TableFormat,
+        out: O,
+    ) -> Result<(u64, O), TableError> {
+        let spooled = self.finish(overrides)?;
+        let rows = spooled.rows();
+        let out = spooled.rewound()?.write(format, out)?;
+        Ok((rows, out))
+    }
+}
+
 impl<S: Read + Seek> Spooled<S> {
     /// The same table, its spool read again from its start.
     ///
