@@ -137,89 +137,86 @@ pub trait Pulls {
 }
 
 impl<T: AsyncStreamingTransport + Send + Sync + 'static> Pulls for Client<T> {
-    fn pull<'a>(
+    async fn pull<'a>(
         &'a self,
         jobs: &'a Path,
         control: &'a PullControl,
         mut on_event: impl FnMut(&PullEvent, &[ReportLine]) + Send + 'a,
-    ) -> impl Future<Output = Result<PullSummary, Error>> + Send + 'a {
-        async move {
-            let (pull, files) = open_pull(jobs, zuora_os::pulls::today())?;
-            let shared = Shared {
-                pull: Mutex::new(pull),
-                files: &files,
-                control,
-            };
-            let shared = &shared;
-            let mut running: FuturesUnordered<Running<'_>> = FuturesUnordered::new();
-            let mut fatal = None;
-            let summary = loop {
-                let (step, events, lines) = {
-                    let mut pull = shared.pull();
-                    if control.is_interrupted() && !pull.is_interrupted() {
-                        pull.interrupt();
-                    }
-                    let step = pull.next(Instant::now());
-                    let events = pull.take_events();
-                    let lines = if events.is_empty() {
-                        Vec::new()
-                    } else {
-                        pull.lines(Instant::now())
-                    };
-                    (step, events, lines)
-                };
-                for event in &events {
-                    on_event(event, &lines);
+    ) -> Result<PullSummary, Error> {
+        let (pull, files) = open_pull(jobs, zuora_os::pulls::today())?;
+        let shared = Shared {
+            pull: Mutex::new(pull),
+            files: &files,
+            control,
+        };
+        let shared = &shared;
+        let mut running: FuturesUnordered<Running<'_>> = FuturesUnordered::new();
+        let mut fatal = None;
+        let summary = loop {
+            let (step, events, lines) = {
+                let mut pull = shared.pull();
+                if control.is_interrupted() && !pull.is_interrupted() {
+                    pull.interrupt();
                 }
-                let sleep = match step {
-                    PullStep::Start(work) => {
-                        running.push(Box::pin(async move {
-                            let outcome = pull_one(self, &work, shared).await;
-                            (work, outcome)
-                        }));
-                        continue;
-                    }
-                    PullStep::Done(summary) => break summary,
-                    PullStep::Sleep(delay) => Some(delay),
-                    PullStep::AwaitAny => None,
+                let step = pull.next(Instant::now());
+                let events = pull.take_events();
+                let lines = if events.is_empty() {
+                    Vec::new()
+                } else {
+                    pull.lines(Instant::now())
                 };
-                // Whichever comes first: a work ends, the back-off is over, or an interrupt.
-                let busy = !running.is_empty();
-                let ended = {
-                    let mut next = running.next();
-                    let mut timer = std::pin::pin!(async {
-                        match sleep {
-                            Some(delay) => tokio::time::sleep(delay).await,
-                            None => std::future::pending().await,
-                        }
-                    });
-                    let mut woken = std::pin::pin!(control.wake.notified());
-                    futures_util::future::poll_fn(|cx| {
-                        if busy && let Poll::Ready(Some(ended)) = Pin::new(&mut next).poll(cx) {
-                            return Poll::Ready(Some(ended));
-                        }
-                        if timer.as_mut().poll(cx).is_ready() || woken.as_mut().poll(cx).is_ready()
-                        {
-                            return Poll::Ready(None);
-                        }
-                        Poll::Pending
-                    })
-                    .await
-                };
-                if let Some((work, outcome)) = ended {
-                    let mut pull = shared.pull();
-                    if pull.finished(work.id(), outcome, Instant::now())
-                        && let Err(error) = shared.files.save_state(&pull.state_json())
-                    {
-                        pull.interrupt();
-                        fatal = Some(error);
-                    }
-                }
+                (step, events, lines)
             };
-            match fatal {
-                Some(error) => Err(error),
-                None => Ok(summary),
+            for event in &events {
+                on_event(event, &lines);
             }
+            let sleep = match step {
+                PullStep::Start(work) => {
+                    running.push(Box::pin(async move {
+                        let outcome = pull_one(self, &work, shared).await;
+                        (work, outcome)
+                    }));
+                    continue;
+                }
+                PullStep::Done(summary) => break summary,
+                PullStep::Sleep(delay) => Some(delay),
+                PullStep::AwaitAny => None,
+            };
+            // Whichever comes first: a work ends, the back-off is over, or an interrupt.
+            let busy = !running.is_empty();
+            let ended = {
+                let mut next = running.next();
+                let mut timer = std::pin::pin!(async {
+                    match sleep {
+                        Some(delay) => tokio::time::sleep(delay).await,
+                        None => std::future::pending().await,
+                    }
+                });
+                let mut woken = std::pin::pin!(control.wake.notified());
+                futures_util::future::poll_fn(|cx| {
+                    if busy && let Poll::Ready(Some(ended)) = Pin::new(&mut next).poll(cx) {
+                        return Poll::Ready(Some(ended));
+                    }
+                    if timer.as_mut().poll(cx).is_ready() || woken.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(None);
+                    }
+                    Poll::Pending
+                })
+                .await
+            };
+            if let Some((work, outcome)) = ended {
+                let mut pull = shared.pull();
+                if pull.finished(work.id(), outcome, Instant::now())
+                    && let Err(error) = shared.files.save_state(&pull.state_json())
+                {
+                    pull.interrupt();
+                    fatal = Some(error);
+                }
+            }
+        };
+        match fatal {
+            Some(error) => Err(error),
+            None => Ok(summary),
         }
     }
 }
