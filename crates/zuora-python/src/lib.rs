@@ -8,6 +8,7 @@
 //! it, and tells the task what happened. No secret crosses into Python except inside the
 //! `Authorization` header of a request Python must send.
 
+mod pulls;
 mod tables;
 
 use std::sync::Arc;
@@ -1041,6 +1042,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_class::<Task>()?;
     m.add_class::<PartialFile>()?;
+    m.add_class::<pulls::Pull>()?;
+    m.add_class::<pulls::PullWork>()?;
     m.add_class::<tables::TableSpool>()?;
     m.add_class::<tables::Table>()?;
     m.add_class::<tables::TableRows>()?;

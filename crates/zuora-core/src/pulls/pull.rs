@@ -712,6 +712,11 @@ impl Pull {
         self.interrupted = true;
     }
 
+    /// Runs in flight at most (the jobs file's `concurrency`).
+    pub fn concurrency(&self) -> usize {
+        self.spec.concurrency
+    }
+
     /// Whether [`interrupt`](Self::interrupt) was called.
     pub fn is_interrupted(&self) -> bool {
         self.interrupted

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import IO, Any, AsyncIterator, Callable, Iterator, Mapping, Optional, Union
 
 import httpx
@@ -77,6 +78,14 @@ def _failed(error: httpx.HTTPError, after_head: bool = False):
         return ("failed", kind, False, str(error))
     kind = "timeout" if isinstance(error, httpx.TimeoutException) else "io"
     return ("failed", kind, True, str(error))
+
+
+def _error_of(future: Any) -> Optional[str]:
+    """A spawned flow's failure as text for the engine (None when it ended well)."""
+    if future.cancelled():
+        return "cancelled"
+    error = future.exception()
+    return None if error is None else f"{type(error).__name__}: {error}"
 
 
 class _Api:
@@ -247,6 +256,22 @@ class _Api:
 
         return self._run(_flows.to_destination(flow_for(summary), destination))
 
+    def pull(self, jobs: Union[str, "os.PathLike[str]"], *,
+             on_event: Optional[Callable[[dict], Any]] = None):
+        """Pulls what the jobs file says (TOML; see the README): every report's date windows
+        since the last pull, each run once (an idempotency key per window, stable across
+        reruns), at most its ``concurrency`` at once, each window's file renamed into place
+        before the state file records it; a window too big is split. `on_event(dict)` sees
+        each event. Returns the summary: ``{"reports": [...], "interrupted": bool}``, one
+        line per report with ``windows``, ``done``, ``failed``, ``rows``, ``bytes``. A bad
+        jobs file raises `InvalidInputError` (file, line, key) before anything is sent.
+        Ctrl-C (or cancelling the task) stops it cleanly: runs in flight are cancelled."""
+        native = _native.Pull(os.fspath(jobs))
+        return self._run_pull(_flows.pull(native, self._engine, on_event), native)
+
+    def _run_pull(self, flow: _flows.Flow, native: _native.Pull) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
     @staticmethod
     def _typed_or_text(format: str, locale: str, columns: ColumnTypes):
         """For a table format: a wrapper making a download's flow write the typed table, and
@@ -310,6 +335,27 @@ class Client(_Api):
             flow.close()
             for response, _ in bodies.values():
                 response.close()
+
+    def _run_pull(self, flow: _flows.Flow, native: _native.Pull) -> Any:
+        """Each spawned flow on a worker thread; Ctrl-C stops the pull (its runs cancelled)
+        and the summary says so."""
+        with ThreadPoolExecutor(max_workers=native.concurrency) as pool:
+            running: dict = {}
+            try:
+                effect = next(flow)
+                while True:
+                    if isinstance(effect, _flows.Spawn):
+                        running[pool.submit(self._run, effect.flow)] = effect.key
+                        effect = flow.send(None)
+                        continue
+                    try:
+                        ended, _ = wait(running, effect.seconds, FIRST_COMPLETED)
+                    except KeyboardInterrupt:
+                        native.interrupt()
+                        ended = set()
+                    effect = flow.send([(running.pop(f), _error_of(f)) for f in ended])
+            except StopIteration as done:
+                return done.value
 
     def _perform(self, effect: Any, bodies: dict) -> Any:
         if isinstance(effect, _flows.Send):
@@ -388,6 +434,31 @@ class AsyncClient(_Api):
             flow.close()
             for response, _ in bodies.values():
                 await response.aclose()
+
+    async def _run_pull(self, flow: _flows.Flow, native: _native.Pull) -> Any:
+        """Each spawned flow as an asyncio task; cancelling this stops the pull (its runs
+        cancelled, the state consistent) and then re-raises the cancellation."""
+        running: dict = {}
+        cancelled = False
+        try:
+            effect = next(flow)
+            while True:
+                if isinstance(effect, _flows.Spawn):
+                    running[asyncio.ensure_future(self._run(effect.flow))] = effect.key
+                    effect = flow.send(None)
+                    continue
+                try:
+                    ended, _ = await asyncio.wait(
+                        running, timeout=effect.seconds, return_when=asyncio.FIRST_COMPLETED
+                    )
+                except asyncio.CancelledError:
+                    native.interrupt()
+                    cancelled, ended = True, set()
+                effect = flow.send([(running.pop(f), _error_of(f)) for f in ended])
+        except StopIteration as done:
+            if cancelled:
+                raise asyncio.CancelledError
+            return done.value
 
     async def _perform(self, effect: Any, bodies: dict) -> Any:
         if isinstance(effect, _flows.Send):

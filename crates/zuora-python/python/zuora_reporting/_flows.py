@@ -43,6 +43,22 @@ class ReadChunk:
     response: Any
 
 
+@dataclass
+class Spawn:
+    """Run `flow` beside this one (a thread, an asyncio task). Outcome: None."""
+
+    flow: Flow
+    key: Any
+
+
+@dataclass
+class AwaitAny:
+    """Wait until a spawned flow ends, or `seconds` pass (None: no limit). Outcome: a list
+    of ``(key, error)`` for the flows that ended, `error` None or the exception's text."""
+
+    seconds: Optional[float]
+
+
 def drive(
     task: _native.Task,
     out: Any = None,
@@ -141,3 +157,44 @@ def as_table(
         return result
 
     return write
+
+
+def pull(native: _native.Pull, engine: _native.Engine,
+         on_event: Optional[Callable[[dict], Any]] = None) -> Flow:
+    """A pull: the engine's `Pull` decides every step (which window next, how many at once,
+    back-off, splits, the state); this asks it, spawns each work's flow, and tells it how
+    each ended. Returns the summary (a dict)."""
+    while True:
+        step, value = native.next()
+        for event in native.take_events():
+            if on_event is not None:
+                on_event(json.loads(event))
+        if step == "start":
+            yield Spawn(pull_work(native, value, engine), value)
+        elif step == "done":
+            return json.loads(value)
+        else:
+            for work, error in (yield AwaitAny(value if step == "sleep" else None)):
+                native.finished(work, error)
+
+
+def pull_work(native: _native.Pull, work: _native.PullWork, engine: _native.Engine) -> Flow:
+    """One work of a pull: its task (a search, or a window's trip whose statuses the pull
+    sees, and which stops and cancels its run when the pull is interrupted), and for a
+    window its file, renamed into place only once everything went well."""
+    task = work.start(engine)
+    on_status = lambda run: native.observe(work, run)  # noqa: E731
+    if work.format is None:
+        return (yield from drive(task, on_status=on_status, cancel_on_stop=True))
+    out = native.create_output(work)
+    try:
+        if work.format in ("parquet", "arrow", "jsonl"):
+            spool = _native.TableSpool("en-US", [])
+            yield from drive(task, spool, on_status, cancel_on_stop=True)
+            spool.finish().write_to(out, work.format)
+        else:
+            yield from drive(task, out, on_status, cancel_on_stop=True)
+    except BaseException:
+        out.discard()
+        raise
+    out.commit()
