@@ -109,42 +109,6 @@ pub trait Pulls {
 }
 
 impl<T: SyncStreamingTransport + Send + Sync> Pulls for Client<T> {
-    /// Pulls what the jobs file at `jobs` says (see the crate's README, and
-    /// [`zuora_core::pulls`]): every report's windows since the state file's high-water mark,
-    /// each run once, at most the file's `concurrency` at once, each window's file renamed
-    /// into place before the state records it. `on_event` sees every event with every
-    /// report's line as it stands (for a progress display); `control` stops the pull.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) before anything is sent
-    /// (the jobs file's file, line and key), or the state file that could not be saved. A
-    /// window or report that fails is in the summary, not an error: the others go on.
-    ///
-    /// ```
-    /// # let sim = zuora_sim::Simulator::start(zuora_sim::SimConfig::default())?;
-    /// # let folder = std::env::temp_dir().join(format!("zuora-pull-doc-{}", std::process::id()));
-    /// # std::fs::create_dir_all(&folder)?;
-    /// # let jobs = folder.join("jobs.toml");
-    /// std::fs::write(&jobs, r#"
-    /// out = "out/{report}/{start}_{end}.{ext}"
-    /// [[report]]
-    /// name = "Invoice Detail"
-    /// [report.window]
-    /// field = "Invoice.CreatedDate"
-    /// start = 2015-01-01
-    /// size = "1 month"
-    /// until = 2015-03-31
-    /// "#)?;
-    /// use zuora_blocking::Pulls;
-    /// # let client = zuora_blocking::Client::builder().base_url(sim.base_url()).credentials(sim.client_id(), sim.client_secret()).build()?;
-    /// let control = zuora_blocking::PullControl::new();
-    /// let summary = client.pull(&jobs, &control, |_event, _lines| {})?;
-    /// assert!(summary.all_done());
-    /// assert_eq!(summary.reports[0].windows, 3);
-    /// # std::fs::remove_dir_all(&folder)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     fn pull(
         &self,
         jobs: &Path,
