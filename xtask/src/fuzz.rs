@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-const TARGETS: [&str; 7] = [
+const TARGETS: [&str; 8] = [
     "responses",
     "headers",
     "newtypes",
@@ -14,6 +14,7 @@ const TARGETS: [&str; 7] = [
     "export",
     "machines",
     "c_abi",
+    "pulls",
 ];
 
 /// Whether `cargo +nightly fuzz` can run here.
