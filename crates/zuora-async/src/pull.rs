@@ -153,24 +153,11 @@ impl<T: AsyncStreamingTransport + Send + Sync + 'static> Pulls for Client<T> {
         let mut running: FuturesUnordered<Running<'_>> = FuturesUnordered::new();
         let mut fatal = None;
         let summary = loop {
-            let (step, events, lines) = {
-                let mut pull = shared.pull();
-                if control.is_interrupted() && !pull.is_interrupted() {
-                    pull.interrupt();
-                }
-                let step = pull.next(Instant::now());
-                let events = pull.take_events();
-                let lines = if events.is_empty() {
-                    Vec::new()
-                } else {
-                    pull.lines(Instant::now())
-                };
-                (step, events, lines)
-            };
-            for event in &events {
-                on_event(event, &lines);
+            let turn = shared.pull().turn(Instant::now(), control.is_interrupted());
+            for event in &turn.events {
+                on_event(event, &turn.lines);
             }
-            let sleep = match step {
+            let sleep = match turn.step {
                 PullStep::Start(work) => {
                     running.push(Box::pin(async move {
                         let outcome = pull_one(self, &work, shared).await;
@@ -204,14 +191,13 @@ impl<T: AsyncStreamingTransport + Send + Sync + 'static> Pulls for Client<T> {
                 })
                 .await
             };
-            if let Some((work, outcome)) = ended {
-                let mut pull = shared.pull();
-                if pull.finished(work.id(), outcome, Instant::now())
-                    && let Err(error) = shared.files.save_state(&pull.state_json())
-                {
-                    pull.interrupt();
-                    fatal = Some(error);
-                }
+            if let Some((work, outcome)) = ended
+                && let Err(error) =
+                    shared
+                        .files
+                        .record(&mut shared.pull(), work.id(), outcome, Instant::now())
+            {
+                fatal = Some(error);
             }
         };
         match fatal {

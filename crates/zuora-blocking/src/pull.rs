@@ -127,40 +127,26 @@ impl<T: SyncStreamingTransport + Send + Sync> Pulls for Client<T> {
                 // Taken before the step is asked for: a work that finishes meanwhile wakes the
                 // wait below (its wake needs this lock) rather than being missed.
                 let guard = control.wake.0.lock().unwrap_or_else(|e| e.into_inner());
-                let (step, events, lines) = {
-                    let mut pull = shared.pull();
-                    if control.is_interrupted() && !pull.is_interrupted() {
-                        pull.interrupt();
-                    }
-                    let step = pull.next(Instant::now());
-                    let events = pull.take_events();
-                    let lines = if events.is_empty() {
-                        Vec::new()
-                    } else {
-                        pull.lines(Instant::now())
-                    };
-                    (step, events, lines)
-                };
-                for event in &events {
-                    on_event(event, &lines);
+                let turn = shared.pull().turn(Instant::now(), control.is_interrupted());
+                for event in &turn.events {
+                    on_event(event, &turn.lines);
                 }
-                match step {
+                match turn.step {
                     PullStep::Start(work) => {
                         drop(guard);
                         let shared = &shared;
                         scope.spawn(move || {
                             let outcome = pull_one(self, &work, shared);
-                            let mut pull = shared.pull();
-                            if pull.finished(work.id(), outcome, Instant::now())
-                                && let Err(error) = shared.files.save_state(&pull.state_json())
-                            {
-                                // The state is what makes a rerun safe: stop rather than go
-                                // on without it.
-                                pull.interrupt();
+                            let recorded = shared.files.record(
+                                &mut shared.pull(),
+                                work.id(),
+                                outcome,
+                                Instant::now(),
+                            );
+                            if let Err(error) = recorded {
                                 *shared.fatal.lock().unwrap_or_else(|e| e.into_inner()) =
                                     Some(error);
                             }
-                            drop(pull);
                             shared.wake();
                         });
                     }

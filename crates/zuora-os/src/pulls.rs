@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use zuora_core::Error;
 use zuora_core::errors::InvalidInput;
-use zuora_core::pulls::{CivilDate, MAX_STATE_BYTES, Pull, PullSpec, PullState, parse_jobs};
+use zuora_core::pulls::{
+    CivilDate, MAX_STATE_BYTES, Pull, PullSpec, PullState, WorkDone, parse_jobs,
+};
 use zuora_files::PartialFile;
 
 /// The largest jobs or filter file read.
@@ -140,6 +142,29 @@ impl PullFiles {
         let mut file = PartialFile::create(&self.state, None).map_err(Error::output)?;
         file.write_all(bytes).map_err(Error::output)?;
         file.commit().map_err(Error::output)
+    }
+
+    /// Tells `pull` that work `id` ended with `outcome` and saves the state when it changed.
+    /// A state that cannot be saved stops the pull (a rerun is only safe with it) and is the
+    /// error.
+    ///
+    /// # Errors
+    ///
+    /// The state file could not be written.
+    pub fn record(
+        &self,
+        pull: &mut Pull,
+        id: u64,
+        outcome: Result<WorkDone, Error>,
+        now: std::time::Instant,
+    ) -> Result<(), Error> {
+        if pull.finished(id, outcome, now)
+            && let Err(error) = self.save_state(&pull.state_json())
+        {
+            pull.interrupt();
+            return Err(error);
+        }
+        Ok(())
     }
 
     /// The state file.

@@ -162,15 +162,9 @@ impl Pull {
                 cancelled: false,
             }),
         };
-        let mut pull = self.inner();
-        if pull.finished(work.work.id(), result, Instant::now()) {
-            let state = pull.state_json();
-            if let Err(error) = self.files.save_state(&state) {
-                pull.interrupt();
-                return Err(to_py_err(py, &error));
-            }
-        }
-        Ok(())
+        self.files
+            .record(&mut self.inner(), work.work.id(), result, Instant::now())
+            .map_err(|e| to_py_err(py, &e))
     }
 }
 

@@ -18,6 +18,8 @@ pub use jobs::{
     DEFAULT_CONCURRENCY, DEFAULT_RETRIES, FieldType, JobsFileError, MAX_CONCURRENCY, MAX_WINDOWS,
     OutputFormat, PullSpec, ReportEntry, Until, WindowSpec, file_stem, fill_template, parse_jobs,
 };
-pub use pull::{Pull, PullEvent, PullStep, PullSummary, ReportLine, Work, WorkDone, window_key};
+pub use pull::{
+    Pull, PullEvent, PullStep, PullSummary, ReportLine, Turn, Work, WorkDone, window_key,
+};
 pub use state::{DoneWindow, MAX_STATE_BYTES, PullState, ReportState};
 pub use windows::{Window, WindowSize};

@@ -53,6 +53,18 @@ pub enum PullStep {
     Done(PullSummary),
 }
 
+/// What [`Pull::turn`] gives a driver: the step, and what happened since the last turn
+/// with every report's line as it stands (empty when nothing happened).
+#[derive(Debug)]
+pub struct Turn {
+    /// What to do next.
+    pub step: PullStep,
+    /// What happened, oldest first.
+    pub events: Vec<PullEvent>,
+    /// Every report's line, when there are events.
+    pub lines: Vec<ReportLine>,
+}
+
 /// One piece of work: find a report by name, or pull one window of one report.
 #[derive(Debug, Clone)]
 pub struct Work {
@@ -515,6 +527,26 @@ impl Pull {
             paused_until: None,
             interrupted: false,
             events,
+        }
+    }
+
+    /// A driver's turn at `now`: the interrupt taken in when `stop` (a driver's control was
+    /// set), the next step, and the events with the lines to show them with.
+    pub fn turn(&mut self, now: Instant, stop: bool) -> Turn {
+        if stop {
+            self.interrupt();
+        }
+        let step = self.next(now);
+        let events = self.take_events();
+        let lines = if events.is_empty() {
+            Vec::new()
+        } else {
+            self.lines(now)
+        };
+        Turn {
+            step,
+            events,
+            lines,
         }
     }
 
