@@ -198,6 +198,10 @@ fn four_reports_in_monthly_windows_under_faults_run_once_each_two_at_a_time() {
     for (name, _) in REPORTS {
         let done = state["reports"][name]["done"].as_array().unwrap();
         assert_eq!(done.len(), 6, "{name}");
+        assert_eq!(
+            state["reports"][name]["high_water_mark"], "2015-07-01",
+            "{name}"
+        );
     }
     check_files(&sim, &dir);
 

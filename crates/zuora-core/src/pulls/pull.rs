@@ -817,6 +817,7 @@ impl Pull {
                     file: file.clone(),
                 });
                 state.done.sort_by_key(|d| d.window);
+                state.high_water_mark = state.compute_high_water_mark();
                 self.events.push(PullEvent::Done {
                     report: key,
                     start: pending.window.start,
@@ -1219,6 +1220,8 @@ mod tests {
         assert_eq!(second.window().unwrap().start.to_string(), "2015-04-01");
         let state = PullState::from_json(&pull.state_json()).unwrap();
         assert_eq!(state.reports[ID].split.len(), 1);
+        let mark = state.reports[ID].high_water_mark.map(|d| d.to_string());
+        assert_eq!(mark.as_deref(), Some("2015-04-01"));
         // A rerun plans the halves, and skips the one done.
         let spec = parse_jobs(&months(1, 6, &[ID]), "jobs.toml", &mut |_| {
             Err(String::new())

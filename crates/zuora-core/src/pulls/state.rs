@@ -36,6 +36,11 @@ pub struct ReportState {
     /// window field): a changed entry must not continue an old one's windows.
     #[serde(default)]
     pub fingerprint: String,
+    /// The high-water mark: every day before it is pulled (the end of the unbroken run of
+    /// done windows from the first). Written for people and schedulers to read; the windows
+    /// done are what a pull goes by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high_water_mark: Option<super::CivilDate>,
     /// Windows pulled, in order.
     #[serde(default)]
     pub done: Vec<DoneWindow>,
@@ -54,9 +59,9 @@ impl ReportState {
         self.done.iter().any(|d| d.window == *window)
     }
 
-    /// The high-water mark: the end of the last window of the unbroken run of done windows
-    /// from the earliest.
-    pub fn high_water(&self) -> Option<super::CivilDate> {
+    /// The high-water mark, from the windows done: the end of the last window of the
+    /// unbroken run of done windows from the earliest.
+    pub fn compute_high_water_mark(&self) -> Option<super::CivilDate> {
         let mut windows: Vec<&Window> = self.done.iter().map(|d| &d.window).collect();
         windows.sort();
         let mut mark = windows.first()?.end;
