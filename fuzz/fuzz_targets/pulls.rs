@@ -32,6 +32,7 @@ fn outcome(byte: u8, search: bool) -> Result<WorkDone, Error> {
         0..=3 => Ok(WorkDone::Written {
             rows: Some(u64::from(byte)),
             bytes: u64::from(byte) * 10,
+            limits: None,
         }),
         4 => Err(Error::Transport(zuora_core::driver::TransportFailure::new(
             zuora_core::driver::TransportErrorKind::Io,

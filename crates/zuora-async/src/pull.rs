@@ -265,7 +265,7 @@ async fn pull_table<T: AsyncStreamingTransport + Send + Sync + 'static>(
         inner: spool,
         control: shared.control,
     };
-    client.pull_work(work, observe, &mut writer).await?;
+    let done = client.pull_work(work, observe, &mut writer).await?;
     let spool = writer.inner;
     // Typing the spooled rows and encoding the table is CPU work: off the runtime's threads.
     tokio::task::spawn_blocking(move || {
@@ -274,13 +274,7 @@ async fn pull_table<T: AsyncStreamingTransport + Send + Sync + 'static>(
         std::io::Write::flush(&mut out).map_err(Error::output)?;
         drop(out);
         let bytes = file.written().map_err(Error::output)?;
-        Ok((
-            file,
-            WorkDone::Written {
-                rows: Some(rows),
-                bytes,
-            },
-        ))
+        Ok((file, done.rewritten(Some(rows), bytes)))
     })
     .await
     .map_err(table_error)?

@@ -216,7 +216,7 @@ fn pull_table<T: SyncStreamingTransport>(
         inner: spool,
         control: shared.control,
     };
-    client.pull_work(work, observe, &mut writer)?;
+    let done = client.pull_work(work, observe, &mut writer)?;
     let out = std::io::BufWriter::new(&mut *file);
     let (rows, mut out) = writer
         .inner
@@ -225,10 +225,7 @@ fn pull_table<T: SyncStreamingTransport>(
     out.flush().map_err(Error::output)?;
     drop(out);
     let bytes = file.written().map_err(Error::output)?;
-    Ok(WorkDone::Written {
-        rows: Some(rows),
-        bytes,
-    })
+    Ok(done.rewritten(Some(rows), bytes))
 }
 
 #[cfg(not(feature = "tables"))]

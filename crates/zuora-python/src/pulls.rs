@@ -143,18 +143,20 @@ impl Pull {
         });
         let result = match (outcome, error) {
             (Some(Err(error)), _) => Err(error),
-            (Some(Ok(output)), None) => WorkDone::from_output(output).map(|done| match done {
+            (Some(Ok(output)), None) => WorkDone::from_output(output).map(|done| {
                 // A table's bytes are its file's, not the export's.
-                WorkDone::Written { rows, bytes } => WorkDone::Written {
-                    rows,
-                    bytes: work
-                        .work
-                        .output()
-                        .filter(|(_, format)| matches!(format, OutputFormat::Table(_)))
-                        .and_then(|(out, _)| std::fs::metadata(self.files.output_path(out)).ok())
-                        .map_or(bytes, |meta| meta.len()),
-                },
-                resolved => resolved,
+                match work.work.output() {
+                    Some((out, OutputFormat::Table(_))) => {
+                        let rows = match &done {
+                            WorkDone::Written { rows, .. } => *rows,
+                            WorkDone::Resolved(_) => None,
+                        };
+                        let bytes = std::fs::metadata(self.files.output_path(out))
+                            .map_or(0, |meta| meta.len());
+                        done.rewritten(rows, bytes)
+                    }
+                    _ => done,
+                }
             }),
             (_, Some(message)) => Err(Error::output(std::io::Error::other(message))),
             (None, None) => Err(Error::Interrupted {

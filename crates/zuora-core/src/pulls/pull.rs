@@ -24,6 +24,7 @@ use crate::filters::{FilterClause, FilterGroup, FilterOperator};
 use crate::machines::{Session, Task, TaskOutput, TaskStep, WaitControl};
 use crate::operations::ReportRun;
 use crate::policies::{PollPolicy, WaitOptions};
+use crate::responses::ResponseMeta;
 use crate::values::{IdempotencyKey, ReportId, ReportRef, RunStatus, ViewType};
 
 /// The first back-off of a failed window; each retry doubles it, up to [`MAX_BACKOFF`].
@@ -164,6 +165,9 @@ pub enum WorkDone {
         rows: Option<u64>,
         /// Bytes written.
         bytes: u64,
+        /// The export answer's status, request id and limits (`RateLimit-*`,
+        /// `Concurrency-Limit-*`), which pace the rest of the pull.
+        limits: Option<Box<ResponseMeta>>,
     },
 }
 
@@ -183,8 +187,22 @@ impl WorkDone {
                 Ok(Self::Written {
                     rows: summary.rows,
                     bytes: summary.bytes_written,
+                    limits: Some(Box::new(summary.meta)),
                 })
             }
+        }
+    }
+
+    /// The same, with the rows and bytes of the file as written (a typed table made from the
+    /// export, whose size is not the export's).
+    pub fn rewritten(self, rows: Option<u64>, bytes: u64) -> Self {
+        match self {
+            Self::Written { limits, .. } => Self::Written {
+                rows,
+                bytes,
+                limits,
+            },
+            resolved => resolved,
         }
     }
 }
@@ -791,8 +809,18 @@ impl Pull {
                 self.fail_report(index, error);
                 false
             }
-            (Some(pending), Ok(WorkDone::Written { rows, bytes })) => {
+            (
+                Some(pending),
+                Ok(WorkDone::Written {
+                    rows,
+                    bytes,
+                    limits,
+                }),
+            ) => {
                 self.limit = (self.limit + 1).min(self.spec.concurrency);
+                if let Some(meta) = limits {
+                    self.pace(&meta, now);
+                }
                 let progress = &mut self.reports[index];
                 let key = progress.entry.key.clone();
                 let file = fill_template(
@@ -973,6 +1001,40 @@ impl Pull {
         state_changed
     }
 
+    /// What an answer's limits say about the pace: a rate limit used up pauses every start
+    /// until it resets (at most [`MAX_BACKOFF`]); no concurrency left keeps the runs in flight
+    /// to those already going. One budget for the whole pull.
+    fn pace(&mut self, meta: &ResponseMeta, now: Instant) {
+        if meta.rate_limit.is_exhausted() {
+            let wait = meta
+                .rate_limit
+                .reset
+                .unwrap_or(FIRST_BACKOFF)
+                .clamp(FIRST_BACKOFF, MAX_BACKOFF);
+            self.paused_until = Some(
+                self.paused_until
+                    .map_or(now + wait, |at| at.max(now + wait)),
+            );
+            self.events.push(PullEvent::Slowed {
+                concurrency: self.limit,
+                reason: format!(
+                    "the rate limit is used up: no run starts for {} s",
+                    wait.as_secs()
+                ),
+            });
+        }
+        if meta.concurrency.remaining == Some(0) {
+            let slower = self.in_flight.len().clamp(1, self.limit);
+            if slower < self.limit {
+                self.limit = slower;
+                self.events.push(PullEvent::Slowed {
+                    concurrency: slower,
+                    reason: "Zuora's concurrency limit is reached".to_owned(),
+                });
+            }
+        }
+    }
+
     fn window_gave_up(&mut self, index: usize, window: Window, error: String) {
         let progress = &mut self.reports[index];
         progress.failed_windows += 1;
@@ -1056,7 +1118,7 @@ mod tests {
     use super::*;
     use crate::driver::{TransportErrorKind, TransportFailure};
     use crate::pulls::parse_jobs;
-    use crate::responses::{ResponseError, ResponseErrorKind, ResponseMeta};
+    use crate::responses::{ResponseError, ResponseErrorKind};
 
     const ID: &str = "ff808081529f4e3401529fd373730070";
 
@@ -1113,6 +1175,7 @@ mod tests {
         Ok(WorkDone::Written {
             rows: Some(3),
             bytes: 100,
+            limits: None,
         })
     }
 
@@ -1271,6 +1334,35 @@ mod tests {
         // Every report waits out the back-off.
         assert!(matches!(pull.next(now), PullStep::Sleep(_)));
         assert!(matches!(pull.next(now + MAX_BACKOFF), PullStep::Start(_)));
+    }
+
+    #[test]
+    fn used_up_limits_pace_every_report() {
+        let mut pull = pull_of(&months(1, 1, &[ID]).replace("concurrency = 1", "concurrency = 3"));
+        let now = Instant::now();
+        let works: Vec<Work> = (0..3).map(|_| started(pull.next(now))).collect();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("ratelimit-remaining", http::HeaderValue::from_static("0"));
+        headers.insert("ratelimit-reset", http::HeaderValue::from_static("7"));
+        headers.insert(
+            "concurrency-limit-remaining",
+            http::HeaderValue::from_static("0"),
+        );
+        let meta = ResponseMeta::from_parts(http::StatusCode::OK, &headers);
+        let done = WorkDone::Written {
+            rows: Some(1),
+            bytes: 1,
+            limits: Some(Box::new(meta)),
+        };
+        pull.finished(works[0].id(), Ok(done), now);
+        // Two in flight, and no concurrency left: two at most from now on; nothing starts
+        // until the rate limit resets.
+        pull.finished(works[1].id(), written(), now);
+        assert!(matches!(pull.next(now), PullStep::Sleep(d) if d == Duration::from_secs(7)));
+        assert!(matches!(
+            pull.next(now + Duration::from_secs(7)),
+            PullStep::Start(_)
+        ));
     }
 
     #[test]
