@@ -21,6 +21,7 @@ use crate::exit_code as code;
 use crate::failure::Failure;
 use crate::interrupt;
 use crate::simulate;
+use crate::terminal;
 
 struct Context {
     client: Client,
@@ -149,7 +150,7 @@ pub fn run(global: Global, command: Command) -> Result<(), Failure> {
             if context.global.json {
                 println!("{}", json!({ "message": message }));
             } else {
-                println!("{message}");
+                println!("{}", terminal::safe(&message));
             }
             Ok(())
         }
@@ -285,7 +286,7 @@ fn search(context: &Context, text: &str) -> Result<(), Failure> {
         println!("{}", serde_json::Value::Array(list));
     } else {
         for report in &reports {
-            println!("{}  {}", report.id, report.name);
+            println!("{}  {}", report.id, terminal::safe(&report.name));
         }
         if reports.is_empty() && !context.global.quiet {
             eprintln!("zuora-report: no report matches {text:?}");
@@ -355,7 +356,10 @@ fn wait_for(
         .client
         .wait_for_run_with(run_id, options, |run| {
             if let Some(spinner) = &spinner {
-                spinner.set_message(format!("run {run_id}: {}", run.status));
+                spinner.set_message(format!(
+                    "run {run_id}: {}",
+                    terminal::safe(run.status.as_str())
+                ));
             }
             WaitControl::Continue
         })
@@ -537,7 +541,7 @@ fn print_run(context: &Context, run: &ReportRun) {
             })
         );
     } else {
-        println!("{}  {}", run.id, run.status);
+        println!("{}  {}", run.id, terminal::safe(run.status.as_str()));
     }
 }
 

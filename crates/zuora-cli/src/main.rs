@@ -7,6 +7,7 @@ mod failure;
 mod interrupt;
 mod self_docs;
 mod simulate;
+mod terminal;
 
 use std::process::ExitCode;
 
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
             if json {
                 println!("{}", failure.to_json());
             } else {
-                eprintln!("zuora-report: {}", failure.message);
+                eprintln!("zuora-report: {}", terminal::safe(&failure.message));
             }
             ExitCode::from(u8::try_from(failure.code).unwrap_or(1))
         }

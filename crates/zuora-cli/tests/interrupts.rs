@@ -198,3 +198,79 @@ fn an_export_whose_one_field_never_ends_fails_in_bounded_memory() {
     assert_eq!(files_in(&dir), Vec::<String>::new(), "files left behind");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_server_message_with_escape_sequences_shows_none_on_the_terminal() {
+    // Zuora's envelope, its message holding a colour, a cursor move and a forged line.
+    let server = HostileServer::start(|_, stream| {
+        let inner = serde_json::json!({
+            "errorId": "0001",
+            "message": "run \u{1b}[31mgone\u{1b}[0m\u{1b}[2J\nzuora-report: all good",
+            "errorCode": "ZAN-USAGE-REST-ERROR",
+        });
+        let body = serde_json::json!({ "success": false, "response": inner.to_string() });
+        respond(stream, 400, "application/json", body.to_string().as_bytes());
+    });
+    let output = against(&server).args(["status", RUN]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(
+        stderr.contains("\\u{1b}[31mgone"),
+        "shown escaped: {stderr:?}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "no forged line: {stderr:?}");
+    // JSON output escapes it the JSON way, and keeps the text whole.
+    let output = against(&server)
+        .args(["--json", "status", RUN])
+        .output()
+        .unwrap();
+    let error: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\u{1b}[31mgone")
+    );
+}
+
+#[test]
+fn sigterm_during_a_download_exits_130_and_leaves_no_file() {
+    let server = HostileServer::start(|request, stream| {
+        if !request.target.contains("/export/") {
+            return respond(stream, 404, "application/json", b"{}");
+        }
+        start_export(stream);
+        let row = utf16_export("a\tb\n");
+        let _ = stream.write_all(&row);
+        for _ in 0..600 {
+            if stream.write_all(&row[2..]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("zuora-sigterm-download-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = against(&server)
+        .args(["download", RUN, "--out"])
+        .arg(dir.join("report.csv"))
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while files_in(&dir).is_empty() {
+        assert!(Instant::now() < deadline, "the download never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, elapsed, stderr) = finish_within(child, Duration::from_secs(1));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    assert_eq!(files_in(&dir), Vec::<String>::new(), "files left behind");
+}

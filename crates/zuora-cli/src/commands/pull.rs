@@ -15,6 +15,7 @@ use super::Context;
 use crate::exit_code as code;
 use crate::failure::Failure;
 use crate::interrupt;
+use crate::terminal;
 
 /// One bar per report on stderr, when it is a terminal.
 struct Bars {
@@ -38,7 +39,7 @@ impl Bars {
             });
             bar.set_length(line.windows as u64);
             bar.set_position(line.done as u64);
-            bar.set_message(line.status.clone());
+            bar.set_message(terminal::safe(&line.status).into_owned());
         }
     }
 }
@@ -70,7 +71,7 @@ pub fn pull(context: &Context, jobs: &Path) -> Result<(), Failure> {
                 } = event
             {
                 let at = start.map(|s| format!(" window {s}")).unwrap_or_default();
-                eprintln!("zuora-report: {report}{at}: {error}");
+                eprintln!("zuora-report: {report}{at}: {}", terminal::safe(error));
             }
         })
         .map_err(|e| context.fail(e))?;

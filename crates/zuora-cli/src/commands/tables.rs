@@ -15,6 +15,7 @@ use super::{Context, write_through_temporary};
 use crate::cli::TableArgs;
 use crate::exit_code as code;
 use crate::failure::Failure;
+use crate::terminal;
 
 fn table_failure(error: TableError) -> Failure {
     let kind = match error {
@@ -81,8 +82,13 @@ pub(super) fn download(
 fn explain(columns: &[Column]) {
     for column in columns {
         match &column.reason {
-            Some(reason) => eprintln!("{}: {} ({reason})", column.name, column.column_type),
-            None => eprintln!("{}: {}", column.name, column.column_type),
+            Some(reason) => eprintln!(
+                "{}: {} ({})",
+                terminal::safe(&column.name),
+                column.column_type,
+                terminal::safe(reason)
+            ),
+            None => eprintln!("{}: {}", terminal::safe(&column.name), column.column_type),
         }
     }
 }
