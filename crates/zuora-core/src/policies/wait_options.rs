@@ -67,6 +67,9 @@ pub enum PollDecision {
     DeadlineReached,
 }
 
+/// The time kept for the last look of a wait whose next pause would pass its deadline.
+const LAST_LOOK: Duration = Duration::from_secs(1);
+
 impl PollPolicy {
     /// Decides after look number `looks` (1-based) at `run`, `elapsed` into a wait that may
     /// last `deadline`.
@@ -98,10 +101,15 @@ impl PollPolicy {
             // value neither stalls the wait nor ends it at once.
             delay = delay.max(limit.reset.unwrap_or(self.max_delay).min(self.max_delay));
         }
-        if elapsed.saturating_add(delay) > deadline {
-            PollDecision::DeadlineReached
-        } else {
-            PollDecision::PollAfter(delay)
+        if elapsed.saturating_add(delay) <= deadline {
+            return PollDecision::PollAfter(delay);
+        }
+        // The pause does not fit: sleep what is left but for a last look's time, and look once
+        // more just before the deadline, rather than give up with time on the clock.
+        let left = deadline.saturating_sub(elapsed);
+        match left.checked_sub(LAST_LOOK) {
+            Some(sleep) if sleep >= Self::MIN_DELAY => PollDecision::PollAfter(sleep),
+            _ => PollDecision::DeadlineReached,
         }
     }
 
@@ -183,5 +191,48 @@ impl Default for WaitOptions {
             cancel_on_timeout: false,
             poll: PollPolicy::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // A panic is how a test fails.
+
+    use super::*;
+    use crate::responses::ResponseMeta;
+    use crate::values::RunStatus;
+
+    fn running_with_limit_used_up() -> ReportRun {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("ratelimit-remaining", http::HeaderValue::from_static("0"));
+        headers.insert("ratelimit-reset", http::HeaderValue::from_static("30"));
+        ReportRun {
+            id: "ff808081529f4e3401529fd61f080074".parse().unwrap(),
+            report_id: None,
+            report_type: None,
+            status: RunStatus::parse("STARTED"),
+            started_on: None,
+            updated_on: None,
+            report_definition: None,
+            meta: ResponseMeta::from_parts(http::StatusCode::OK, &headers),
+        }
+    }
+
+    #[test]
+    fn a_pause_past_the_deadline_sleeps_what_is_left_and_looks_once_more() {
+        let policy = PollPolicy::default();
+        let run = running_with_limit_used_up();
+        let deadline = Duration::from_secs(20);
+        // The server asks for 30 s one second into a 20 s wait: sleep to a second before
+        // the deadline, not give up at once.
+        assert_eq!(
+            policy.decide(1, &run, Duration::from_secs(1), deadline),
+            PollDecision::PollAfter(Duration::from_secs(18))
+        );
+        // That last look done, the deadline has come.
+        assert_eq!(
+            policy.decide(2, &run, Duration::from_millis(19_020), deadline),
+            PollDecision::DeadlineReached
+        );
     }
 }
