@@ -207,6 +207,59 @@ fn an_export_that_stalls_past_the_idle_timeout_fails_typed() {
     }
 }
 
+/// An export written `chunk` bytes at a time, `pause` apart, for `total` bytes of rows.
+fn drip(stream: &mut std::net::TcpStream, chunk: usize, pause: Duration, total: usize) {
+    use std::io::Write as _;
+    zuora_tests::hostile::start_export(stream);
+    let _ = stream.write_all(&zuora_tests::hostile::utf16_export("n\tv\n"));
+    let rows = zuora_tests::hostile::utf16_export(&"1\tx\n".repeat(total / 8 + 1));
+    for piece in rows[2..2 + total].chunks(chunk) {
+        if stream.write_all(piece).is_err() {
+            return;
+        }
+        std::thread::sleep(pause);
+    }
+}
+
+#[test]
+fn an_export_trickling_under_the_low_speed_floor_ends_typed_and_one_at_1_kib_s_runs_on() {
+    let rule = zuora_core::config::LowSpeed {
+        bytes_per_second: 256,
+        over: Duration::from_secs(2),
+    };
+    for flavor in FLAVORS {
+        // Five bytes a second: never silent for the idle timeout, far under the floor.
+        let server = HostileServer::start(|_, stream| {
+            drip(stream, 1, Duration::from_millis(200), 200);
+        });
+        let client = client_with(flavor, builder_for_hostile(&server).low_speed(Some(rule)));
+        let started = Instant::now();
+        let error = client
+            .download_export(&RUN.parse().unwrap(), zuora_core::ExportFormat::Csv)
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::ExportTooSlow { floor: 256, .. }),
+            "{flavor:?}: {error:?}"
+        );
+        assert_eq!(error.kind(), zuora_core::ErrorKind::ExportBroken);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{flavor:?}: {:?}",
+            started.elapsed()
+        );
+
+        // 1,280 bytes a second for three windows' time: never cut.
+        let server = HostileServer::start(|_, stream| {
+            drip(stream, 128, Duration::from_millis(100), 128 * 45);
+        });
+        let client = client_with(flavor, builder_for_hostile(&server).low_speed(Some(rule)));
+        let (summary, _) = client
+            .download_export(&RUN.parse().unwrap(), zuora_core::ExportFormat::Csv)
+            .unwrap_or_else(|e| panic!("{flavor:?}: {e}"));
+        assert_eq!(summary.bytes_received, 10 + 128 * 45);
+    }
+}
+
 #[test]
 fn the_export_source_ends_in_an_error_when_the_body_is_cut() {
     for flavor in FLAVORS {

@@ -340,7 +340,10 @@ impl<B: AsyncBody> ExportStream<B> {
             }
             let mut converted = Vec::new();
             let step = match self.body.next_chunk().await {
-                Ok(Some(chunk)) => self.download.on_chunk(chunk.as_ref(), &mut converted),
+                Ok(Some(chunk)) => {
+                    self.download
+                        .on_chunk(chunk.as_ref(), &mut converted, now().instant)
+                }
                 Ok(None) => self.download.finish(&mut converted).map(drop),
                 Err(error) => {
                     let stalled = error.kind() == TransportErrorKind::Timeout;

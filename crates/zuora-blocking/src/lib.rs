@@ -292,9 +292,10 @@ impl<R: Read> ExportReader<R> {
                 Ok(0) => {
                     self.download.finish(&mut self.converted)?;
                 }
-                Ok(n) => self
-                    .download
-                    .on_chunk(&self.chunk[..n], &mut self.converted)?,
+                Ok(n) => {
+                    self.download
+                        .on_chunk(&self.chunk[..n], &mut self.converted, now().instant)?;
+                }
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(error) => {
                     let stalled = matches!(

@@ -232,7 +232,7 @@ impl ZuoraTask {
         if !self.heard || self.step() != ZuoraStep::ZuoraStepSend {
             return Err(fail(ZuoraCode::ZuoraErrState, "a body before its head"));
         }
-        match self.task.on_body(chunk, &mut self.output) {
+        match self.task.on_body(chunk, &mut self.output, zuora_os::now()) {
             // A failed answer past its cap: the rest is ignored until its end.
             BodyProgress::More | BodyProgress::Full => Ok(()),
             BodyProgress::Over(pending) => {

@@ -680,7 +680,7 @@ impl Task {
         self.at_body(py, "a chunk")?;
         let mut out = Vec::new();
         let task = &mut self.task;
-        match py.detach(|| task.on_body(chunk, &mut out)) {
+        match py.detach(|| task.on_body(chunk, &mut out, now())) {
             BodyProgress::More => Ok((PyBytes::new(py, &out), false)),
             BodyProgress::Full => Ok((PyBytes::new(py, &out), true)),
             BodyProgress::Over(step) => {

@@ -46,6 +46,7 @@ pub struct ClientConfig {
     pub(crate) limits: ResponseLimits,
     pub(crate) max_pages: u32,
     pub(crate) idle_timeout: Duration,
+    pub(crate) low_speed: Option<LowSpeed>,
 }
 
 /// What the configuration holds (set through [`ClientBuilder`]; there is no other way in).
@@ -114,10 +115,34 @@ impl ClientConfig {
     pub fn idle_timeout(&self) -> Duration {
         self.idle_timeout
     }
+
+    /// The low-speed rule of a streamed export; `None` when turned off.
+    pub fn low_speed(&self) -> Option<LowSpeed> {
+        self.low_speed
+    }
 }
 
 /// The default [`ClientConfig::idle_timeout`]: a minute without a byte.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The low-speed rule of a streamed export (as curl's `--speed-limit` and `--speed-time`):
+/// a download that moves fewer than `bytes_per_second` on average over any `over` ends with
+/// [`Error::ExportTooSlow`](crate::Error::ExportTooSlow). An export that trickles a byte now
+/// and then is never silent long enough for the idle timeout; this ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LowSpeed {
+    /// The floor, in bytes a second (as received: compressed, if gzipped).
+    pub bytes_per_second: u64,
+    /// How long the rate may stay under the floor.
+    pub over: Duration,
+}
+
+/// The default low-speed rule: under 256 bytes a second for a minute. An export moving at
+/// 1 KiB/s or more is never cut.
+pub const DEFAULT_LOW_SPEED: LowSpeed = LowSpeed {
+    bytes_per_second: 256,
+    over: Duration::from_secs(60),
+};
 
 /// Options of one *Run a report* call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -267,6 +292,7 @@ pub struct ClientBuilder<C> {
     limits: ResponseLimits,
     max_pages: u32,
     idle_timeout: Duration,
+    low_speed: Option<LowSpeed>,
     client: PhantomData<fn() -> C>,
 }
 
@@ -288,6 +314,7 @@ impl<C> Default for ClientBuilder<C> {
             limits: ResponseLimits::default(),
             max_pages: DEFAULT_MAX_PAGES,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            low_speed: Some(DEFAULT_LOW_SPEED),
             client: PhantomData,
         }
     }
@@ -363,6 +390,14 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
+    /// Ends a streamed export that moves fewer than `bytes_per_second` on average over
+    /// `over` (default [`DEFAULT_LOW_SPEED`]: 256 bytes a second over a minute); `None`
+    /// turns the rule off (the idle timeout still ends a silent one).
+    pub fn low_speed(mut self, rule: Option<LowSpeed>) -> Self {
+        self.low_speed = rule;
+        self
+    }
+
     /// The retry policy.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -435,6 +470,16 @@ impl<C: BuildClient> ClientBuilder<C> {
                 .into());
             }
         }
+        if let Some(rule) = self.low_speed
+            && (rule.bytes_per_second == 0 || rule.over < Duration::from_secs(1))
+        {
+            return Err(InvalidInput::Malformed {
+                field: "low speed",
+                reason: "the floor must be at least 1 byte a second, over at least a second"
+                    .to_owned(),
+            }
+            .into());
+        }
         if self.max_pages == 0 {
             return Err(InvalidInput::Malformed {
                 field: "max pages",
@@ -464,6 +509,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             limits: self.limits,
             max_pages: self.max_pages,
             idle_timeout: self.idle_timeout,
+            low_speed: self.low_speed,
         })
     }
 }

@@ -62,6 +62,21 @@ pub enum Error {
         /// The idle timeout.
         idle: std::time::Duration,
     },
+    /// A streamed export moved slower than the low-speed rule allows
+    /// ([`ClientBuilder::low_speed`](crate::ClientBuilder::low_speed)).
+    #[error(
+        "the export moved at {bytes_per_second} bytes a second over {over:?}, under the floor of {floor} (after {received} bytes)"
+    )]
+    ExportTooSlow {
+        /// Bytes received before it was ended.
+        received: u64,
+        /// Its rate over the last window.
+        bytes_per_second: u64,
+        /// The floor.
+        floor: u64,
+        /// The window.
+        over: std::time::Duration,
+    },
     /// Writing the results to the caller's output failed; the `io::Error` is the
     /// [`source`](std::error::Error::source).
     #[error("writing the results failed")]
@@ -183,9 +198,10 @@ impl Error {
                 nothing_sent: !failure.may_have_been_sent,
             },
             Self::RetriesExhausted { last, .. } => last.kind(),
-            Self::Export(_) | Self::ExportStalled { .. } | Self::ExportBrokeOff { .. } => {
-                ErrorKind::ExportBroken
-            }
+            Self::Export(_)
+            | Self::ExportStalled { .. }
+            | Self::ExportBrokeOff { .. }
+            | Self::ExportTooSlow { .. } => ErrorKind::ExportBroken,
             Self::Output(_) => ErrorKind::Output,
             Self::ReportNotFound { .. } => ErrorKind::ReportNotFound,
             Self::AmbiguousReportName { .. } => ErrorKind::AmbiguousReportName,

@@ -4,11 +4,11 @@
 //! streams: [`Operation::streams`](crate::operations::Operation::streams)), reads the body with the
 //! idle timeout the request carries, and hands each chunk here.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http::StatusCode;
 
-use crate::config::client_config::ClientConfig;
+use crate::config::client_config::{ClientConfig, LowSpeed};
 use crate::driver::transport::HttpResponse;
 use crate::errors::error::Error;
 use crate::exports::export_decoder::{ExportDecoder, ExportFormat};
@@ -104,7 +104,7 @@ impl AnswerBody {
 /// let mut download = Download::start(&head, ExportFormat::Csv, &config);
 /// let mut csv = Vec::new();
 /// let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("a\tb\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
-/// download.on_chunk(&utf16, &mut csv)?;
+/// download.on_chunk(&utf16, &mut csv, std::time::Instant::now())?;
 /// let summary = download.finish(&mut csv)?;
 /// assert_eq!(csv, b"a,b\r\n");
 /// assert_eq!((summary.bytes_received, summary.bytes_written), (10, 5));
@@ -115,6 +115,9 @@ pub struct Download {
     decoder: ExportDecoder,
     meta: ResponseMeta,
     idle: Duration,
+    low_speed: Option<LowSpeed>,
+    /// The low-speed rule's window: when it began, and the bytes received by then.
+    window: Option<(Instant, u64)>,
     received: u64,
     written: u64,
     /// Set once the body has ended cleanly.
@@ -131,20 +134,55 @@ impl Download {
             ),
             meta: ResponseMeta::from_response(head),
             idle: config.idle_timeout,
+            low_speed: config.low_speed,
+            window: None,
             received: 0,
             written: 0,
             summary: None,
         }
     }
 
-    /// Converts one chunk of the body, appending the output to `out`.
-    pub fn on_chunk(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+    /// Converts one chunk of the body, received at `now`, appending the output to `out`.
+    ///
+    /// # Errors
+    ///
+    /// The export cannot be converted, or it moved slower than the low-speed rule allows.
+    pub fn on_chunk(&mut self, chunk: &[u8], out: &mut Vec<u8>, now: Instant) -> Result<(), Error> {
         self.received = self.received.saturating_add(chunk.len() as u64);
+        self.check_speed(now)?;
         let before = out.len();
         self.decoder.feed(chunk, out)?;
         self.written = self
             .written
             .saturating_add(out.len().saturating_sub(before) as u64);
+        Ok(())
+    }
+
+    /// The low-speed rule, over tumbling windows from the first chunk: each window of the
+    /// rule's length must have moved the floor's bytes a second on average.
+    fn check_speed(&mut self, now: Instant) -> Result<(), Error> {
+        let Some(rule) = self.low_speed else {
+            return Ok(());
+        };
+        let (start, at_start) = *self.window.get_or_insert((now, self.received));
+        let elapsed = now.saturating_duration_since(start);
+        if elapsed < rule.over {
+            return Ok(());
+        }
+        let moved = self.received.saturating_sub(at_start);
+        let millis = u64::try_from(elapsed.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let rate = moved.saturating_mul(1000) / millis;
+        if rate < rule.bytes_per_second {
+            return Err(Error::ExportTooSlow {
+                received: self.received,
+                bytes_per_second: rate,
+                floor: rule.bytes_per_second,
+                over: elapsed,
+            });
+        }
+        self.window = Some((now, self.received));
         Ok(())
     }
 
@@ -194,5 +232,51 @@ impl Download {
     /// Bytes received so far.
     pub fn received(&self) -> u64 {
         self.received
+    }
+}
+
+#[cfg(test)]
+mod low_speed_tests {
+    #![allow(clippy::unwrap_used)] // A panic is how a test fails.
+
+    use super::*;
+    use crate::config::LowSpeed;
+
+    fn download(rule: LowSpeed) -> Download {
+        let config = ClientConfig::builder()
+            .base_url("http://127.0.0.1:1")
+            .credentials("id", "secret")
+            .low_speed(Some(rule))
+            .into_config()
+            .unwrap();
+        let head = http::Response::builder().status(200).body(()).unwrap();
+        Download::start(&head, ExportFormat::Raw, &config)
+    }
+
+    #[test]
+    fn under_the_floor_for_the_window_ends_the_download() {
+        let rule = LowSpeed {
+            bytes_per_second: 256,
+            over: Duration::from_secs(60),
+        };
+        let start = Instant::now();
+        let (mut slow, mut fast) = (download(rule), download(rule));
+        let mut out = Vec::new();
+        let mut ended = None;
+        for second in 0..=120u64 {
+            let now = start + Duration::from_secs(second);
+            assert!(
+                fast.on_chunk(&[b'a'; 1024], &mut out, now).is_ok(),
+                "1 KiB/s runs on"
+            );
+            if ended.is_none() && slow.on_chunk(b"a", &mut out, now).is_err() {
+                ended = Some(second);
+            }
+        }
+        assert_eq!(
+            ended,
+            Some(60),
+            "a byte a second ends when the first minute is over"
+        );
     }
 }

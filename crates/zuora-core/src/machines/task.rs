@@ -728,9 +728,9 @@ impl Task {
         matches!(self.receiving, Receiving::Stream(_))
     }
 
-    /// A chunk of the body: kept (a whole answer, up to its cap) or converted into `out` (an
-    /// export).
-    pub fn on_body(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> BodyProgress {
+    /// A chunk of the body, received at `now`: kept (a whole answer, up to its cap) or
+    /// converted into `out` (an export, which the low-speed rule may end).
+    pub fn on_body(&mut self, chunk: &[u8], out: &mut Vec<u8>, now: Now) -> BodyProgress {
         match &mut self.receiving {
             Receiving::Nothing => {
                 BodyProgress::Over(Box::new(self.misuse("a body before its head")))
@@ -742,7 +742,7 @@ impl Task {
                     BodyProgress::More
                 }
             }
-            Receiving::Stream(download) => match download.on_chunk(chunk, out) {
+            Receiving::Stream(download) => match download.on_chunk(chunk, out, now.instant) {
                 Ok(()) => BodyProgress::More,
                 Err(error) => {
                     self.receiving = Receiving::Nothing;
@@ -1220,7 +1220,7 @@ mod tests {
         ));
         let mut out = Vec::new();
         assert!(matches!(
-            task.on_body(TOKEN.as_bytes(), &mut out),
+            task.on_body(TOKEN.as_bytes(), &mut out, now()),
             BodyProgress::More
         ));
         let step = task.on_body_end(&session, &mut out, now());
@@ -1231,7 +1231,10 @@ mod tests {
         ));
         let cap = session.config().limits().max_decoded_bytes();
         let huge = vec![b'x'; cap + 10];
-        assert!(matches!(task.on_body(&huge, &mut out), BodyProgress::Full));
+        assert!(matches!(
+            task.on_body(&huge, &mut out, now()),
+            BodyProgress::Full
+        ));
         let step = task.on_body_end(&session, &mut out, now());
         assert!(out.is_empty(), "a failed answer is never output");
         // Read no further than the cap; what to do with it is the call's decision (an
@@ -1257,7 +1260,10 @@ mod tests {
             .into_iter()
             .chain("a\tb\n".encode_utf16().flat_map(u16::to_le_bytes))
             .collect();
-        assert!(matches!(task.on_body(&utf16, &mut out), BodyProgress::More));
+        assert!(matches!(
+            task.on_body(&utf16, &mut out, now()),
+            BodyProgress::More
+        ));
         assert_eq!(out, b"a,b\r\n");
         let cut = crate::driver::TransportFailure::new(
             crate::driver::TransportErrorKind::Io,
