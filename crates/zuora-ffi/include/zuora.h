@@ -109,6 +109,40 @@ typedef enum ZuoraCode {
   ZUORA_ERR_TABLE = 29,
 } ZuoraCode;
 
+// A run's status.
+typedef enum ZuoraRunStatus {
+  // Not known: *Run a report* answers with the new run's id only.
+  ZUORA_RUN_UNKNOWN = 0,
+  // Started; the query is not yet submitted.
+  ZUORA_RUN_STARTED = 1,
+  // The query is submitted; no results yet.
+  ZUORA_RUN_QUERY_DATA = 2,
+  // Results received, being processed.
+  ZUORA_RUN_PROCESSING_DATA = 3,
+  // Results are ready to download.
+  ZUORA_RUN_COMPLETED = 4,
+  // Cancelled.
+  ZUORA_RUN_CANCELLED = 5,
+  // The definition or its data is invalid.
+  ZUORA_RUN_INVALID = 6,
+  // Finished with an error.
+  ZUORA_RUN_ERROR = 7,
+  // A status Zuora does not document ([`zuora_run_status_text`] has it).
+  ZUORA_RUN_OTHER = 8,
+} ZuoraRunStatus;
+
+// What a task asks of the C driver now.
+typedef enum ZuoraStep {
+  // Send [`zuora_task_request`] and hand back what came of it.
+  ZUORA_STEP_SEND = 1,
+  // Sleep [`zuora_task_sleep_ms`], then [`zuora_task_resume`].
+  ZUORA_STEP_SLEEP = 2,
+  // Take [`zuora_task_rows`], then [`zuora_task_resume`].
+  ZUORA_STEP_ROWS = 3,
+  // Over: see [`zuora_task_outcome`].
+  ZUORA_STEP_DONE = 4,
+} ZuoraStep;
+
 // Which timeout [`zuora_config_set_timeout`] sets.
 typedef enum ZuoraTimeout {
   // To connect.
@@ -133,28 +167,6 @@ typedef enum ZuoraRetrySetting {
   ZUORA_RETRY_MAX_RETRY_AFTER_MS = 4,
 } ZuoraRetrySetting;
 
-// A run's status.
-typedef enum ZuoraRunStatus {
-  // Not known: *Run a report* answers with the new run's id only.
-  ZUORA_RUN_UNKNOWN = 0,
-  // Started; the query is not yet submitted.
-  ZUORA_RUN_STARTED = 1,
-  // The query is submitted; no results yet.
-  ZUORA_RUN_QUERY_DATA = 2,
-  // Results received, being processed.
-  ZUORA_RUN_PROCESSING_DATA = 3,
-  // Results are ready to download.
-  ZUORA_RUN_COMPLETED = 4,
-  // Cancelled.
-  ZUORA_RUN_CANCELLED = 5,
-  // The definition or its data is invalid.
-  ZUORA_RUN_INVALID = 6,
-  // Finished with an error.
-  ZUORA_RUN_ERROR = 7,
-  // A status Zuora does not document ([`zuora_run_status_text`] has it).
-  ZUORA_RUN_OTHER = 8,
-} ZuoraRunStatus;
-
 // The view a report runs with.
 typedef enum ZuoraViewType {
   // The row-level view.
@@ -172,18 +184,6 @@ typedef enum ZuoraExportFormat {
   // The UTF-16LE bytes as Zuora sends them, gzip removed.
   ZUORA_FORMAT_RAW = 3,
 } ZuoraExportFormat;
-
-// What a task asks of the C driver now.
-typedef enum ZuoraStep {
-  // Send [`zuora_task_request`] and hand back what came of it.
-  ZUORA_STEP_SEND = 1,
-  // Sleep [`zuora_task_sleep_ms`], then [`zuora_task_resume`].
-  ZUORA_STEP_SLEEP = 2,
-  // Take [`zuora_task_rows`], then [`zuora_task_resume`].
-  ZUORA_STEP_ROWS = 3,
-  // Over: see [`zuora_task_outcome`].
-  ZUORA_STEP_DONE = 4,
-} ZuoraStep;
 
 // Why no complete answer arrived.
 typedef enum ZuoraTransportError {
@@ -317,21 +317,21 @@ enum ZuoraCode zuora_config_set_entity_ids(struct ZuoraConfig *config, struct Zu
 // `config` must be a live handle; `user_agent` must be readable.
 enum ZuoraCode zuora_config_set_user_agent(struct ZuoraConfig *config, struct ZuoraStr user_agent);
 
-// One of the timeouts, in milliseconds.
+// One of the timeouts, in milliseconds. `which` is a value of `enum ZuoraTimeout`, passed
+// as an integer (any other is `ZUORA_ERR_STATE`).
 //
 // # Safety
 // `config` must be a live handle.
 enum ZuoraCode zuora_config_set_timeout(struct ZuoraConfig *config,
-                                        enum ZuoraTimeout which,
+                                        uint32_t which,
                                         uint64_t milliseconds);
 
-// One part of the retry policy; checked now, as `RetryPolicy`'s setters check it.
+// One part of the retry policy; checked now, as `RetryPolicy`'s setters check it. `which`
+// is a value of `enum ZuoraRetrySetting` (any other is `ZUORA_ERR_STATE`).
 //
 // # Safety
 // `config` must be a live handle.
-enum ZuoraCode zuora_config_set_retry(struct ZuoraConfig *config,
-                                      enum ZuoraRetrySetting which,
-                                      uint64_t value);
+enum ZuoraCode zuora_config_set_retry(struct ZuoraConfig *config, uint32_t which, uint64_t value);
 
 // The most bytes a whole answer may decode to (more is an error); checked now.
 //
@@ -495,12 +495,13 @@ struct ZuoraStr zuora_run_request_id(const struct ZuoraRun *run);
 // `run` must be NULL or live.
 struct ZuoraStr zuora_run_track_id(const struct ZuoraRun *run);
 
-// Options to run `report_id` with `view_type`; free with [`zuora_run_options_free`].
+// Options to run `report_id` with `view_type` (a value of `enum ZuoraViewType`; any other
+// is `ZUORA_ERR_STATE`); free with [`zuora_run_options_free`].
 //
 // # Safety
 // `report_id` must be readable; `out` writable.
 enum ZuoraCode zuora_run_options_new(struct ZuoraStr report_id,
-                                     enum ZuoraViewType view_type,
+                                     uint32_t view_type,
                                      struct ZuoraRunOptions **out);
 
 // Frees options; NULL is ignored.
@@ -631,13 +632,14 @@ enum ZuoraCode zuora_session_wait(const struct ZuoraSession *session,
 
 // Downloads a completed run's results converted to `format`: the bytes to write come back
 // from `zuora_task_on_body` and `zuora_task_on_body_end`. A body that breaks off, stalls or is
-// corrupt fails the task (`ZUORA_ERR_EXPORT_BROKEN`): discard what was written.
+// corrupt fails the task (`ZUORA_ERR_EXPORT_BROKEN`): discard what was written. `format` is a
+// value of `enum ZuoraExportFormat` (any other is `ZUORA_ERR_STATE`).
 //
 // # Safety
 // `session` must be live; `run_id` readable; `out` writable.
 enum ZuoraCode zuora_session_download(const struct ZuoraSession *session,
                                       struct ZuoraStr run_id,
-                                      enum ZuoraExportFormat format,
+                                      uint32_t format,
                                       struct ZuoraTask **out);
 
 // A spool reading numbers as `locale` writes them (`"en-US"`, Zuora's default, `"de-DE"`,
@@ -720,14 +722,15 @@ enum ZuoraCode zuora_task_on_body(struct ZuoraTask *task,
 // `task` must be live; `output` writable.
 enum ZuoraCode zuora_task_on_body_end(struct ZuoraTask *task, struct ZuoraBytes *output);
 
-// No complete answer arrived: `kind` says why, `may_have_been_sent` whether the request
+// No complete answer arrived: `kind` says why (a value of `enum ZuoraTransportError`; any
+// other is `ZUORA_ERR_STATE`), `may_have_been_sent` whether the request
 // may have reached the server (false only when it certainly did not: DNS, a refused
 // connection), `message` what the HTTP stack said (never shown with a secret).
 //
 // # Safety
 // `task` must be live; `message` NULL or readable.
 enum ZuoraCode zuora_task_on_transport_error(struct ZuoraTask *task,
-                                             enum ZuoraTransportError kind,
+                                             uint32_t kind,
                                              bool may_have_been_sent,
                                              struct ZuoraStr message);
 

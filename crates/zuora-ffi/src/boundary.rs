@@ -17,6 +17,46 @@ pub(crate) fn fail(code: ZuoraCode, message: impl Into<String>) -> ZuoraCode {
     code
 }
 
+/// An enum of the header that C passes as a `uint32_t`: C may pass any integer, and a Rust
+/// enum holding a value it does not declare is undefined behaviour, so the integer is
+/// checked here and an unknown one is `ZUORA_ERR_STATE` (rustls-ffi learned the same).
+pub(crate) trait FromC: Sized + Copy + 'static {
+    /// Every value, as declared.
+    const ALL: &'static [Self];
+    /// Its name in the header, for the error.
+    const NAME: &'static str;
+    /// The value's integer.
+    fn raw(self) -> u32;
+
+    /// The value `raw` stands for, or `ZUORA_ERR_STATE` with a message.
+    fn from_c(raw: u32) -> Result<Self, ZuoraCode> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|v| v.raw() == raw)
+            .ok_or_else(|| {
+                fail(
+                    ZuoraCode::ZuoraErrState,
+                    format!("{raw} is not a value of enum {}", Self::NAME),
+                )
+            })
+    }
+}
+
+/// Implements [`FromC`] for a fieldless `repr(C)` enum and its variants.
+macro_rules! from_c {
+    ($enum:ident: $($variant:ident),+ $(,)?) => {
+        impl $crate::boundary::FromC for $enum {
+            const ALL: &'static [Self] = &[$($enum::$variant),+];
+            const NAME: &'static str = stringify!($enum);
+            fn raw(self) -> u32 {
+                self as u32
+            }
+        }
+    };
+}
+pub(crate) use from_c;
+
 /// Remembers `error` as the thread's last error and returns its code.
 pub(crate) fn fail_with(error: impl Into<zuora_core::Error>) -> ZuoraCode {
     let error = error.into();

@@ -3,6 +3,7 @@
 //! set; the rest are checked together by [`zuora_session_new`](crate::session::zuora_session_new),
 //! exactly as the Rust builder's `build` checks them.
 
+use crate::boundary::FromC as _;
 use zuora_core::policies::RetryPolicy;
 use zuora_core::responses::ResponseLimits;
 use zuora_core::{ClientBuilder, ClientConfig, Environment};
@@ -50,6 +51,7 @@ pub enum ZuoraTimeout {
     /// Between two bytes of a streamed export.
     ZuoraTimeoutIdle = 4,
 }
+crate::boundary::from_c!(ZuoraTimeout: ZuoraTimeoutConnect, ZuoraTimeoutAttempt, ZuoraTimeoutOverall, ZuoraTimeoutIdle);
 
 /// Which part of the retry policy [`zuora_config_set_retry`] sets.
 #[repr(C)]
@@ -64,6 +66,7 @@ pub enum ZuoraRetrySetting {
     /// The longest `Retry-After` obeyed, in milliseconds.
     ZuoraRetryMaxRetryAfterMs = 4,
 }
+crate::boundary::from_c!(ZuoraRetrySetting: ZuoraRetryMaxAttempts, ZuoraRetryBaseDelayMs, ZuoraRetryMaxDelayMs, ZuoraRetryMaxRetryAfterMs);
 
 /// New settings with the defaults; free with [`zuora_config_free`].
 ///
@@ -172,17 +175,19 @@ pub unsafe extern "C" fn zuora_config_set_user_agent(
     })
 }
 
-/// One of the timeouts, in milliseconds.
+/// One of the timeouts, in milliseconds. `which` is a value of `enum ZuoraTimeout`, passed
+/// as an integer (any other is `ZUORA_ERR_STATE`).
 ///
 /// # Safety
 /// `config` must be a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zuora_config_set_timeout(
     config: *mut ZuoraConfig,
-    which: ZuoraTimeout,
+    which: u32,
     milliseconds: u64,
 ) -> ZuoraCode {
     guard(|| {
+        let which = ZuoraTimeout::from_c(which)?;
         let config = unsafe { handle_mut(config, "config") }?;
         let value = millis(milliseconds);
         config.update(|builder| match which {
@@ -195,17 +200,19 @@ pub unsafe extern "C" fn zuora_config_set_timeout(
     })
 }
 
-/// One part of the retry policy; checked now, as `RetryPolicy`'s setters check it.
+/// One part of the retry policy; checked now, as `RetryPolicy`'s setters check it. `which`
+/// is a value of `enum ZuoraRetrySetting` (any other is `ZUORA_ERR_STATE`).
 ///
 /// # Safety
 /// `config` must be a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zuora_config_set_retry(
     config: *mut ZuoraConfig,
-    which: ZuoraRetrySetting,
+    which: u32,
     value: u64,
 ) -> ZuoraCode {
     guard(|| {
+        let which = ZuoraRetrySetting::from_c(which)?;
         let config = unsafe { handle_mut(config, "config") }?;
         let retry = config.retry;
         let updated = match which {

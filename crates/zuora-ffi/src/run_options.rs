@@ -1,6 +1,7 @@
 //! `ZuoraRunOptions`: what *Run a report* sends, each part checked when it is set by the Rust
 //! type that holds it (a report id, a track id, an idempotency key, filter groups).
 
+use crate::boundary::FromC as _;
 use zuora_core::{ReportId, RunReportOptions, ViewType};
 
 use crate::boundary::{ZuoraStr, fail_with, free_handle, guard, handle_mut, put_handle};
@@ -15,6 +16,7 @@ pub enum ZuoraViewType {
     /// The aggregated view.
     ZuoraViewSummary = 2,
 }
+crate::boundary::from_c!(ZuoraViewType: ZuoraViewDetail, ZuoraViewSummary);
 
 /// A run to ask for.
 pub struct ZuoraRunOptions {
@@ -55,17 +57,19 @@ impl ZuoraRunOptions {
     }
 }
 
-/// Options to run `report_id` with `view_type`; free with [`zuora_run_options_free`].
+/// Options to run `report_id` with `view_type` (a value of `enum ZuoraViewType`; any other
+/// is `ZUORA_ERR_STATE`); free with [`zuora_run_options_free`].
 ///
 /// # Safety
 /// `report_id` must be readable; `out` writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zuora_run_options_new(
     report_id: ZuoraStr,
-    view_type: ZuoraViewType,
+    view_type: u32,
     out: *mut *mut ZuoraRunOptions,
 ) -> ZuoraCode {
     guard(|| {
+        let view_type = ZuoraViewType::from_c(view_type)?;
         let report_id: ReportId = unsafe { report_id.required("report_id") }?
             .parse()
             .map_err(fail_with)?;

@@ -2,6 +2,7 @@
 //! tasks it starts. Arguments are checked here, by the same Rust types, before a task exists:
 //! bad input never reaches the network.
 
+use crate::boundary::FromC as _;
 use std::sync::Arc;
 
 use zuora_core::machines::{Session, Task, TaskStep};
@@ -31,6 +32,7 @@ pub enum ZuoraExportFormat {
     /// The UTF-16LE bytes as Zuora sends them, gzip removed.
     ZuoraFormatRaw = 3,
 }
+crate::boundary::from_c!(ZuoraExportFormat: ZuoraFormatCsv, ZuoraFormatTsv, ZuoraFormatRaw);
 
 /// How a wait looks at its run. Start from [`zuora_wait_options_default`].
 #[repr(C)]
@@ -316,7 +318,8 @@ pub unsafe extern "C" fn zuora_session_wait(
 
 /// Downloads a completed run's results converted to `format`: the bytes to write come back
 /// from `zuora_task_on_body` and `zuora_task_on_body_end`. A body that breaks off, stalls or is
-/// corrupt fails the task (`ZUORA_ERR_EXPORT_BROKEN`): discard what was written.
+/// corrupt fails the task (`ZUORA_ERR_EXPORT_BROKEN`): discard what was written. `format` is a
+/// value of `enum ZuoraExportFormat` (any other is `ZUORA_ERR_STATE`).
 ///
 /// # Safety
 /// `session` must be live; `run_id` readable; `out` writable.
@@ -324,13 +327,13 @@ pub unsafe extern "C" fn zuora_session_wait(
 pub unsafe extern "C" fn zuora_session_download(
     session: *const ZuoraSession,
     run_id: ZuoraStr,
-    format: ZuoraExportFormat,
+    format: u32,
     out: *mut *mut ZuoraTask,
 ) -> ZuoraCode {
     unsafe {
         start(session, out, |shared| {
             let run_id: ReportRunId = id(run_id, "run_id")?;
-            let format = match format {
+            let format = match ZuoraExportFormat::from_c(format)? {
                 ZuoraExportFormat::ZuoraFormatCsv => ExportFormat::Csv,
                 ZuoraExportFormat::ZuoraFormatTsv => ExportFormat::Tsv,
                 ZuoraExportFormat::ZuoraFormatRaw => ExportFormat::Raw,

@@ -16,6 +16,7 @@
 //! A task is used by one thread at a time (it may move between threads); tasks of one session
 //! may run on many threads at once, sharing its token cache.
 
+use crate::boundary::FromC as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,6 +66,7 @@ pub enum ZuoraTransportError {
     /// Anything else.
     ZuoraTransportOther = 4,
 }
+crate::boundary::from_c!(ZuoraTransportError: ZuoraTransportConnect, ZuoraTransportTimeout, ZuoraTransportIo, ZuoraTransportOther);
 
 /// What a finished task produced.
 #[derive(Default)]
@@ -357,7 +359,8 @@ pub unsafe extern "C" fn zuora_task_on_body_end(
     })
 }
 
-/// No complete answer arrived: `kind` says why, `may_have_been_sent` whether the request
+/// No complete answer arrived: `kind` says why (a value of `enum ZuoraTransportError`; any
+/// other is `ZUORA_ERR_STATE`), `may_have_been_sent` whether the request
 /// may have reached the server (false only when it certainly did not: DNS, a refused
 /// connection), `message` what the HTTP stack said (never shown with a secret).
 ///
@@ -366,11 +369,12 @@ pub unsafe extern "C" fn zuora_task_on_body_end(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zuora_task_on_transport_error(
     task: *mut ZuoraTask,
-    kind: ZuoraTransportError,
+    kind: u32,
     may_have_been_sent: bool,
     message: ZuoraStr,
 ) -> ZuoraCode {
     guard(|| {
+        let kind = ZuoraTransportError::from_c(kind)?;
         let task = unsafe { handle_mut(task, "task") }?;
         task.expect(ZuoraStep::ZuoraStepSend, "a transport failure")?;
         let message = unsafe { message.optional("message") }?.unwrap_or("");

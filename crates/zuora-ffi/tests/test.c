@@ -40,6 +40,11 @@ static void settings_are_checked_as_in_rust(void) {
     CHECK(zuora_config_set_retry(config, ZUORA_RETRY_MAX_ATTEMPTS, 0) == ZUORA_ERR_INVALID_INPUT);
     CHECK(zuora_config_set_retry(config, ZUORA_RETRY_MAX_ATTEMPTS, 51) == ZUORA_ERR_INVALID_INPUT);
     CHECK(zuora_config_set_retry(config, ZUORA_RETRY_MAX_ATTEMPTS, 5) == ZUORA_OK);
+    /* Enums travel as integers: a value no enum declares is refused, never trusted. */
+    CHECK(zuora_config_set_timeout(config, 99, 1000) == ZUORA_ERR_STATE);
+    CHECK(contains(zuora_last_error(), "ZuoraTimeout"));
+    CHECK(zuora_config_set_timeout(config, 0, 1000) == ZUORA_ERR_STATE);
+    CHECK(zuora_config_set_retry(config, 0xFFFFFFFFu, 1) == ZUORA_ERR_STATE);
     CHECK(zuora_config_set_max_body_bytes(config, 10) == ZUORA_ERR_INVALID_INPUT);
     CHECK(zuora_config_set_environment(config, TEXT("MOON")) == ZUORA_ERR_INVALID_INPUT);
     CHECK(zuora_config_set_environment(config, TEXT("SBX")) == ZUORA_OK);
@@ -71,6 +76,14 @@ static void arguments_are_checked_before_anything_is_sent(void) {
     CHECK(zuora_session_get_run(session, TEXT(""), &task) == ZUORA_ERR_INVALID_INPUT && task == NULL);
     CHECK(contains(zuora_last_error(), "ReportRunId"));
     CHECK(zuora_session_get_run(session, TEXT(".."), &task) == ZUORA_ERR_INVALID_INPUT && task == NULL);
+    CHECK(zuora_session_download(session, TEXT("ff808081529f4e3401529fd61f080074"), 7, &task) == ZUORA_ERR_STATE && task == NULL);
+    ZuoraRunOptions *bad_options = NULL;
+    CHECK(zuora_run_options_new(TEXT("ff808081529f4e3401529fd373730070"), 3, &bad_options) == ZUORA_ERR_STATE && bad_options == NULL);
+    CHECK(zuora_session_get_run(session, TEXT("ff808081529f4e3401529fd61f080074"), &task) == ZUORA_OK);
+    CHECK(zuora_task_on_transport_error(task, 5, true, TEXT("?")) == ZUORA_ERR_STATE);
+    CHECK(zuora_task_on_transport_error(task, ZUORA_TRANSPORT_IO, true, TEXT("reset")) == ZUORA_OK);
+    zuora_task_free(task);
+    task = NULL;
     CHECK(zuora_session_rows(session, TEXT("ff808081529f4e3401529fd61f080074"), 0, &task) == ZUORA_OK);
     CHECK(zuora_task_outcome(task) == ZUORA_ERR_INVALID_INPUT); /* over before anything was sent */
     CHECK(contains(zuora_error_message(zuora_task_error(task)), "pageSize"));
