@@ -64,6 +64,10 @@ pub struct Global {
         hide_env_values = true
     )]
     pub client_secret: Option<String>,
+    /// Read the OAuth client secret from this file (`-`: standard input), kept out of `ps`
+    /// and shell history; wins over ZUORA_CLIENT_SECRET.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub client_secret_file: Option<std::path::PathBuf>,
     /// Zuora-Entity-Ids, for Multi-entity tenants.
     #[arg(long, env = "ZUORA_ENTITY_IDS", global = true)]
     pub entity_ids: Option<String>,
@@ -91,6 +95,28 @@ pub struct Global {
 }
 
 impl Global {
+    /// Settles where the client secret comes from: `--client-secret-file` (read now, its
+    /// trailing line end dropped) wins over the environment; with `--client-secret` typed on
+    /// the command line as well it is a usage error. A secret typed on the command line is
+    /// visible to every user of the machine (`ps`): it works, with a warning.
+    pub fn settle_secret(&mut self, matches: &ArgMatches) -> Result<(), String> {
+        let typed = typed_on_command_line(matches, "client_secret");
+        if let Some(path) = &self.client_secret_file {
+            if typed {
+                return Err(
+                    "--client-secret and --client-secret-file both give the secret: give one"
+                        .to_owned(),
+                );
+            }
+            self.client_secret = Some(read_secret(path)?);
+        } else if typed {
+            eprintln!(
+                "zuora-report: warning: --client-secret on the command line is visible to other users (ps, shell history); use ZUORA_CLIENT_SECRET or --client-secret-file"
+            );
+        }
+        Ok(())
+    }
+
     /// Settles `--env` against `--base-url`: a flag on the command line wins over the other
     /// one's environment variable; two flags, or two environment variables, are a usage
     /// error that names them.
@@ -98,13 +124,7 @@ impl Global {
         if self.env.is_none() || self.base_url.is_none() {
             return Ok(());
         }
-        let typed = |id: &str| {
-            let sub = matches.subcommand().map(|(_, sub)| sub);
-            [Some(matches), sub]
-                .into_iter()
-                .flatten()
-                .any(|m| m.value_source(id) == Some(ValueSource::CommandLine))
-        };
+        let typed = |id: &str| typed_on_command_line(matches, id);
         match (typed("env"), typed("base_url")) {
             (true, false) => self.base_url = None,
             (false, true) => self.env = None,
@@ -119,6 +139,40 @@ impl Global {
         }
         Ok(())
     }
+}
+
+/// Whether the argument `id` was typed on the command line (before or after the command),
+/// not taken from the environment.
+fn typed_on_command_line(matches: &ArgMatches, id: &str) -> bool {
+    let sub = matches.subcommand().map(|(_, sub)| sub);
+    [Some(matches), sub]
+        .into_iter()
+        .flatten()
+        .any(|m| m.value_source(id) == Some(ValueSource::CommandLine))
+}
+
+/// The secret in `path` (`-`: standard input), at most 4 KiB, its trailing line end dropped.
+fn read_secret(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let mut text = String::new();
+    let limit = 4096;
+    let read = if path == std::path::Path::new("-") {
+        std::io::stdin().take(limit + 1).read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_string(&mut text))
+    };
+    read.map_err(|e| format!("cannot read the client secret from {}: {e}", path.display()))?;
+    if text.len() as u64 > limit {
+        return Err(format!(
+            "{} is larger than a client secret can be ({limit} bytes)",
+            path.display()
+        ));
+    }
+    let secret = text.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        return Err(format!("{} holds no client secret", path.display()));
+    }
+    Ok(secret.to_owned())
 }
 
 /// The commands: those that talk to Zuora, and those that describe the CLI itself (which

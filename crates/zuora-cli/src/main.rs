@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         cli::Command::Zuora(command) => cli
             .global
             .settle_host(&matches)
+            .and_then(|()| cli.global.settle_secret(&matches))
             .map_err(failure::Failure::usage)
             .and_then(|()| commands::run(cli.global, command)),
     };

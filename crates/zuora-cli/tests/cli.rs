@@ -587,3 +587,63 @@ fn report_files_are_owner_only_keep_a_chosen_mode_and_leave_nothing_beside_them(
     assert_eq!(names, ["r.csv"]);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_secret_can_come_from_a_file_or_stdin_and_the_flag_warns() {
+    let sim = Simulator::start(SimConfig::new(9)).unwrap();
+    let dir = scratch("secret-file");
+    let file = dir.join("secret");
+    std::fs::write(&file, format!("{}\n", sim.client_secret())).unwrap();
+    let base = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_zuora-report"));
+        command
+            .env_clear()
+            .env("ZUORA_BASE_URL", sim.base_url())
+            .env("ZUORA_CLIENT_ID", sim.client_id());
+        command
+    };
+    // From a file, over a wrong secret in the environment.
+    let output = base()
+        .env("ZUORA_CLIENT_SECRET", "wrong")
+        .arg("--client-secret-file")
+        .arg(&file)
+        .arg("token")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{:?}", text(&output));
+    // From standard input.
+    let mut child = base()
+        .args(["--client-secret-file", "-", "token"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        sim.client_secret().as_bytes(),
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{:?}", text(&output));
+    // On the command line: it works, with a warning that never shows the secret.
+    let output = base()
+        .args(["--client-secret", sim.client_secret(), "token"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: --client-secret on the command line"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(sim.client_secret()));
+    // Both: a usage error, nothing sent.
+    let output = base()
+        .args(["--client-secret", "x", "--client-secret-file"])
+        .arg(&file)
+        .arg("token")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{:?}", text(&output));
+}

@@ -28,7 +28,7 @@ pub use values::{Environment, ReportId, ReportRef, ReportRunId, RunStatus, Track
 pub mod defaults {
     pub use crate::config::{
         DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_LOW_SPEED,
-        DEFAULT_MAX_PAGES, DEFAULT_OVERALL_TIMEOUT,
+        DEFAULT_MAX_PAGES, DEFAULT_OVERALL_TIMEOUT, MAX_TIMEOUT,
     };
     pub use crate::exports::DEFAULT_MAX_FIELD_BYTES;
     pub use crate::responses::DEFAULT_MAX_DECODED_BYTES;

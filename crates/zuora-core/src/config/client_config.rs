@@ -111,7 +111,8 @@ impl ClientConfig {
         self.max_pages
     }
 
-    /// is never cut for being long).
+    /// How long a streamed export may go without a byte before it fails (an export that keeps
+    /// moving is never cut for being long; the low-speed rule ends one that barely moves).
     pub fn idle_timeout(&self) -> Duration {
         self.idle_timeout
     }
@@ -121,6 +122,20 @@ impl ClientConfig {
         self.low_speed
     }
 }
+
+/// The longest timeout of any kind a configuration takes: a day. More is a typed error when
+/// the configuration is built, never an overflow later.
+///
+/// ```
+/// use std::time::Duration;
+/// let built = zuora_core::ClientConfig::builder()
+///     .base_url("http://127.0.0.1:1")
+///     .credentials("id", "secret")
+///     .attempt_timeout(Duration::MAX)
+///     .into_config();
+/// assert!(built.unwrap_err().to_string().contains("attempt timeout"));
+/// ```
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// The default [`ClientConfig::idle_timeout`]: a minute without a byte.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -469,13 +484,24 @@ impl<C: BuildClient> ClientBuilder<C> {
                 }
                 .into());
             }
+            // A bound every HTTP stack and clock can add to an instant without overflow
+            // (`Duration::MAX` panics inside some).
+            if value > MAX_TIMEOUT {
+                return Err(InvalidInput::Malformed {
+                    field,
+                    reason: format!("{value:?} is more than the most allowed, {MAX_TIMEOUT:?}"),
+                }
+                .into());
+            }
         }
         if let Some(rule) = self.low_speed
-            && (rule.bytes_per_second == 0 || rule.over < Duration::from_secs(1))
+            && (rule.bytes_per_second == 0
+                || rule.over < Duration::from_secs(1)
+                || rule.over > MAX_TIMEOUT)
         {
             return Err(InvalidInput::Malformed {
                 field: "low speed",
-                reason: "the floor must be at least 1 byte a second, over at least a second"
+                reason: "the floor must be at least 1 byte a second, over a second to a day"
                     .to_owned(),
             }
             .into());

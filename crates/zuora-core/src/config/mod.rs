@@ -6,5 +6,5 @@ pub(crate) mod client_config;
 pub use client_config::{
     BuildClient, ClientBuilder, ClientConfig, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT, DEFAULT_LOW_SPEED, DEFAULT_MAX_PAGES, DEFAULT_OVERALL_TIMEOUT, LowSpeed,
-    RunReportOptions,
+    MAX_TIMEOUT, RunReportOptions,
 };
