@@ -279,3 +279,34 @@ fn the_export_source_ends_in_an_error_when_the_body_is_cut() {
         );
     }
 }
+
+#[test]
+fn a_server_that_echoes_the_token_gets_it_into_no_error() {
+    use zuora_tests::hostile::TOKEN;
+    for flavor in FLAVORS {
+        let server = HostileServer::start(|_, stream| {
+            let inner = serde_json::json!({
+                "errorId": "0001",
+                "message": format!("the bearer token {TOKEN} is not allowed here"),
+                "errorCode": "ZAN-USAGE-REST-ERROR",
+            });
+            let body = serde_json::json!({ "success": false, "response": inner.to_string() });
+            respond(stream, 400, "application/json", body.to_string().as_bytes());
+        });
+        let client = client_with(flavor, builder_for_hostile(&server));
+        let get_run = builder_for_hostile(&server)
+            .into_config()
+            .unwrap()
+            .get_run(&RUN.parse().unwrap());
+        let error = client.execute(get_run).unwrap_err();
+        let (shown, debugged) = (error.to_string(), format!("{error:?}"));
+        assert!(
+            !shown.contains(TOKEN) && !debugged.contains(TOKEN),
+            "{flavor:?}: {shown}"
+        );
+        assert!(
+            shown.contains("the bearer token [redacted] is not allowed"),
+            "{flavor:?}: {shown}"
+        );
+    }
+}

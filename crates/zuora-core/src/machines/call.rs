@@ -148,7 +148,12 @@ impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
             .parse_response(&response, self.config.borrow().limits)
         {
             Ok(output) => Step::Done(Ok(output)),
-            Err(error) => {
+            Err(mut error) => {
+                // The client knows its credentials: none of them comes back in the server's
+                // words, whatever the server echoes.
+                let token = self.token.as_ref().map(AccessToken::expose_secret);
+                let secret = self.config.borrow().client_secret.expose_secret();
+                error.redact(&[token.unwrap_or_default(), secret]);
                 let decision = self.decide(AttemptOutcome::Response(&error), now);
                 self.follow(decision, Error::Api(error))
             }

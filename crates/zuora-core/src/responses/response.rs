@@ -230,6 +230,70 @@ impl ResponseError {
         self.meta.status
     }
 
+    /// Replaces every occurrence of each of `secrets` (the token the call sent, the client
+    /// secret) in the server's text with `[redacted]`: a server that echoes a credential in
+    /// its error message gets it into no message, log or report. Secrets shorter than 8
+    /// characters are left alone (they would redact ordinary words, and are no real token).
+    pub fn redact(&mut self, secrets: &[&str]) {
+        let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 8).collect();
+        if secrets.is_empty() {
+            return;
+        }
+        let scrub = |text: &mut String| {
+            for secret in &secrets {
+                if text.contains(secret) {
+                    *text = text.replace(secret, crate::values::REDACTED);
+                }
+            }
+        };
+        let mut texts: Vec<&mut String> = Vec::new();
+        match &mut self.kind {
+            ResponseErrorKind::Reporting {
+                error_code,
+                message,
+                error_id,
+            } => {
+                texts.push(message);
+                texts.extend(error_code.as_mut());
+                texts.extend(error_id.as_mut());
+            }
+            ResponseErrorKind::Reasons {
+                process_id,
+                reasons,
+            } => {
+                texts.extend(process_id.as_mut());
+                for reason in reasons {
+                    texts.push(&mut reason.code);
+                    texts.push(&mut reason.message);
+                }
+            }
+            ResponseErrorKind::Message { message } => texts.push(message),
+            ResponseErrorKind::UnexpectedJson { snippet } => texts.push(snippet),
+            ResponseErrorKind::NotJson {
+                content_type,
+                snippet,
+            } => {
+                texts.push(snippet);
+                texts.extend(content_type.as_mut());
+            }
+            ResponseErrorKind::MalformedJson { detail, snippet } => {
+                texts.push(detail);
+                texts.push(snippet);
+            }
+            ResponseErrorKind::Decoding { detail, .. } => texts.push(detail),
+            _ => {}
+        }
+        for text in texts {
+            scrub(text);
+        }
+        for text in [&mut self.meta.request_id, &mut self.meta.track_id]
+            .into_iter()
+            .flatten()
+        {
+            scrub(text);
+        }
+    }
+
     /// `Zuora-Request-Id`, for a support ticket.
     pub fn request_id(&self) -> Option<&str> {
         self.meta.request_id.as_deref()
