@@ -72,6 +72,19 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    if args.token_ttl == 0 || args.token_ttl > 366 * 24 * 3600 {
+        eprintln!("zuora-sim: --token-ttl must be 1 second to a year");
+        return ExitCode::from(2);
+    }
+    if !args.host.is_loopback() && (args.client_id.is_none() || args.client_secret.is_none()) {
+        // The default credentials follow from the seed, which is public: anyone who can reach
+        // the address could use them.
+        eprintln!(
+            "zuora-sim: serving on {} (not loopback) needs --client-id and --client-secret of your own",
+            args.host
+        );
+        return ExitCode::from(2);
+    }
     let mut config = SimConfig::new(args.seed);
     config
         .catalogue

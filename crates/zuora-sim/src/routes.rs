@@ -201,6 +201,8 @@ fn token(shared: &Shared, request: &SimRequest) -> SimResponse {
     let access_token = state.rng.hex32();
     let jti = state.rng.hex32();
     let ttl = state.settings.token_ttl;
+    // Expired tokens go as new ones come: a long-running simulator keeps only live ones.
+    state.tokens.retain(|_, expires| *expires > now);
     state.tokens.insert(access_token.clone(), now + ttl);
     let used = state.token_requests;
     drop(state);

@@ -65,6 +65,11 @@ async fn handle(
     let route = Route::of(&parts.method, parts.uri.path());
     let fault = {
         let mut state = shared.lock();
+        if state.log.len() >= crate::state::MAX_LOGGED_REQUESTS {
+            // The oldest half goes: a simulator serving for days keeps bounded memory.
+            let half = state.log.len() / 2;
+            state.log.drain(..half);
+        }
         state.log.push(LoggedRequest {
             method: parts.method.to_string(),
             path: parts.uri.path().to_owned(),

@@ -116,6 +116,9 @@ pub(crate) enum IdempotencyEntry {
     },
 }
 
+/// The most requests the log keeps (the oldest half is dropped past it).
+pub(crate) const MAX_LOGGED_REQUESTS: usize = 100_000;
+
 /// What the simulator saw of one request (`Authorization` removed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedRequest {

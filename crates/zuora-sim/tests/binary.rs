@@ -89,3 +89,20 @@ fn keeps_serving_when_its_stdout_is_closed() {
     let status = child.wait().unwrap();
     assert!(connected && still_running, "the simulator died: {status}");
 }
+
+#[test]
+fn refuses_public_credentials_off_loopback_and_absurd_token_lifetimes() {
+    for args in [
+        vec!["--host", "0.0.0.0", "--port", "0"],
+        vec!["--port", "0", "--token-ttl", "18446744073709551615"],
+        vec!["--port", "0", "--token-ttl", "0"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_zuora-sim"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("zuora-sim: "), "{args:?}: {stderr}");
+    }
+}
