@@ -135,8 +135,13 @@ fn runs_walk_the_state_machine_and_the_policy_follows(flavor: Flavor) {
     }
     let in_progress = start(&client, &sim, "Account Overview");
     let seen = get(&client, &in_progress);
+    // The next pause does not fit: sleep to a second before the deadline and look once more.
     assert_eq!(
         policy.decide(9, &seen, Duration::from_secs(590), deadline),
+        PollDecision::PollAfter(Duration::from_secs(9))
+    );
+    assert_eq!(
+        policy.decide(10, &seen, Duration::from_millis(599_500), deadline),
         PollDecision::DeadlineReached
     );
 }

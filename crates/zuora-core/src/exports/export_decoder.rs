@@ -78,8 +78,10 @@ pub enum ExportError {
     Empty,
 }
 
-/// How the export's text is encoded. Zuora documents UTF-16LE with a byte-order mark; the
-/// other two are read rather than turned into mojibake (a choice: Zuora is silent).
+/// How the export's text is encoded. Zuora documents UTF-16LE; a byte-order mark of UTF-16BE
+/// or UTF-8 is obeyed (a choice: Zuora is silent), and without a mark the text is read as the
+/// documented UTF-16LE. Never guessed: a guess turns text starting with `Ā` (bytes `00 01`)
+/// into big-endian garbage, and text starting with `中` (bytes `2D 4E`) into "bad UTF-8".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Encoding {
     Utf16Le,
@@ -89,15 +91,11 @@ enum Encoding {
 
 impl Encoding {
     /// Decides from the first bytes (at least three, unless the text is shorter): a
-    /// byte-order mark wins; without one, two non-zero ASCII bytes mean UTF-8 and a zero
-    /// first byte means big-endian UTF-16 (export headers are ASCII column names).
+    /// byte-order mark, or else UTF-16LE.
     fn sniff(start: &[u8]) -> Self {
         match start {
-            [0xFF, 0xFE, ..] => Self::Utf16Le,
             [0xFE, 0xFF, ..] => Self::Utf16Be,
             [0xEF, 0xBB, 0xBF, ..] => Self::Utf8,
-            [a, b, ..] if (1..0x80).contains(a) && (1..0x80).contains(b) => Self::Utf8,
-            [0, b, ..] if *b != 0 => Self::Utf16Be,
             _ => Self::Utf16Le,
         }
     }
