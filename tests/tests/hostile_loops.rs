@@ -310,3 +310,34 @@ fn a_server_that_echoes_the_token_gets_it_into_no_error() {
         );
     }
 }
+
+#[test]
+fn a_search_page_beyond_zuoras_bounds_is_refused_typed() {
+    for (reports, name_length) in [(51usize, 10usize), (1, 5000)] {
+        for flavor in FLAVORS {
+            let server = HostileServer::start(move |_, stream| {
+                let list: Vec<serde_json::Value> = (0..reports)
+                    .map(|n| {
+                        serde_json::json!({
+                            "id": format!("{n:032x}"),
+                            "name": "r".repeat(name_length),
+                        })
+                    })
+                    .collect();
+                let body = serde_json::json!({ "success": true, "response": { "reports": list } });
+                respond(stream, 200, "application/json", body.to_string().as_bytes());
+            });
+            let client = client_with(flavor, builder_for_hostile(&server));
+            let error = client.search_reports("invoice").unwrap_err();
+            assert!(
+                error.to_string().contains("at most"),
+                "{flavor:?} ({reports} reports, names of {name_length}): {error}"
+            );
+            assert_eq!(
+                server.requests(),
+                1,
+                "{flavor:?}: refused at the first page"
+            );
+        }
+    }
+}

@@ -459,9 +459,47 @@ impl Operation for SearchReports {
         response: &HttpResponse,
         limits: ResponseLimits,
     ) -> Result<SearchPage, ResponseError> {
-        parse_success::<SearchPage, _>(response, limits, "reports").map(|(page, _)| page)
+        let (page, meta) = parse_success::<SearchPage, _>(response, limits, "reports")?;
+        // What a search keeps is bounded by the answer, not by the page cap alone: a page of
+        // more reports than Zuora sends, or a report whose texts are longer than any real
+        // one, is refused (60 pages of 16 MiB would otherwise be held, about 1 GiB).
+        let too_long = |field: &'static str, length: usize, max: usize| {
+            ResponseError::new(
+                meta.clone(),
+                ResponseErrorKind::InvalidField {
+                    field,
+                    source: crate::values::invalid_input::InvalidInput::TooLong {
+                        field,
+                        length,
+                        max,
+                    },
+                },
+            )
+        };
+        if page.reports.len() > SEARCH_PAGE_SIZE {
+            return Err(too_long("reports", page.reports.len(), SEARCH_PAGE_SIZE));
+        }
+        for report in &page.reports {
+            let texts = [
+                ("name", Some(&report.name)),
+                ("number", report.number.as_ref()),
+                ("datasource", report.datasource.as_ref()),
+                ("description", report.description.as_ref()),
+            ];
+            for (field, text) in texts {
+                let length = text.map_or(0, String::len);
+                if length > MAX_REPORT_TEXT {
+                    return Err(too_long(field, length, MAX_REPORT_TEXT));
+                }
+            }
+        }
+        Ok(page)
     }
 }
+
+/// The longest name, number, data source or description a search keeps of one report (in
+/// bytes): Zuora's own limits are far lower.
+pub const MAX_REPORT_TEXT: usize = 4096;
 
 /// Picks the one report named exactly `name` from search results (Zuora's search is a
 /// substring match, so a name can find several reports).
