@@ -419,7 +419,8 @@ impl Engine {
             let view: ViewType = view_type.parse()?;
             let format: ExportFormat = format.parse()?;
             let options = run_options(track_id, None, None)?;
-            let wait = wait_options(timeout, false, None, None)?;
+            // A trip that gives up cancels its run, as the CLI's does: nobody waits for it.
+            let wait = wait_options(timeout, true, None, None)?;
             CoreTask::trip(
                 &self.session,
                 &report,

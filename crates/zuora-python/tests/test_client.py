@@ -321,3 +321,35 @@ def test_an_error_answer_to_a_download_is_a_zuora_error(tmp_path, make_client):
         assert not list(tmp_path.iterdir())
     finally:
         listener.close()
+
+
+def test_ctrl_c_during_a_wait_cancels_the_run_unless_told_to_keep_it(slow_sim):
+    import _thread
+    import threading
+
+    with zr.Client(**slow_sim.kwargs()) as client:
+        report = client.find_report("Invoice Detail")
+        for keep in (False, True):
+            started = client.run_report(report.id)
+            threading.Timer(0.5, _thread.interrupt_main).start()
+            with pytest.raises(KeyboardInterrupt):
+                client.wait_for_run(started.report_run_id, cancel_on_interrupt=not keep)
+            status = client.get_run(started.report_run_id).status
+            assert (status == "CANCELLED") != keep, (keep, status)
+
+
+def test_a_cancelled_async_wait_cancels_the_run(slow_sim):
+    import asyncio
+
+    async def scenario():
+        async with zr.AsyncClient(**slow_sim.kwargs()) as client:
+            report = await client.find_report("Invoice Detail")
+            started = await client.run_report(report.id)
+            waiting = asyncio.ensure_future(client.wait_for_run(started.report_run_id))
+            await asyncio.sleep(0.5)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            return (await client.get_run(started.report_run_id)).status
+
+    assert asyncio.run(scenario()) == "CANCELLED"

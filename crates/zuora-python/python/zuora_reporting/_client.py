@@ -188,11 +188,14 @@ class _Api:
         poll_first: Optional[float] = None,
         poll_max: Optional[float] = None,
         on_status: Optional[OnStatus] = None,
+        cancel_on_interrupt: bool = True,
     ):
         """Waits until the run completes; returns the `ReportRun`. `on_status(run)` sees
         every status; returning ``True`` stops the wait (`OperationInterruptedError`). The timeout
         bounds every look, one in flight too. Left out, `timeout` (one hour), `poll_first`
-        (1 s) and `poll_max` (30 s) are the engine's defaults, the Rust clients' too."""
+        (1 s) and `poll_max` (30 s) are the engine's defaults, the Rust clients' too. Ctrl-C
+        (or cancelling the `AsyncClient`'s task) cancels the run on Zuora before it is raised,
+        as the CLI does; ``cancel_on_interrupt=False`` leaves the run going."""
         task = self._engine.wait(
             run_id,
             timeout=timeout,
@@ -202,7 +205,8 @@ class _Api:
             observe=on_status is not None,
         )
         return self._run(
-            _flows.drive(task, on_status=on_status, cancel_on_stop=cancel_on_timeout)
+            _flows.drive(task, on_status=on_status, cancel_on_stop=cancel_on_timeout,
+                         cancel_on_interrupt=cancel_on_interrupt)
         )
 
     def download_export(self, run_id: str, destination: Destination, *, format: str = "csv",
@@ -326,7 +330,13 @@ class Client(_Api):
         try:
             effect = next(flow)
             while True:
-                effect = flow.send(self._perform(effect, bodies))
+                try:
+                    outcome = self._perform(effect, bodies)
+                except KeyboardInterrupt as stop:
+                    # Into the flow: its task stops (cancelling its run) and raises it again.
+                    effect = flow.throw(stop)
+                    continue
+                effect = flow.send(outcome)
         except StopIteration as done:
             return done.value
         finally:
@@ -425,7 +435,13 @@ class AsyncClient(_Api):
         try:
             effect = next(flow)
             while True:
-                effect = flow.send(await self._perform(effect, bodies))
+                try:
+                    outcome = await self._perform(effect, bodies)
+                except asyncio.CancelledError as stop:
+                    # Into the flow: its task stops (cancelling its run) and raises it again.
+                    effect = flow.throw(stop)
+                    continue
+                effect = flow.send(outcome)
         except StopIteration as done:
             return done.value
         finally:

@@ -10,6 +10,7 @@ is resumed with the outcome. `Client` performs effects with blocking httpx calls
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from dataclasses import dataclass
@@ -59,36 +60,54 @@ class AwaitAny:
     seconds: Optional[float]
 
 
+#: What stops a flow from outside: Ctrl-C in a sync client, a cancelled task in an async one.
+STOPS = (KeyboardInterrupt, asyncio.CancelledError)
+
+
 def drive(
     task: _native.Task,
     out: Any = None,
     on_status: Optional[Callable[[_native.ReportRun], Optional[bool]]] = None,
     cancel_on_stop: bool = False,
+    cancel_on_interrupt: bool = True,
 ) -> Flow:
     """Walks `task` until it ends (returns its result, or raises its error) or hands over a
     page of rows (returns them; `task.resume()`, then drive it again). An export's body is
     converted into the binary file `out`; a status is shown to `on_status`, whose true
-    answer stops the task (cancelling the run if `cancel_on_stop`)."""
+    answer stops the task (cancelling the run if `cancel_on_stop`).
+
+    A stop thrown in by the driver (Ctrl-C, a cancelled task) interrupts the task, which
+    cancels the run it waits for unless `cancel_on_interrupt` is false (the CLI does the same),
+    and is raised again once the task is over."""
+    stopped: Optional[BaseException] = None
     while True:
         kind = task.kind
-        if kind == "send":
-            outcome = yield Send(task)
-            if outcome[0] == "failed":
-                task.on_failure(*outcome[1:])
-            else:
-                yield from _receive(task, outcome[1], out)
-        elif kind == "sleep":
-            yield Sleep(task.delay)
-            task.resume()
-        elif kind == "rows":
-            return json.loads(task.rows)
-        elif kind == "status":
-            if on_status is not None and on_status(task.result()):
-                task.interrupt(cancel_on_stop)
-            else:
+        try:
+            if kind == "send":
+                outcome = yield Send(task)
+                if outcome[0] == "failed":
+                    task.on_failure(*outcome[1:])
+                else:
+                    yield from _receive(task, outcome[1], out)
+            elif kind == "sleep":
+                yield Sleep(task.delay)
                 task.resume()
-        else:
-            return task.result()
+            elif kind == "rows":
+                return json.loads(task.rows)
+            elif kind == "status":
+                if on_status is not None and on_status(task.result()):
+                    task.interrupt(cancel_on_stop)
+                else:
+                    task.resume()
+            elif stopped is not None:
+                raise stopped
+            else:
+                return task.result()
+        except STOPS as stop:
+            if stopped is not None:
+                raise  # a second stop: no more waiting for the cancel
+            stopped = stop
+            task.interrupt(cancel_on_interrupt)
 
 
 def _receive(task: _native.Task, response: Any, out: Any) -> Flow:
