@@ -353,3 +353,58 @@ def test_a_cancelled_async_wait_cancels_the_run(slow_sim):
             return (await client.get_run(started.report_run_id)).status
 
     assert asyncio.run(scenario()) == "CANCELLED"
+
+
+def test_a_redirect_on_the_token_request_reaches_no_other_host_even_with_a_following_client():
+    import http.server
+    import threading
+
+    import httpx
+
+    reached = []
+
+    class Elsewhere(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the standard library's name
+            reached.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    elsewhere = http.server.HTTPServer(("127.0.0.1", 0), Elsewhere)
+    target = f"http://127.0.0.1:{elsewhere.server_address[1]}/oauth/token"
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.send_response(307)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    origin = http.server.HTTPServer(("127.0.0.1", 0), Redirecting)
+    for server in (elsewhere, origin):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{origin.server_address[1]}"
+    try:
+        following = httpx.Client(follow_redirects=True)
+        with zr.Client(base_url=base_url, client_id="id", client_secret="s3cr3t-value",
+                       max_attempts=1, http_client=following) as client:
+            with pytest.raises(zr.ZuoraError):
+                client.find_report("Invoice Detail")
+
+        async def with_async():
+            async with zr.AsyncClient(base_url=base_url, client_id="id",
+                                      client_secret="s3cr3t-value", max_attempts=1,
+                                      http_client=httpx.AsyncClient(follow_redirects=True)) as c:
+                with pytest.raises(zr.ZuoraError):
+                    await c.find_report("Invoice Detail")
+
+        asyncio.run(with_async())
+        assert reached == [], "the second listener received the token request"
+    finally:
+        for server in (elsewhere, origin):
+            server.shutdown()

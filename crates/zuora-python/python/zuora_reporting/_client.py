@@ -377,7 +377,9 @@ class Client(_Api):
     def _send(self, effect: _flows.Send, bodies: dict) -> Any:
         request = _request(self._http, self._engine, effect.task)
         try:
-            response = self._http.send(request, stream=True)
+            # Never a redirect, whatever the caller's own client says: a 307 on the token
+            # request would replay the client secret to another host.
+            response = self._http.send(request, stream=True, follow_redirects=False)
         except httpx.HTTPError as error:
             return _failed(error)
         bodies[id(response)] = (response, response.iter_raw())
@@ -486,7 +488,8 @@ class AsyncClient(_Api):
     async def _send(self, effect: _flows.Send, bodies: dict) -> Any:
         request = _request(self._http, self._engine, effect.task)
         try:
-            response = await self._http.send(request, stream=True)
+            # Never a redirect, whatever the caller's own client says (see `Client._send`).
+            response = await self._http.send(request, stream=True, follow_redirects=False)
         except httpx.HTTPError as error:
             return _failed(error)
         bodies[id(response)] = (response, response.aiter_raw())
