@@ -71,12 +71,18 @@ impl ReqwestTransport {
             // `Err` means the application installed a provider already, which is the goal.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             // No client-wide total timeout: the core stamps each request with its own
             // (and a streamed export is bounded by idleness instead).
             .connect_timeout(config.connect_timeout())
             .user_agent(config.user_agent())
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        if config.environment().is_loopback() {
+            // Never through the environment's proxies: they would carry the plain-http
+            // loopback request, client secret included, off the machine.
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .build()
             // A TLS backend that cannot start: nothing was sent, and no input was wrong.
             .map_err(|error| {

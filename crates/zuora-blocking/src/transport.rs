@@ -25,6 +25,13 @@ impl UreqTransport {
             // Four times ureq's default: a large export streams about 4% faster (fewer,
             // larger reads; `cargo xtask bench export`), at 512 KiB per pooled connection.
             .input_buffer_size(512 * 1024);
+        // Never through the environment's proxies for this machine: they would carry the
+        // plain-http loopback request, client secret included, off it.
+        let builder = if config.environment().is_loopback() {
+            builder.proxy(None)
+        } else {
+            builder
+        };
         // With native TLS alone, ureq must be told to use it (rustls is its default).
         #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
         let builder = builder.tls_config(

@@ -290,6 +290,14 @@ impl Engine {
     }
 
     /// The API's base URL.
+    /// Whether the host is this machine: the client's own HTTP client then ignores the
+    /// environment's proxies (they would carry the plain-http request, secret included, off
+    /// the machine).
+    #[getter]
+    fn is_loopback(&self) -> bool {
+        self.session.config().environment().is_loopback()
+    }
+
     #[getter]
     fn base_url(&self) -> &str {
         self.session.config().environment().base_url()

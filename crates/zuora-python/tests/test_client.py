@@ -408,3 +408,39 @@ def test_a_redirect_on_the_token_request_reaches_no_other_host_even_with_a_follo
     finally:
         for server in (elsewhere, origin):
             server.shutdown()
+
+
+def test_loopback_requests_never_go_through_the_environments_proxy(sim, monkeypatch):
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    reached = []
+
+    def accept():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            reached.append(connection.recv(1024))
+            connection.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    proxy = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, proxy)
+    try:
+        with zr.Client(**sim.kwargs()) as client:
+            assert client.find_report("Invoice Detail").name == "Invoice Detail"
+
+        async def with_async():
+            async with zr.AsyncClient(**sim.kwargs()) as client:
+                return await client.find_report("Invoice Detail")
+
+        assert asyncio.run(with_async()).name == "Invoice Detail"
+        assert reached == [], "the proxy saw a request"
+    finally:
+        listener.close()

@@ -172,6 +172,13 @@ impl Environment {
             .and_then(|(_, _, sdk, _)| *sdk)
     }
 
+    /// Whether the host is this machine (`localhost`, `127.0.0.0/8`, `[::1]`): a transport
+    /// never sends such requests through a proxy (an environment's `HTTP_PROXY` would carry
+    /// a plain-http request, its secret included, off the machine).
+    pub fn is_loopback(&self) -> bool {
+        self.host().is_some_and(|host| is_loopback_host(&host))
+    }
+
     /// Whether requests go over plain `http://` (allowed only for loopback hosts unless the
     /// base URL was built with [`BaseUrl::parse_allowing_insecure_http`]).
     pub fn is_plain_http(&self) -> bool {

@@ -299,7 +299,9 @@ class Client(_Api):
     """
 
     def _connect(self, http_client: Optional[httpx.Client]) -> None:
-        self._http = http_client or httpx.Client(follow_redirects=False)
+        self._http = http_client or httpx.Client(
+            follow_redirects=False, trust_env=not self._engine.is_loopback
+        )
 
     def __enter__(self) -> "Client":
         return self
@@ -403,7 +405,9 @@ class AsyncClient(_Api):
     an async iterator)."""
 
     def _connect(self, http_client: Optional[httpx.AsyncClient]) -> None:
-        self._http = http_client or httpx.AsyncClient(follow_redirects=False)
+        self._http = http_client or httpx.AsyncClient(
+            follow_redirects=False, trust_env=not self._engine.is_loopback
+        )
 
     async def __aenter__(self) -> "AsyncClient":
         return self

@@ -144,6 +144,7 @@ class Engine:
     base_url: str
     connect_timeout: float
     max_body: int
+    is_loopback: bool
     def check_credentials(self) -> Task: ...
     def run_report(
         self,
