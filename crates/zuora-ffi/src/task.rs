@@ -224,7 +224,15 @@ impl ZuoraTask {
         }
         self.heard = true;
         if let Receive::Next(pending) = self.task.on_head(&self.session, status, parts, now()) {
+            // Not HTTP: the task took it as a broken connection and has moved on (its request
+            // is gone). Said, so the caller reads no body and looks at the task's next step.
             self.enter(*pending);
+            return Err(fail(
+                ZuoraCode::ZuoraErrTransport,
+                format!(
+                    "the answer's head (status {status}) was not HTTP: taken as a broken connection; the task moved on"
+                ),
+            ));
         }
         Ok(())
     }
@@ -296,7 +304,9 @@ pub unsafe extern "C" fn zuora_task_request(task: *const ZuoraTask) -> *const Zu
     }
 }
 
-/// The answer's status and headers, before any of its body.
+/// The answer's status and headers, before any of its body. `ZUORA_ERR_TRANSPORT` when the
+/// head is not HTTP (a status outside 100-999, say): the task took it as a broken connection
+/// and moved on; read no body, and go on with the task's next step.
 ///
 /// # Safety
 /// `task` must be live; `headers` must point to `count` headers whose bytes are readable.
@@ -606,3 +616,17 @@ pub unsafe extern "C" fn zuora_task_token_expires_in_s(task: *const ZuoraTask) -
 pub unsafe extern "C" fn zuora_task_free(task: *mut ZuoraTask) {
     unsafe { free_handle(task) }
 }
+
+// Every handle C holds may move between threads (one thread at a time); the session may be
+// shared by threads at once. Checked here, so a change that breaks either fails to build.
+const _: fn() = || {
+    fn movable<T: Send>() {}
+    fn shareable<T: Send + Sync>() {}
+    movable::<ZuoraTask>();
+    movable::<crate::config::ZuoraConfig>();
+    movable::<crate::run_options::ZuoraRunOptions>();
+    movable::<crate::run::ZuoraRun>();
+    movable::<crate::error::ZuoraError>();
+    movable::<crate::table::ZuoraTableSpool>();
+    shareable::<crate::session::ZuoraSession>();
+};

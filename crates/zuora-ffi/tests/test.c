@@ -146,6 +146,14 @@ static void arguments_are_checked_before_anything_is_sent(void) {
     CHECK(zuora_task_run(task) == NULL);
     zuora_task_free(task);
 
+    /* A head that is not HTTP: said, and the task has moved on (a retry, or its end). */
+    CHECK(zuora_session_check_credentials(session, &task) == ZUORA_OK);
+    CHECK(zuora_task_on_head(task, 1000, &json, 1) == ZUORA_ERR_TRANSPORT);
+    CHECK(contains(zuora_last_error(), "not HTTP"));
+    CHECK(zuora_task_step(task) != ZUORA_STEP_SEND || zuora_task_request(task) != NULL);
+    CHECK(zuora_task_on_body(task, (ZuoraBytes){(const uint8_t *)"x", 1}, &out) == ZUORA_ERR_STATE);
+    zuora_task_free(task);
+
     /* Stopped before it began: interrupted. */
     CHECK(zuora_session_check_credentials(session, &task) == ZUORA_OK);
     CHECK(zuora_task_interrupt(task, false) == ZUORA_OK);
