@@ -154,7 +154,16 @@ create_exception!(
 fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
     let message = error.to_string();
     let kind = error.kind();
+    let timed_out_attempt = error
+        .transport()
+        .is_some_and(|failure| failure.kind == TransportErrorKind::Timeout);
     let err = match &kind {
+        // An attempt that ran out of time is both: `except TimedOutError` and
+        // `except TransportError` each catch it.
+        ErrorKind::Transport { .. } if timed_out_attempt => match ATTEMPT_TIMED_OUT.get(py) {
+            Some(class) => PyErr::from_type(class.bind(py).clone(), message.clone()),
+            None => TimedOutError::new_err(message.clone()),
+        },
         ErrorKind::InvalidInput => InvalidInputError::new_err(message),
         ErrorKind::Authentication => AuthenticationError::new_err(message),
         ErrorKind::PermissionDenied => PermissionDeniedError::new_err(message),
@@ -184,6 +193,11 @@ fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
     let _ = value.setattr("host", error.host());
     err
 }
+
+/// `AttemptTimedOutError`, a subclass of both `TransportError` and `TimedOutError` (made when
+/// the module is, since a class with two bases is not one `create_exception!` makes).
+static ATTEMPT_TIMED_OUT: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> =
+    pyo3::sync::PyOnceLock::new();
 
 fn invalid(py: Python<'_>, error: impl Into<Error>) -> PyErr {
     to_py_err(py, &error.into())
@@ -1089,6 +1103,25 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<OperationInterruptedError>(),
     )?;
     m.add("TransportError", py.get_type::<TransportError>())?;
+    let bases = pyo3::types::PyTuple::new(
+        py,
+        [
+            py.get_type::<TransportError>(),
+            py.get_type::<TimedOutError>(),
+        ],
+    )?;
+    let namespace = pyo3::types::PyDict::new(py);
+    namespace.set_item(
+        "__doc__",
+        "An attempt ran out of time (its head or its answer came too slowly).",
+    )?;
+    namespace.set_item("__module__", "zuora_reporting")?;
+    let class = py
+        .get_type::<pyo3::types::PyType>()
+        .call1(("AttemptTimedOutError", bases, namespace))?
+        .cast_into::<pyo3::types::PyType>()?;
+    m.add("AttemptTimedOutError", &class)?;
+    let _ = ATTEMPT_TIMED_OUT.set(py, class.unbind());
     m.add("PagingStoppedError", py.get_type::<PagingStoppedError>())?;
     m.add("ExportBrokenError", py.get_type::<ExportBrokenError>())?;
     m.add("ApiError", py.get_type::<ApiError>())?;

@@ -444,3 +444,46 @@ def test_loopback_requests_never_go_through_the_environments_proxy(sim, monkeypa
         assert reached == [], "the proxy saw a request"
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize("trickle", ["head", "body"])
+def test_an_answer_trickling_a_byte_a_second_ends_at_the_attempt_timeout(make_client, trickle):
+    import socket
+    import threading
+    import time
+
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.recv(65536)
+            try:
+                if trickle == "body":
+                    connection.sendall(head)
+                for byte in (head if trickle == "head" else b" " * 100):
+                    connection.sendall(bytes([byte]))
+                    time.sleep(1)
+            except OSError:
+                pass
+            finally:
+                connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    started = time.monotonic()
+    try:
+        with make_client(base_url=base_url, client_id="id", client_secret="secret",
+                         attempt_timeout=5, max_attempts=1) as client:
+            with pytest.raises(zr.TimedOutError) as raised:
+                client.find_report("Invoice Detail")
+        assert isinstance(raised.value, zr.TransportError)
+        assert time.monotonic() - started < 10
+    finally:
+        listener.close()

@@ -10,6 +10,7 @@ from ._client import AsyncClient, Client
 from ._native import (
     AmbiguousReportNameError,
     ApiError,
+    AttemptTimedOutError,
     AuthenticationError,
     ExportBrokenError,
     ExportSummary,
@@ -59,6 +60,7 @@ __all__ = [
     "RateLimitedError",
     "RunEndedError",
     "TimedOutError",
+    "AttemptTimedOutError",
     "OperationInterruptedError",
     "TransportError",
     "PagingStoppedError",

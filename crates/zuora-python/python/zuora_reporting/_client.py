@@ -12,6 +12,7 @@ import asyncio
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import IO, Any, AsyncIterator, Callable, Iterator, Mapping, Optional, Union
 
 import httpx
@@ -78,6 +79,37 @@ def _failed(error: httpx.HTTPError, after_head: bool = False):
         return ("failed", kind, False, str(error))
     kind = "timeout" if isinstance(error, httpx.TimeoutException) else "io"
     return ("failed", kind, True, str(error))
+
+
+def _deadline(task: _native.Task) -> Optional[float]:
+    """When the attempt must be over, on the monotonic clock: httpx's timeouts are per phase
+    and per read, so a server sending one byte a second would hold an attempt forever. The
+    attempt timeout bounds the whole attempt (for a streamed export, its head: the body is
+    bounded by idleness and the engine's low-speed rule instead), as in the Rust drivers."""
+    return None if task.timeout is None else time.monotonic() + task.timeout
+
+
+def _late(what: str):
+    """The engine's words for an attempt past its deadline."""
+    return ("failed", "timeout", True, f"{what} took longer than the attempt timeout")
+
+
+#: Sends of the sync client run here, so that the caller's thread can give up on a head that
+#: never completes (httpx's sync API has no total deadline). A send given up on closes its
+#: answer when it comes.
+_SENDER: Optional[ThreadPoolExecutor] = None
+
+
+def _sender() -> ThreadPoolExecutor:
+    global _SENDER
+    if _SENDER is None:
+        _SENDER = ThreadPoolExecutor(max_workers=32, thread_name_prefix="zuora-send")
+    return _SENDER
+
+
+def _close_late(future: Any) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()
 
 
 def _error_of(future: Any) -> Optional[str]:
@@ -345,7 +377,7 @@ class Client(_Api):
             # Closed here, not by the garbage collector: an interrupt's cleanup (a partial
             # file removed) happens before this call returns.
             flow.close()
-            for response, _ in bodies.values():
+            for response, *_ in bodies.values():
                 response.close()
 
     def _run_pull(self, flow: _flows.Flow, native: _native.Pull) -> Any:
@@ -378,19 +410,30 @@ class Client(_Api):
 
     def _send(self, effect: _flows.Send, bodies: dict) -> Any:
         request = _request(self._http, self._engine, effect.task)
+        deadline = _deadline(effect.task)
+        # Never a redirect, whatever the caller's own client says: a 307 on the token
+        # request would replay the client secret to another host.
+        sending = _sender().submit(self._http.send, request, stream=True, follow_redirects=False)
         try:
-            # Never a redirect, whatever the caller's own client says: a 307 on the token
-            # request would replay the client secret to another host.
-            response = self._http.send(request, stream=True, follow_redirects=False)
+            budget = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            response = sending.result(timeout=budget)
+        except FuturesTimeout:
+            sending.add_done_callback(_close_late)
+            return _late("the answer's head")
         except httpx.HTTPError as error:
             return _failed(error)
-        bodies[id(response)] = (response, response.iter_raw())
+        whole = effect.task.idle_timeout is None
+        bodies[id(response)] = (response, response.iter_raw(), deadline if whole else None)
         return ("head", response)
 
     @staticmethod
     def _read_chunk(response: httpx.Response, bodies: dict) -> Any:
+        _, chunks, deadline = bodies[id(response)]
         try:
-            chunk = next(bodies[id(response)][1], None)
+            if deadline is not None and time.monotonic() > deadline:
+                chunk = _late("the answer")
+            else:
+                chunk = next(chunks, None)
         except httpx.HTTPError as error:
             chunk = _failed(error, after_head=True)
         if chunk is None or isinstance(chunk, tuple):
@@ -454,7 +497,7 @@ class AsyncClient(_Api):
             # Closed here, not by the garbage collector: a cancelled task's cleanup (a partial
             # file removed) happens before the cancellation reaches the caller.
             flow.close()
-            for response, _ in bodies.values():
+            for response, *_ in bodies.values():
                 await response.aclose()
 
     async def _run_pull(self, flow: _flows.Flow, native: _native.Pull) -> Any:
@@ -491,18 +534,31 @@ class AsyncClient(_Api):
 
     async def _send(self, effect: _flows.Send, bodies: dict) -> Any:
         request = _request(self._http, self._engine, effect.task)
+        deadline = _deadline(effect.task)
+        budget = None if deadline is None else max(deadline - time.monotonic(), 0.0)
         try:
             # Never a redirect, whatever the caller's own client says (see `Client._send`).
-            response = await self._http.send(request, stream=True, follow_redirects=False)
+            sending = self._http.send(request, stream=True, follow_redirects=False)
+            response = await asyncio.wait_for(sending, budget)
+        except asyncio.TimeoutError:
+            return _late("the answer's head")
         except httpx.HTTPError as error:
             return _failed(error)
-        bodies[id(response)] = (response, response.aiter_raw())
+        whole = effect.task.idle_timeout is None
+        bodies[id(response)] = (response, response.aiter_raw(), deadline if whole else None)
         return ("head", response)
 
     @staticmethod
     async def _read_chunk(response: httpx.Response, bodies: dict) -> Any:
+        _, chunks, deadline = bodies[id(response)]
+        budget = None if deadline is None else deadline - time.monotonic()
         try:
-            chunk = await bodies[id(response)][1].__anext__()
+            if budget is not None and budget <= 0:
+                chunk = _late("the answer")
+            else:
+                chunk = await asyncio.wait_for(chunks.__anext__(), budget)
+        except asyncio.TimeoutError:
+            chunk = _late("the answer")
         except StopAsyncIteration:
             chunk = None
         except httpx.HTTPError as error:
