@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FuturesTimeout
@@ -94,22 +95,45 @@ def _late(what: str):
     return ("failed", "timeout", True, f"{what} took longer than the attempt timeout")
 
 
-#: Sends of the sync client run here, so that the caller's thread can give up on a head that
-#: never completes (httpx's sync API has no total deadline). A send given up on closes its
-#: answer when it comes.
-_SENDER: Optional[ThreadPoolExecutor] = None
+class _Sending:
+    """One send of the sync client on a daemon thread of its own, so the caller's thread can
+    give up on a head that never completes (httpx's sync API has no total deadline) and a
+    process never waits at exit for a send a hostile server holds open. A send given up on
+    closes its answer when it comes."""
 
+    def __init__(self, send: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._abandoned = False
+        self._outcome: Any = None
+        self._error: Optional[BaseException] = None
+        threading.Thread(
+            target=self._run, args=(send, args, kwargs), name="zuora-send", daemon=True
+        ).start()
 
-def _sender() -> ThreadPoolExecutor:
-    global _SENDER
-    if _SENDER is None:
-        _SENDER = ThreadPoolExecutor(max_workers=32, thread_name_prefix="zuora-send")
-    return _SENDER
+    def _run(self, send: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        try:
+            outcome, error = send(*args, **kwargs), None
+        except BaseException as failure:  # noqa: BLE001 - handed to the waiting thread
+            outcome, error = None, failure
+        with self._lock:
+            if self._abandoned:
+                if outcome is not None:
+                    outcome.close()
+                return
+            self._outcome, self._error = outcome, error
+            self._done.set()
 
-
-def _close_late(future: Any) -> None:
-    if not future.cancelled() and future.exception() is None:
-        future.result().close()
+    def result(self, timeout: Optional[float]) -> Any:
+        """The answer, or `FuturesTimeout` once `timeout` has passed (the send abandoned)."""
+        if not self._done.wait(timeout):
+            with self._lock:
+                if not self._done.is_set():
+                    self._abandoned = True
+                    raise FuturesTimeout
+        if self._error is not None:
+            raise self._error
+        return self._outcome
 
 
 def _error_of(future: Any) -> Optional[str]:
@@ -413,12 +437,11 @@ class Client(_Api):
         deadline = _deadline(effect.task)
         # Never a redirect, whatever the caller's own client says: a 307 on the token
         # request would replay the client secret to another host.
-        sending = _sender().submit(self._http.send, request, stream=True, follow_redirects=False)
+        sending = _Sending(self._http.send, request, stream=True, follow_redirects=False)
         try:
             budget = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            response = sending.result(timeout=budget)
+            response = sending.result(budget)
         except FuturesTimeout:
-            sending.add_done_callback(_close_late)
             return _late("the answer's head")
         except httpx.HTTPError as error:
             return _failed(error)
