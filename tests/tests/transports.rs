@@ -438,10 +438,10 @@ fn clients_over_a_caller_supplied_reqwest_client_and_ureq_agent() {
     // reqwest client may need it too.
     let _ = <zuora_async::Client as zuora_core::config::BuildClient>::from_config(config.clone())
         .unwrap();
-    let http = zuora_async::reqwest::Client::builder().build().unwrap();
+    let http = zuora_async::reqwest::Client::builder();
     let client = zuora_async::Client::with_transport(
         config.clone(),
-        zuora_async::ReqwestTransport::with_client(http, &config),
+        zuora_async::ReqwestTransport::with_builder(http, &config).unwrap(),
     );
     runtime.block_on(async {
         let started = client
@@ -474,4 +474,79 @@ fn clients_over_a_caller_supplied_reqwest_client_and_ureq_agent() {
         "{error:?}"
     );
     assert_eq!(sim.runs_created(), 2);
+}
+
+/// A 307 on the token request, from a server behind a caller's own reqwest builder and ureq
+/// agent that both say "follow redirects": the second listener receives nothing (the token
+/// request carries the client secret).
+#[test]
+fn a_redirect_reaches_no_other_host_even_from_a_callers_client_that_follows_them() {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = format!("http://{}/oauth/token", elsewhere.local_addr().unwrap());
+    let reached = Arc::new(AtomicU64::new(0));
+    let counting = Arc::clone(&reached);
+    std::thread::spawn(move || {
+        for stream in elsewhere.incoming() {
+            counting.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let origin = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}", origin.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in origin.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let answer = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    let config = zuora_core::ClientConfig::builder()
+        .base_url(&base_url)
+        .credentials("client-id", "client-secret-that-must-stay")
+        .retry(
+            zuora_core::RetryPolicy::default()
+                .with_max_attempts(1)
+                .unwrap(),
+        )
+        .into_config()
+        .unwrap();
+
+    let following = zuora_async::reqwest::Client::builder()
+        .redirect(zuora_async::reqwest::redirect::Policy::limited(10));
+    let client = zuora_async::Client::with_transport(
+        config.clone(),
+        zuora_async::ReqwestTransport::with_builder(following, &config).unwrap(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let error = runtime
+        .block_on(client.execute(config.token_request()))
+        .unwrap_err();
+    assert_eq!(error.status(), Some(307), "{error:?}");
+
+    let agent: zuora_blocking::ureq::Agent = zuora_blocking::ureq::Agent::config_builder()
+        .max_redirects(10)
+        .build()
+        .into();
+    let client = zuora_blocking::Client::with_transport(
+        config.clone(),
+        zuora_blocking::UreqTransport::with_agent(agent, &config),
+    );
+    let error = client.execute(config.token_request()).unwrap_err();
+    assert_eq!(error.status(), Some(307), "{error:?}");
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "the second listener got a request"
+    );
 }

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 pub use pull::{PullControl, Pulls};
-/// The reqwest this crate is built with, for [`ReqwestTransport::with_client`].
+/// The reqwest this crate is built with, for [`ReqwestTransport::with_builder`].
 pub use reqwest;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument as _;

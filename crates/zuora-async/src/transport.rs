@@ -52,26 +52,26 @@ impl Origin {
 }
 
 impl ReqwestTransport {
-    /// Over a reqwest client of your own (a corporate CA, a proxy, a shared connection
-    /// pool). The core still stamps every request with its timeouts; the client's own
-    /// redirect policy applies, so build it with `redirect(reqwest::redirect::Policy::none())`
-    /// (zuora-rs never follows redirects itself).
-    pub fn with_client(client: reqwest::Client, config: &ClientConfig) -> Self {
-        Self {
-            client,
-            max_body: config.limits().max_decoded_bytes(),
-            origin: Origin::of(config),
-        }
-    }
-
-    /// A reqwest client with the configuration's timeouts and user agent.
-    pub fn new(config: &ClientConfig) -> Result<Self, Error> {
+    /// Over a reqwest client of your own making (a corporate CA, a proxy, a pool setting):
+    /// give its builder, not a built client. The builder gets what no client of zuora-rs may
+    /// do without, whatever it said: redirects never followed (a 307 on the token request
+    /// would replay the client secret to another host), no proxy for a loopback base URL,
+    /// the configuration's connect timeout and user agent. The core still stamps every
+    /// request with its own timeouts.
+    ///
+    /// # Errors
+    ///
+    /// The client could not be built (a TLS backend that cannot start): nothing was sent.
+    pub fn with_builder(
+        builder: reqwest::ClientBuilder,
+        config: &ClientConfig,
+    ) -> Result<Self, Error> {
         #[cfg(feature = "rustls")]
         {
             // `Err` means the application installed a provider already, which is the goal.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let mut builder = reqwest::Client::builder()
+        let mut builder = builder
             // No client-wide total timeout: the core stamps each request with its own
             // (and a streamed export is bounded by idleness instead).
             .connect_timeout(config.connect_timeout())
@@ -92,7 +92,20 @@ impl ReqwestTransport {
                     format!("the HTTP client could not be built: {error}"),
                 )
             })?;
-        Ok(Self::with_client(client, config))
+        Ok(Self {
+            client,
+            max_body: config.limits().max_decoded_bytes(),
+            origin: Origin::of(config),
+        })
+    }
+
+    /// A reqwest client with the configuration's timeouts and user agent.
+    ///
+    /// # Errors
+    ///
+    /// As [`with_builder`](Self::with_builder).
+    pub fn new(config: &ClientConfig) -> Result<Self, Error> {
+        Self::with_builder(reqwest::Client::builder(), config)
     }
 }
 
