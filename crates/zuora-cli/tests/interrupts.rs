@@ -274,3 +274,56 @@ fn sigterm_during_a_download_exits_130_and_leaves_no_file() {
     assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
     assert_eq!(files_in(&dir), Vec::<String>::new(), "files left behind");
 }
+
+/// An export of `total` row bytes written `chunk` bytes at a time, `pause` apart.
+fn drip(stream: &mut std::net::TcpStream, chunk: usize, pause: Duration, total: usize) {
+    start_export(stream);
+    let _ = stream.write_all(&utf16_export("n\tv\n"));
+    let rows = utf16_export(&"1\tx\n".repeat(total / 8 + 1));
+    for piece in rows[2..2 + total].chunks(chunk) {
+        if stream.write_all(piece).is_err() {
+            return;
+        }
+        std::thread::sleep(pause);
+    }
+}
+
+#[test]
+fn with_the_default_low_speed_rule_a_byte_a_second_ends_typed_and_1_kib_s_runs_on() {
+    let slow = HostileServer::start(|request, stream| {
+        if request.target.contains("/export/") {
+            drip(stream, 1, Duration::from_secs(1), 200);
+        }
+    });
+    let steady = HostileServer::start(|request, stream| {
+        if request.target.contains("/export/") {
+            // 1,024 bytes a second for 70 s: past the rule's first minute.
+            drip(stream, 256, Duration::from_millis(250), 1024 * 70);
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("zuora-low-speed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let started = Instant::now();
+    let slow_child = against(&slow)
+        .args(["download", RUN, "--out"])
+        .arg(dir.join("slow.csv"))
+        .spawn()
+        .unwrap();
+    let steady_child = against(&steady)
+        .args(["download", RUN, "--out"])
+        .arg(dir.join("steady.csv"))
+        .spawn()
+        .unwrap();
+    let (code, _, stderr) = finish_within(slow_child, Duration::from_secs(120));
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("under the floor"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(120));
+    let (code, _, stderr) = finish_within(steady_child, Duration::from_secs(120));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        files_in(&dir),
+        vec!["steady.csv".to_owned()],
+        "no file left by the slow one"
+    );
+}
