@@ -232,6 +232,16 @@ fn token_answers_in_an_unexpected_shape_never_quote_the_token() {
         let shown = format!("{error} {error:?}");
         assert!(!shown.contains(LIVE_TOKEN), "the token leaked: {shown}");
     }
+    // A token answer cut short says what the parser said, position included.
+    let cut = format!(r#"{{"access_token":"{LIVE_TOKEN}","expires_in":35"#);
+    let error = TokenRequest::parse_response(&response(200, &[], &cut), ResponseLimits::default())
+        .unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains(LIVE_TOKEN), "the token leaked: {shown}");
+    assert!(
+        shown.contains("EOF while parsing an object at line 1"),
+        "{shown}"
+    );
     // Any other answer's snippet is scrubbed of credential values too.
     let error = get_run()
         .parse_response(

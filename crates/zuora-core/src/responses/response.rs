@@ -580,12 +580,9 @@ impl ResponseErrorKind {
         {
             *snippet = "(not quoted: it may hold a credential)".to_owned();
         }
-        if let Self::MalformedJson { detail, .. } = self {
-            // serde_json's messages quote no input, but keep only its position to be sure.
-            if let Some(at) = detail.find(" at line") {
-                detail.drain(..at);
-            }
-        }
+        // A `MalformedJson` detail is kept whole: it comes from parsing into a
+        // `serde_json::Value`, whose only errors are syntax ones ("EOF while parsing an
+        // object at line 1 column 45"), which never quote the input.
     }
 }
 
