@@ -375,6 +375,11 @@ pub struct TableArgs {
     /// empty string as ""), instead of Zuora's text.
     #[arg(long)]
     pub normalize: bool,
+    /// With --format csv: write a cell a spreadsheet would run as a formula (one that
+    /// begins with =, +, -, @, a tab or a CR, and is not a number such as -120.20) as text,
+    /// quoted with a ' before it.
+    #[arg(long)]
+    pub csv_safe: bool,
 }
 
 fn parse_locale(text: &str) -> Result<zuora_tables::Locale, String> {

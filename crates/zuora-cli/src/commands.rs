@@ -13,6 +13,7 @@ use zuora_core::{
 use zuora_files::PartialFile;
 use zuora_tables::TableFormat;
 
+mod csv_safe;
 mod pull;
 mod tables;
 
@@ -406,6 +407,11 @@ impl Output {
                 "--format parquet and arrow write a file: give --out FILE (nothing was sent)",
             ));
         }
+        if table.csv_safe && (format != Format::Csv || table.normalize) {
+            return Err(Failure::usage(
+                "--csv-safe guards Zuora's text as CSV: it goes with --format csv, without --normalize (nothing was sent)",
+            ));
+        }
         if table.normalize && format != Format::Csv {
             return Err(Failure::usage(
                 "--normalize makes a CSV of typed values: it goes with --format csv (nothing was sent)",
@@ -456,26 +462,21 @@ fn download(
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     });
+    let guard = output.table.csv_safe;
     let result = if out == Path::new("-") {
         let stdout = std::io::stdout();
-        let mut writer = Counting {
+        let writer = Counting {
             inner: std::io::BufWriter::new(stdout.lock()),
             bar: bar.clone(),
         };
-        context
-            .client
-            .download_export(run_id, format, &mut writer)
-            .map_err(|e| context.fail(e))
+        export_to(context, run_id, format, writer, guard)
     } else {
         write_through_temporary(out, |file| {
-            let mut writer = Counting {
+            let writer = Counting {
                 inner: std::io::BufWriter::new(file),
                 bar: bar.clone(),
             };
-            context
-                .client
-                .download_export(run_id, format, &mut writer)
-                .map_err(|e| context.fail(e))
+            export_to(context, run_id, format, writer, guard)
         })
     };
     if let Some(bar) = bar {
@@ -495,6 +496,33 @@ fn download(
         );
     }
     Ok(())
+}
+
+/// Downloads the export into `writer`, through the formula guard when `guard`, and flushes.
+fn export_to<W: Write>(
+    context: &Context,
+    run_id: &ReportRunId,
+    format: ExportFormat,
+    writer: W,
+    guard: bool,
+) -> Result<zuora_core::ExportSummary, Failure> {
+    let output_failed = |e: std::io::Error| context.fail(Error::output(e));
+    if guard {
+        let mut guarded = csv_safe::FormulaGuard::new(writer);
+        let summary = context
+            .client
+            .download_export(run_id, format, &mut guarded)
+            .map_err(|e| context.fail(e))?;
+        guarded.finish().map_err(output_failed)?;
+        return Ok(summary);
+    }
+    let mut writer = writer;
+    let summary = context
+        .client
+        .download_export(run_id, format, &mut writer)
+        .map_err(|e| context.fail(e))?;
+    writer.flush().map_err(output_failed)?;
+    Ok(summary)
 }
 
 /// Writes to a temporary file beside `out` (see `zuora_files`: unpredictable, exclusive,

@@ -327,3 +327,44 @@ fn with_the_default_low_speed_rule_a_byte_a_second_ends_typed_and_1_kib_s_runs_o
         "no file left by the slow one"
     );
 }
+
+#[test]
+fn csv_safe_writes_formula_cells_as_text_and_leaves_numbers() {
+    let server = HostileServer::start(|request, stream| {
+        if request.target.contains("/export/") {
+            start_export(stream);
+            let _ = stream.write_all(&utf16_export(
+                "Name\tAmount\tNote\n=HYPERLINK(\"http://x\")\t-120.20\t@SUM(A1)\nAcme\t+1,430.5\t-\n",
+            ));
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("zuora-csv-safe-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let download = |args: &[&str], name: &str| {
+        let output = against(&server)
+            .args(["download", RUN, "--out"])
+            .arg(dir.join(name))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            std::fs::read_to_string(dir.join(name)).unwrap_or_default(),
+        )
+    };
+    let (code, guarded) = download(&["--csv-safe"], "safe.csv");
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        guarded,
+        "Name,Amount,Note\r\n\"'=HYPERLINK(\"\"http://x\"\")\",-120.20,\"'@SUM(A1)\"\r\nAcme,\"+1,430.5\",\"'-\"\r\n"
+    );
+    let (code, plain) = download(&[], "plain.csv");
+    assert_eq!(code, Some(0));
+    assert!(
+        plain.contains("\r\n\"=HYPERLINK("),
+        "unchanged without the flag: {plain}"
+    );
+    let (code, _) = download(&["--csv-safe", "--format", "tsv"], "x.tsv");
+    assert_eq!(code, Some(2), "only with csv");
+}
