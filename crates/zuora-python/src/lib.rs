@@ -721,7 +721,10 @@ impl Task {
     fn on_body_end<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         self.at_body(py, "a body's end")?;
         let mut out = Vec::new();
-        self.step = self.task.on_body_end(&self.session, &mut out, now());
+        // Inflating and parsing a whole answer (up to its cap), or ending an export, with
+        // the GIL released: a large or hostile answer stalls no other thread or event loop.
+        let (task, session) = (&mut self.task, &self.session);
+        self.step = py.detach(|| task.on_body_end(session, &mut out, now()));
         Ok(PyBytes::new(py, &out))
     }
 
