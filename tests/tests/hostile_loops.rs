@@ -341,3 +341,33 @@ fn a_search_page_beyond_zuoras_bounds_is_refused_typed() {
         }
     }
 }
+
+#[test]
+fn a_transport_failure_says_its_kind_once() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    for flavor in FLAVORS {
+        let builder = zuora_core::ClientConfig::builder()
+            .base_url(&base_url)
+            .credentials("client-id", "client-secret")
+            .retry(
+                zuora_core::RetryPolicy::default()
+                    .with_max_attempts(1)
+                    .unwrap(),
+            );
+        let client = client_with(flavor, builder);
+        let error = client.find_report("Invoice Detail").unwrap_err();
+        let shown = error.to_string();
+        assert_eq!(
+            shown.matches("connect error (").count(),
+            1,
+            "{flavor:?}: {shown}"
+        );
+        assert_eq!(
+            shown.matches("nothing was sent").count(),
+            1,
+            "{flavor:?}: {shown}"
+        );
+    }
+}

@@ -177,6 +177,14 @@ pub trait ClassifyTransportError {
     /// transport knows it did not (the connection was never made): then even a
     /// non-idempotent request can be sent again.
     fn may_have_been_sent(&self) -> bool;
+    /// What the HTTP stack said, without the kind and the "sent" note the core adds (by
+    /// default the error's own text).
+    fn detail(&self) -> String
+    where
+        Self: std::fmt::Display,
+    {
+        self.to_string()
+    }
 }
 
 /// A classified transport failure, as the core keeps it (message included, never a secret:
@@ -212,7 +220,7 @@ impl TransportFailure {
 
     /// Keeps what matters of any classified error.
     pub fn from_error<E: ClassifyTransportError + std::fmt::Display>(error: &E) -> Self {
-        Self::new(error.kind(), error.may_have_been_sent(), error.to_string())
+        Self::new(error.kind(), error.may_have_been_sent(), error.detail())
     }
 }
 
@@ -222,6 +230,11 @@ impl ClassifyTransportError for TransportFailure {
     }
     fn may_have_been_sent(&self) -> bool {
         self.may_have_been_sent
+    }
+    /// Its message alone: its `Display` already adds the kind and the "sent" note, which the
+    /// core's failure made from it adds again.
+    fn detail(&self) -> String {
+        self.message.clone()
     }
 }
 

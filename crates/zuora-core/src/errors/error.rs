@@ -36,7 +36,7 @@ pub enum Error {
     #[error("{0}")]
     Transport(#[from] TransportFailure),
     /// The failure was worth retrying, but the attempts or the call's time ran out.
-    #[error("gave up after {attempts} attempts; the last failed with: {last}")]
+    #[error("gave up after {attempts} attempt{}; the last failed with: {last}", if *attempts == 1 { "" } else { "s" })]
     RetriesExhausted {
         /// Attempts made.
         attempts: u32,
