@@ -140,3 +140,12 @@ impl ClientSecret {
 }
 
 secret_impls!(ClientSecret);
+
+impl Drop for ClientSecret {
+    /// Overwrites the secret's bytes before its memory is freed, so a later heap read (a core
+    /// dump, a reused allocation) does not find it. The token lives in a shared, immutable
+    /// header value and the form body in the request; neither can be wiped this way.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
