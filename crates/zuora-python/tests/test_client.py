@@ -487,3 +487,18 @@ def test_an_answer_trickling_a_byte_a_second_ends_at_the_attempt_timeout(make_cl
         assert time.monotonic() - started < 10
     finally:
         listener.close()
+
+
+def test_http2_header_logs_never_show_a_credential(caplog):
+    import logging
+
+    import zuora_reporting  # noqa: F401 - installs the filters
+
+    with caplog.at_level(logging.DEBUG):
+        for name in ("hpack.hpack", "hpack.table", "h2.connection"):
+            logger = logging.getLogger(name)
+            logger.debug("Encoding %s", (b"authorization", b"Bearer c652cbc0ea384b9f81856a93a2a74538"))
+            logger.debug("Adding %s to the header table", (b"content-type", b"application/json"))
+    shown = caplog.text
+    assert "c652cbc0ea384b9f81856a93a2a74538" not in shown
+    assert "content-type" in shown, "other headers are still logged"

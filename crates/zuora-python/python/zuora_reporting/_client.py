@@ -9,6 +9,7 @@ return the result, on `AsyncClient` an awaitable of it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -80,6 +81,27 @@ def _failed(error: httpx.HTTPError, after_head: bool = False):
         return ("failed", kind, False, str(error))
     kind = "timeout" if isinstance(error, httpx.TimeoutException) else "io"
     return ("failed", kind, True, str(error))
+
+
+class _NoCredentials(logging.Filter):
+    """Drops a log record that would show a credential. HTTP/2's header coder (hpack, used by
+    an httpx client made with ``http2=True``) logs every header it encodes at DEBUG, the
+    bearer token included; this package's own requests carry the token and, once, the client
+    secret."""
+
+    WORDS = ("authorization", "bearer ", "client_secret", "access_token")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage().lower()
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted shows nothing
+            return False
+        return not any(word in text for word in self.WORDS)
+
+
+_NO_CREDENTIALS = _NoCredentials()
+for _name in ("hpack", "hpack.hpack", "hpack.table", "h2", "h2.connection", "httpcore.http2"):
+    logging.getLogger(_name).addFilter(_NO_CREDENTIALS)
 
 
 def _deadline(task: _native.Task) -> Optional[float]:
