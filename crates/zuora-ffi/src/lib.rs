@@ -54,3 +54,17 @@ pub extern "C" fn zuora_version() -> ZuoraStr {
 pub extern "C" fn zuora_last_error() -> ZuoraStr {
     boundary::guard_value(ZuoraStr::EMPTY, boundary::last_error)
 }
+
+// Every handle C holds may move between threads (one thread at a time); the session may be
+// shared by threads at once. Checked here, so a change that breaks either fails to build.
+const _: fn() = || {
+    fn movable<T: Send>() {}
+    fn shareable<T: Send + Sync>() {}
+    movable::<crate::task::ZuoraTask>();
+    movable::<crate::config::ZuoraConfig>();
+    movable::<crate::run_options::ZuoraRunOptions>();
+    movable::<crate::run::ZuoraRun>();
+    movable::<crate::error::ZuoraError>();
+    movable::<crate::table::ZuoraTableSpool>();
+    shareable::<crate::session::ZuoraSession>();
+};

@@ -616,17 +616,3 @@ pub unsafe extern "C" fn zuora_task_token_expires_in_s(task: *const ZuoraTask) -
 pub unsafe extern "C" fn zuora_task_free(task: *mut ZuoraTask) {
     unsafe { free_handle(task) }
 }
-
-// Every handle C holds may move between threads (one thread at a time); the session may be
-// shared by threads at once. Checked here, so a change that breaks either fails to build.
-const _: fn() = || {
-    fn movable<T: Send>() {}
-    fn shareable<T: Send + Sync>() {}
-    movable::<ZuoraTask>();
-    movable::<crate::config::ZuoraConfig>();
-    movable::<crate::run_options::ZuoraRunOptions>();
-    movable::<crate::run::ZuoraRun>();
-    movable::<crate::error::ZuoraError>();
-    movable::<crate::table::ZuoraTableSpool>();
-    shareable::<crate::session::ZuoraSession>();
-};
