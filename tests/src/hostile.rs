@@ -184,3 +184,17 @@ pub fn utf16_export(text: &str) -> Vec<u8> {
         .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
         .collect()
 }
+
+/// An export (head `n\tv`, then rows `1\tx`) whose `total` bytes of rows are written `chunk`
+/// bytes at a time, `pause` apart: a trickle, a drip or a steady stream.
+pub fn drip(stream: &mut TcpStream, chunk: usize, pause: std::time::Duration, total: usize) {
+    start_export(stream);
+    let _ = stream.write_all(&utf16_export("n\tv\n"));
+    let rows = utf16_export(&"1\tx\n".repeat(total / 8 + 1));
+    for piece in rows[2..2 + total].chunks(chunk.max(1)) {
+        if stream.write_all(piece).is_err() {
+            return;
+        }
+        std::thread::sleep(pause);
+    }
+}

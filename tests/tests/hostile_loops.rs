@@ -207,20 +207,6 @@ fn an_export_that_stalls_past_the_idle_timeout_fails_typed() {
     }
 }
 
-/// An export written `chunk` bytes at a time, `pause` apart, for `total` bytes of rows.
-fn drip(stream: &mut std::net::TcpStream, chunk: usize, pause: Duration, total: usize) {
-    use std::io::Write as _;
-    zuora_tests::hostile::start_export(stream);
-    let _ = stream.write_all(&zuora_tests::hostile::utf16_export("n\tv\n"));
-    let rows = zuora_tests::hostile::utf16_export(&"1\tx\n".repeat(total / 8 + 1));
-    for piece in rows[2..2 + total].chunks(chunk) {
-        if stream.write_all(piece).is_err() {
-            return;
-        }
-        std::thread::sleep(pause);
-    }
-}
-
 #[test]
 fn an_export_trickling_under_the_low_speed_floor_ends_typed_and_one_at_1_kib_s_runs_on() {
     let rule = zuora_core::config::LowSpeed {
@@ -230,7 +216,7 @@ fn an_export_trickling_under_the_low_speed_floor_ends_typed_and_one_at_1_kib_s_r
     for flavor in FLAVORS {
         // Five bytes a second: never silent for the idle timeout, far under the floor.
         let server = HostileServer::start(|_, stream| {
-            drip(stream, 1, Duration::from_millis(200), 200);
+            zuora_tests::hostile::drip(stream, 1, Duration::from_millis(200), 200);
         });
         let client = client_with(flavor, builder_for_hostile(&server).low_speed(Some(rule)));
         let started = Instant::now();
@@ -250,7 +236,7 @@ fn an_export_trickling_under_the_low_speed_floor_ends_typed_and_one_at_1_kib_s_r
 
         // 1,280 bytes a second for three windows' time: never cut.
         let server = HostileServer::start(|_, stream| {
-            drip(stream, 128, Duration::from_millis(100), 128 * 45);
+            zuora_tests::hostile::drip(stream, 128, Duration::from_millis(100), 128 * 45);
         });
         let client = client_with(flavor, builder_for_hostile(&server).low_speed(Some(rule)));
         let (summary, _) = client

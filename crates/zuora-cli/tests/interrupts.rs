@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use zuora_tests::hostile::{CLIENT_ID, HostileServer, respond, start_export, utf16_export};
+use zuora_tests::hostile::{CLIENT_ID, HostileServer, drip, respond, start_export, utf16_export};
 
 const RUN: &str = "ff808081529f4e3401529fd61f080074";
 
@@ -70,45 +70,53 @@ fn wait_against_a_silent_status_endpoint_exits_5_on_time() {
     assert!(elapsed < Duration::from_secs(6), "took {elapsed:?}");
 }
 
-#[test]
-fn ctrl_c_during_a_download_exits_130_at_once_and_leaves_no_file() {
-    // An export that keeps trickling for far longer than the test.
+/// A download of an export that keeps trickling for far longer than the test, stopped with
+/// `signal` once its temporary file is being written: exit 130 at once, no file left.
+fn a_download_stopped_by(signal: &str) {
     let server = HostileServer::start(|request, stream| {
         if !request.target.contains("/export/") {
             return respond(stream, 404, "application/json", b"{}");
         }
-        start_export(stream);
-        let row = utf16_export("a\tb\n");
-        let _ = stream.write_all(&row);
-        for _ in 0..600 {
-            if stream.write_all(&row[2..]).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        drip(stream, 8, Duration::from_millis(50), 8 * 600);
     });
-    let dir = std::env::temp_dir().join(format!("zuora-interrupt-download-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "zuora-interrupt-download-{}-{signal}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join("report.csv");
     let child = against(&server)
         .args(["download", RUN, "--out"])
-        .arg(&out)
+        .arg(dir.join("report.csv"))
         .spawn()
         .unwrap();
-    // Interrupt once the temporary file is being written.
     let deadline = Instant::now() + Duration::from_secs(20);
     while files_in(&dir).is_empty() {
         assert!(Instant::now() < deadline, "the download never started");
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(300));
-    interrupt(&child);
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
     let (code, elapsed, stderr) = finish_within(child, Duration::from_secs(1));
-    assert_eq!(code, Some(130), "{stderr}");
-    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
-    assert_eq!(files_in(&dir), Vec::<String>::new(), "files left behind");
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, Some(130), "{signal}: {stderr}");
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "{signal}: took {elapsed:?}"
+    );
+    assert_eq!(
+        files_in(&dir),
+        Vec::<String>::new(),
+        "{signal}: files left behind"
+    );
+}
+
+#[test]
+fn ctrl_c_during_a_download_exits_130_at_once_and_leaves_no_file() {
+    a_download_stopped_by("-INT");
 }
 
 #[test]
@@ -236,56 +244,7 @@ fn a_server_message_with_escape_sequences_shows_none_on_the_terminal() {
 
 #[test]
 fn sigterm_during_a_download_exits_130_and_leaves_no_file() {
-    let server = HostileServer::start(|request, stream| {
-        if !request.target.contains("/export/") {
-            return respond(stream, 404, "application/json", b"{}");
-        }
-        start_export(stream);
-        let row = utf16_export("a\tb\n");
-        let _ = stream.write_all(&row);
-        for _ in 0..600 {
-            if stream.write_all(&row[2..]).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    });
-    let dir = std::env::temp_dir().join(format!("zuora-sigterm-download-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let child = against(&server)
-        .args(["download", RUN, "--out"])
-        .arg(dir.join("report.csv"))
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while files_in(&dir).is_empty() {
-        assert!(Instant::now() < deadline, "the download never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let (code, elapsed, stderr) = finish_within(child, Duration::from_secs(1));
-    assert_eq!(code, Some(130), "{stderr}");
-    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
-    assert_eq!(files_in(&dir), Vec::<String>::new(), "files left behind");
-}
-
-/// An export of `total` row bytes written `chunk` bytes at a time, `pause` apart.
-fn drip(stream: &mut std::net::TcpStream, chunk: usize, pause: Duration, total: usize) {
-    start_export(stream);
-    let _ = stream.write_all(&utf16_export("n\tv\n"));
-    let rows = utf16_export(&"1\tx\n".repeat(total / 8 + 1));
-    for piece in rows[2..2 + total].chunks(chunk) {
-        if stream.write_all(piece).is_err() {
-            return;
-        }
-        std::thread::sleep(pause);
-    }
+    a_download_stopped_by("-TERM");
 }
 
 #[test]
