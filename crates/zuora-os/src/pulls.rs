@@ -69,10 +69,11 @@ pub fn open_pull(jobs: &Path, today: CivilDate) -> Result<(Pull, PullFiles), Err
         .unwrap_or(Path::new("."));
     let unwritable = |e: std::io::Error| {
         invalid(format!(
-            "{}: state = {:?}: the folder {} cannot take the state file: {e}",
+            "{}:{}: state: the folder {} cannot take the state file {:?}: {e}",
             jobs.display(),
-            spec.state,
-            state_folder.display()
+            spec.state_line,
+            state_folder.display(),
+            spec.state
         ))
     };
     std::fs::create_dir_all(state_folder).map_err(unwritable)?;
@@ -81,7 +82,12 @@ pub fn open_pull(jobs: &Path, today: CivilDate) -> Result<(Pull, PullFiles), Err
         .map_err(unwritable)?;
     let state = match std::fs::read(&state_path) {
         Ok(bytes) => PullState::from_json(&bytes).map_err(|reason| {
-            invalid(format!("the state file {} {reason}", state_path.display()))
+            invalid(format!(
+                "{}:{}: state: the state file {} {reason}",
+                jobs.display(),
+                spec.state_line,
+                state_path.display()
+            ))
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => PullState::default(),
         Err(e) => {

@@ -150,6 +150,9 @@ pub struct PullSpec {
     /// The state file, as written in the jobs file (a driver resolves it against the jobs
     /// file's folder).
     pub state: String,
+    /// The line of `state` in the jobs file (1 when the default is used), for the driver's
+    /// message when the state cannot be read or written.
+    pub state_line: usize,
     /// The output path template, as written (`{report}`, `{start}`, `{end}`, `{ext}`).
     pub out: String,
     /// What each window is written as.
@@ -303,6 +306,7 @@ pub fn parse_jobs(
             "must name a file".to_owned(),
         ));
     }
+    let state_line = line_of(raw.state.as_ref().map_or(0, |s| s.span().start));
     let out_span = raw.out.as_ref().map_or(0..0, Spanned::span);
     let out = raw
         .out
@@ -407,6 +411,7 @@ pub fn parse_jobs(
     Ok(PullSpec {
         concurrency,
         state,
+        state_line,
         out,
         format,
         retries,
@@ -595,6 +600,7 @@ view = "summary"
     fn a_good_file() {
         let spec = parse(GOOD).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(spec.concurrency, 2);
+        assert_eq!(spec.state_line, 3);
         assert_eq!(spec.reports.len(), 2);
         assert_eq!(spec.reports[0].file_stem, "Invoice_Detail");
         assert_eq!(spec.reports[0].filters.len(), 1);
