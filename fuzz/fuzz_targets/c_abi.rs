@@ -71,7 +71,8 @@ unsafe fn start(session: *const ZuoraSession, kind: u8) -> *mut ZuoraTask {
                 let mut options = null_mut();
                 no_panic(zuora_run_options_new(
                     text("2c92c0f95e4a6e4b015e4f3a1b2c3d4e"),
-                    ZuoraViewType::ZuoraViewDetail,
+                    // Any integer, declared or not: C may pass one.
+                    u32::from(kind % 4),
                     &mut options,
                 ));
                 let code = zuora_session_run_report(session, options, &mut task);
@@ -95,7 +96,7 @@ fuzz_target!(|data: &[u8]| {
         no_panic(zuora_config_set_credentials(config, text("id"), text("secret")));
         no_panic(zuora_config_set_retry(
             config,
-            ZuoraRetrySetting::ZuoraRetryMaxAttempts,
+            ZuoraRetrySetting::ZuoraRetryMaxAttempts as u32,
             u64::from(control % 4) + 1,
         ));
         let mut session = null_mut();
@@ -108,7 +109,12 @@ fuzz_target!(|data: &[u8]| {
             no_panic(zuora_session_download(
                 session,
                 text(RUN_ID),
-                ZuoraExportFormat::ZuoraFormatCsv,
+                // Mostly CSV; now and then a format no enum declares.
+                if control & 0x40 == 0 {
+                    ZuoraExportFormat::ZuoraFormatCsv as u32
+                } else {
+                    u32::from(control & 0x07)
+                },
                 &mut task,
             ));
             task
@@ -123,7 +129,7 @@ fuzz_target!(|data: &[u8]| {
                     let Some(part) = answers.next() else {
                         no_panic(zuora_task_on_transport_error(
                             task,
-                            ZuoraTransportError::ZuoraTransportTimeout,
+                            ZuoraTransportError::ZuoraTransportTimeout as u32,
                             true,
                             text("timed out"),
                         ));
