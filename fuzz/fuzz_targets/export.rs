@@ -1,5 +1,6 @@
 //! The export decoder: never panics, stays within its field cap, and gives the same output
-//! (or the same error) however the bytes are chunked.
+//! (or the same error) however the bytes are chunked, and however small the output batches
+//! `feed_some` is held to.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,6 +19,34 @@ fn decode(
         let cut = cut.clamp(start, bytes.len());
         decoder.feed(&bytes[start..cut], &mut out)?;
         start = cut;
+    }
+    decoder.finish(&mut out)?;
+    Ok(out)
+}
+
+/// As a driver drains: each batch at most `batch` more bytes (plus one inflated buffer).
+fn decode_in_batches(
+    bytes: &[u8],
+    format: ExportFormat,
+    gzipped: bool,
+    batch: usize,
+) -> Result<Vec<u8>, ExportError> {
+    let mut decoder = ExportDecoder::new(format, gzipped).max_field_bytes(4096);
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let before = out.len();
+        let taken = decoder.feed_some(rest, &mut out, before + batch)?;
+        assert!(
+            gzipped || taken == rest.len(),
+            "plain input is always taken whole"
+        );
+        assert!(
+            !gzipped || out.len() - before <= batch + (96 << 10),
+            "a batch overran: {} bytes",
+            out.len() - before
+        );
+        rest = &rest[taken..];
     }
     decoder.finish(&mut out)?;
     Ok(out)
@@ -45,9 +74,12 @@ fuzz_target!(|data: &[u8]| {
     let cuts: Vec<usize> = (0..bytes.len()).step_by(step).collect();
     let whole = decode(&bytes, format, gzipped, &[]);
     let chunked = decode(&bytes, format, gzipped, &cuts);
-    match (&whole, &chunked) {
-        (Ok(a), Ok(b)) => assert_eq!(a, b, "chunking changed the output"),
-        (Err(ExportError::Gzip(_)), Err(ExportError::Gzip(_))) => {}
-        (a, b) => assert_eq!(a, b, "chunking changed the outcome"),
+    let batched = decode_in_batches(&bytes, format, gzipped, step);
+    for other in [&chunked, &batched] {
+        match (&whole, other) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "chunking changed the output"),
+            (Err(ExportError::Gzip(_)), Err(ExportError::Gzip(_))) => {}
+            (a, b) => assert_eq!(a, b, "chunking changed the outcome"),
+        }
     }
 });

@@ -198,3 +198,46 @@ pub fn drip(stream: &mut TcpStream, chunk: usize, pause: std::time::Duration, to
         std::thread::sleep(pause);
     }
 }
+
+/// A gzip stream of `n` zero bytes in about n/1000 bytes: fixed-Huffman back-references.
+pub fn gzip_bomb(n: usize) -> Vec<u8> {
+    // One literal 0, then repeated (length 258, distance 1) matches, in a fixed-Huffman block.
+    struct Bits(Vec<u8>, u32, u32);
+    impl Bits {
+        fn put(&mut self, value: u32, count: u32) {
+            for i in 0..count {
+                self.1 |= ((value >> i) & 1) << self.2;
+                self.2 += 1;
+                if self.2 == 8 {
+                    self.0.push(self.1 as u8);
+                    self.1 = 0;
+                    self.2 = 0;
+                }
+            }
+        }
+        fn put_reversed(&mut self, code: u32, count: u32) {
+            for i in (0..count).rev() {
+                self.put((code >> i) & 1, 1);
+            }
+        }
+    }
+    let mut bits = Bits(Vec::new(), 0, 0);
+    bits.put(1, 1); // final block
+    bits.put(1, 2); // fixed Huffman
+    bits.put_reversed(0x30, 8); // literal 0
+    let matches = (n - 1) / 258;
+    for _ in 0..matches {
+        bits.put_reversed(0b1100_0101, 8); // length code 285 (258)
+        bits.put_reversed(0, 5); // distance code 0 (1)
+    }
+    bits.put_reversed(0, 7); // end of block
+    if bits.2 > 0 {
+        bits.0.push(bits.1 as u8);
+    }
+    let total = 1 + matches * 258;
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    out.extend_from_slice(&bits.0);
+    out.extend_from_slice(&0u32.to_le_bytes()); // CRC unchecked before the cap is hit
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out
+}

@@ -186,6 +186,22 @@ impl AnyClient {
         Ok((summary, out))
     }
 
+    /// Downloads an export into a [`Meter`], which keeps only its size and largest write.
+    pub fn download_export_metered(
+        &self,
+        run_id: &zuora_core::ReportRunId,
+        format: zuora_core::ExportFormat,
+    ) -> Result<(zuora_core::ExportSummary, Meter), Error> {
+        let mut out = Meter::default();
+        let summary = match self {
+            Self::Async(client, runtime) => {
+                runtime.block_on(client.download_export(run_id, format, &mut out))
+            }
+            Self::Blocking(client) => client.download_export(run_id, format, &mut out),
+        }?;
+        Ok((summary, out))
+    }
+
     /// Reads an export through the transport's source (`Read` for blocking, `Stream` for
     /// async) into memory.
     pub fn read_export_source(
@@ -344,4 +360,53 @@ pub fn sim_stats(base_url: &str) -> serde_json::Value {
         .map(|(_, b)| b)
         .unwrap_or_default();
     serde_json::from_str(body.trim()).expect("/sim/stats answers JSON")
+}
+
+/// A writer that keeps nothing but how much it was given and the largest single write: what
+/// a driver held at once.
+#[derive(Debug, Default)]
+pub struct Meter {
+    /// Bytes written.
+    pub total: u64,
+    /// The largest single write.
+    pub largest: usize,
+}
+
+impl Meter {
+    fn take(&mut self, bytes: &[u8]) -> usize {
+        self.total += bytes.len() as u64;
+        self.largest = self.largest.max(bytes.len());
+        bytes.len()
+    }
+}
+
+impl std::io::Write for Meter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        Ok(self.take(bytes))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl tokio::io::AsyncWrite for Meter {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        bytes: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Ok(self.get_mut().take(bytes)))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
 }

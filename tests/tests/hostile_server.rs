@@ -8,7 +8,7 @@ use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use zuora_core::{Error, ExportFormat, responses::ResponseErrorKind};
-use zuora_tests::hostile::{HostileServer, TOKEN, respond, respond_with, start_export};
+use zuora_tests::hostile::{HostileServer, TOKEN, gzip_bomb, respond, respond_with, start_export};
 use zuora_tests::{Flavor, builder_for_hostile, client_with};
 
 const FLAVORS: [Flavor; 2] = [Flavor::Async, Flavor::Blocking];
@@ -42,52 +42,9 @@ fn get_run_error(server: &HostileServer, flavor: Flavor, overall: Duration) -> (
     (error, started.elapsed())
 }
 
-/// A deflate stream of `n` zero bytes in about n/1000 bytes: fixed-Huffman back-references.
-fn bomb(n: usize) -> Vec<u8> {
-    // One literal 0, then repeated (length 258, distance 1) matches, in a fixed-Huffman block.
-    struct Bits(Vec<u8>, u32, u32);
-    impl Bits {
-        fn put(&mut self, value: u32, count: u32) {
-            for i in 0..count {
-                self.1 |= ((value >> i) & 1) << self.2;
-                self.2 += 1;
-                if self.2 == 8 {
-                    self.0.push(self.1 as u8);
-                    self.1 = 0;
-                    self.2 = 0;
-                }
-            }
-        }
-        fn put_reversed(&mut self, code: u32, count: u32) {
-            for i in (0..count).rev() {
-                self.put((code >> i) & 1, 1);
-            }
-        }
-    }
-    let mut bits = Bits(Vec::new(), 0, 0);
-    bits.put(1, 1); // final block
-    bits.put(1, 2); // fixed Huffman
-    bits.put_reversed(0x30, 8); // literal 0
-    let matches = (n - 1) / 258;
-    for _ in 0..matches {
-        bits.put_reversed(0b1100_0101, 8); // length code 285 (258)
-        bits.put_reversed(0, 5); // distance code 0 (1)
-    }
-    bits.put_reversed(0, 7); // end of block
-    if bits.2 > 0 {
-        bits.0.push(bits.1 as u8);
-    }
-    let total = 1 + matches * 258;
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
-    out.extend_from_slice(&bits.0);
-    out.extend_from_slice(&0u32.to_le_bytes()); // CRC unchecked before the cap is hit
-    out.extend_from_slice(&(total as u32).to_le_bytes());
-    out
-}
-
 #[test]
 fn a_gzip_bomb_and_a_huge_body_are_typed_errors() {
-    let bomb = bomb(1 << 30);
+    let bomb = gzip_bomb(1 << 30);
     assert!(bomb.len() < 8 << 20, "a compact bomb: {} bytes", bomb.len());
     let big = vec![b'x'; 20 << 20];
     for flavor in FLAVORS {
@@ -241,6 +198,58 @@ fn malformed_exports_are_typed_errors() {
             );
             assert_no_secret(&error, case);
         }
+    }
+}
+
+/// Issue 23, item 8: a gzip export whose every chunk expands a thousandfold comes out a batch
+/// (1 MiB) at a time, whole and right; with a cap on the export's size it ends, typed, with no
+/// more than the cap written.
+#[test]
+fn a_gzip_export_expanding_a_thousandfold_comes_out_a_batch_at_a_time() {
+    let rows = 4 << 20; // 4 Mi rows of "x\ty\n": 40 MiB of UTF-16, 20 MiB of CSV
+    let text = format!("a\tb\n{}", "x\ty\n".repeat(rows));
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gzip.write_all(&zuora_tests::hostile::utf16_export(&text))
+        .unwrap();
+    let body = std::sync::Arc::new(gzip.finish().unwrap());
+    assert!(body.len() < 128 << 10, "{} bytes compressed", body.len());
+    let csv_len = (rows as u64 + 1) * 5;
+    for flavor in FLAVORS {
+        let sending = std::sync::Arc::clone(&body);
+        let server = HostileServer::start(move |_, stream| {
+            respond_with(
+                stream,
+                200,
+                &[
+                    ("Content-Type", "text/csv;charset=utf-16"),
+                    ("Content-Encoding", "gzip"),
+                ],
+                &sending,
+            );
+        });
+        let client = client_with(flavor, builder_for_hostile(&server));
+        let (summary, meter) = client
+            .download_export_metered(&RUN.parse().unwrap(), ExportFormat::Csv)
+            .unwrap();
+        assert_eq!((meter.total, summary.bytes_written), (csv_len, csv_len));
+        assert_eq!(summary.rows, Some(rows as u64));
+        assert!(
+            meter.largest <= zuora_core::machines::OUTPUT_BATCH + (64 << 10),
+            "{flavor:?}: one write of {} bytes",
+            meter.largest
+        );
+
+        let capped = client_with(
+            flavor,
+            builder_for_hostile(&server).max_export_bytes(Some(3 << 20)),
+        );
+        let error = capped
+            .download_export_metered(&RUN.parse().unwrap(), ExportFormat::Csv)
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::ExportTooLarge { limit, .. } if limit == 3 << 20),
+            "{flavor:?}: {error:?}"
+        );
     }
 }
 

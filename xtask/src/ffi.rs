@@ -108,6 +108,13 @@ pub fn test() -> Result<(), String> {
         "--package",
         "zuora-sim",
     ]))?;
+    run_command(Command::new(&cargo).args([
+        "build",
+        "--package",
+        "zuora-tests",
+        "--bin",
+        "zuora-hostile",
+    ]))?;
     let debug = target_dir().join("debug");
     let test_binary = debug.join("zuora-ffi-c-test");
     compile("test.c", &test_binary, &debug, &[])?;
@@ -136,14 +143,79 @@ pub fn test() -> Result<(), String> {
     let out_dir = target_dir().join("ffi-trip");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let out_dir = out_dir.to_string_lossy().into_owned();
-    run_checked(
-        &trip_binary,
-        &[
-            ("ZUORA_BASE_URL", &sim.base_url),
-            ("ZUORA_CLIENT_ID", &sim.client_id),
-            ("ZUORA_CLIENT_SECRET", &sim.client_secret),
-            ("ZUORA_OUT_DIR", &out_dir),
-            ("ZUORA_FAULTY_BASE_URL", &faulty.base_url),
-        ],
-    )
+    let hostile = Hostile::launch(
+        &debug.join("zuora-hostile"),
+        &target_dir().join("ffi-hostile.log"),
+    )?;
+    let mut env = vec![
+        ("ZUORA_BASE_URL".to_owned(), sim.base_url.clone()),
+        ("ZUORA_CLIENT_ID".to_owned(), sim.client_id.clone()),
+        ("ZUORA_CLIENT_SECRET".to_owned(), sim.client_secret.clone()),
+        ("ZUORA_OUT_DIR".to_owned(), out_dir),
+        ("ZUORA_FAULTY_BASE_URL".to_owned(), faulty.base_url.clone()),
+    ];
+    env.extend(hostile.env.iter().cloned());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let ran = run_checked(&trip_binary, &env);
+    let log = hostile.stop()?;
+    ran?;
+    if log.contains("reached") {
+        return Err(format!("a redirect was followed from C: {log}"));
+    }
+    Ok(())
+}
+
+/// `zuora-hostile` (the tests crate's hostile scenarios, one port each) for the C driver:
+/// its `NAME: URL` lines become `ZUORA_HOSTILE_NAME` variables; it serves until its
+/// standard input closes.
+struct Hostile {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Hostile {
+    fn launch(binary: &Path, log: &Path) -> Result<Self, String> {
+        use std::io::BufRead as _;
+        let stderr = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let mut child = Command::new(binary)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout from zuora-hostile")?;
+        let mut env = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| e.to_string())?;
+            let Some((name, value)) = line.split_once(": ") else {
+                continue;
+            };
+            let name = name.to_uppercase().replace(' ', "_");
+            env.push((format!("ZUORA_HOSTILE_{name}"), value.to_owned()));
+            if name == "CLIENT_ID" {
+                break;
+            }
+        }
+        if !env
+            .iter()
+            .any(|(name, _)| name == "ZUORA_HOSTILE_CLIENT_ID")
+        {
+            let _ = child.kill();
+            return Err("zuora-hostile did not print its scenarios".to_owned());
+        }
+        Ok(Self {
+            child,
+            log: log.to_path_buf(),
+            env,
+        })
+    }
+
+    /// Stops it; what it logged.
+    fn stop(mut self) -> Result<String, String> {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.log).map_err(|e| format!("{}: {e}", self.log.display()))
+    }
 }

@@ -339,15 +339,20 @@ impl<B: AsyncBody> ExportStream<B> {
                 return Ok(None);
             }
             let mut converted = Vec::new();
-            let step = match self.body.next_chunk().await {
-                Ok(Some(chunk)) => {
-                    self.download
-                        .on_chunk(chunk.as_ref(), &mut converted, now().instant)
-                }
-                Ok(None) => self.download.finish(&mut converted).map(drop),
-                Err(error) => {
-                    let stalled = error.kind() == TransportErrorKind::Timeout;
-                    Err(self.download.broken(&error, stalled))
+            let step = if self.download.pending() {
+                // The last chunk expanded past a batch: convert the rest before reading on.
+                self.download.on_chunk(&[], &mut converted, now().instant)
+            } else {
+                match self.body.next_chunk().await {
+                    Ok(Some(chunk)) => {
+                        self.download
+                            .on_chunk(chunk.as_ref(), &mut converted, now().instant)
+                    }
+                    Ok(None) => self.download.finish(&mut converted).map(drop),
+                    Err(error) => {
+                        let stalled = error.kind() == TransportErrorKind::Timeout;
+                        Err(self.download.broken(&error, stalled))
+                    }
                 }
             };
             if let Err(error) = step {

@@ -125,7 +125,11 @@ fn to_reqwest(
     let mut out = reqwest::Request::new(parts.method, url);
     *out.headers_mut() = parts.headers;
     *out.version_mut() = parts.version;
-    *out.body_mut() = Some(body.into_bytes().into());
+    if !body.is_empty() {
+        // Shared bytes wiped when reqwest lets go of them (the token request's body holds
+        // the client secret).
+        *out.body_mut() = Some(body.into_shared().into());
+    }
     Ok(out)
 }
 

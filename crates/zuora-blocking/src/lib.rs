@@ -28,6 +28,15 @@ use zuora_os::now;
 /// [`ExportFormat::Tsv`] into a [`tables::Spooling`], which types every column from every
 /// value on the way; its `finish` gives the table, read back as Arrow record batches or
 /// written as Parquet, Arrow IPC or JSON Lines. See the crate's README.
+// The guarantee of `quiet-wire-trace` (see Cargo.toml), checked where it is built: no
+// feature of any crate in the build lifted `log`'s static cap above DEBUG, so ureq-proto's
+// TRACE hex dump (which holds the Authorization header) is compiled out.
+#[cfg(feature = "quiet-wire-trace")]
+const _: () = assert!(
+    log::STATIC_MAX_LEVEL as usize <= log::LevelFilter::Debug as usize,
+    "quiet-wire-trace: log's static level was lifted above DEBUG"
+);
+
 #[cfg(feature = "tables")]
 pub use zuora_tables as tables;
 
@@ -287,6 +296,12 @@ impl<R: Read> ExportReader<R> {
         while self.converted.is_empty() {
             if self.download.summary().is_some() {
                 return Ok(false);
+            }
+            if self.download.pending() {
+                // The last chunk expanded past a batch: convert the rest before reading on.
+                self.download
+                    .on_chunk(&[], &mut self.converted, now().instant)?;
+                continue;
             }
             match self.body.read(&mut self.chunk) {
                 Ok(0) => {

@@ -1,6 +1,7 @@
 //! The ureq 3 transport: every method, header and status passes through untouched.
 
 use std::io::Read;
+use std::time::Duration;
 
 use zuora_core::{
     ClientConfig, driver::HttpRequest, driver::HttpResponse, driver::SyncTransport,
@@ -65,13 +66,17 @@ impl UreqTransport {
     /// Applies the core's timeouts to this request: the attempt timeout to the whole
     /// exchange, or, for a streamed answer, to everything up to the answer's head, and the
     /// idle timeout to each read of the body.
-    fn with_attempt_timeout(&self, request: HttpRequest) -> http::Request<Vec<u8>> {
-        let (attempt, idle) = zuora_core::driver::stamped_timeouts(&request);
+    fn with_attempt_timeout<'b>(
+        &self,
+        request: http::Request<&'b [u8]>,
+        stamped: (Option<Duration>, Option<Duration>),
+    ) -> http::Request<&'b [u8]> {
+        let (attempt, idle) = stamped;
         // Statuses are answers and redirects are never followed, even on an agent of the
         // caller's that was built otherwise.
         let configured = self
             .agent
-            .configure_request(request.map(zuora_core::driver::RequestBody::into_bytes))
+            .configure_request(request)
             .http_status_as_error(false)
             .max_redirects(0);
         match idle {
@@ -92,8 +97,13 @@ impl UreqTransport {
     fn run(&self, request: HttpRequest) -> Result<http::Response<ureq::Body>, TransportFailure> {
         // A clone shares the URI's bytes: nothing is allocated unless the send fails.
         let uri = request.uri().clone();
+        let stamped = zuora_core::driver::stamped_timeouts(&request);
+        // ureq reads the body from our buffer, which is wiped when it drops (the token
+        // request's body holds the client secret).
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, body.as_bytes());
         self.agent
-            .run(self.with_attempt_timeout(request))
+            .run(self.with_attempt_timeout(request, stamped))
             .map_err(|e| failure(e, &uri))
     }
 }

@@ -80,6 +80,10 @@ pub struct Global {
     /// Seconds to wait for a run before giving up.
     #[arg(long, default_value_t = 3600, global = true)]
     pub timeout: u64,
+    /// End a download whose converted output passes this many bytes (exit 3, nothing
+    /// kept); no cap by default.
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub max_export_bytes: Option<u64>,
     /// Machine-readable JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,

@@ -194,7 +194,8 @@ fn connect(global: Global, locale: zuora_tables::Locale) -> Result<Context, Fail
     };
     let mut builder = Client::builder()
         .credentials(&client_id, &client_secret)
-        .user_agent(concat!("zuora-report/", env!("CARGO_PKG_VERSION")));
+        .user_agent(concat!("zuora-report/", env!("CARGO_PKG_VERSION")))
+        .max_export_bytes(global.max_export_bytes);
     builder = match (&base_url, &global.env) {
         (Some(url), _) => builder.base_url(url),
         (None, Some(env)) => builder.environment(

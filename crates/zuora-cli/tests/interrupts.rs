@@ -327,3 +327,38 @@ fn csv_safe_writes_formula_cells_as_text_and_leaves_numbers() {
     let (code, _) = download(&["--csv-safe", "--format", "tsv"], "x.tsv");
     assert_eq!(code, Some(2), "only with csv");
 }
+
+/// Issue 23, item 8: `--max-export-bytes` ends a download past the cap with exit 3 and
+/// nothing kept; under the cap it changes nothing.
+#[test]
+fn max_export_bytes_ends_a_download_past_the_cap() {
+    let server = HostileServer::start(|request, stream| {
+        if request.target.contains("/export") {
+            start_export(stream);
+            let _ = stream.write_all(&utf16_export(&format!("n\tv\n{}", "1\tx\n".repeat(5000))));
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("zuora-max-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let download = |cap: &str, name: &str| {
+        let output = against(&server)
+            .args(["download", RUN, "--max-export-bytes", cap, "--out"])
+            .arg(dir.join(name))
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+            std::fs::metadata(dir.join(name)).map(|m| m.len()).ok(),
+        )
+    };
+    let (code, stderr, kept) = download("1000", "capped.csv");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("cap of 1000 bytes"), "{stderr}");
+    assert_eq!(kept, None);
+    let (code, stderr, kept) = download("1000000", "whole.csv");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(kept, Some(5 + 5000 * 5), "CRLF rows of 5 bytes");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -349,6 +349,13 @@ enum ZuoraCode zuora_config_set_max_body_bytes(struct ZuoraConfig *config, uint6
 // `config` must be a live handle.
 enum ZuoraCode zuora_config_set_max_pages(struct ZuoraConfig *config, uint32_t pages);
 
+// Ends an export whose converted output passes `bytes` with `ZUORA_ERR_EXPORT_BROKEN`; no
+// more than `bytes` of it reach the output. 0 (the default) sets no cap.
+//
+// # Safety
+// `config` must be a live handle.
+enum ZuoraCode zuora_config_set_max_export_bytes(struct ZuoraConfig *config, uint64_t bytes);
+
 // Whether to ask for gzip answers (`Accept-Encoding: gzip`) and to gzip request bodies
 // (`Content-Encoding: gzip`).
 //
@@ -721,6 +728,16 @@ enum ZuoraCode zuora_task_on_head(struct ZuoraTask *task,
 enum ZuoraCode zuora_task_on_body(struct ZuoraTask *task,
                                   struct ZuoraBytes chunk,
                                   struct ZuoraBytes *output);
+
+// Whether the last [`zuora_task_on_body`] left part of its chunk to convert: a gzip export
+// whose chunk expanded past a batch (1 MiB). Write its `output`, then call
+// `zuora_task_on_body` with an empty chunk while this says true, before reading on; memory
+// then stays bounded whatever the export expands to. (A caller that reads on anyway loses
+// nothing: the next chunk queues behind the rest.)
+//
+// # Safety
+// `task` must be NULL or live.
+bool zuora_task_draining(const struct ZuoraTask *task);
 
 // The answer's body ended cleanly. `output` receives an export's last converted bytes.
 //

@@ -88,6 +88,13 @@ impl CText {
     }
 }
 
+impl Drop for CText {
+    /// Overwritten before it is freed: a request's header lines carry the bearer token.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 /// Runs `body`: a panic becomes `ZUORA_ERR_PANIC` (it never unwinds into C), an error its code.
 pub(crate) fn guard(body: impl FnOnce() -> Result<(), ZuoraCode>) -> ZuoraCode {
     match catch_unwind(AssertUnwindSafe(body)) {

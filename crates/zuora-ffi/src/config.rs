@@ -266,6 +266,23 @@ pub unsafe extern "C" fn zuora_config_set_max_pages(
     })
 }
 
+/// Ends an export whose converted output passes `bytes` with `ZUORA_ERR_EXPORT_BROKEN`; no
+/// more than `bytes` of it reach the output. 0 (the default) sets no cap.
+///
+/// # Safety
+/// `config` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_config_set_max_export_bytes(
+    config: *mut ZuoraConfig,
+    bytes: u64,
+) -> ZuoraCode {
+    guard(|| {
+        let config = unsafe { handle_mut(config, "config") }?;
+        config.update(|builder| builder.max_export_bytes((bytes > 0).then_some(bytes)));
+        Ok(())
+    })
+}
+
 /// Whether to ask for gzip answers (`Accept-Encoding: gzip`) and to gzip request bodies
 /// (`Content-Encoding: gzip`).
 ///

@@ -13,7 +13,8 @@ pub struct ZuoraRequest {
     url: CText,
     /// `name: value`, as HTTP stacks such as libcurl take them.
     header_lines: Vec<CText>,
-    body: Vec<u8>,
+    /// Wiped when the request is freed (the token request's body holds the client secret).
+    body: zuora_core::driver::RequestBody,
     timeout: Duration,
     idle_timeout: Option<Duration>,
     max_response_bytes: u64,
@@ -39,7 +40,7 @@ impl ZuoraRequest {
             method: CText::new(parts.method.as_str()),
             url: CText::new(parts.uri.to_string()),
             header_lines,
-            body: body.into_bytes(),
+            body,
             timeout,
             idle_timeout,
             max_response_bytes,

@@ -139,6 +139,8 @@ pub struct ZuoraTask {
     heard: bool,
     /// The converted bytes handed to C by the last `on_body` / `on_body_end`.
     output: Vec<u8>,
+    /// Whether the last `on_body` left part of its chunk to convert.
+    draining: bool,
 }
 
 impl ZuoraTask {
@@ -149,6 +151,7 @@ impl ZuoraTask {
             state: State::Done(Box::default()),
             heard: false,
             output: Vec::new(),
+            draining: false,
         };
         task.enter(first);
         task
@@ -239,12 +242,17 @@ impl ZuoraTask {
 
     fn on_body(&mut self, chunk: &[u8]) -> Result<(), ZuoraCode> {
         self.output.clear();
+        self.draining = false;
         if !self.heard || self.step() != ZuoraStep::ZuoraStepSend {
             return Err(fail(ZuoraCode::ZuoraErrState, "a body before its head"));
         }
         match self.task.on_body(chunk, &mut self.output, zuora_os::now()) {
             // A failed answer past its cap: the rest is ignored until its end.
             BodyProgress::More | BodyProgress::Full => Ok(()),
+            BodyProgress::Drain => {
+                self.draining = true;
+                Ok(())
+            }
             BodyProgress::Over(pending) => {
                 self.enter(*pending);
                 let code = self.finish().map_or(ZuoraCode::ZuoraErrState, |f| {
@@ -259,6 +267,7 @@ impl ZuoraTask {
 
     fn on_body_end(&mut self) -> Result<(), ZuoraCode> {
         self.output.clear();
+        self.draining = false;
         if !self.heard || self.step() != ZuoraStep::ZuoraStepSend {
             return Err(fail(
                 ZuoraCode::ZuoraErrState,
@@ -350,6 +359,19 @@ pub unsafe extern "C" fn zuora_task_on_body(
         unsafe { put(output, ZuoraBytes::of(&task.output)) }?;
         outcome
     })
+}
+
+/// Whether the last [`zuora_task_on_body`] left part of its chunk to convert: a gzip export
+/// whose chunk expanded past a batch (1 MiB). Write its `output`, then call
+/// `zuora_task_on_body` with an empty chunk while this says true, before reading on; memory
+/// then stays bounded whatever the export expands to. (A caller that reads on anyway loses
+/// nothing: the next chunk queues behind the rest.)
+///
+/// # Safety
+/// `task` must be NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zuora_task_draining(task: *const ZuoraTask) -> bool {
+    unsafe { read(task, false, |t| t.draining) }
 }
 
 /// The answer's body ended cleanly. `output` receives an export's last converted bytes.

@@ -22,6 +22,7 @@
 typedef struct {
     FILE *file;
     ZuoraTableSpool *spool;
+    size_t largest; /* the largest single piece of output handed over */
 } Sink;
 
 typedef struct {
@@ -90,6 +91,7 @@ static ZuoraCode give_head(Exchange *x) {
 static int write_out(Exchange *x, ZuoraBytes converted) {
     if (converted.len == 0) return 1;
     if (x->out == NULL) return 0;
+    if (converted.len > x->out->largest) x->out->largest = converted.len;
     if (x->out->spool != NULL) return zuora_table_spool_write(x->out->spool, converted) == ZUORA_OK;
     return x->out->file != NULL && fwrite(converted.ptr, 1, converted.len, x->out->file) == converted.len;
 }
@@ -102,11 +104,14 @@ static size_t on_body(char *data, size_t size, size_t count, void *user) {
         return 0;
     }
     ZuoraBytes converted = {NULL, 0};
-    if (zuora_task_on_body(x->task, (ZuoraBytes){(const uint8_t *)data, len}, &converted) != ZUORA_OK ||
-        !write_out(x, converted)) {
-        x->stopped = 1;
-        return 0; /* libcurl aborts the transfer */
-    }
+    ZuoraBytes chunk = {(const uint8_t *)data, len};
+    do { /* a gzip chunk expanding past a batch comes out a batch at a time */
+        if (zuora_task_on_body(x->task, chunk, &converted) != ZUORA_OK || !write_out(x, converted)) {
+            x->stopped = 1;
+            return 0; /* libcurl aborts the transfer */
+        }
+        chunk = (ZuoraBytes){NULL, 0};
+    } while (zuora_task_draining(x->task));
     return len;
 }
 
@@ -276,7 +281,7 @@ static ZuoraCode download_table(ZuoraSession *session, CURL *curl, const char *r
     CHECK(zuora_table_spool_new(TEXT("en-US"), &spool) == ZUORA_OK);
     if (set != NULL) set(spool);
     CHECK(zuora_session_download(session, TEXT(run_id), ZUORA_FORMAT_TSV, &task) == ZUORA_OK);
-    Sink to_table = {NULL, spool};
+    Sink to_table = {NULL, spool, 0};
     CHECK(drive(task, curl, &to_table, NULL) == ZUORA_OK);
     zuora_task_free(task);
     ZuoraCode finished = zuora_table_spool_finish(spool, stream);
@@ -407,7 +412,7 @@ static void whole_trip(ZuoraSession *session, CURL *curl, const char *out_dir) {
     FILE *csv = fopen(path, "wb");
     CHECK(csv != NULL);
     CHECK(zuora_session_download(session, TEXT(run_id), ZUORA_FORMAT_CSV, &task) == ZUORA_OK);
-    Sink to_csv = {csv, NULL};
+    Sink to_csv = {csv, NULL, 0};
     CHECK(drive(task, curl, &to_csv, NULL) == ZUORA_OK);
     uint64_t received = 0, written = 0;
     CHECK(zuora_task_export_bytes(task, &received, &written) == ZUORA_OK);
@@ -512,6 +517,104 @@ static void faults_never_start_two_runs(CURL *curl, const char *base_url, const 
     zuora_session_free(session);
 }
 
+/* ---- Against the hostile servers of `zuora-hostile` (issue 23: every driver under the
+ * hostile suite). Each ends typed, in time, and no text shows the token. ---- */
+
+#define HOSTILE_TOKEN "c652cbc0ea384b9f81856a93a2a74538"
+
+static double seconds_since(const struct timespec *start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* One call of `what` ("get" or "download") against a scenario; its outcome, the error's
+ * text checked for the token, and the seconds it took. */
+static ZuoraCode hostile_call(CURL *curl, const char *scenario, const char *what, ZuoraConfig *config,
+                              Sink *out, double *took) {
+    char name[64];
+    snprintf(name, sizeof name, "ZUORA_HOSTILE_%s", scenario);
+    ZuoraSession *session = NULL;
+    ZuoraTask *task = NULL;
+    CHECK(zuora_config_set_base_url(config, TEXT(env(name))) == ZUORA_OK);
+    CHECK(zuora_session_new(config, 7, &session) == ZUORA_OK);
+    ZuoraStr run = TEXT("ff808081529f4e3401529fd61f080074");
+    if (strcmp(what, "get") == 0) {
+        CHECK(zuora_session_get_run(session, run, &task) == ZUORA_OK);
+    } else {
+        CHECK(zuora_session_download(session, run, ZUORA_FORMAT_CSV, &task) == ZUORA_OK);
+    }
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    ZuoraCode code = drive(task, curl, out, NULL);
+    *took = seconds_since(&start);
+    if (code != ZUORA_OK) {
+        ZuoraStr message = zuora_error_message(zuora_task_error(task));
+        CHECK(message.len > 0 && !contains(message, HOSTILE_TOKEN));
+        if (contains(message, HOSTILE_TOKEN)) fprintf(stderr, "%s: the token leaked\n", scenario);
+    }
+    zuora_task_free(task);
+    zuora_session_free(session);
+    return code;
+}
+
+static void hostile_servers(CURL *curl, const char *out_dir) {
+    const char *client_id = env("ZUORA_HOSTILE_CLIENT_ID");
+    ZuoraConfig *config = NULL;
+    CHECK(zuora_config_new(&config) == ZUORA_OK);
+    CHECK(zuora_config_set_credentials(config, TEXT(client_id), TEXT("any-secret")) == ZUORA_OK);
+    CHECK(zuora_config_set_retry(config, ZUORA_RETRY_MAX_ATTEMPTS, 2) == ZUORA_OK);
+    CHECK(zuora_config_set_retry(config, ZUORA_RETRY_BASE_DELAY_MS, 20) == ZUORA_OK);
+    CHECK(zuora_config_set_timeout(config, ZUORA_TIMEOUT_ATTEMPT, 1000) == ZUORA_OK);
+    CHECK(zuora_config_set_timeout(config, ZUORA_TIMEOUT_OVERALL, 3000) == ZUORA_OK);
+    double took = 0;
+
+    /* A gzip bomb answer: refused past the answer cap, not inflated whole. */
+    CHECK(hostile_call(curl, "BOMB", "get", config, NULL, &took) == ZUORA_ERR_API);
+    /* A 401 storm: one refresh, then authentication fails (the body echoes the token). */
+    CHECK(hostile_call(curl, "UNAUTHORIZED", "get", config, NULL, &took) == ZUORA_ERR_AUTHENTICATION);
+    /* A 400 whose message echoes the token: the error says it without the token. */
+    ZuoraCode echoed = hostile_call(curl, "ECHO", "get", config, NULL, &took);
+    CHECK(echoed != ZUORA_OK && echoed != ZUORA_ERR_PANIC && echoed != ZUORA_ERR_INTERNAL);
+    /* A redirect: never followed (the witness behind it counts any visit). */
+    ZuoraCode redirected = hostile_call(curl, "REDIRECT", "get", config, NULL, &took);
+    CHECK(redirected != ZUORA_OK && redirected != ZUORA_ERR_PANIC && redirected != ZUORA_ERR_INTERNAL);
+    /* A server that never answers: over within the overall timeout (3 s) and a second. */
+    ZuoraCode silent = hostile_call(curl, "SILENT", "get", config, NULL, &took);
+    CHECK(silent == ZUORA_ERR_TIMED_OUT || silent == ZUORA_ERR_TRANSPORT);
+    CHECK(took < 4.0);
+    if (took >= 4.0) fprintf(stderr, "silent: %.1f s\n", took);
+
+    /* A malformed export (a lone surrogate): a typed error. */
+    Sink sink = {NULL, NULL, 0};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/hostile.csv", out_dir);
+    sink.file = fopen(path, "wb");
+    CHECK(sink.file != NULL);
+    CHECK(hostile_call(curl, "MALFORMED", "download", config, &sink, &took) == ZUORA_ERR_EXPORT_BROKEN);
+    fclose(sink.file);
+
+    /* A gzip export expanding a thousandfold: whole and right, handed over a batch (1 MiB)
+     * at a time, whatever one chunk of libcurl's expands to. */
+    CHECK(zuora_config_set_timeout(config, ZUORA_TIMEOUT_OVERALL, 600000) == ZUORA_OK);
+    sink = (Sink){fopen(path, "wb"), NULL, 0};
+    CHECK(sink.file != NULL);
+    CHECK(hostile_call(curl, "EXPANDING", "download", config, &sink, &took) == ZUORA_OK);
+    long rows = strtol(env("ZUORA_HOSTILE_EXPANDING_ROWS"), NULL, 10);
+    CHECK(ftell(sink.file) == (rows + 1) * 5);
+    CHECK(sink.largest > 0 && sink.largest <= (1u << 20) + (64u << 10));
+    fclose(sink.file);
+    /* ... and with a cap on the export's size: ended, typed, no more than the cap written. */
+    CHECK(zuora_config_set_max_export_bytes(config, 1000000) == ZUORA_OK);
+    sink = (Sink){fopen(path, "wb"), NULL, 0};
+    CHECK(sink.file != NULL);
+    CHECK(hostile_call(curl, "EXPANDING", "download", config, &sink, &took) == ZUORA_ERR_EXPORT_BROKEN);
+    CHECK(ftell(sink.file) <= 1000000);
+    fclose(sink.file);
+    remove(path);
+    zuora_config_free(config);
+}
+
 int main(void) {
     const char *base_url = env("ZUORA_BASE_URL");
     const char *client_id = env("ZUORA_CLIENT_ID");
@@ -525,6 +628,7 @@ int main(void) {
     whole_trip(session, curl, out_dir);
     failures_over_the_network(session, curl, base_url, client_id);
     faults_never_start_two_runs(curl, env("ZUORA_FAULTY_BASE_URL"), client_id, client_secret);
+    hostile_servers(curl, out_dir);
 
     zuora_session_free(session);
     curl_easy_cleanup(curl);

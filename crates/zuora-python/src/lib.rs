@@ -226,7 +226,7 @@ impl Engine {
     #[new]
     #[pyo3(signature = (*, client_id, client_secret, base_url=None, environment=None, entity_ids=None,
         connect_timeout=None, attempt_timeout=None, overall_timeout=None, idle_timeout=None,
-        max_attempts=None, user_agent=None, gzip_responses=true, seed=0))]
+        max_attempts=None, user_agent=None, gzip_responses=true, max_export_bytes=None, seed=0))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, one per setting.
     fn new(
         py: Python<'_>,
@@ -242,12 +242,14 @@ impl Engine {
         max_attempts: Option<u32>,
         user_agent: Option<&str>,
         gzip_responses: bool,
+        max_export_bytes: Option<u64>,
         seed: u64,
     ) -> PyResult<Self> {
         let build = || -> Result<ClientConfig, Error> {
             let mut builder = ClientConfig::builder()
                 .credentials(client_id, client_secret)
-                .gzip_responses(gzip_responses);
+                .gzip_responses(gzip_responses)
+                .max_export_bytes(max_export_bytes);
             builder = match (base_url, environment) {
                 (Some(url), None) => builder.base_url(url),
                 (None, Some(name)) => builder.environment(name.parse::<Environment>()?),
@@ -691,21 +693,24 @@ impl Task {
         }
     }
 
-    /// A chunk of the body: `(converted, full)`. An export's chunk comes back converted (with
-    /// the GIL released: a large or hostile export does not stall other threads or an event
-    /// loop); `full` says to stop reading (a failed answer past its cap) and call
-    /// `on_body_end`. An export that cannot be converted ends the task and is raised.
+    /// A chunk of the body: `(converted, full, drain)`. An export's chunk comes back
+    /// converted (with the GIL released: a large or hostile export does not stall other
+    /// threads or an event loop); `full` says to stop reading (a failed answer past its cap)
+    /// and call `on_body_end`; `drain` that part of the chunk waits (a gzip export expanding
+    /// past a batch): write `converted`, then call again with `b""`, before reading on. An
+    /// export that cannot be converted ends the task and is raised.
     fn on_body<'py>(
         &mut self,
         py: Python<'py>,
         chunk: &[u8],
-    ) -> PyResult<(Bound<'py, PyBytes>, bool)> {
+    ) -> PyResult<(Bound<'py, PyBytes>, bool, bool)> {
         self.at_body(py, "a chunk")?;
         let mut out = Vec::new();
         let task = &mut self.task;
         match py.detach(|| task.on_body(chunk, &mut out, now())) {
-            BodyProgress::More => Ok((PyBytes::new(py, &out), false)),
-            BodyProgress::Full => Ok((PyBytes::new(py, &out), true)),
+            BodyProgress::More => Ok((PyBytes::new(py, &out), false, false)),
+            BodyProgress::Full => Ok((PyBytes::new(py, &out), true, false)),
+            BodyProgress::Drain => Ok((PyBytes::new(py, &out), false, true)),
             BodyProgress::Over(step) => {
                 self.step = *step;
                 Err(match &self.step {

@@ -65,6 +65,23 @@ def test_the_async_client_runs_the_same_trip(sim, tmp_path):
     assert len(rows) == len(list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))) - 1
 
 
+def test_an_async_client_made_outside_any_loop_works_in_one_later(sim):
+    """Issue 23, item 7: nothing bound to an event loop is made when the client is (Python
+    3.9's asyncio primitives bind at creation; httpcore's locks are made on first use), so a
+    client made at import time works in the loop `asyncio.run` starts later."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "no current event loop" would be a warning first
+        client = zr.AsyncClient(**sim.kwargs())
+
+    async def use():
+        async with client:
+            return await client.search_reports("Invoice")
+
+    assert asyncio.run(use())
+
+
 def test_errors_are_told_apart_and_carry_the_answer(sim, make_client):
     with make_client(**sim.kwargs()) as client:
         with pytest.raises(zr.ReportNotFoundError) as error:
@@ -142,6 +159,39 @@ def test_no_secret_in_repr_str_or_exceptions(sim, make_client):
     assert repr(task).startswith("Task(send GET ")
 
 
+def _locals_shown(error: BaseException) -> str:
+    """What an error reporter that captures frame locals (Sentry, rich) would print of the
+    package's frames: the repr of every local of each (the caller's own are the caller's)."""
+    shown = []
+    tb = error.__traceback__
+    while tb is not None:
+        if "zuora_reporting" in tb.tb_frame.f_code.co_filename:
+            shown += [f"{name}={value!r}" for name, value in tb.tb_frame.f_locals.items()]
+        tb = tb.tb_next
+    return "\n".join(shown)
+
+
+def test_no_secret_or_token_in_the_frame_locals_of_a_failure(sim, make_client, monkeypatch):
+    secret = "frame-local-s3cret-42"
+    with pytest.raises(zr.InvalidInputError) as error:
+        make_client(base_url="ftp://example.com", client_id="x", client_secret=secret)
+    shown = _locals_shown(error.value)
+    assert "base_url" in shown and secret not in shown
+    monkeypatch.setenv("ZUORA_CLIENT_SECRET", secret)
+    with pytest.raises(zr.InvalidInputError) as error:
+        make_client(base_url="ftp://example.com", client_id="x")
+    shown = _locals_shown(error.value)
+    assert "settings" in shown and secret not in shown
+    monkeypatch.delenv("ZUORA_CLIENT_SECRET")
+    with make_client(**sim.kwargs()) as client:
+        client.search_reports("Invoice")  # a token fetched and cached
+        with pytest.raises(zr.ZuoraError) as error:
+            client.get_run(UNKNOWN_RUN)  # sent with the token, refused
+    shown = _locals_shown(error.value)
+    assert "task" in shown
+    assert sim.client_secret not in shown and "Bearer" not in shown
+
+
 def test_the_readme_example_runs_as_written(sim, tmp_path, monkeypatch):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     example = readme.split("```python\n", 1)[1].split("```", 1)[0]
@@ -159,6 +209,7 @@ def _hostile_server(
     expires_in: str = "3599",
     stall: float = 0.0,
     export_status: bytes = b"200 OK",
+    export_headers: bytes = b"",
 ):
     """A loopback server that answers the token request, then an export whose body is cut
     off: `declared_length` promised, `export_body` sent, `stall` seconds of silence, then
@@ -188,7 +239,7 @@ def _hostile_server(
                     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     conn.sendall(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
                 else:
-                    head = b"HTTP/1.1 %s\r\nContent-Type: text/plain\r\n" % export_status
+                    head = b"HTTP/1.1 %s\r\nContent-Type: text/plain\r\n%s" % (export_status, export_headers)
                     conn.sendall(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % declared_length + export_body)
                     if stall:
                         import time
@@ -218,6 +269,56 @@ def test_an_export_cut_off_is_an_error_and_leaves_no_file(tmp_path):
         with pytest.raises(zr.ExportBrokenError):
             asyncio.run(cut_async())
         assert not path.exists() and not list(tmp_path.iterdir())
+    finally:
+        listener.close()
+
+
+class _Meter(io.RawIOBase):
+    """A binary file that keeps only the bytes' count and the largest single write."""
+
+    def __init__(self):
+        self.total = 0
+        self.largest = 0
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self.total += len(data)
+        self.largest = max(self.largest, len(data))
+        return len(data)
+
+
+def test_a_gzip_export_expanding_a_thousandfold_comes_out_a_batch_at_a_time():
+    import gzip
+
+    rows = 2 << 20
+    body = gzip.compress(("\ufeffa\tb\n" + "x\ty\n" * rows).encode("utf-16-le"), 9)
+    assert len(body) < 128 << 10
+    listener, base_url = _hostile_server(body, len(body), export_headers=b"Content-Encoding: gzip\r\n")
+    settings = dict(base_url=base_url, client_id="id", client_secret="secret")
+    try:
+        with zr.Client(**settings) as client:
+            meter = _Meter()
+            summary = client.download_export(UNKNOWN_RUN, meter)
+        assert meter.total == summary.bytes_written == (rows + 1) * 5
+        assert meter.largest <= (1 << 20) + (64 << 10), meter.largest
+
+        async def download_async(**more):
+            async with zr.AsyncClient(**settings, **more) as client:
+                meter = _Meter()
+                await client.download_export(UNKNOWN_RUN, meter)
+                return meter
+
+        meter = asyncio.run(download_async())
+        assert meter.total == (rows + 1) * 5 and meter.largest <= (1 << 20) + (64 << 10)
+        with pytest.raises(zr.ExportBrokenError, match="cap of 3000000 bytes"):
+            asyncio.run(download_async(max_export_bytes=3_000_000))
+        with zr.Client(**settings, max_export_bytes=3_000_000) as client:
+            meter = _Meter()
+            with pytest.raises(zr.ExportBrokenError, match="cap of 3000000 bytes"):
+                client.download_export(UNKNOWN_RUN, meter)
+            assert meter.total <= 3_000_000
     finally:
         listener.close()
 

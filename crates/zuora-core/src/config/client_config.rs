@@ -47,6 +47,7 @@ pub struct ClientConfig {
     pub(crate) max_pages: u32,
     pub(crate) idle_timeout: Duration,
     pub(crate) low_speed: Option<LowSpeed>,
+    pub(crate) max_export_bytes: Option<u64>,
 }
 
 /// What the configuration holds (set through [`ClientBuilder`]; there is no other way in).
@@ -120,6 +121,11 @@ impl ClientConfig {
     /// The low-speed rule of a streamed export; `None` when turned off.
     pub fn low_speed(&self) -> Option<LowSpeed> {
         self.low_speed
+    }
+
+    /// The most bytes one export may write once converted; `None` (the default) for no cap.
+    pub fn max_export_bytes(&self) -> Option<u64> {
+        self.max_export_bytes
     }
 }
 
@@ -308,6 +314,7 @@ pub struct ClientBuilder<C> {
     max_pages: u32,
     idle_timeout: Duration,
     low_speed: Option<LowSpeed>,
+    max_export_bytes: Option<u64>,
     client: PhantomData<fn() -> C>,
 }
 
@@ -330,6 +337,7 @@ impl<C> Default for ClientBuilder<C> {
             max_pages: DEFAULT_MAX_PAGES,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             low_speed: Some(DEFAULT_LOW_SPEED),
+            max_export_bytes: None,
             client: PhantomData,
         }
     }
@@ -410,6 +418,15 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// turns the rule off (the idle timeout still ends a silent one).
     pub fn low_speed(mut self, rule: Option<LowSpeed>) -> Self {
         self.low_speed = rule;
+        self
+    }
+
+    /// Ends an export whose converted output passes `bytes` with
+    /// [`Error::ExportTooLarge`](crate::Error::ExportTooLarge); no more than `bytes` of it
+    /// reach the output (default `None`: no cap). A guard for a job that should never see a
+    /// huge export, or a server that sends one without end; memory is bounded either way.
+    pub fn max_export_bytes(mut self, bytes: Option<u64>) -> Self {
+        self.max_export_bytes = bytes;
         self
     }
 
@@ -536,6 +553,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             max_pages: self.max_pages,
             idle_timeout: self.idle_timeout,
             low_speed: self.low_speed,
+            max_export_bytes: self.max_export_bytes,
         })
     }
 }

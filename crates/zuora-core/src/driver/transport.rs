@@ -78,9 +78,19 @@ pub struct RequestBody {
 }
 
 impl RequestBody {
-    /// The bytes, for the HTTP library that sends them.
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.bytes
+    /// The bytes, for an HTTP library that must own a `Vec`: from then on they are the
+    /// caller's to wipe. Prefer [`into_shared`](Self::into_shared) or
+    /// [`as_bytes`](Self::as_bytes), which keep the wiping.
+    pub fn into_bytes(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.bytes)
+    }
+
+    /// The bytes as shared [`bytes::Bytes`] that are overwritten when the last reference
+    /// goes: the token request's body holds the client secret.
+    pub fn into_shared(mut self) -> bytes::Bytes {
+        bytes::Bytes::from_owner(crate::values::secret::Wiped(std::mem::take(
+            &mut self.bytes,
+        )))
     }
 
     /// The bytes.
@@ -115,6 +125,14 @@ impl std::ops::Deref for RequestBody {
 impl AsRef<[u8]> for RequestBody {
     fn as_ref(&self) -> &[u8] {
         &self.bytes
+    }
+}
+
+impl Drop for RequestBody {
+    /// Overwrites the bytes before their memory is freed (the token request's body holds
+    /// the client secret; others are small, so wiping them all costs nothing to speak of).
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.bytes);
     }
 }
 

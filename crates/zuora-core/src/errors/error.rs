@@ -77,6 +77,16 @@ pub enum Error {
         /// The window.
         over: std::time::Duration,
     },
+    /// An export's converted output passed the cap the caller set
+    /// ([`ClientBuilder::max_export_bytes`](crate::ClientBuilder::max_export_bytes)); what
+    /// was written of it is not kept.
+    #[error("the export passed the cap of {limit} bytes (after {received} bytes received)")]
+    ExportTooLarge {
+        /// The cap.
+        limit: u64,
+        /// Bytes received before it was ended.
+        received: u64,
+    },
     /// Writing the results to the caller's output failed; the `io::Error` is the
     /// [`source`](std::error::Error::source).
     #[error("writing the results failed")]
@@ -201,7 +211,8 @@ impl Error {
             Self::Export(_)
             | Self::ExportStalled { .. }
             | Self::ExportBrokeOff { .. }
-            | Self::ExportTooSlow { .. } => ErrorKind::ExportBroken,
+            | Self::ExportTooSlow { .. }
+            | Self::ExportTooLarge { .. } => ErrorKind::ExportBroken,
             Self::Output(_) => ErrorKind::Output,
             Self::ReportNotFound { .. } => ErrorKind::ReportNotFound,
             Self::AmbiguousReportName { .. } => ErrorKind::AmbiguousReportName,

@@ -244,15 +244,73 @@ impl ExportDecoder {
         (pipeline.format != ExportFormat::Raw).then(|| pipeline.records.records.saturating_sub(1))
     }
 
-    /// Converts one chunk, appending the output to `out`.
+    /// Converts one chunk, appending the output to `out`. A gzip chunk's output is not
+    /// bounded by the chunk (deflate expands up to about 1000 times); [`feed_some`] is.
+    ///
+    /// [`feed_some`]: Self::feed_some
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), ExportError> {
+        let mut taken = 0;
+        while taken < chunk.len() {
+            taken += self.feed_some(&chunk[taken..], out, usize::MAX)?;
+        }
+        Ok(())
+    }
+
+    /// Converts from the start of `chunk` until `out` holds `until` bytes or more, and says
+    /// how many of the chunk's bytes it took (all of them unless `out` filled up). Plain
+    /// input is always taken whole (its output is at most twice its size); gzip input is
+    /// inflated 32 KiB at a time, so `out` ends at most about 48 KiB past `until`, whatever
+    /// the stream expands to.
+    ///
+    /// ```
+    /// use zuora_core::exports::{ExportDecoder, ExportFormat};
+    /// use std::io::Write;
+    /// let text: Vec<u8> = [0xFF, 0xFE].into_iter()
+    ///     .chain("a\n".repeat(1 << 20).encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    /// let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    /// gzip.write_all(&text)?;
+    /// let small = gzip.finish()?; // 6 MiB of text in a few KiB
+    /// let mut decoder = ExportDecoder::new(ExportFormat::Csv, true);
+    /// let mut out = Vec::new();
+    /// let taken = decoder.feed_some(&small, &mut out, 64 << 10)?;
+    /// assert!(taken < small.len() && out.len() < 128 << 10);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The input cannot be converted (see [`ExportError`]).
+    pub fn feed_some(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<u8>,
+        until: usize,
+    ) -> Result<usize, ExportError> {
+        let mut taken = 0;
         self.with_out(out, |source| match source {
-            Source::Plain(pipeline) => pipeline.convert(chunk),
-            Source::Gzip(gzip) => {
-                let written = gzip.write_all(chunk);
-                inflated(gzip, written)
+            Source::Plain(pipeline) => {
+                taken = chunk.len();
+                pipeline.convert(chunk)
             }
-        })
+            Source::Gzip(gzip) => {
+                while taken < chunk.len() && gzip.get_ref().out.len() < until {
+                    let written = match gzip.write(&chunk[taken..]) {
+                        Ok(written) => written,
+                        Err(error) => return inflated(gzip, Err(error)),
+                    };
+                    inflated(gzip, Ok(()))?;
+                    if written == 0 {
+                        // The inflater takes nothing more: bytes past the gzip stream's end.
+                        return Err(ExportError::Gzip(
+                            "bytes after the end of the gzip stream".to_owned(),
+                        ));
+                    }
+                    taken += written;
+                }
+                Ok(())
+            }
+        })?;
+        Ok(taken)
     }
 
     /// Ends the stream: fails if it was cut short (gzip, text or a quoted field) or empty.

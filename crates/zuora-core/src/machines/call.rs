@@ -126,7 +126,7 @@ impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
     }
 
     /// Continues with Zuora's answer.
-    pub fn on_response(&mut self, response: HttpResponse, now: Now) -> Step<O::Output> {
+    pub fn on_response(&mut self, mut response: HttpResponse, now: Now) -> Step<O::Output> {
         self.known_now = self.known_now.max(now.instant);
         let header = |name: &str| {
             response
@@ -143,10 +143,13 @@ impl<O: Operation, C: Borrow<ClientConfig>> Call<O, C> {
             zuora_track_id = header("zuora-track-id"),
             "answer received"
         );
-        match self
+        let parsed = self
             .operation
-            .parse_response(&response, self.config.borrow().limits)
-        {
+            .parse_response(&response, self.config.borrow().limits);
+        if self.operation.answer_holds_secret() {
+            zeroize::Zeroize::zeroize(response.body_mut());
+        }
+        match parsed {
             Ok(output) => Step::Done(Ok(output)),
             Err(mut error) => {
                 // The client knows its credentials: none of them comes back in the server's

@@ -95,6 +95,10 @@ impl AnswerBody {
     }
 }
 
+/// The output [`Download::on_chunk`] makes at most (plus one inflated buffer, 48 KiB) before
+/// it leaves the rest of a chunk pending: a gzip chunk can expand a thousandfold.
+pub const OUTPUT_BATCH: usize = 1 << 20;
+
 /// One export body being converted.
 ///
 /// ```
@@ -120,6 +124,10 @@ pub struct Download {
     window: Option<(Instant, u64)>,
     received: u64,
     written: u64,
+    max_written: Option<u64>,
+    /// Received bytes not converted yet: the rest of a gzip chunk whose output filled a
+    /// batch. At most one chunk, and converted before any later chunk.
+    backlog: Vec<u8>,
     /// Set once the body has ended cleanly.
     summary: Option<ExportSummary>,
 }
@@ -138,24 +146,55 @@ impl Download {
             window: None,
             received: 0,
             written: 0,
+            max_written: config.max_export_bytes,
+            backlog: Vec::new(),
             summary: None,
         }
     }
 
-    /// Converts one chunk of the body, received at `now`, appending the output to `out`.
+    /// Converts one chunk of the body, received at `now`, appending the output to `out`:
+    /// at most about [`OUTPUT_BATCH`] of it. When a gzip chunk expands past that, the rest
+    /// of the chunk waits and [`pending`](Self::pending) says so: write `out`, then call
+    /// again with an empty chunk until nothing is pending, before reading more. (A driver
+    /// that reads on anyway loses nothing: the new chunk queues behind the rest.)
     ///
     /// # Errors
     ///
-    /// The export cannot be converted, or it moved slower than the low-speed rule allows.
+    /// The export cannot be converted, moved slower than the low-speed rule allows, or
+    /// passed the caller's size cap.
     pub fn on_chunk(&mut self, chunk: &[u8], out: &mut Vec<u8>, now: Instant) -> Result<(), Error> {
         self.received = self.received.saturating_add(chunk.len() as u64);
         self.check_speed(now)?;
         let before = out.len();
-        self.decoder.feed(chunk, out)?;
-        self.written = self
-            .written
-            .saturating_add(out.len().saturating_sub(before) as u64);
-        Ok(())
+        let until = before.saturating_add(OUTPUT_BATCH);
+        if self.backlog.is_empty() {
+            let taken = self.decoder.feed_some(chunk, out, until)?;
+            self.backlog
+                .extend_from_slice(chunk.get(taken..).unwrap_or_default());
+        } else {
+            self.backlog.extend_from_slice(chunk);
+            let taken = self.decoder.feed_some(&self.backlog, out, until)?;
+            self.backlog.drain(..taken.min(self.backlog.len()));
+        }
+        self.wrote(out.len().saturating_sub(before))
+    }
+
+    /// Whether part of the last chunk is still to be converted (see
+    /// [`on_chunk`](Self::on_chunk)).
+    pub fn pending(&self) -> bool {
+        !self.backlog.is_empty()
+    }
+
+    /// Counts output, held to the caller's cap.
+    fn wrote(&mut self, bytes: usize) -> Result<(), Error> {
+        self.written = self.written.saturating_add(bytes as u64);
+        match self.max_written {
+            Some(limit) if self.written > limit => Err(Error::ExportTooLarge {
+                limit,
+                received: self.received,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The low-speed rule, over tumbling windows from the first chunk: each window of the
@@ -189,10 +228,11 @@ impl Download {
     /// The body ended: the last output goes to `out`; a body cut short is an error.
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<ExportSummary, Error> {
         let before = out.len();
+        // A driver that ends without draining: the rest goes out in one piece.
+        let backlog = std::mem::take(&mut self.backlog);
+        self.decoder.feed(&backlog, out)?;
         self.decoder.finish(out)?;
-        self.written = self
-            .written
-            .saturating_add(out.len().saturating_sub(before) as u64);
+        self.wrote(out.len().saturating_sub(before))?;
         let summary = ExportSummary::new(self.received, self.written, self.meta.clone())
             .with_rows(self.decoder.rows());
         self.summary = Some(summary.clone());

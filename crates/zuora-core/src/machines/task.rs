@@ -281,6 +281,10 @@ pub enum Receive {
 pub enum BodyProgress {
     /// Go on reading.
     More,
+    /// `out` holds a full batch and part of the chunk waits (a gzip export expanding): write
+    /// `out`, then call [`Task::on_body`] with an empty chunk, until it says something else.
+    /// Memory stays bounded whatever the export expands to.
+    Drain,
     /// Enough was read (a failed answer past its cap): stop reading and call
     /// [`Task::on_body_end`].
     Full,
@@ -743,6 +747,7 @@ impl Task {
                 }
             }
             Receiving::Stream(download) => match download.on_chunk(chunk, out, now.instant) {
+                Ok(()) if download.pending() => BodyProgress::Drain,
                 Ok(()) => BodyProgress::More,
                 Err(error) => {
                     self.receiving = Receiving::Nothing;

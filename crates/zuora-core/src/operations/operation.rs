@@ -68,6 +68,11 @@ pub trait Operation {
     }
     /// Whether the request may be sent twice.
     fn resend_safety(&self) -> ResendSafety;
+    /// Whether a successful answer carries a secret (the token answer), so its bytes are
+    /// overwritten once read.
+    fn answer_holds_secret(&self) -> bool {
+        false
+    }
     /// Checks the operation's own input before anything is sent (the token request
     /// included); [`Call::start`](crate::machines::Call::start) runs it first.
     fn validate(&self) -> Result<(), Error> {

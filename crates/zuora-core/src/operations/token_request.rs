@@ -159,6 +159,9 @@ impl crate::operations::operation::Operation for TokenRequest {
     fn resend_safety(&self) -> crate::operations::operation::ResendSafety {
         crate::operations::operation::ResendSafety::Idempotent
     }
+    fn answer_holds_secret(&self) -> bool {
+        true
+    }
     /// The request: form-encoded, with no `Authorization` header (reference §7).
     fn to_request(
         &self,

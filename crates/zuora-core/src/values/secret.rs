@@ -77,12 +77,16 @@ impl AccessToken {
             is_visible_ascii,
             "only visible US-ASCII characters (! to ~) are allowed",
         )?;
-        let mut text = String::with_capacity(BEARER.len() + value.len());
-        text.push_str(BEARER);
-        text.push_str(&value);
-        // Visible ASCII is always a valid header value; the error says nothing of the value.
-        let mut authorization =
-            HeaderValue::try_from(text).map_err(|_| InvalidInput::Malformed {
+        let mut value = value;
+        let mut text = Wiped(Vec::with_capacity(BEARER.len() + value.len()));
+        text.0.extend_from_slice(BEARER.as_bytes());
+        text.0.extend_from_slice(value.as_bytes());
+        zeroize::Zeroize::zeroize(&mut value);
+        // The header's bytes are the wiped buffer itself, shared by every clone and wiped
+        // when the last one goes. Visible ASCII is always a valid header value; the error
+        // says nothing of the value.
+        let mut authorization = HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(text))
+            .map_err(|_| InvalidInput::Malformed {
                 field: "access token",
                 reason: "not a valid header value".to_owned(),
             })?;
@@ -105,6 +109,22 @@ impl AccessToken {
 }
 
 secret_impls!(AccessToken);
+
+/// Bytes that are overwritten before their memory is freed: the owner of a secret's shared
+/// bytes (the `Authorization` header), and of request bodies.
+pub(crate) struct Wiped(pub(crate) Vec<u8>);
+
+impl AsRef<[u8]> for Wiped {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 /// An OAuth client secret (`client_secret` of `POST /oauth/token`).
 ///
@@ -143,8 +163,9 @@ secret_impls!(ClientSecret);
 
 impl Drop for ClientSecret {
     /// Overwrites the secret's bytes before its memory is freed, so a later heap read (a core
-    /// dump, a reused allocation) does not find it. The token lives in a shared, immutable
-    /// header value and the form body in the request; neither can be wiped this way.
+    /// dump, a reused allocation) does not find it. The token's header and every request
+    /// body are wiped the same way; copies an HTTP library makes (its write buffers) are
+    /// its own.
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.0);
     }

@@ -44,24 +44,50 @@ def _next_rows(rows: _native.TableRows, most: int = 4096) -> list:
     return [row for _, row in zip(range(most), rows)]
 
 
+class _Secret:
+    """A secret whose `repr` is redacted: what error reporters that capture frame locals
+    (Sentry, rich tracebacks, `cgitb`) see of it in this package's frames."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "[redacted]"
+
+    __str__ = __repr__
+
+    def reveal(self) -> str:
+        return self._value
+
+
 def _engine(**settings: Any) -> _native.Engine:
-    """The engine from keyword arguments, the `ZUORA_*` variables filling what is missing."""
-    env = os.environ
+    """The engine from keyword arguments, the `ZUORA_*` variables filling what is missing.
+    `os.environ` is never bound to a local here, and the secret travels wrapped until the
+    native call: a failure's frame locals show neither."""
     if settings.get("base_url") is None and settings.get("environment") is None:
-        if env.get("ZUORA_BASE_URL"):
-            settings["base_url"] = env["ZUORA_BASE_URL"]
-        elif env.get("ZUORA_ENVIRONMENT"):
-            settings["environment"] = env["ZUORA_ENVIRONMENT"]
+        if os.environ.get("ZUORA_BASE_URL"):
+            settings["base_url"] = os.environ["ZUORA_BASE_URL"]
+        elif os.environ.get("ZUORA_ENVIRONMENT"):
+            settings["environment"] = os.environ["ZUORA_ENVIRONMENT"]
     for key, var in (
         ("client_id", "ZUORA_CLIENT_ID"),
         ("client_secret", "ZUORA_CLIENT_SECRET"),
         ("entity_ids", "ZUORA_ENTITY_IDS"),
     ):
-        if settings.get(key) is None and env.get(var):
-            settings[key] = env[var]
+        if settings.get(key) is None and os.environ.get(var):
+            settings[key] = (
+                _Secret(os.environ[var]) if key == "client_secret" else os.environ[var]
+            )
     settings.setdefault("client_id", "")
-    settings.setdefault("client_secret", "")
-    return _native.Engine(**{k: v for k, v in settings.items() if v is not None})
+    secret = settings.pop("client_secret", None)
+    if not isinstance(secret, _Secret):
+        secret = _Secret(secret or "")
+    return _native.Engine(
+        client_secret=secret.reveal(),
+        **{k: v for k, v in settings.items() if v is not None},
+    )
 
 
 def _request(http, engine: _native.Engine, task: _native.Task) -> httpx.Request:
@@ -185,8 +211,11 @@ class _Api:
         idle_timeout: Optional[float] = None,
         max_attempts: Optional[int] = None,
         user_agent: Optional[str] = None,
+        max_export_bytes: Optional[int] = None,
         http_client: Any = None,
     ) -> None:
+        if client_secret is not None:
+            client_secret = _Secret(client_secret)  # type: ignore[assignment]
         self._engine = _engine(
             base_url=base_url,
             environment=environment,
@@ -199,6 +228,7 @@ class _Api:
             idle_timeout=idle_timeout,
             max_attempts=max_attempts,
             user_agent=user_agent,
+            max_export_bytes=max_export_bytes,
         )
         self._connect(http_client)
 
@@ -209,7 +239,8 @@ class _Api:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._engine.base_url!r})"
+        engine = getattr(self, "_engine", None)  # None while __init__ has not finished
+        return f"{type(self).__name__}(base_url={engine.base_url if engine else None!r})"
 
     def _do(self, task: _native.Task) -> Any:
         return self._run(_flows.drive(task))

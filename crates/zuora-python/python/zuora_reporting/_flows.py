@@ -120,8 +120,11 @@ def _receive(task: _native.Task, response: Any, out: Any) -> Flow:
         if isinstance(chunk, tuple):
             task.on_failure(*chunk[1:])
             return
-        converted, full = (b"", True) if chunk is None else task.on_body(chunk)
+        converted, full, drain = (b"", True, False) if chunk is None else task.on_body(chunk)
         if converted:
+            out.write(converted)
+        while drain:  # a gzip chunk expanding past a batch: the rest before reading on
+            converted, full, drain = task.on_body(b"")
             out.write(converted)
         if full:
             # At the end, or past a failed answer's cap: whatever is left of the body is
