@@ -10,6 +10,7 @@ mod alloc_counter;
 mod bench_core;
 mod bench_decode;
 mod bench_export;
+mod bench_python;
 mod bench_sim;
 mod bench_table;
 mod bench_transport;
@@ -63,6 +64,9 @@ commands:
   bench export [--size 1GiB]
                 a large export through each transport converted to CSV, and curl to /dev/null:
                 MB/s, ratio to curl and to the converter alone, the client's peak RSS
+  bench python  the whole trip against the release simulator from Python (a new Client each
+                time, one reused) and from the CLI as a new process; import and Client() times;
+                last line: python new client / cli
   bench sim-export [--size 1GiB]
                 stream an export of that size from the release simulator (own process) to curl;
                 print throughput and the simulator's peak RSS
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         ["bench", "sim-export", rest @ ..] => bench_sim::run(rest),
         ["bench", "transport", rest @ ..] => bench_transport::run(rest),
         ["bench", "export", rest @ ..] => bench_export::run(rest),
+        ["bench", "python", rest @ ..] => bench_python::run(rest),
         ["bench", "export-client", rest @ ..] => bench_export::run_client(rest),
         ["bench", "table", rest @ ..] => bench_table::run(rest),
         ["bench", "table-convert", rest @ ..] => bench_table::convert(rest),

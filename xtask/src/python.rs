@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::{run_command, target_dir};
 
-const CRATE: &str = "crates/zuora-python";
+pub(crate) const CRATE: &str = "crates/zuora-python";
 
 /// What the package's test suite needs from PyPI besides the package: pytest, and pyarrow,
 /// polars, pandas (3, for `DataFrame.from_arrow`) and DuckDB only to test that they read the

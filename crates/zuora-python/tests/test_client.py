@@ -603,3 +603,23 @@ def test_http2_header_logs_never_show_a_credential(caplog):
     shown = caplog.text
     assert "c652cbc0ea384b9f81856a93a2a74538" not in shown
     assert "content-type" in shown, "other headers are still logged"
+
+
+def test_import_and_client_load_no_http_stack_until_the_first_call(sim):
+    """Issue 24, item 3: `import zuora_reporting` and `Client()` import neither httpx nor
+    asyncio (nor build a TLS context); the first call does. (`cargo xtask bench python`
+    measures the times.)"""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, zuora_reporting as zr\n"
+        "c = zr.Client(**%r)\n"
+        "print(sorted(m for m in ('httpx', 'asyncio', 'ssl', 'concurrent.futures') if m in sys.modules))\n"
+        "c.search_reports('Invoice')\n"
+        "print('httpx' in sys.modules, 'asyncio' in sys.modules)\n"
+        "c.close()\n"
+    ) % (sim.kwargs(),)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "True False"]

@@ -8,19 +8,27 @@ return the result, on `AsyncClient` an awaitable of it.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from concurrent.futures import TimeoutError as FuturesTimeout
-from typing import IO, Any, AsyncIterator, Callable, Iterator, Mapping, Optional, Union
-
-import httpx
+from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Callable, Iterator, Mapping, Optional, Union
 
 from . import _flows, _native
+from ._lazy import Lazy
 from ._native import ReportRun
+
+if TYPE_CHECKING:
+    import asyncio
+    import concurrent.futures as futures
+    import logging
+
+    import httpx
+else:
+    # Loaded at first use (see `_lazy`): `import zuora_reporting` and `Client()` stay fast.
+    asyncio = Lazy("asyncio")
+    futures = Lazy("concurrent.futures")
+    httpx = Lazy("httpx")
+    logging = Lazy("logging")
 
 __all__ = ["Client", "AsyncClient"]
 
@@ -109,11 +117,11 @@ def _failed(error: httpx.HTTPError, after_head: bool = False):
     return ("failed", kind, True, str(error))
 
 
-class _NoCredentials(logging.Filter):
-    """Drops a log record that would show a credential. HTTP/2's header coder (hpack, used by
-    an httpx client made with ``http2=True``) logs every header it encodes at DEBUG, the
-    bearer token included; this package's own requests carry the token and, once, the client
-    secret."""
+class _NoCredentials:
+    """A logging filter that drops a record that would show a credential. HTTP/2's header
+    coder (hpack, used by an httpx client made with ``http2=True``) logs every header it
+    encodes at DEBUG, the bearer token included; this package's own requests carry the token
+    and, once, the client secret. (Any object with `filter` is a filter to `logging`.)"""
 
     WORDS = ("authorization", "bearer ", "client_secret", "access_token")
 
@@ -126,8 +134,35 @@ class _NoCredentials(logging.Filter):
 
 
 _NO_CREDENTIALS = _NoCredentials()
-for _name in ("hpack", "hpack.hpack", "hpack.table", "h2", "h2.connection", "httpcore.http2"):
-    logging.getLogger(_name).addFilter(_NO_CREDENTIALS)
+_FILTERED: list = []
+
+
+def _http_client(kind: str, engine: _native.Engine) -> Any:
+    """The driver's own httpx client (``"Client"`` or ``"AsyncClient"``), made at the first
+    request: redirects off, no proxy for loopback, and no TLS context at all for an
+    ``http://`` (loopback) base URL; otherwise one context shared by every client of the
+    process (building one costs about 20 ms). Installs the credentials filter on the HTTP/2
+    loggers once, before anything is logged."""
+    if not _FILTERED:
+        for name in ("hpack", "hpack.hpack", "hpack.table", "h2", "h2.connection", "httpcore.http2"):
+            logging.getLogger(name).addFilter(_NO_CREDENTIALS)
+        _FILTERED.append(True)
+    plain = engine.base_url.startswith("http://")
+    return getattr(httpx, kind)(
+        follow_redirects=False,
+        trust_env=not engine.is_loopback,
+        verify=False if plain else _ssl_context(),
+    )
+
+
+_SSL_CONTEXT: list = []
+
+
+def _ssl_context() -> Any:
+    """httpx's default TLS context (certifi's roots), built once per process."""
+    if not _SSL_CONTEXT:
+        _SSL_CONTEXT.append(httpx.create_ssl_context())
+    return _SSL_CONTEXT[0]
 
 
 def _deadline(task: _native.Task) -> Optional[float]:
@@ -173,12 +208,12 @@ class _Sending:
             self._done.set()
 
     def result(self, timeout: Optional[float]) -> Any:
-        """The answer, or `FuturesTimeout` once `timeout` has passed (the send abandoned)."""
+        """The answer, or `futures.TimeoutError` once `timeout` has passed (the send abandoned)."""
         if not self._done.wait(timeout):
             with self._lock:
                 if not self._done.is_set():
                     self._abandoned = True
-                    raise FuturesTimeout
+                    raise futures.TimeoutError
         if self._error is not None:
             raise self._error
         return self._outcome
@@ -408,9 +443,16 @@ class Client(_Api):
     """
 
     def _connect(self, http_client: Optional[httpx.Client]) -> None:
-        self._http = http_client or httpx.Client(
-            follow_redirects=False, trust_env=not self._engine.is_loopback
-        )
+        self._own_http = http_client
+        self._making = threading.Lock()
+
+    @property
+    def _http(self) -> httpx.Client:
+        if self._own_http is None:
+            with self._making:
+                if self._own_http is None:
+                    self._own_http = _http_client("Client", self._engine)
+        return self._own_http
 
     def __enter__(self) -> "Client":
         return self
@@ -420,7 +462,8 @@ class Client(_Api):
 
     def close(self) -> None:
         """Closes the HTTP connections."""
-        self._http.close()
+        if self._own_http is not None:
+            self._own_http.close()
 
     def rows(self, run_id: str, page_size: int = 1000, *, typed: bool = False,
              locale: str = "en-US", columns: ColumnTypes = None) -> Iterator[dict]:
@@ -460,7 +503,7 @@ class Client(_Api):
     def _run_pull(self, flow: _flows.Flow, native: _native.Pull) -> Any:
         """Each spawned flow on a worker thread; Ctrl-C stops the pull (its runs cancelled)
         and the summary says so."""
-        with ThreadPoolExecutor(max_workers=native.concurrency) as pool:
+        with futures.ThreadPoolExecutor(max_workers=native.concurrency) as pool:
             running: dict = {}
             try:
                 effect = next(flow)
@@ -470,7 +513,7 @@ class Client(_Api):
                         effect = flow.send(None)
                         continue
                     try:
-                        ended, _ = wait(running, effect.seconds, FIRST_COMPLETED)
+                        ended, _ = futures.wait(running, effect.seconds, futures.FIRST_COMPLETED)
                     except KeyboardInterrupt:
                         native.interrupt()
                         ended = set()
@@ -494,7 +537,7 @@ class Client(_Api):
         try:
             budget = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             response = sending.result(budget)
-        except FuturesTimeout:
+        except futures.TimeoutError:
             return _late("the answer's head")
         except httpx.HTTPError as error:
             return _failed(error)
@@ -524,9 +567,13 @@ class AsyncClient(_Api):
     an async iterator)."""
 
     def _connect(self, http_client: Optional[httpx.AsyncClient]) -> None:
-        self._http = http_client or httpx.AsyncClient(
-            follow_redirects=False, trust_env=not self._engine.is_loopback
-        )
+        self._own_http = http_client
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._own_http is None:  # no await between the test and the set: no race
+            self._own_http = _http_client("AsyncClient", self._engine)
+        return self._own_http
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -536,7 +583,8 @@ class AsyncClient(_Api):
 
     async def aclose(self) -> None:
         """Closes the HTTP connections."""
-        await self._http.aclose()
+        if self._own_http is not None:
+            await self._own_http.aclose()
 
     async def rows(self, run_id: str, page_size: int = 1000, *, typed: bool = False,
                    locale: str = "en-US", columns: ColumnTypes = None) -> AsyncIterator[dict]:

@@ -10,9 +10,9 @@ is resumed with the outcome. `Client` performs effects with blocking httpx calls
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Optional
 
@@ -60,8 +60,12 @@ class AwaitAny:
     seconds: Optional[float]
 
 
-#: What stops a flow from outside: Ctrl-C in a sync client, a cancelled task in an async one.
-STOPS = (KeyboardInterrupt, asyncio.CancelledError)
+def stops() -> tuple:
+    """What stops a flow from outside: Ctrl-C in a sync client, a cancelled task in an async
+    one (asyncio's only once it is loaded: nothing can be cancelled before, and a sync
+    client never pays for importing it)."""
+    asyncio = sys.modules.get("asyncio")
+    return (KeyboardInterrupt, asyncio.CancelledError) if asyncio else (KeyboardInterrupt,)
 
 
 def drive(
@@ -103,7 +107,7 @@ def drive(
                 raise stopped
             else:
                 return task.result()
-        except STOPS as stop:
+        except stops() as stop:
             if stopped is not None:
                 raise  # a second stop: no more waiting for the cancel
             stopped = stop
