@@ -162,6 +162,34 @@ fn the_whole_trip_in_one_call(flavor: Flavor) {
     assert!(matches!(error, Error::ReportNotFound { .. }), "{error}");
 }
 
+/// Issue 24, item 1: received on a thread (or task) of its own or on the caller's, an export
+/// comes out the same, plain and gzipped, through the writer and the reader alike.
+fn receiving_on_its_own_thread_or_not_gives_the_same_bytes(flavor: Flavor) {
+    let sim = sim_with_large(5_000);
+    let run = completed_run(&client_for(flavor, &sim), &sim, LARGE_REPORT_NAME);
+    for gzip in [true, false] {
+        let mut seen = Vec::new();
+        for own_thread in [true, false] {
+            let client = client_with(
+                flavor,
+                builder_for(&sim)
+                    .gzip_responses(gzip)
+                    .receive_thread(own_thread),
+            );
+            let (summary, csv) = client.download_export(&run, ExportFormat::Csv).unwrap();
+            assert_eq!(summary.bytes_written, csv.len() as u64);
+            assert_eq!(
+                client.read_export_source(&run, ExportFormat::Csv).unwrap(),
+                csv
+            );
+            seen.push(csv);
+        }
+        assert_eq!(seen[0], seen[1], "gzip {gzip}");
+        let records = parse_csv(std::str::from_utf8(&seen[0]).unwrap());
+        assert_eq!(records.len(), 5_001);
+    }
+}
+
 macro_rules! for_both_transports {
     ($($scenario:ident),* $(,)?) => {
         mod async_transport {
@@ -178,5 +206,6 @@ for_both_transports!(
     csv_equals_the_generator,
     raw_is_the_utf16_as_sent,
     a_cut_off_download_is_an_error,
-    an_unfinished_run_is_an_api_error
+    an_unfinished_run_is_an_api_error,
+    receiving_on_its_own_thread_or_not_gives_the_same_bytes
 );

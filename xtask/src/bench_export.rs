@@ -37,9 +37,10 @@ pub fn run_client(args: &[&str]) -> Result<(), String> {
     let start = Instant::now();
     let summary = match *transport {
         "async" => {
-            // One CPU, one thread: a current-thread runtime keeps hyper's connection task and
-            // the download on the same thread instead of handing each chunk across.
-            let runtime = tokio::runtime::Builder::new_current_thread()
+            // Two workers: the export is received on one (a task of its own) while the
+            // download converts on the other, as the blocking client's thread does.
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())?;
@@ -89,9 +90,9 @@ fn best_client_run(transport: &str, sim: &SimProcess, run_id: &str) -> Result<Me
 fn measure_client(transport: &str, sim: &SimProcess, run_id: &str) -> Result<Measured, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let exe = exe.to_string_lossy().into_owned();
-    // On CPU 0, away from the simulator on the last CPU.
-    let output = Command::new("taskset")
-        .args(["--cpu-list", "0", &exe])
+    // On every CPU: receiving and converting on two cores (the simulator, pinned to the last
+    // one, serves far faster than a client converts and takes little of it).
+    let output = Command::new(&exe)
         .args([
             "bench",
             "export-client",
@@ -168,6 +169,7 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     let curl_rate = curl_measured.bytes / curl_measured.seconds / 1e6;
     let mut met = true;
     let mut met_converter = true;
+    let mut slowest = f64::INFINITY;
     for (name, m) in [
         ("curl >/dev/null", &curl_measured),
         ("zuora-async", &async_measured),
@@ -187,7 +189,8 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         );
         if let Some(kib) = m.peak_rss_kib {
             met &= kib < 64 * 1024;
-            met_converter &= kib < 32 * 1024 && rate / converter_rate >= 0.8;
+            met_converter &= kib < 32 * 1024 && rate / converter_rate >= 0.95;
+            slowest = slowest.min(rate);
         }
     }
     println!("converter alone (in memory, CSV): {converter_rate:.1} MB/s of UTF-16 input");
@@ -198,8 +201,9 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         if met { "met" } else { "MISSED" }
     );
     println!(
-        "target: client peak RSS < 32 MiB and >= 0.8x the converter alone: {}",
+        "target: client peak RSS < 32 MiB and >= 0.95x the converter alone: {}",
         if met_converter { "met" } else { "MISSED" }
     );
+    println!("clients / converter {:.2}x", slowest / converter_rate);
     Ok(())
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod pull;
+mod receive;
 mod transport;
 
 use std::future::Future;
@@ -265,8 +266,10 @@ impl<T: AsyncStreamingTransport> Tokio<T> {
         job: Job<'a, Task, X>,
     ) -> Result<(Running<'a, Task, X>, ExportStream<T::Body>), Error> {
         let send = Streaming(&self.transport, job.session().config());
+        let on_own_task = job.session().config().receive_thread();
         let (running, paused) = self.run_job(job, &send).await?;
         let (running, download, body) = running.into_export(paused)?;
+        let body = receive::Body::new(body, on_own_task);
         let failed = false;
         Ok((
             running,
@@ -308,13 +311,13 @@ where
 /// A run's export as converted chunks (see [`Client::open_export`](zuora_core::client::Client::open_export)): pull them with
 /// [`next_chunk`](Self::next_chunk), or turn it into a [`Stream`](futures_util::Stream)
 /// with [`into_stream`](Self::into_stream).
-pub struct ExportStream<B> {
-    body: B,
+pub struct ExportStream<B: AsyncBody> {
+    body: receive::Body<B>,
     download: Download,
     failed: bool,
 }
 
-impl<B> std::fmt::Debug for ExportStream<B> {
+impl<B: AsyncBody> std::fmt::Debug for ExportStream<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExportStream")
             .field("download", &self.download)
@@ -323,14 +326,14 @@ impl<B> std::fmt::Debug for ExportStream<B> {
     }
 }
 
-impl<B> ExportStream<B> {
+impl<B: AsyncBody> ExportStream<B> {
     /// What the download received and wrote, once the body has ended cleanly.
     pub fn summary(&self) -> Option<&ExportSummary> {
         self.download.summary()
     }
 }
 
-impl<B: AsyncBody> ExportStream<B> {
+impl<B: AsyncBody + 'static> ExportStream<B> {
     /// The next converted chunk; `Ok(None)` once the body ended cleanly (then
     /// [`summary`](Self::summary) says what came). After an error, always `Ok(None)`.
     pub async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, Error> {
@@ -343,16 +346,16 @@ impl<B: AsyncBody> ExportStream<B> {
                 // The last chunk expanded past a batch: convert the rest before reading on.
                 self.download.on_chunk(&[], &mut converted, now().instant)
             } else {
-                match self.body.next_chunk().await {
-                    Ok(Some(chunk)) => {
-                        self.download
-                            .on_chunk(chunk.as_ref(), &mut converted, now().instant)
+                match self.body.next().await {
+                    Ok(receive::Arrived::Chunk(chunk, at)) => {
+                        self.download.on_chunk(chunk.as_ref(), &mut converted, at)
                     }
-                    Ok(None) => self.download.finish(&mut converted).map(drop),
-                    Err(error) => {
+                    Ok(receive::Arrived::End) => self.download.finish(&mut converted).map(drop),
+                    Ok(receive::Arrived::Failed(error)) => {
                         let stalled = error.kind() == TransportErrorKind::Timeout;
                         Err(self.download.broken(&error, stalled))
                     }
+                    Err(gone) => Err(self.download.broken(&gone, false)),
                 }
             };
             if let Err(error) = step {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod pull;
+mod receive;
 mod transport;
 
 use std::io::{Read, Write};
@@ -236,13 +237,17 @@ impl<T: SyncStreamingTransport> Blocking<T> {
         job: Job<'a, Task, X>,
     ) -> Result<(Running<'a, Task, X>, ExportReader<T::Body>), Error> {
         let send = Streaming(&self.transport, job.session().config());
+        let on_own_thread = job.session().config().receive_thread();
         let (running, paused) = self.run_job(job, &send)?;
         let (running, download, body) = running.into_export(paused)?;
+        let body = if on_own_thread {
+            receive::Body::on_own_thread(body)
+        } else {
+            receive::Body::inline(body)
+        };
         let export = ExportReader {
             body,
             download,
-            // 64 KiB reads keep the converter's buffers in the core's cache.
-            chunk: vec![0u8; 64 * 1024],
             converted: Vec::with_capacity(160 * 1024),
             position: 0,
         };
@@ -273,9 +278,8 @@ impl<T: SyncStreamingTransport, W: Write + ?Sized> WriteExport<W> for Blocking<T
 /// [`Client::open_export`](zuora_core::client::Client::open_export)). Read errors carry the [`Error`] inside the `io::Error`
 /// ([`Error::from_io`] gets it back).
 pub struct ExportReader<R> {
-    body: R,
+    body: receive::Body<R>,
     download: Download,
-    chunk: Vec<u8>,
     converted: Vec<u8>,
     position: usize,
 }
@@ -288,7 +292,7 @@ impl<R> std::fmt::Debug for ExportReader<R> {
     }
 }
 
-impl<R: Read> ExportReader<R> {
+impl<R: Read + Send + 'static> ExportReader<R> {
     /// Reads the next chunk into the converted buffer; `false` at the end.
     fn fill(&mut self) -> Result<bool, Error> {
         self.converted.clear();
@@ -303,16 +307,16 @@ impl<R: Read> ExportReader<R> {
                     .on_chunk(&[], &mut self.converted, now().instant)?;
                 continue;
             }
-            match self.body.read(&mut self.chunk) {
-                Ok(0) => {
+            match self.body.next() {
+                receive::Arrived::End => {
                     self.download.finish(&mut self.converted)?;
                 }
-                Ok(n) => {
-                    self.download
-                        .on_chunk(&self.chunk[..n], &mut self.converted, now().instant)?;
+                receive::Arrived::Chunk(chunk, at) => {
+                    let converted = self.download.on_chunk(&chunk, &mut self.converted, at);
+                    self.body.give_back(chunk);
+                    converted?;
                 }
-                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(error) => {
+                receive::Arrived::Failed(error) => {
                     let stalled = matches!(
                         error.kind(),
                         std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
@@ -342,7 +346,7 @@ impl<R: Read> ExportReader<R> {
     }
 }
 
-impl<R: Read> Read for ExportReader<R> {
+impl<R: Read + Send + 'static> Read for ExportReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.position == self.converted.len() && !self.fill().map_err(Error::into_io)? {
             return Ok(0);

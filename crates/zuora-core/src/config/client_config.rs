@@ -48,6 +48,7 @@ pub struct ClientConfig {
     pub(crate) idle_timeout: Duration,
     pub(crate) low_speed: Option<LowSpeed>,
     pub(crate) max_export_bytes: Option<u64>,
+    pub(crate) receive_thread: bool,
 }
 
 /// What the configuration holds (set through [`ClientBuilder`]; there is no other way in).
@@ -126,6 +127,13 @@ impl ClientConfig {
     /// The most bytes one export may write once converted; `None` (the default) for no cap.
     pub fn max_export_bytes(&self) -> Option<u64> {
         self.max_export_bytes
+    }
+
+    /// Whether a driver that can may receive a streamed export on a thread of its own while
+    /// the caller's thread converts it (default on; see
+    /// [`ClientBuilder::receive_thread`]).
+    pub fn receive_thread(&self) -> bool {
+        self.receive_thread
     }
 }
 
@@ -315,6 +323,7 @@ pub struct ClientBuilder<C> {
     idle_timeout: Duration,
     low_speed: Option<LowSpeed>,
     max_export_bytes: Option<u64>,
+    receive_thread: bool,
     client: PhantomData<fn() -> C>,
 }
 
@@ -338,6 +347,7 @@ impl<C> Default for ClientBuilder<C> {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             low_speed: Some(DEFAULT_LOW_SPEED),
             max_export_bytes: None,
+            receive_thread: true,
             client: PhantomData,
         }
     }
@@ -427,6 +437,19 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// huge export, or a server that sends one without end; memory is bounded either way.
     pub fn max_export_bytes(mut self, bytes: Option<u64>) -> Self {
         self.max_export_bytes = bytes;
+        self
+    }
+
+    /// Whether an export is received on a thread of its own, so receiving (the kernel's
+    /// copy, the HTTP library's buffers) overlaps converting on the caller's thread: a large
+    /// download then costs about the converter's time rather than the sum. Default on.
+    /// zuora-blocking (and so the `zuora-report` CLI) starts one short-lived thread per
+    /// export; zuora-async receives on a task of the runtime instead (overlapping only on a
+    /// multi-threaded runtime). Turn it off where no extra thread or task is wanted (a busy
+    /// runtime, a one-core container): everything then runs on the caller's thread, as
+    /// before. The hand-over holds at most a few 64 KiB chunks.
+    pub fn receive_thread(mut self, on: bool) -> Self {
+        self.receive_thread = on;
         self
     }
 
@@ -554,6 +577,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             idle_timeout: self.idle_timeout,
             low_speed: self.low_speed,
             max_export_bytes: self.max_export_bytes,
+            receive_thread: self.receive_thread,
         })
     }
 }

@@ -311,8 +311,9 @@ where
 
 /// A blocking transport that can hand back a body as it arrives (for exports of any size).
 pub trait SyncStreamingTransport: SyncTransport {
-    /// The body, read as it arrives.
-    type Body: std::io::Read;
+    /// The body, read as it arrives (`Send` and `'static`, so a driver may read it on a
+    /// thread of its own while it converts what came).
+    type Body: std::io::Read + Send + 'static;
     /// Sends the request and returns once the status and headers are in.
     fn send_streaming(
         &self,
@@ -334,8 +335,9 @@ pub trait AsyncBody: Send {
 
 /// An async transport that can hand back a body as it arrives (for exports of any size).
 pub trait AsyncStreamingTransport: AsyncTransport {
-    /// The body, read as it arrives.
-    type Body: AsyncBody;
+    /// The body, read as it arrives (`'static`, so a driver may read it in a task of its
+    /// own while it converts what came).
+    type Body: AsyncBody + 'static;
     /// Sends the request and returns once the status and headers are in.
     fn send_streaming(
         &self,

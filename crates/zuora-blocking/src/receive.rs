@@ -1,0 +1,129 @@
+//! Receiving an export's body: on the caller's thread, or on a thread of its own that hands
+//! each chunk over (with the moment it arrived) while the caller's thread converts the last
+//! ones. Converting is the costly half; receiving (the kernel's copy, ureq's buffers) then
+//! runs beside it on the other core instead of before it. The hand-over is bounded: at most
+//! [`HANDOVER`] chunks wait, so memory stays a few hundred KiB whatever the export's size.
+
+use std::io::Read;
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::time::Instant;
+
+use zuora_os::now;
+
+/// One read's size: 64 KiB keeps the converter's buffers in the core's cache.
+const CHUNK: usize = 64 * 1024;
+
+/// Chunks received and not yet converted, at most.
+const HANDOVER: usize = 4;
+
+/// What the next read brought.
+pub(crate) enum Arrived {
+    /// Bytes, and when they arrived (the low-speed rule's clock).
+    Chunk(Vec<u8>, Instant),
+    /// The body ended cleanly.
+    End,
+    /// The body broke off (a timeout included).
+    Failed(std::io::Error),
+}
+
+/// An export's body, read here or on a thread of its own.
+pub(crate) enum Body<R> {
+    Inline {
+        body: R,
+        chunk: Vec<u8>,
+    },
+    Threaded {
+        arrived: Receiver<Arrived>,
+        /// Emptied chunks going back for reuse (no allocation per chunk).
+        spare: SyncSender<Vec<u8>>,
+    },
+    /// The thread could not be started: said once, as a broken body.
+    Unstarted(Option<std::io::Error>),
+}
+
+impl<R: Read + Send + 'static> Body<R> {
+    /// Read on the caller's thread, between conversions.
+    pub(crate) fn inline(body: R) -> Self {
+        Self::Inline {
+            body,
+            chunk: vec![0; CHUNK],
+        }
+    }
+
+    /// Read on a thread of its own. The thread ends at the body's end, on a read error, or
+    /// at its next chunk once this side is dropped (a read in progress is bounded by the
+    /// idle timeout the transport set on each read).
+    pub(crate) fn on_own_thread(mut body: R) -> Self {
+        let (hand, arrived) = sync_channel::<Arrived>(HANDOVER);
+        let (spare, spares) = sync_channel::<Vec<u8>>(HANDOVER + 2);
+        let started = std::thread::Builder::new()
+            .name("zuora-receive".to_owned())
+            .spawn(move || {
+                loop {
+                    let mut chunk = match spares.try_recv() {
+                        Ok(chunk) => chunk,
+                        Err(TryRecvError::Empty) => Vec::with_capacity(CHUNK),
+                        Err(TryRecvError::Disconnected) => return, // the reader is gone
+                    };
+                    chunk.resize(CHUNK, 0);
+                    let next = match body.read(&mut chunk) {
+                        Ok(0) => Arrived::End,
+                        Ok(n) => {
+                            chunk.truncate(n);
+                            Arrived::Chunk(chunk, now().instant)
+                        }
+                        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(error) => Arrived::Failed(error),
+                    };
+                    let last = !matches!(next, Arrived::Chunk(..));
+                    if hand.send(next).is_err() || last {
+                        return;
+                    }
+                }
+            });
+        match started {
+            Ok(_) => Self::Threaded { arrived, spare },
+            Err(error) => Self::Unstarted(Some(error)),
+        }
+    }
+
+    /// The next chunk, the end, or why the body broke off.
+    pub(crate) fn next(&mut self) -> Arrived {
+        match self {
+            Self::Inline { body, chunk } => loop {
+                match body.read(chunk) {
+                    Ok(0) => return Arrived::End,
+                    Ok(n) => {
+                        let mut piece = std::mem::take(chunk);
+                        piece.truncate(n);
+                        return Arrived::Chunk(piece, now().instant);
+                    }
+                    Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(error) => return Arrived::Failed(error),
+                }
+            },
+            Self::Threaded { arrived, .. } => arrived.recv().unwrap_or_else(|_| {
+                Arrived::Failed(std::io::Error::other(
+                    "the receiving thread ended without a word",
+                ))
+            }),
+            Self::Unstarted(error) => Arrived::Failed(error.take().unwrap_or_else(|| {
+                std::io::Error::other("the receiving thread could not be started")
+            })),
+        }
+    }
+
+    /// Hands an emptied chunk back for the next read.
+    pub(crate) fn give_back(&mut self, mut piece: Vec<u8>) {
+        match self {
+            Self::Inline { chunk, .. } => {
+                piece.resize(CHUNK, 0);
+                *chunk = piece;
+            }
+            Self::Threaded { spare, .. } => {
+                let _ = spare.try_send(piece);
+            }
+            Self::Unstarted(_) => {}
+        }
+    }
+}
