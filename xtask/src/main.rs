@@ -54,7 +54,8 @@ commands:
   bench core    time and allocations of building + parsing a Run-a-report exchange
   bench decode [--size 256MiB]
                 the export converter alone (CSV, TSV, raw; plain and gzip input) in MB/s, beside
-                iconv, plain UTF-16 -> UTF-8 transcoding and gunzip; prints csv / iconv
+                iconv, plain UTF-16 -> UTF-8 transcoding and gunzip; prints csv / iconv and
+                gzip / gunzip (inflating on a second thread, as the clients do)
   soak [--calls 10000] [--faults 0.3]
                 Run-a-report calls through both transports with every fault kind mixed in;
                 counts successes, typed failures, duplicate runs, lost calls and panics

@@ -268,8 +268,8 @@ impl<T: AsyncStreamingTransport> Tokio<T> {
         let send = Streaming(&self.transport, job.session().config());
         let on_own_task = job.session().config().receive_thread();
         let (running, paused) = self.run_job(job, &send).await?;
-        let (running, download, body) = running.into_export(paused)?;
-        let body = receive::Body::new(body, on_own_task);
+        let (running, mut download, body) = running.into_export(paused)?;
+        let body = receive::Body::new(body, on_own_task, &mut download);
         let failed = false;
         Ok((
             running,
@@ -350,6 +350,10 @@ impl<B: AsyncBody + 'static> ExportStream<B> {
                     Ok(receive::Arrived::Chunk(chunk, at)) => {
                         self.download.on_chunk(chunk.as_ref(), &mut converted, at)
                     }
+                    Ok(receive::Arrived::Inflated(text, received, at)) => self
+                        .download
+                        .on_inflated(&text, received, &mut converted, at),
+                    Ok(receive::Arrived::Broken(error)) => Err(error),
                     Ok(receive::Arrived::End) => self.download.finish(&mut converted).map(drop),
                     Ok(receive::Arrived::Failed(error)) => {
                         let stalled = error.kind() == TransportErrorKind::Timeout;

@@ -2,11 +2,17 @@
 //! each chunk over (with the moment it arrived) while the converting task works on the last
 //! ones. On a multi-threaded runtime the two run on two workers, so receiving overlaps
 //! converting; on a current-thread runtime they simply take turns. The hand-over is bounded
-//! ([`HANDOVER`] chunks), and the receiving task is aborted when the export is dropped.
+//! ([`HANDOVER`] pieces), and the receiving task is aborted when the export is dropped. A
+//! gzip body is inflated by the receiving task ([`Download::inflate_elsewhere`]), so
+//! inflating and converting can each have a worker.
+//!
+//! [`Download::inflate_elsewhere`]: zuora_core::machines::Download::inflate_elsewhere
 
 use std::time::Instant;
 
+use zuora_core::Error;
 use zuora_core::driver::AsyncBody;
+use zuora_core::machines::{Download, Inflater};
 use zuora_os::now;
 
 /// Chunks received and not yet converted, at most.
@@ -16,6 +22,10 @@ const HANDOVER: usize = 4;
 pub(crate) enum Arrived<C, E> {
     /// Bytes, and when they arrived (the low-speed rule's clock).
     Chunk(C, Instant),
+    /// Inflated bytes, standing for so many bytes received, and when those arrived.
+    Inflated(Vec<u8>, u64, Instant),
+    /// The gzip stream could not be inflated.
+    Broken(Error),
     /// The body ended cleanly.
     End,
     /// The body broke off (a timeout included).
@@ -34,24 +44,19 @@ pub(crate) enum Body<B: AsyncBody> {
 }
 
 impl<B: AsyncBody + 'static> Body<B> {
-    /// In a task of its own when `on_own_task` and a Tokio runtime is at hand; else inline.
-    pub(crate) fn new(mut body: B, on_own_task: bool) -> Self {
+    /// In a task of its own when `on_own_task` and a Tokio runtime is at hand (inflating a
+    /// gzip body there too); else inline.
+    pub(crate) fn new(body: B, on_own_task: bool, download: &mut Download) -> Self {
         let runtime = match tokio::runtime::Handle::try_current() {
             Ok(runtime) if on_own_task => runtime,
             _ => return Self::Inline(body),
         };
+        let inflater = download.inflate_elsewhere();
         let (hand, arrived) = tokio::sync::mpsc::channel(HANDOVER);
         let task = runtime.spawn(async move {
-            loop {
-                let next = match body.next_chunk().await {
-                    Ok(Some(chunk)) => Arrived::Chunk(chunk, now().instant),
-                    Ok(None) => Arrived::End,
-                    Err(error) => Arrived::Failed(error),
-                };
-                let last = !matches!(next, Arrived::Chunk(..));
-                if hand.send(next).await.is_err() || last {
-                    return;
-                }
+            match inflater {
+                None => receive(body, hand).await,
+                Some(inflater) => receive_inflating(body, inflater, hand).await,
             }
         });
         Self::Task {
@@ -59,7 +64,75 @@ impl<B: AsyncBody + 'static> Body<B> {
             receiving: task.abort_handle(),
         }
     }
+}
 
+/// Reads until the end, handing each chunk over as it came.
+async fn receive<B: AsyncBody>(mut body: B, hand: tokio::sync::mpsc::Sender<ArrivedOf<B>>) {
+    loop {
+        let next = match body.next_chunk().await {
+            Ok(Some(chunk)) => Arrived::Chunk(chunk, now().instant),
+            Ok(None) => Arrived::End,
+            Err(error) => Arrived::Failed(error),
+        };
+        let last = !matches!(next, Arrived::Chunk(..));
+        if hand.send(next).await.is_err() || last {
+            return;
+        }
+    }
+}
+
+/// Reads and inflates until the end, handing the inflated text over a batch at a time.
+async fn receive_inflating<B: AsyncBody>(
+    mut body: B,
+    mut inflater: Inflater,
+    hand: tokio::sync::mpsc::Sender<ArrivedOf<B>>,
+) {
+    loop {
+        let chunk = match body.next_chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => {
+                let mut last = Vec::new();
+                let at = now().instant;
+                let end = match inflater.finish(&mut last) {
+                    Ok(()) => Arrived::Inflated(last, 0, at),
+                    Err(error) => Arrived::Broken(error),
+                };
+                let ended = matches!(end, Arrived::Inflated(..));
+                if hand.send(end).await.is_ok() && ended {
+                    let _ = hand.send(Arrived::End).await;
+                }
+                return;
+            }
+            Err(error) => {
+                let _ = hand.send(Arrived::Failed(error)).await;
+                return;
+            }
+        };
+        let (chunk, at) = (chunk.as_ref(), now().instant);
+        let mut taken = 0;
+        while taken < chunk.len() {
+            let mut piece = Vec::with_capacity(64 * 1024);
+            let next = match inflater.feed_some(&chunk[taken..], &mut piece) {
+                Ok(0) if piece.is_empty() => {
+                    Arrived::Broken(Error::Export(zuora_core::exports::ExportError::Gzip(
+                        "the gzip stream takes no more input".to_owned(),
+                    )))
+                }
+                Ok(took) => {
+                    taken += took;
+                    Arrived::Inflated(piece, took as u64, at)
+                }
+                Err(error) => Arrived::Broken(error),
+            };
+            let broken = matches!(next, Arrived::Broken(_));
+            if hand.send(next).await.is_err() || broken {
+                return;
+            }
+        }
+    }
+}
+
+impl<B: AsyncBody + 'static> Body<B> {
     /// The next chunk, the end, or why the body broke off.
     pub(crate) async fn next(&mut self) -> Result<ArrivedOf<B>, &'static str> {
         match self {

@@ -239,9 +239,9 @@ impl<T: SyncStreamingTransport> Blocking<T> {
         let send = Streaming(&self.transport, job.session().config());
         let on_own_thread = job.session().config().receive_thread();
         let (running, paused) = self.run_job(job, &send)?;
-        let (running, download, body) = running.into_export(paused)?;
+        let (running, mut download, body) = running.into_export(paused)?;
         let body = if on_own_thread {
-            receive::Body::on_own_thread(body)
+            receive::Body::on_own_thread(body, download.inflate_elsewhere())
         } else {
             receive::Body::inline(body)
         };
@@ -316,6 +316,14 @@ impl<R: Read + Send + 'static> ExportReader<R> {
                     self.body.give_back(chunk);
                     converted?;
                 }
+                receive::Arrived::Inflated(text, received, at) => {
+                    let converted =
+                        self.download
+                            .on_inflated(&text, received, &mut self.converted, at);
+                    self.body.give_back(text);
+                    converted?;
+                }
+                receive::Arrived::Broken(error) => return Err(error),
                 receive::Arrived::Failed(error) => {
                     let stalled = matches!(
                         error.kind(),

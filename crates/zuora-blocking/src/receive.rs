@@ -1,13 +1,19 @@
 //! Receiving an export's body: on the caller's thread, or on a thread of its own that hands
 //! each chunk over (with the moment it arrived) while the caller's thread converts the last
 //! ones. Converting is the costly half; receiving (the kernel's copy, ureq's buffers) then
-//! runs beside it on the other core instead of before it. The hand-over is bounded: at most
-//! [`HANDOVER`] chunks wait, so memory stays a few hundred KiB whatever the export's size.
+//! runs beside it on the other core instead of before it. A gzip body is inflated on the
+//! receiving thread too ([`Download::inflate_elsewhere`]), so inflating and converting each
+//! have a core. The hand-over is bounded: at most [`HANDOVER`] pieces (64 KiB read, or up to
+//! 1 MiB inflated) wait, so memory stays a few MiB whatever the export's size.
+//!
+//! [`Download::inflate_elsewhere`]: zuora_core::machines::Download::inflate_elsewhere
 
 use std::io::Read;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::time::Instant;
 
+use zuora_core::Error;
+use zuora_core::machines::Inflater;
 use zuora_os::now;
 
 /// One read's size: 64 KiB keeps the converter's buffers in the core's cache.
@@ -20,6 +26,10 @@ const HANDOVER: usize = 4;
 pub(crate) enum Arrived {
     /// Bytes, and when they arrived (the low-speed rule's clock).
     Chunk(Vec<u8>, Instant),
+    /// Inflated bytes, standing for so many bytes received, and when those arrived.
+    Inflated(Vec<u8>, u64, Instant),
+    /// The gzip stream could not be inflated.
+    Broken(Error),
     /// The body ended cleanly.
     End,
     /// The body broke off (a timeout included).
@@ -53,40 +63,113 @@ impl<R: Read + Send + 'static> Body<R> {
     /// Read on a thread of its own. The thread ends at the body's end, on a read error, or
     /// at its next chunk once this side is dropped (a read in progress is bounded by the
     /// idle timeout the transport set on each read).
-    pub(crate) fn on_own_thread(mut body: R) -> Self {
+    pub(crate) fn on_own_thread(body: R, inflater: Option<Inflater>) -> Self {
         let (hand, arrived) = sync_channel::<Arrived>(HANDOVER);
         let (spare, spares) = sync_channel::<Vec<u8>>(HANDOVER + 2);
         let started = std::thread::Builder::new()
             .name("zuora-receive".to_owned())
-            .spawn(move || {
-                loop {
-                    let mut chunk = match spares.try_recv() {
-                        Ok(chunk) => chunk,
-                        Err(TryRecvError::Empty) => Vec::with_capacity(CHUNK),
-                        Err(TryRecvError::Disconnected) => return, // the reader is gone
-                    };
-                    chunk.resize(CHUNK, 0);
-                    let next = match body.read(&mut chunk) {
-                        Ok(0) => Arrived::End,
-                        Ok(n) => {
-                            chunk.truncate(n);
-                            Arrived::Chunk(chunk, now().instant)
-                        }
-                        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(error) => Arrived::Failed(error),
-                    };
-                    let last = !matches!(next, Arrived::Chunk(..));
-                    if hand.send(next).is_err() || last {
-                        return;
-                    }
-                }
+            .spawn(move || match inflater {
+                None => receive(body, &hand, &spares),
+                Some(inflater) => receive_inflating(body, inflater, &hand, &spares),
             });
         match started {
             Ok(_) => Self::Threaded { arrived, spare },
             Err(error) => Self::Unstarted(Some(error)),
         }
     }
+}
 
+/// A buffer for the next piece: a spare one back from the converting side, else a new one;
+/// `None` once that side is gone.
+fn take_spare(spares: &Receiver<Vec<u8>>) -> Option<Vec<u8>> {
+    match spares.try_recv() {
+        Ok(mut piece) => {
+            piece.clear();
+            Some(piece)
+        }
+        Err(TryRecvError::Empty) => Some(Vec::with_capacity(CHUNK)),
+        Err(TryRecvError::Disconnected) => None,
+    }
+}
+
+/// Reads until the end, handing each read over as it came.
+fn receive<R: Read>(mut body: R, hand: &SyncSender<Arrived>, spares: &Receiver<Vec<u8>>) {
+    while let Some(mut chunk) = take_spare(spares) {
+        chunk.resize(CHUNK, 0);
+        let next = match body.read(&mut chunk) {
+            Ok(0) => Arrived::End,
+            Ok(n) => {
+                chunk.truncate(n);
+                Arrived::Chunk(chunk, now().instant)
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => Arrived::Failed(error),
+        };
+        let last = !matches!(next, Arrived::Chunk(..));
+        if hand.send(next).is_err() || last {
+            return;
+        }
+    }
+}
+
+/// Reads and inflates until the end, handing the inflated text over a batch at a time.
+fn receive_inflating<R: Read>(
+    mut body: R,
+    mut inflater: Inflater,
+    hand: &SyncSender<Arrived>,
+    spares: &Receiver<Vec<u8>>,
+) {
+    let mut chunk = vec![0; CHUNK];
+    loop {
+        let n = match body.read(&mut chunk) {
+            Ok(n) => n,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => {
+                let _ = hand.send(Arrived::Failed(error));
+                return;
+            }
+        };
+        let at = now().instant;
+        if n == 0 {
+            let Some(mut last) = take_spare(spares) else {
+                return;
+            };
+            let end = match inflater.finish(&mut last) {
+                Ok(()) => Arrived::Inflated(last, 0, at),
+                Err(error) => Arrived::Broken(error),
+            };
+            let ended = matches!(end, Arrived::Inflated(..));
+            if hand.send(end).is_ok() && ended {
+                let _ = hand.send(Arrived::End);
+            }
+            return;
+        }
+        let mut taken = 0;
+        while taken < n {
+            let Some(mut piece) = take_spare(spares) else {
+                return;
+            };
+            let next = match inflater.feed_some(&chunk[taken..n], &mut piece) {
+                Ok(0) if piece.is_empty() => {
+                    Arrived::Broken(Error::Export(zuora_core::exports::ExportError::Gzip(
+                        "the gzip stream takes no more input".to_owned(),
+                    )))
+                }
+                Ok(took) => {
+                    taken += took;
+                    Arrived::Inflated(piece, took as u64, at)
+                }
+                Err(error) => Arrived::Broken(error),
+            };
+            let broken = matches!(next, Arrived::Broken(_));
+            if hand.send(next).is_err() || broken {
+                return;
+            }
+        }
+    }
+}
+
+impl<R: Read + Send + 'static> Body<R> {
     /// The next chunk, the end, or why the body broke off.
     pub(crate) fn next(&mut self) -> Arrived {
         match self {

@@ -95,6 +95,32 @@ impl AnswerBody {
     }
 }
 
+/// A gzip body's inflating, moved off the converting thread by
+/// [`Download::inflate_elsewhere`]: what it gives goes to [`Download::on_inflated`].
+#[derive(Debug)]
+pub struct Inflater(ExportDecoder);
+
+impl Inflater {
+    /// Inflates from the start of `chunk` into `out` until `out` holds [`OUTPUT_BATCH`]
+    /// bytes or more; says how much of the chunk it took (call again with the rest).
+    ///
+    /// # Errors
+    ///
+    /// The gzip stream is corrupt.
+    pub fn feed_some(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
+        Ok(self.0.feed_some(chunk, out, OUTPUT_BATCH)?)
+    }
+
+    /// The body ended: the last inflated bytes into `out`.
+    ///
+    /// # Errors
+    ///
+    /// The gzip stream was cut short or was empty.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        Ok(self.0.finish(out)?)
+    }
+}
+
 /// The output [`Download::on_chunk`] makes at most (plus one inflated buffer, 48 KiB) before
 /// it leaves the rest of a chunk pending: a gzip chunk can expand a thousandfold.
 pub const OUTPUT_BATCH: usize = 1 << 20;
@@ -117,6 +143,9 @@ pub const OUTPUT_BATCH: usize = 1 << 20;
 #[derive(Debug)]
 pub struct Download {
     decoder: ExportDecoder,
+    format: ExportFormat,
+    /// Whether the body is gzip and this download still inflates it.
+    gzipped: bool,
     meta: ResponseMeta,
     idle: Duration,
     low_speed: Option<LowSpeed>,
@@ -135,11 +164,11 @@ pub struct Download {
 impl Download {
     /// Starts on a 200 answer's head: its encoding decides how the body is decoded.
     pub fn start<B>(head: &http::Response<B>, format: ExportFormat, config: &ClientConfig) -> Self {
+        let gzipped = crate::exports::export_summary::is_gzipped(head.headers());
         Self {
-            decoder: ExportDecoder::new(
-                format,
-                crate::exports::export_summary::is_gzipped(head.headers()),
-            ),
+            decoder: ExportDecoder::new(format, gzipped),
+            format,
+            gzipped,
             meta: ResponseMeta::from_response(head),
             idle: config.idle_timeout,
             low_speed: config.low_speed,
@@ -176,6 +205,67 @@ impl Download {
             let taken = self.decoder.feed_some(&self.backlog, out, until)?;
             self.backlog.drain(..taken.min(self.backlog.len()));
         }
+        self.wrote(out.len().saturating_sub(before))
+    }
+
+    /// For a driver that receives on another thread: a gzip body's inflating moves to an
+    /// [`Inflater`] for that thread, so inflating and converting run on two cores. From then
+    /// on this download takes what the inflater gives, through
+    /// [`on_inflated`](Self::on_inflated). `None` (and nothing changes) for a plain body, or
+    /// once anything has been fed.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use zuora_core::{ClientConfig, ExportFormat, machines::Download};
+    /// let config = ClientConfig::builder().base_url("http://127.0.0.1:1").credentials("id", "secret").into_config()?;
+    /// let head = http::Response::builder().status(200).header("content-encoding", "gzip").body(())?;
+    /// let mut download = Download::start(&head, ExportFormat::Csv, &config);
+    /// let mut inflater = download.inflate_elsewhere().expect("a gzip body");
+    /// let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("a\tb\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    /// let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    /// gzip.write_all(&utf16)?;
+    /// let body = gzip.finish()?;
+    /// // On the receiving thread:
+    /// let (mut text, mut taken) = (Vec::new(), 0);
+    /// while taken < body.len() {
+    ///     taken += inflater.feed_some(&body[taken..], &mut text)?;
+    /// }
+    /// inflater.finish(&mut text)?;
+    /// // On the converting thread:
+    /// let mut csv = Vec::new();
+    /// download.on_inflated(&text, body.len() as u64, &mut csv, std::time::Instant::now())?;
+    /// let summary = download.finish(&mut csv)?;
+    /// assert_eq!(csv, b"a,b\r\n");
+    /// assert_eq!(summary.bytes_received, body.len() as u64);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn inflate_elsewhere(&mut self) -> Option<Inflater> {
+        if !self.gzipped || self.received > 0 {
+            return None;
+        }
+        self.gzipped = false;
+        self.decoder = ExportDecoder::new(self.format, false);
+        Some(Inflater(ExportDecoder::new(ExportFormat::Raw, true)))
+    }
+
+    /// Inflated bytes from the [`Inflater`], standing for `received` bytes of the body,
+    /// which arrived at `now`: converted into `out` as [`on_chunk`](Self::on_chunk) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`on_chunk`](Self::on_chunk).
+    pub fn on_inflated(
+        &mut self,
+        inflated: &[u8],
+        received: u64,
+        out: &mut Vec<u8>,
+        now: Instant,
+    ) -> Result<(), Error> {
+        self.received = self.received.saturating_add(received);
+        self.check_speed(now)?;
+        let before = out.len();
+        // Plain text: taken whole, its output at most about twice its size.
+        self.decoder.feed(inflated, out)?;
         self.wrote(out.len().saturating_sub(before))
     }
 
