@@ -241,3 +241,27 @@ pub fn gzip_bomb(n: usize) -> Vec<u8> {
     out.extend_from_slice(&(total as u32).to_le_bytes());
     out
 }
+
+/// A 400 whose Zuora error message echoes the bearer token ([`TOKEN`]).
+pub fn answer_echoing_the_token(stream: &mut TcpStream) {
+    let inner = serde_json::json!({
+        "errorId": "0001",
+        "message": format!("the bearer token {TOKEN} is not allowed here"),
+        "errorCode": "ZAN-USAGE-REST-ERROR",
+    });
+    let body = serde_json::json!({ "success": false, "response": inner.to_string() });
+    respond(stream, 400, "application/json", body.to_string().as_bytes());
+}
+
+/// A 401 that asks for a bearer token, with the token ([`TOKEN`]) in its body.
+pub fn answer_401_with_the_token(stream: &mut TcpStream) {
+    respond_with(
+        stream,
+        401,
+        &[
+            ("Content-Type", "application/json"),
+            ("WWW-Authenticate", "Bearer"),
+        ],
+        format!(r#"{{"message":"Authentication error","token":"{TOKEN}"}}"#).as_bytes(),
+    );
+}

@@ -176,14 +176,7 @@ impl AnyClient {
         run_id: &zuora_core::ReportRunId,
         format: zuora_core::ExportFormat,
     ) -> Result<(zuora_core::ExportSummary, Vec<u8>), Error> {
-        let mut out = Vec::new();
-        let summary = match self {
-            Self::Async(client, runtime) => {
-                runtime.block_on(client.download_export(run_id, format, &mut out))
-            }
-            Self::Blocking(client) => client.download_export(run_id, format, &mut out),
-        }?;
-        Ok((summary, out))
+        self.download_export_into(run_id, format, Vec::new())
     }
 
     /// Downloads an export into a [`Meter`], which keeps only its size and largest write.
@@ -192,7 +185,19 @@ impl AnyClient {
         run_id: &zuora_core::ReportRunId,
         format: zuora_core::ExportFormat,
     ) -> Result<(zuora_core::ExportSummary, Meter), Error> {
-        let mut out = Meter::default();
+        self.download_export_into(run_id, format, Meter::default())
+    }
+
+    /// Downloads an export into `out`, a writer either transport takes.
+    fn download_export_into<W>(
+        &self,
+        run_id: &zuora_core::ReportRunId,
+        format: zuora_core::ExportFormat,
+        mut out: W,
+    ) -> Result<(zuora_core::ExportSummary, W), Error>
+    where
+        W: std::io::Write + tokio::io::AsyncWrite + Unpin + Send,
+    {
         let summary = match self {
             Self::Async(client, runtime) => {
                 runtime.block_on(client.download_export(run_id, format, &mut out))

@@ -271,13 +271,7 @@ fn a_server_that_echoes_the_token_gets_it_into_no_error() {
     use zuora_tests::hostile::TOKEN;
     for flavor in FLAVORS {
         let server = HostileServer::start(|_, stream| {
-            let inner = serde_json::json!({
-                "errorId": "0001",
-                "message": format!("the bearer token {TOKEN} is not allowed here"),
-                "errorCode": "ZAN-USAGE-REST-ERROR",
-            });
-            let body = serde_json::json!({ "success": false, "response": inner.to_string() });
-            respond(stream, 400, "application/json", body.to_string().as_bytes());
+            zuora_tests::hostile::answer_echoing_the_token(stream)
         });
         let client = client_with(flavor, builder_for_hostile(&server));
         let get_run = builder_for_hostile(&server)

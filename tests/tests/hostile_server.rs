@@ -8,7 +8,9 @@ use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use zuora_core::{Error, ExportFormat, responses::ResponseErrorKind};
-use zuora_tests::hostile::{HostileServer, TOKEN, gzip_bomb, respond, respond_with, start_export};
+use zuora_tests::hostile::{
+    HostileServer, TOKEN, answer_401_with_the_token, gzip_bomb, respond, respond_with, start_export,
+};
 use zuora_tests::{Flavor, builder_for_hostile, client_with};
 
 const FLAVORS: [Flavor; 2] = [Flavor::Async, Flavor::Blocking];
@@ -115,17 +117,7 @@ fn a_silent_server_ends_within_the_deadline() {
 #[test]
 fn a_401_storm_refreshes_once_and_stops() {
     for flavor in FLAVORS {
-        let server = HostileServer::start(|_, stream| {
-            respond_with(
-                stream,
-                401,
-                &[
-                    ("Content-Type", "application/json"),
-                    ("WWW-Authenticate", "Bearer"),
-                ],
-                format!(r#"{{"message":"Authentication error","token":"{TOKEN}"}}"#).as_bytes(),
-            );
-        });
+        let server = HostileServer::start(|_, stream| answer_401_with_the_token(stream));
         let (error, _) = get_run_error(&server, flavor, Duration::from_secs(10));
         assert_eq!(
             error.api().map(|e| e.status().as_u16()),

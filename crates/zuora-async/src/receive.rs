@@ -113,11 +113,6 @@ async fn receive_inflating<B: AsyncBody>(
         while taken < chunk.len() {
             let mut piece = Vec::with_capacity(64 * 1024);
             let next = match inflater.feed_some(&chunk[taken..], &mut piece) {
-                Ok(0) if piece.is_empty() => {
-                    Arrived::Broken(Error::Export(zuora_core::exports::ExportError::Gzip(
-                        "the gzip stream takes no more input".to_owned(),
-                    )))
-                }
                 Ok(took) => {
                     taken += took;
                     Arrived::Inflated(piece, took as u64, at)

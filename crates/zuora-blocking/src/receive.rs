@@ -150,11 +150,6 @@ fn receive_inflating<R: Read>(
                 return;
             };
             let next = match inflater.feed_some(&chunk[taken..n], &mut piece) {
-                Ok(0) if piece.is_empty() => {
-                    Arrived::Broken(Error::Export(zuora_core::exports::ExportError::Gzip(
-                        "the gzip stream takes no more input".to_owned(),
-                    )))
-                }
                 Ok(took) => {
                     taken += took;
                     Arrived::Inflated(piece, took as u64, at)

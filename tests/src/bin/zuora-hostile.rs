@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use zuora_tests::hostile::{
-    CLIENT_ID, HostileServer, TOKEN, gzip_bomb, respond, respond_with, start_export, utf16_export,
+    CLIENT_ID, HostileServer, answer_401_with_the_token, answer_echoing_the_token, gzip_bomb,
+    respond, respond_with, start_export, utf16_export,
 };
 
 /// Rows of `x\ty` in the expanding export: 1 Mi rows, 8 MiB of UTF-16, 5 MiB of CSV.
@@ -77,29 +78,11 @@ fn main() {
         ),
         (
             "echo",
-            HostileServer::start(|_, stream| {
-                let inner = serde_json::json!({
-                    "errorId": "0001",
-                    "message": format!("the bearer token {TOKEN} is not allowed here"),
-                    "errorCode": "ZAN-USAGE-REST-ERROR",
-                });
-                let body = serde_json::json!({ "success": false, "response": inner.to_string() });
-                respond(stream, 400, "application/json", body.to_string().as_bytes());
-            }),
+            HostileServer::start(|_, stream| answer_echoing_the_token(stream)),
         ),
         (
             "unauthorized",
-            HostileServer::start(|_, stream| {
-                respond_with(
-                    stream,
-                    401,
-                    &[
-                        ("Content-Type", "application/json"),
-                        ("WWW-Authenticate", "Bearer"),
-                    ],
-                    format!(r#"{{"message":"Authentication error","token":"{TOKEN}"}}"#).as_bytes(),
-                );
-            }),
+            HostileServer::start(|_, stream| answer_401_with_the_token(stream)),
         ),
         (
             "redirect",

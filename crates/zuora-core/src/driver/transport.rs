@@ -73,6 +73,8 @@ pub type HttpRequest = http::Request<RequestBody>;
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct RequestBody {
     bytes: Vec<u8>,
+    /// The bytes hold a secret (the token request's form): wiped when dropped.
+    secret: bool,
     attempt_timeout: Option<Duration>,
     idle_timeout: Option<Duration>,
 }
@@ -85,12 +87,23 @@ impl RequestBody {
         std::mem::take(&mut self.bytes)
     }
 
-    /// The bytes as shared [`bytes::Bytes`] that are overwritten when the last reference
-    /// goes: the token request's body holds the client secret.
+    /// The bytes as shared [`bytes::Bytes`]; a body that holds a secret (the token
+    /// request's, with the client secret) is overwritten when the last reference goes.
     pub fn into_shared(mut self) -> bytes::Bytes {
-        bytes::Bytes::from_owner(crate::values::secret::Wiped(std::mem::take(
-            &mut self.bytes,
-        )))
+        let bytes = std::mem::take(&mut self.bytes);
+        if self.secret {
+            bytes::Bytes::from_owner(crate::values::secret::Wiped(bytes))
+        } else {
+            bytes::Bytes::from(bytes)
+        }
+    }
+
+    /// A body that holds a secret: wiped when dropped, and its
+    /// [`into_shared`](Self::into_shared) bytes when they go.
+    pub(crate) fn secret(bytes: Vec<u8>) -> Self {
+        let mut body = Self::from(bytes);
+        body.secret = true;
+        body
     }
 
     /// The bytes.
@@ -109,6 +122,7 @@ impl From<Vec<u8>> for RequestBody {
     fn from(bytes: Vec<u8>) -> Self {
         Self {
             bytes,
+            secret: false,
             attempt_timeout: None,
             idle_timeout: None,
         }
@@ -129,10 +143,11 @@ impl AsRef<[u8]> for RequestBody {
 }
 
 impl Drop for RequestBody {
-    /// Overwrites the bytes before their memory is freed (the token request's body holds
-    /// the client secret; others are small, so wiping them all costs nothing to speak of).
+    /// Overwrites a secret body's bytes before their memory is freed.
     fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.bytes);
+        if self.secret {
+            zeroize::Zeroize::zeroize(&mut self.bytes);
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use http::StatusCode;
 use crate::config::client_config::{ClientConfig, LowSpeed};
 use crate::driver::transport::HttpResponse;
 use crate::errors::error::Error;
-use crate::exports::export_decoder::{ExportDecoder, ExportFormat};
+use crate::exports::export_decoder::{ExportDecoder, ExportError, ExportFormat};
 use crate::exports::export_summary::ExportSummary;
 use crate::responses::response::ResponseMeta;
 
@@ -102,13 +102,23 @@ pub struct Inflater(ExportDecoder);
 
 impl Inflater {
     /// Inflates from the start of `chunk` into `out` until `out` holds [`OUTPUT_BATCH`]
-    /// bytes or more; says how much of the chunk it took (call again with the rest).
+    /// bytes or more; says how much of the chunk it took (call again with the rest, into an
+    /// emptied `out`: each call then takes some of the chunk or fills some of `out`).
     ///
     /// # Errors
     ///
-    /// The gzip stream is corrupt.
+    /// The gzip stream is corrupt, or takes no more input.
     pub fn feed_some(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
-        Ok(self.0.feed_some(chunk, out, OUTPUT_BATCH)?)
+        let before = out.len();
+        let taken = self
+            .0
+            .feed_some(chunk, out, before.saturating_add(OUTPUT_BATCH))?;
+        if taken == 0 && out.len() == before && !chunk.is_empty() {
+            return Err(Error::Export(ExportError::Gzip(
+                "the gzip stream takes no more input".to_owned(),
+            )));
+        }
+        Ok(taken)
     }
 
     /// The body ended: the last inflated bytes into `out`.

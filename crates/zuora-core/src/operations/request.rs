@@ -63,11 +63,11 @@ pub(crate) fn track_and_entity_headers(
 pub(crate) fn new_request(
     method: Method,
     url: String,
-    body: Vec<u8>,
+    body: impl Into<RequestBody>,
 ) -> Result<HttpRequest, Error> {
     let uri = http::Uri::try_from(url)
         .map_err(|err| Error::build(&format!("the request could not be assembled: {err}")))?;
-    let mut request = HttpRequest::new(RequestBody::from(body));
+    let mut request = HttpRequest::new(body.into());
     *request.method_mut() = method;
     *request.uri_mut() = uri;
     Ok(request)

@@ -175,7 +175,9 @@ impl crate::operations::operation::Operation for TokenRequest {
         push_form_value(&mut body, self.client_secret.expose_secret());
         body.push_str("&grant_type=client_credentials");
         let url = format!("{}/oauth/token", environment.base_url());
-        let mut request = new_request(Method::POST, url, body.into_bytes())?;
+        // Marked secret: the form holds the client secret, so it is wiped when dropped.
+        let form = crate::driver::transport::RequestBody::secret(body.into_bytes());
+        let mut request = new_request(Method::POST, url, form)?;
         let headers = request.headers_mut();
         headers.insert(
             CONTENT_TYPE,
