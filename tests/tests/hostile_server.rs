@@ -198,7 +198,7 @@ fn malformed_exports_are_typed_errors() {
 /// more than the cap written.
 #[test]
 fn a_gzip_export_expanding_a_thousandfold_comes_out_a_batch_at_a_time() {
-    let rows = 4 << 20; // 4 Mi rows of "x\ty\n": 40 MiB of UTF-16, 20 MiB of CSV
+    let rows = 4 << 20; // 4 Mi rows of "x\ty\n": 32 MiB of UTF-16, 20 MiB of CSV
     let text = format!("a\tb\n{}", "x\ty\n".repeat(rows));
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gzip.write_all(&zuora_tests::hostile::utf16_export(&text))
