@@ -282,6 +282,33 @@ fn unit() -> impl Strategy<Value = Vec<u16>> {
     ]
 }
 
+/// Pieces that sit on the edges of the converter's 16-unit blocks: runs long enough to cross
+/// blocks, the units where packing to bytes saturates (DEL, 0x80, 0x7FFF, 0x8000, 0xFFFF),
+/// and the field shapes the fast paths write whole (a comma field, a quoted field).
+fn edge_piece() -> impl Strategy<Value = Vec<u16>> {
+    prop_oneof![
+        4 => "[a-z0-9 .]{10,40}".prop_map(|s| s.encode_utf16().collect()),
+        2 => "[0-9]{1,3},[0-9]{3}\\.[0-9]{2}".prop_map(|s| s.encode_utf16().collect()),
+        2 => "\"[a-z\t\n,]{0,30}\"".prop_map(|s| s.encode_utf16().collect()),
+        2 => Just(vec![u16::from(b'\t')]),
+        2 => Just(vec![u16::from(b'\n')]),
+        1 => Just(vec![u16::from(b'\r')]),
+        1 => Just(vec![u16::from(b'"')]),
+        1 => Just(vec![u16::from(b',')]),
+        1 => prop_oneof![
+            Just(vec![0x7F_u16]),
+            Just(vec![0x80]),
+            Just(vec![0x7FF]),
+            Just(vec![0x800]),
+            Just(vec![0x7FFF]),
+            Just(vec![0x8000]),
+            Just(vec![0xFFFF]),
+        ],
+        1 => Just("😀".encode_utf16().collect()),
+        1 => prop_oneof![Just(vec![0xD83D_u16]), Just(vec![0xDE00_u16])],
+    ]
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(bytes).unwrap();
@@ -309,6 +336,25 @@ proptest! {
         prop_assert_eq!(
             run_new(&bytes, format, gzipped, &cuts),
             run_old(&bytes, format, gzipped, &cuts)
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn block_edges_convert_as_the_old_converter_does(
+        pieces in proptest::collection::vec(edge_piece(), 1..60),
+        tsv in any::<bool>(),
+        cuts in proptest::collection::vec(0usize..2000, 0..8),
+    ) {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(pieces.iter().flatten().flat_map(|u| u.to_le_bytes()));
+        let format = if tsv { ExportFormat::Tsv } else { ExportFormat::Csv };
+        prop_assert_eq!(
+            run_new(&bytes, format, false, &cuts),
+            run_old(&bytes, format, false, &cuts)
         );
     }
 }

@@ -45,7 +45,7 @@ pub enum Error {
     },
     /// The export could not be read (corrupt gzip or UTF-16, or cut short).
     #[error("{0}")]
-    Export(#[from] crate::exports::export_decoder::ExportError),
+    Export(#[from] crate::exports::export_error::ExportError),
     /// A streamed export broke off before its end: the connection failed mid-body.
     #[error("the export broke off after {received} bytes: {detail}")]
     ExportBrokeOff {

@@ -2,7 +2,12 @@
 //! download wrote.
 
 pub(crate) mod export_decoder;
+pub(crate) mod export_error;
 pub(crate) mod export_summary;
+mod record_writer;
+mod text_decoder;
+mod unit_blocks;
 
-pub use export_decoder::{DEFAULT_MAX_FIELD_BYTES, ExportDecoder, ExportError, ExportFormat};
+pub use export_decoder::{DEFAULT_MAX_FIELD_BYTES, ExportDecoder, ExportFormat};
+pub use export_error::ExportError;
 pub use export_summary::{ExportSummary, is_gzipped};

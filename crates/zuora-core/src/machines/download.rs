@@ -11,7 +11,8 @@ use http::StatusCode;
 use crate::config::client_config::{ClientConfig, LowSpeed};
 use crate::driver::transport::HttpResponse;
 use crate::errors::error::Error;
-use crate::exports::export_decoder::{ExportDecoder, ExportError, ExportFormat};
+use crate::exports::export_decoder::{ExportDecoder, ExportFormat};
+use crate::exports::export_error::ExportError;
 use crate::exports::export_summary::ExportSummary;
 use crate::responses::response::ResponseMeta;
 
