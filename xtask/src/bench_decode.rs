@@ -76,12 +76,22 @@ fn convert_gzip_on_two_threads(gzipped: &[u8]) -> Result<u64, String> {
         .inflate_elsewhere()
         .ok_or("a gzip download does not split")?;
     let (hand, pieces) = std::sync::mpsc::sync_channel::<(Vec<u8>, u64)>(4);
+    // Emptied pieces go back to the inflating thread, as the clients' receive loops do, so
+    // a piece's buffer is grown once rather than allocated (and page-faulted) per piece.
+    let (spare, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(6);
     std::thread::scope(|scope| {
         scope.spawn(move || {
+            let take_spare = || match spares.try_recv() {
+                Ok(mut piece) => {
+                    piece.clear();
+                    piece
+                }
+                Err(_) => Vec::with_capacity(CHUNK),
+            };
             for chunk in gzipped.chunks(CHUNK) {
                 let mut taken = 0;
                 while taken < chunk.len() {
-                    let mut piece = Vec::with_capacity(CHUNK);
+                    let mut piece = take_spare();
                     let Ok(took) = inflater.feed_some(&chunk[taken..], &mut piece) else {
                         return;
                     };
@@ -91,7 +101,7 @@ fn convert_gzip_on_two_threads(gzipped: &[u8]) -> Result<u64, String> {
                     }
                 }
             }
-            let mut last = Vec::new();
+            let mut last = take_spare();
             if inflater.finish(&mut last).is_ok() {
                 let _ = hand.send((last, 0));
             }
@@ -104,6 +114,7 @@ fn convert_gzip_on_two_threads(gzipped: &[u8]) -> Result<u64, String> {
                 .map_err(|e| e.to_string())?;
             written += out.len() as u64;
             out.clear();
+            let _ = spare.try_send(piece);
         }
         let summary = download.finish(&mut out).map_err(|e| e.to_string())?;
         (summary.bytes_received == gzipped.len() as u64)

@@ -40,32 +40,6 @@ fn first(stops: u32) -> usize {
     stops.trailing_zeros().min(BLOCK as u32) as usize
 }
 
-/// Appends `bytes[from..to]` (at most a block) with one fixed-size copy and a cut, rather
-/// than a copy of variable length.
-#[inline(always)]
-fn push_slice(bytes: &[u8; 2 * BLOCK], from: usize, to: usize, out: &mut Vec<u8>) {
-    let at = out.len();
-    let from = from.min(BLOCK);
-    out.extend_from_slice(&bytes[from..from + BLOCK]);
-    out.truncate(at + to.saturating_sub(from));
-}
-
-/// A block being written: where it starts, its stops and tabs, the unit its current run
-/// started at, and its bytes (padded to twice its length for [`push_slice`]).
-struct BlockBytes {
-    base: usize,
-    marks: u32,
-    from: usize,
-    bytes: [u8; 2 * BLOCK],
-}
-
-impl BlockBytes {
-    /// Appends the block's bytes of units `from..to` (positions within the block).
-    fn push(&self, from: usize, to: usize, out: &mut Vec<u8>) {
-        push_slice(&self.bytes, from, to, out);
-    }
-}
-
 /// Inserts a quote at `at`, moving what follows right by one. Fields are short, so the
 /// common case moves 16 bytes with fixed-size copies instead of calling `memmove`.
 fn insert_quote(out: &mut Vec<u8>, at: usize) {
@@ -82,12 +56,17 @@ fn insert_quote(out: &mut Vec<u8>, at: usize) {
     out.truncate(end + 1);
 }
 
-/// Appends units `from..to` (ASCII ones) as bytes, tabs as `tab_as`.
+/// Appends units `from..to` (ASCII ones) as bytes, tabs as `tab_as`. The units are read
+/// again from the text rather than from bytes narrowed before: reading back bytes just
+/// stored at another offset stalls the processor (it cannot forward the stores).
 fn push_units(units: Units<'_>, mut from: usize, to: usize, tab_as: u8, out: &mut Vec<u8>) {
     while from < to {
         let taken = (to - from).min(BLOCK);
-        let scanned = unit_blocks::scan(&units.block_at(from), [NONE; 5], tab_as);
-        push_bytes(&scanned.bytes, taken, out);
+        push_bytes(
+            &unit_blocks::narrow(&units.block_at(from), tab_as),
+            taken,
+            out,
+        );
         from += taken;
     }
 }
@@ -254,13 +233,15 @@ impl RecordWriter {
             // stop does not wait for a new block to be read and compared.
             let base = i;
             let scanned = unit_blocks::scan(&units.block_at(base), specials, separator);
-            let mut bytes = [0u8; 2 * BLOCK];
-            bytes[..BLOCK].copy_from_slice(&scanned.bytes);
             let mut from = 0;
             loop {
                 let stop = first(scanned.stops & !below(from));
                 let at = out.len();
-                push_slice(&bytes, from, stop, out);
+                if from == 0 {
+                    push_bytes(&scanned.bytes, stop, out);
+                } else {
+                    push_units(units, base + from, base + stop, separator, out);
+                }
                 let tabs = if self.needs_quoting {
                     0
                 } else {
@@ -292,13 +273,9 @@ impl RecordWriter {
                         }
                     }
                     Some(COMMA) if comma == COMMA as u8 => {
-                        let block = BlockBytes {
-                            base,
-                            marks: scanned.stops | scanned.tabs,
-                            from,
-                            bytes,
-                        };
-                        match self.comma_field(units, &block, stop, out, field_start) {
+                        let marks = scanned.stops | scanned.tabs;
+                        let run = base + from;
+                        match self.comma_field(units, base, marks, run, stop, out, field_start) {
                             Some(next) => i = next,
                             None => return Ok(i),
                         }
@@ -324,17 +301,17 @@ impl RecordWriter {
     /// comma and the field's end cost no stops of their own. The comma is unit `comma` of
     /// the block at `base`, whose stops and tabs are `marks`; `None` leaves it to the
     /// general path.
+    #[allow(clippy::too_many_arguments)] // The block's state, passed as it stands.
     fn comma_field(
         &mut self,
         units: Units<'_>,
-        block: &BlockBytes,
+        base: usize,
+        marks: u32,
+        run: usize,
         comma: usize,
         out: &mut Vec<u8>,
         field_start: &mut usize,
     ) -> Option<usize> {
-        let BlockBytes {
-            base, marks, from, ..
-        } = *block;
         // Where the field ends (other commas are content), found before anything is
         // written: in this block's masks when it is there, else by scanning on.
         let mut later = marks & !below(comma + 1);
@@ -356,22 +333,18 @@ impl RecordWriter {
             return None;
         }
         // The content so far came from fast runs: no quote in it to double. When all of it
-        // came from this block it is written again from the block's bytes behind the
-        // opening quote: moving it within `out` would read bytes just stored, which the
-        // processor cannot forward and waits for.
+        // came from the current run it is written again from the units behind the opening
+        // quote: moving it within `out` would read bytes just stored, which the processor
+        // cannot forward and waits for.
         let before = out.len() - *field_start;
-        if before <= comma - base - from {
+        if before <= comma - run {
             out.truncate(*field_start);
             out.push(b'"');
-            block.push(comma - base - before, comma - base, out);
+            push_units(units, comma - before, comma, b',', out);
         } else {
             insert_quote(out, *field_start);
         }
-        if end - base <= BLOCK {
-            block.push(comma - base, end - base, out);
-        } else {
-            push_units(units, comma, end, b',', out);
-        }
+        push_units(units, comma, end, b',', out);
         out.push(b'"');
         self.field_written(last == Some(TAB), out, field_start);
         Some(end + 1)

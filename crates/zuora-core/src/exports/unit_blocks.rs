@@ -94,16 +94,36 @@ mod imp {
     use super::{BLOCK, Block, NONE, Scan};
     use safe_arch::{
         bitand_m128i, bitandnot_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i,
-        move_mask_i8_m128i, pack_i16_to_i8_m128i, set_splat_i8_m128i,
+        m128i, move_mask_i8_m128i, pack_i16_to_i8_m128i, set_splat_i8_m128i,
     };
 
     #[inline(always)]
-    pub fn scan(block: &Block, specials: [u8; 5], tab_as: u8) -> Scan {
+    fn packed(block: &Block) -> m128i {
         let (low, high) = block.split_at(BLOCK);
         let half = |bytes: &[u8]| {
             load_unaligned_m128i(&<[u8; BLOCK]>::try_from(bytes).unwrap_or([0xFF; BLOCK]))
         };
-        let packed = pack_i16_to_i8_m128i(half(low), half(high));
+        pack_i16_to_i8_m128i(half(low), half(high))
+    }
+
+    #[inline(always)]
+    fn with_tabs_as(packed: m128i, tab_lanes: m128i, tab_as: u8) -> m128i {
+        bitor_m128i(
+            bitandnot_m128i(tab_lanes, packed),
+            bitand_m128i(tab_lanes, set_splat_i8_m128i(tab_as as i8)),
+        )
+    }
+
+    #[inline(always)]
+    pub fn narrow(block: &Block, tab_as: u8) -> [u8; BLOCK] {
+        let packed = packed(block);
+        let tab_lanes = cmp_eq_mask_i8_m128i(packed, set_splat_i8_m128i(b'\t' as i8));
+        with_tabs_as(packed, tab_lanes, tab_as).into()
+    }
+
+    #[inline(always)]
+    pub fn scan(block: &Block, specials: [u8; 5], tab_as: u8) -> Scan {
+        let packed = packed(block);
         let equal = |byte: u8| cmp_eq_mask_i8_m128i(packed, set_splat_i8_m128i(byte as i8));
         let hits = specials.iter().fold(equal(NONE), |hits, &special| {
             bitor_m128i(hits, equal(special))
@@ -112,14 +132,10 @@ mod imp {
         let stops = move_mask_i8_m128i(bitor_m128i(packed, hits)) as u32 & 0xFFFF;
         let tab_lanes = equal(b'\t');
         let tabs = move_mask_i8_m128i(tab_lanes) as u32 & 0xFFFF;
-        let bytes = bitor_m128i(
-            bitandnot_m128i(tab_lanes, packed),
-            bitand_m128i(tab_lanes, set_splat_i8_m128i(tab_as as i8)),
-        );
         Scan {
             stops,
             tabs,
-            bytes: bytes.into(),
+            bytes: with_tabs_as(packed, tab_lanes, tab_as).into(),
         }
     }
 }
@@ -147,6 +163,16 @@ mod imp {
         }
         scan
     }
+
+    pub fn narrow(block: &Block, tab_as: u8) -> [u8; BLOCK] {
+        scan(block, [NONE; 5], tab_as).bytes
+    }
+}
+
+/// `block` as bytes, tabs written as `tab_as`: [`Scan::bytes`] alone.
+#[inline(always)]
+pub(super) fn narrow(block: &Block, tab_as: u8) -> [u8; BLOCK] {
+    imp::narrow(block, tab_as)
 }
 
 /// Scans `block`: its stops (besides non-ASCII and DEL, the units equal to one of
@@ -181,6 +207,7 @@ mod tests {
             let stop = |u: u16| u >= 0x7F || specials.iter().any(|&s| u16::from(s) == u);
             proptest::prop_assert_eq!(scanned.stops, bits(&stop));
             proptest::prop_assert_eq!(scanned.tabs, bits(&|u| u == 9));
+            proptest::prop_assert_eq!(narrow(&block, tab_as), scanned.bytes);
             for (j, &unit) in units.iter().enumerate() {
                 if unit < 0x7F {
                     let want = if unit == 9 { tab_as } else { unit as u8 };
