@@ -79,14 +79,12 @@ impl<R: Read + Send + 'static> Body<R> {
     }
 }
 
-/// A buffer for the next piece: a spare one back from the converting side, else a new one;
-/// `None` once that side is gone.
+/// A buffer for the next piece: a spare one back from the converting side (as it was, so a
+/// read into it zero-fills no more than it must), else a new one; `None` once that side is
+/// gone.
 fn take_spare(spares: &Receiver<Vec<u8>>) -> Option<Vec<u8>> {
     match spares.try_recv() {
-        Ok(mut piece) => {
-            piece.clear();
-            Some(piece)
-        }
+        Ok(piece) => Some(piece),
         Err(TryRecvError::Empty) => Some(Vec::with_capacity(CHUNK)),
         Err(TryRecvError::Disconnected) => None,
     }
@@ -134,6 +132,7 @@ fn receive_inflating<R: Read>(
             let Some(mut last) = take_spare(spares) else {
                 return;
             };
+            last.clear();
             let end = match inflater.finish(&mut last) {
                 Ok(()) => Arrived::Inflated(last, 0, at),
                 Err(error) => Arrived::Broken(error),
@@ -149,6 +148,7 @@ fn receive_inflating<R: Read>(
             let Some(mut piece) = take_spare(spares) else {
                 return;
             };
+            piece.clear();
             let next = match inflater.feed_some(&chunk[taken..n], &mut piece) {
                 Ok(took) => {
                     taken += took;

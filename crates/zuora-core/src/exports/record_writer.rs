@@ -1,13 +1,15 @@
 //! Stage 2 of the converter: tab-separated records as UTF-16 units to CSV or TSV in UTF-8,
 //! in one pass that transcodes, finds the record structure and decides quoting together.
 //!
-//! The units are read 16 at a time. For each block one set of comparisons (vector code: the
-//! masks below are loops the compiler turns into compare-and-move-mask instructions) finds
-//! the first unit that stops the run (a non-ASCII unit, a line break, CR, quote, a comma in
-//! CSV, a tab once the field must be quoted) and where the tabs are. The units before the
-//! stop are ASCII: they are narrowed to bytes (tabs becoming the separator) with one store,
-//! and the tabs among them move the field's start, so a field's quoting is decided from the
-//! same scan. Only the stop itself is handled one unit at a time.
+//! The units are read 16 at a time. One scan of a block (`unit_blocks`: SSE2 compares and
+//! move-masks) gives the units that stop a run (non-ASCII, a line break, CR, quote, a comma
+//! in CSV, a tab once the field must be quoted), the tabs, and the block narrowed to bytes
+//! with tabs as the separator. The units before each stop are written with one store, and
+//! the tabs among them end fields, so a field's quoting is decided from the same scan. The
+//! stops of a block are taken in turn from its masks; the common ones (a line break,
+//! non-ASCII text, a field with a comma or a quoted field that ends in plain text) are
+//! handled without leaving the loop, and only the rest go through the general state
+//! machine one unit at a time.
 //!
 //! Input rules (Zuora's export): a field that starts with `"` is quoted and may hold tabs,
 //! line breaks and doubled quotes; a `"` elsewhere is literal; a CR outside quotes is
@@ -467,8 +469,8 @@ impl RecordWriter {
 
     /// Writes the non-ASCII units from `i` as UTF-8 and returns where the next ASCII unit
     /// is. DEL, which stops a block's run with them (see `unit_blocks`), is copied as the
-    /// plain character it is. A surrogate must be half of a pair; a high one that ends `units` is held for
-    /// the next chunk.
+    /// plain character it is. A surrogate must be half of a pair; a high one that ends
+    /// `units` is held for the next chunk.
     fn non_ascii(
         &mut self,
         units: Units<'_>,
