@@ -90,7 +90,13 @@ pub(super) struct Scan {
 pub(super) const NONE: u8 = 0x7F;
 
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-mod imp {
+use sse2 as imp;
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+use portable as imp;
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
     use super::{BLOCK, Block, NONE, Scan};
     use safe_arch::{
         bitand_m128i, bitandnot_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i,
@@ -140,8 +146,10 @@ mod imp {
     }
 }
 
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-mod imp {
+/// The same answers unit by unit: used where SSE2 is not, and in tests everywhere (so the
+/// x86-64 build checks it against the vector one).
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+mod portable {
     use super::{BLOCK, Block, NONE, Scan};
 
     pub fn scan(block: &Block, specials: [u8; 5], tab_as: u8) -> Scan {
@@ -208,10 +216,14 @@ mod tests {
             proptest::prop_assert_eq!(scanned.stops, bits(&stop));
             proptest::prop_assert_eq!(scanned.tabs, bits(&|u| u == 9));
             proptest::prop_assert_eq!(narrow(&block, tab_as), scanned.bytes);
+            let portable = portable::scan(&block, specials, tab_as);
+            proptest::prop_assert_eq!((portable.stops, portable.tabs), (scanned.stops, scanned.tabs));
+            proptest::prop_assert_eq!(portable::narrow(&block, tab_as), portable.bytes);
             for (j, &unit) in units.iter().enumerate() {
                 if unit < 0x7F {
                     let want = if unit == 9 { tab_as } else { unit as u8 };
                     proptest::prop_assert_eq!(scanned.bytes[j], want);
+                    proptest::prop_assert_eq!(portable.bytes[j], want);
                 }
             }
         }
