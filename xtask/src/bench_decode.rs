@@ -80,7 +80,7 @@ fn convert_gzip_on_two_threads(gzipped: &[u8]) -> Result<u64, String> {
     // a piece's buffer is grown once rather than allocated (and page-faulted) per piece.
     let (spare, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(6);
     std::thread::scope(|scope| {
-        scope.spawn(move || {
+        let inflating = scope.spawn(move || -> Result<(), String> {
             let take_spare = || match spares.try_recv() {
                 Ok(mut piece) => {
                     piece.clear();
@@ -92,19 +92,16 @@ fn convert_gzip_on_two_threads(gzipped: &[u8]) -> Result<u64, String> {
                 let mut taken = 0;
                 while taken < chunk.len() {
                     let mut piece = take_spare();
-                    let Ok(took) = inflater.feed_some(&chunk[taken..], &mut piece) else {
-                        return;
-                    };
+                    let took = inflater
+                        .feed_some(&chunk[taken..], &mut piece)
+                        .map_err(|e| e.to_string())?;
                     taken += took;
                     if hand.send((piece, took as u64)).is_err() {
-                        return;
+                        return Err("the converting side stopped".to_owned());
                     }
                 }
             }
-            let mut last = take_spare();
-            if inflater.finish(&mut last).is_ok() {
-                let _ = hand.send((last, 0));
-            }
+            inflater.finish().map_err(|e| e.to_string())
         });
         let mut out = Vec::with_capacity(4 * CHUNK);
         let mut written = 0u64;
@@ -116,6 +113,9 @@ fn convert_gzip_on_two_threads(gzipped: &[u8]) -> Result<u64, String> {
             out.clear();
             let _ = spare.try_send(piece);
         }
+        inflating
+            .join()
+            .map_err(|_| "the inflating thread panicked".to_owned())??;
         let summary = download.finish(&mut out).map_err(|e| e.to_string())?;
         (summary.bytes_received == gzipped.len() as u64)
             .then_some(written + out.len() as u64)

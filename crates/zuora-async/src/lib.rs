@@ -350,9 +350,13 @@ impl<B: AsyncBody + 'static> ExportStream<B> {
                     Ok(receive::Arrived::Chunk(chunk, at)) => {
                         self.download.on_chunk(chunk.as_ref(), &mut converted, at)
                     }
-                    Ok(receive::Arrived::Inflated(text, received, at)) => self
-                        .download
-                        .on_inflated(&text, received, &mut converted, at),
+                    Ok(receive::Arrived::Inflated(text, received, at)) => {
+                        let step = self
+                            .download
+                            .on_inflated(&text, received, &mut converted, at);
+                        self.body.give_back(text);
+                        step
+                    }
                     Ok(receive::Arrived::Broken(error)) => Err(error),
                     Ok(receive::Arrived::End) => self.download.finish(&mut converted).map(drop),
                     Ok(receive::Arrived::Failed(error)) => {

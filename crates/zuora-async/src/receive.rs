@@ -8,6 +8,7 @@
 //!
 //! [`Download::inflate_elsewhere`]: zuora_core::machines::Download::inflate_elsewhere
 
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::time::Instant;
 
 use zuora_core::Error;
@@ -40,8 +41,14 @@ pub(crate) enum Body<B: AsyncBody> {
     Task {
         arrived: tokio::sync::mpsc::Receiver<ArrivedOf<B>>,
         receiving: tokio::task::AbortHandle,
+        /// Emptied inflated pieces going back for reuse: a piece is grown once, not
+        /// allocated (and page-faulted) per piece.
+        spare: SyncSender<Vec<u8>>,
     },
 }
+
+/// Inflated pieces kept for reuse, at most.
+const SPARES: usize = HANDOVER + 2;
 
 impl<B: AsyncBody + 'static> Body<B> {
     /// In a task of its own when `on_own_task` and a Tokio runtime is at hand (inflating a
@@ -53,15 +60,18 @@ impl<B: AsyncBody + 'static> Body<B> {
         };
         let inflater = download.inflate_elsewhere();
         let (hand, arrived) = tokio::sync::mpsc::channel(HANDOVER);
+        // Only ever used with `try_send` and `try_recv`: neither side waits on it.
+        let (spare, spares) = sync_channel(SPARES);
         let task = runtime.spawn(async move {
             match inflater {
                 None => receive(body, hand).await,
-                Some(inflater) => receive_inflating(body, inflater, hand).await,
+                Some(inflater) => receive_inflating(body, inflater, hand, spares).await,
             }
         });
         Self::Task {
             arrived,
             receiving: task.abort_handle(),
+            spare,
         }
     }
 }
@@ -86,21 +96,17 @@ async fn receive_inflating<B: AsyncBody>(
     mut body: B,
     mut inflater: Inflater,
     hand: tokio::sync::mpsc::Sender<ArrivedOf<B>>,
+    spares: Receiver<Vec<u8>>,
 ) {
     loop {
         let chunk = match body.next_chunk().await {
             Ok(Some(chunk)) => chunk,
             Ok(None) => {
-                let mut last = Vec::new();
-                let at = now().instant;
-                let end = match inflater.finish(&mut last) {
-                    Ok(()) => Arrived::Inflated(last, 0, at),
+                let end = match inflater.finish() {
+                    Ok(()) => Arrived::End,
                     Err(error) => Arrived::Broken(error),
                 };
-                let ended = matches!(end, Arrived::Inflated(..));
-                if hand.send(end).await.is_ok() && ended {
-                    let _ = hand.send(Arrived::End).await;
-                }
+                let _ = hand.send(end).await;
                 return;
             }
             Err(error) => {
@@ -111,7 +117,14 @@ async fn receive_inflating<B: AsyncBody>(
         let (chunk, at) = (chunk.as_ref(), now().instant);
         let mut taken = 0;
         while taken < chunk.len() {
-            let mut piece = Vec::with_capacity(64 * 1024);
+            let mut piece = match spares.try_recv() {
+                Ok(mut piece) => {
+                    piece.clear();
+                    piece
+                }
+                Err(TryRecvError::Empty) => Vec::with_capacity(PIECE),
+                Err(TryRecvError::Disconnected) => return,
+            };
             let next = match inflater.feed_some(&chunk[taken..], &mut piece) {
                 Ok(took) => {
                     taken += took;
@@ -127,6 +140,9 @@ async fn receive_inflating<B: AsyncBody>(
     }
 }
 
+/// A new inflated piece's first capacity; it grows (by doubling) as it is filled.
+const PIECE: usize = 64 * 1024;
+
 impl<B: AsyncBody + 'static> Body<B> {
     /// The next chunk, the end, or why the body broke off.
     pub(crate) async fn next(&mut self) -> Result<ArrivedOf<B>, &'static str> {
@@ -140,6 +156,15 @@ impl<B: AsyncBody + 'static> Body<B> {
                 .recv()
                 .await
                 .ok_or("the receiving task ended without a word"),
+        }
+    }
+}
+
+impl<B: AsyncBody> Body<B> {
+    /// Hands an emptied inflated piece back to the receiving task for reuse.
+    pub(crate) fn give_back(&self, piece: Vec<u8>) {
+        if let Self::Task { spare, .. } = self {
+            let _ = spare.try_send(piece);
         }
     }
 }

@@ -13,7 +13,53 @@ pub struct ReqwestTransport {
     client: reqwest::Client,
     max_body: usize,
     origin: Option<Origin>,
+    /// The client's own total timeout: the configuration's attempt timeout, which the core
+    /// stamps on every attempt not cut short by its call's deadline. A request stamped so
+    /// is sent as it is; only another timeout is set on the request, because reqwest keeps
+    /// a request's own timeout in its extensions (a map and two boxes, three allocations:
+    /// half of what this crate added to a raw reqwest call).
+    client_timeout: std::time::Duration,
+    /// The last request's URL: a call's retries, a wait's polls and a service's repeated
+    /// runs of one report ask for the same URL again.
+    last_url: UrlCache,
 }
+
+/// A one-entry cache of the last URL built on the configured origin. Making a `Url` costs
+/// four allocations (a clone of the origin, then the string growing three times while the
+/// path and query are set); taking a copy of a cached one costs one, of the exact size.
+#[derive(Debug, Default)]
+struct UrlCache(std::sync::Mutex<Option<(http::Uri, reqwest::Url)>>);
+
+impl Clone for UrlCache {
+    /// A clone starts empty: the entry is a speed-up, not state.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl UrlCache {
+    /// `uri` as a `Url` on `origin`: from the cache when it is the last one asked for.
+    fn url_of(&self, origin: &Origin, uri: &http::Uri) -> Option<reqwest::Url> {
+        // A poisoned lock only means another thread panicked while holding a plain value.
+        let mut last = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((cached, url)) = last.as_ref()
+            && cached == uri
+        {
+            return Some(url.clone());
+        }
+        let url = origin.url_of(uri)?;
+        *last = Some((uri.clone(), url.clone()));
+        Some(url)
+    }
+}
+
+/// A streamed answer's total timeout: none in effect (tokio's timer holds at most about two
+/// years). The client's own timeout must not cut a long export short; idleness bounds it.
+const STREAM_TOTAL_TIMEOUT: std::time::Duration =
+    std::time::Duration::from_secs(10 * 365 * 24 * 60 * 60);
 
 /// The configured base URL's scheme and host, parsed once: reqwest wants a `url::Url`, and
 /// parsing a whole URL (host included) cost this crate as much again as everything else it
@@ -56,8 +102,8 @@ impl ReqwestTransport {
     /// give its builder, not a built client. The builder gets what no client of zuora-rs may
     /// do without, whatever it said: redirects never followed (a 307 on the token request
     /// would replay the client secret to another host), no proxy for a loopback base URL,
-    /// the configuration's connect timeout and user agent. The core still stamps every
-    /// request with its own timeouts.
+    /// the configuration's connect timeout, attempt timeout (as the client's total timeout)
+    /// and user agent. The core still stamps every request with its own timeouts.
     ///
     /// # Errors
     ///
@@ -72,8 +118,10 @@ impl ReqwestTransport {
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
         let mut builder = builder
-            // No client-wide total timeout: the core stamps each request with its own
-            // (and a streamed export is bounded by idleness instead).
+            // The client-wide total timeout is the attempt timeout every request is stamped
+            // with unless its call's deadline is nearer (see `client_timeout`); a streamed
+            // export overrides it (`STREAM_TOTAL_TIMEOUT`), bounded by idleness instead.
+            .timeout(config.attempt_timeout())
             .connect_timeout(config.connect_timeout())
             .user_agent(config.user_agent())
             .redirect(reqwest::redirect::Policy::none());
@@ -96,6 +144,8 @@ impl ReqwestTransport {
             client,
             max_body: config.limits().max_decoded_bytes(),
             origin: Origin::of(config),
+            client_timeout: config.attempt_timeout(),
+            last_url: UrlCache::default(),
         })
     }
 
@@ -109,19 +159,39 @@ impl ReqwestTransport {
     }
 }
 
-/// The core's request as reqwest's. reqwest's own `TryFrom` formats the URI through
-/// `Display` before parsing it again; a request on the configured origin skips even that
-/// (see [`Origin`]).
-fn to_reqwest(
-    request: HttpRequest,
-    origin: Option<&Origin>,
-) -> Result<reqwest::Request, TransportFailure> {
-    let (parts, body) = request.into_parts();
-    let uri = &parts.uri;
-    let url = match origin.and_then(|origin| origin.url_of(uri)) {
-        Some(url) => url,
-        None => parse_url(uri)?,
-    };
+impl ReqwestTransport {
+    /// The core's request as reqwest's, with `total_timeout` unless it is the client's own.
+    /// reqwest's own `TryFrom` formats the URI through `Display` before parsing it again; a
+    /// request on the configured origin skips even that (see [`Origin`], [`UrlCache`]).
+    fn to_reqwest(
+        &self,
+        request: HttpRequest,
+        total_timeout: Option<std::time::Duration>,
+    ) -> Result<reqwest::Request, TransportFailure> {
+        let (parts, body) = request.into_parts();
+        let uri = &parts.uri;
+        let cached = self
+            .origin
+            .as_ref()
+            .and_then(|origin| self.last_url.url_of(origin, uri));
+        let url = match cached {
+            Some(url) => url,
+            None => parse_url(uri)?,
+        };
+        let mut out = reqwest_request(parts, url, body);
+        if let Some(timeout) = total_timeout.filter(|t| *t != self.client_timeout) {
+            *out.timeout_mut() = Some(timeout);
+        }
+        Ok(out)
+    }
+}
+
+/// A reqwest request of the core's parts and body, to `url`.
+fn reqwest_request(
+    parts: http::request::Parts,
+    url: reqwest::Url,
+    body: zuora_core::driver::RequestBody,
+) -> reqwest::Request {
     let mut out = reqwest::Request::new(parts.method, url);
     *out.headers_mut() = parts.headers;
     *out.version_mut() = parts.version;
@@ -130,7 +200,7 @@ fn to_reqwest(
         // the client secret).
         *out.body_mut() = Some(body.into_shared().into());
     }
-    Ok(out)
+    out
 }
 
 fn parse_url(uri: &http::Uri) -> Result<reqwest::Url, TransportFailure> {
@@ -200,10 +270,7 @@ impl zuora_core::driver::AsyncTransport for ReqwestTransport {
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure> {
         let (attempt, _) = zuora_core::driver::stamped_timeouts(&request);
-        let mut request = to_reqwest(request, self.origin.as_ref())?;
-        if attempt.is_some() {
-            *request.timeout_mut() = attempt;
-        }
+        let request = self.to_reqwest(request, attempt)?;
         let mut response = self.client.execute(request).await.map_err(failure)?;
         let head = take_head(&mut response);
         // A declared length within the cap is read in one go; anything else chunk by chunk,
@@ -261,14 +328,16 @@ impl zuora_core::driver::AsyncStreamingTransport for ReqwestTransport {
         request: HttpRequest,
     ) -> Result<http::Response<ReqwestBody>, TransportFailure> {
         let (attempt, idle) = zuora_core::driver::stamped_timeouts(&request);
-        let mut request = to_reqwest(request, self.origin.as_ref())?;
         let sending = match (attempt, idle) {
             // A streamed answer: the attempt timeout bounds the head only.
-            (Some(attempt), Some(_)) => tokio::time::timeout(attempt, self.client.execute(request))
-                .await
-                .map(|sent| sent.map_err(failure)),
+            (Some(attempt), Some(_)) => {
+                let request = self.to_reqwest(request, Some(STREAM_TOTAL_TIMEOUT))?;
+                tokio::time::timeout(attempt, self.client.execute(request))
+                    .await
+                    .map(|sent| sent.map_err(failure))
+            }
             (attempt, _) => {
-                *request.timeout_mut() = attempt;
+                let request = self.to_reqwest(request, attempt)?;
                 Ok(self.client.execute(request).await.map_err(failure))
             }
         };

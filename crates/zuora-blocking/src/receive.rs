@@ -129,18 +129,11 @@ fn receive_inflating<R: Read>(
         };
         let at = now().instant;
         if n == 0 {
-            let Some(mut last) = take_spare(spares) else {
-                return;
-            };
-            last.clear();
-            let end = match inflater.finish(&mut last) {
-                Ok(()) => Arrived::Inflated(last, 0, at),
+            let end = match inflater.finish() {
+                Ok(()) => Arrived::End,
                 Err(error) => Arrived::Broken(error),
             };
-            let ended = matches!(end, Arrived::Inflated(..));
-            if hand.send(end).is_ok() && ended {
-                let _ = hand.send(Arrived::End);
-            }
+            let _ = hand.send(end);
             return;
         }
         let mut taken = 0;

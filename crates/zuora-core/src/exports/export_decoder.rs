@@ -17,9 +17,8 @@
 //! field still open at the end of a chunk is carried to the next, and a field longer than
 //! the cap is an error, so an export that is one endless field cannot grow memory.
 
-use std::io::Write;
-
 use super::export_error::ExportError;
+use super::gzip_stream::GzipStream;
 use super::record_writer::RecordWriter;
 use super::text_decoder::TextDecoder;
 
@@ -76,65 +75,48 @@ pub struct ExportDecoder {
     source: Source,
 }
 
-/// Where the bytes go first: straight to the conversion, or through gzip into it. The
-/// inflater writes each buffer it fills (32 KiB) straight into the [`Pipeline`], so no
+/// Where the bytes go first: straight to the conversion, or through gzip into it. Gzip is
+/// inflated a step (32 KiB) at a time into `inflated` and converted from there, so no
 /// inflated copy of a chunk is ever held, whatever it expands to.
 enum Source {
     Plain(Pipeline),
-    Gzip(Box<flate2::write::MultiGzDecoder<Pipeline>>),
+    Gzip {
+        gzip: Box<GzipStream>,
+        inflated: Vec<u8>,
+        pipeline: Pipeline,
+    },
 }
 
-/// Stages 1 and 2, and the caller's output while a chunk is being converted.
+/// Stages 1 and 2.
 struct Pipeline {
     format: ExportFormat,
     text: TextDecoder,
     records: RecordWriter,
-    /// The caller's `out`, swapped in for the length of one call.
-    out: Vec<u8>,
-    /// Why the last write failed (the inflater only carries an `io::Error` back).
-    failed: Option<ExportError>,
 }
 
 impl Pipeline {
-    fn convert(&mut self, bytes: &[u8]) -> Result<(), ExportError> {
+    fn convert(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), ExportError> {
         if self.format == ExportFormat::Raw {
-            self.out.extend_from_slice(bytes);
+            out.extend_from_slice(bytes);
             self.text.bytes_seen = self.text.bytes_seen.saturating_add(bytes.len() as u64);
             return Ok(());
         }
-        let Self {
-            text, records, out, ..
-        } = self;
+        let Self { text, records, .. } = self;
         text.decode(bytes, &mut |units, start| {
             records.convert(units, start, out)
         })
     }
 }
 
-impl std::io::Write for Pipeline {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        match self.convert(bytes) {
-            Ok(()) => Ok(bytes.len()),
-            Err(error) => {
-                self.failed = Some(error);
-                Err(std::io::Error::other(
-                    "the inflated export could not be converted",
-                ))
-            }
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+/// How much gzip input is inflated before its output is converted: one inflating step.
+const INFLATED_BATCH: usize = 32 << 10;
 
 impl core::fmt::Debug for ExportDecoder {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let pipeline = self.pipeline();
         f.debug_struct("ExportDecoder")
             .field("format", &pipeline.format)
-            .field("gzip", &matches!(self.source, Source::Gzip(_)))
+            .field("gzip", &matches!(self.source, Source::Gzip { .. }))
             .field("encoding", &pipeline.text.encoding)
             .field("text_bytes", &pipeline.text.bytes_seen)
             .finish_non_exhaustive()
@@ -149,11 +131,13 @@ impl ExportDecoder {
             format,
             text: TextDecoder::default(),
             records: RecordWriter::new(format == ExportFormat::Csv, DEFAULT_MAX_FIELD_BYTES),
-            out: Vec::new(),
-            failed: None,
         };
         let source = if gzipped {
-            Source::Gzip(Box::new(flate2::write::MultiGzDecoder::new(pipeline)))
+            Source::Gzip {
+                gzip: Box::default(),
+                inflated: Vec::new(),
+                pipeline,
+            }
         } else {
             Source::Plain(pipeline)
         };
@@ -170,28 +154,14 @@ impl ExportDecoder {
 
     fn pipeline(&self) -> &Pipeline {
         match &self.source {
-            Source::Plain(pipeline) => pipeline,
-            Source::Gzip(gzip) => gzip.get_ref(),
+            Source::Plain(pipeline) | Source::Gzip { pipeline, .. } => pipeline,
         }
     }
 
     fn pipeline_mut(&mut self) -> &mut Pipeline {
         match &mut self.source {
-            Source::Plain(pipeline) => pipeline,
-            Source::Gzip(gzip) => gzip.get_mut(),
+            Source::Plain(pipeline) | Source::Gzip { pipeline, .. } => pipeline,
         }
-    }
-
-    /// Runs `step` with the caller's `out` lent to the pipeline.
-    fn with_out(
-        &mut self,
-        out: &mut Vec<u8>,
-        step: impl FnOnce(&mut Source) -> Result<(), ExportError>,
-    ) -> Result<(), ExportError> {
-        std::mem::swap(&mut self.pipeline_mut().out, out);
-        let result = step(&mut self.source);
-        std::mem::swap(&mut self.pipeline_mut().out, out);
-        result
     }
 
     /// Rows converted so far, the header not counted; `None` for [`ExportFormat::Raw`], whose
@@ -243,42 +213,32 @@ impl ExportDecoder {
         out: &mut Vec<u8>,
         until: usize,
     ) -> Result<usize, ExportError> {
-        let mut taken = 0;
-        self.with_out(out, |source| match source {
+        match &mut self.source {
             Source::Plain(pipeline) => {
-                taken = chunk.len();
-                pipeline.convert(chunk)
+                pipeline.convert(chunk, out)?;
+                Ok(chunk.len())
             }
-            Source::Gzip(gzip) => {
-                while taken < chunk.len() && gzip.get_ref().out.len() < until {
-                    let written = match gzip.write(&chunk[taken..]) {
-                        Ok(written) => written,
-                        Err(error) => return inflated(gzip, Err(error)),
-                    };
-                    inflated(gzip, Ok(()))?;
-                    if written == 0 {
-                        // The inflater takes nothing more: bytes past the gzip stream's end.
-                        return Err(ExportError::Gzip(
-                            "bytes after the end of the gzip stream".to_owned(),
-                        ));
-                    }
-                    taken += written;
+            Source::Gzip {
+                gzip,
+                inflated,
+                pipeline,
+            } => {
+                let mut taken = 0;
+                while taken < chunk.len() && out.len() < until {
+                    inflated.clear();
+                    taken += gzip.inflate(&chunk[taken..], inflated, INFLATED_BATCH)?;
+                    pipeline.convert(inflated, out)?;
                 }
-                Ok(())
+                Ok(taken)
             }
-        })?;
-        Ok(taken)
+        }
     }
 
     /// Ends the stream: fails if it was cut short (gzip, text or a quoted field) or empty.
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), ExportError> {
-        self.with_out(out, |source| {
-            if let Source::Gzip(gzip) = source {
-                let finished = gzip.try_finish();
-                inflated(gzip, finished)?;
-            }
-            Ok(())
-        })?;
+        if let Source::Gzip { gzip, .. } = &self.source {
+            gzip.finish()?;
+        }
         let pipeline = self.pipeline_mut();
         if pipeline.format == ExportFormat::Raw {
             return if pipeline.text.bytes_seen == 0 {
@@ -295,16 +255,4 @@ impl ExportDecoder {
         }
         Ok(())
     }
-}
-
-/// The outcome of feeding the inflater: the pipeline's own failure if it had one, else the
-/// inflater's (corrupt or cut-short gzip).
-fn inflated(
-    gzip: &mut flate2::write::MultiGzDecoder<Pipeline>,
-    outcome: std::io::Result<()>,
-) -> Result<(), ExportError> {
-    if let Some(failed) = gzip.get_mut().failed.take() {
-        return Err(failed);
-    }
-    outcome.map_err(|e| ExportError::Gzip(e.to_string()))
 }

@@ -4,6 +4,7 @@
 pub(crate) mod export_decoder;
 pub(crate) mod export_error;
 pub(crate) mod export_summary;
+pub(crate) mod gzip_stream;
 mod record_writer;
 mod text_decoder;
 mod unit_blocks;

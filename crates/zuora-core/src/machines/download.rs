@@ -14,6 +14,7 @@ use crate::errors::error::Error;
 use crate::exports::export_decoder::{ExportDecoder, ExportFormat};
 use crate::exports::export_error::ExportError;
 use crate::exports::export_summary::ExportSummary;
+use crate::exports::gzip_stream::GzipStream;
 use crate::responses::response::ResponseMeta;
 
 /// What a transport does with an export answer's head.
@@ -99,7 +100,7 @@ impl AnswerBody {
 /// A gzip body's inflating, moved off the converting thread by
 /// [`Download::inflate_elsewhere`]: what it gives goes to [`Download::on_inflated`].
 #[derive(Debug)]
-pub struct Inflater(ExportDecoder);
+pub struct Inflater(GzipStream);
 
 impl Inflater {
     /// Inflates from the start of `chunk` into `out` until `out` holds [`OUTPUT_BATCH`]
@@ -111,9 +112,10 @@ impl Inflater {
     /// The gzip stream is corrupt, or takes no more input.
     pub fn feed_some(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<usize, Error> {
         let before = out.len();
+        // Straight into `out`: the inflating thread makes no copy of what it inflates.
         let taken = self
             .0
-            .feed_some(chunk, out, before.saturating_add(OUTPUT_BATCH))?;
+            .inflate(chunk, out, before.saturating_add(OUTPUT_BATCH))?;
         if taken == 0 && out.len() == before && !chunk.is_empty() {
             return Err(Error::Export(ExportError::Gzip(
                 "the gzip stream takes no more input".to_owned(),
@@ -122,13 +124,14 @@ impl Inflater {
         Ok(taken)
     }
 
-    /// The body ended: the last inflated bytes into `out`.
+    /// The body ended: checks that the gzip stream did too (everything inflated has gone
+    /// out already, through [`feed_some`](Self::feed_some)).
     ///
     /// # Errors
     ///
-    /// The gzip stream was cut short or was empty.
-    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
-        Ok(self.0.finish(out)?)
+    /// The gzip stream was cut short.
+    pub fn finish(&self) -> Result<(), Error> {
+        Ok(self.0.finish()?)
     }
 }
 
@@ -241,7 +244,7 @@ impl Download {
     /// while taken < body.len() {
     ///     taken += inflater.feed_some(&body[taken..], &mut text)?;
     /// }
-    /// inflater.finish(&mut text)?;
+    /// inflater.finish()?;
     /// // On the converting thread:
     /// let mut csv = Vec::new();
     /// download.on_inflated(&text, body.len() as u64, &mut csv, std::time::Instant::now())?;
@@ -256,7 +259,7 @@ impl Download {
         }
         self.gzipped = false;
         self.decoder = ExportDecoder::new(self.format, false);
-        Some(Inflater(ExportDecoder::new(ExportFormat::Raw, true)))
+        Some(Inflater(GzipStream::default()))
     }
 
     /// Inflated bytes from the [`Inflater`], standing for `received` bytes of the body,
