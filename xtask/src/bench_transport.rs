@@ -18,8 +18,8 @@ use crate::alloc_counter::allocations;
 use crate::bench_sim::SimProcess;
 
 const WARM_UP: usize = 200;
-const TARGET_RATIO: f64 = 1.10;
-const TARGET_EXTRA_ALLOCATIONS: f64 = 15.0;
+const TARGET_RATIO: f64 = 1.05;
+const TARGET_EXTRA_ALLOCATIONS: f64 = 3.0;
 
 #[derive(Deserialize)]
 struct Started {
