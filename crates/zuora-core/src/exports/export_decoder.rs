@@ -18,7 +18,7 @@
 //! the cap is an error, so an export that is one endless field cannot grow memory.
 
 use super::export_error::ExportError;
-use super::gzip_stream::GzipStream;
+use super::gzip_stream::{self, GzipStream};
 use super::record_writer::RecordWriter;
 use super::text_decoder::TextDecoder;
 
@@ -107,9 +107,6 @@ impl Pipeline {
         })
     }
 }
-
-/// How much gzip input is inflated before its output is converted: one inflating step.
-const INFLATED_BATCH: usize = 32 << 10;
 
 impl core::fmt::Debug for ExportDecoder {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -226,7 +223,7 @@ impl ExportDecoder {
                 let mut taken = 0;
                 while taken < chunk.len() && out.len() < until {
                     inflated.clear();
-                    taken += gzip.inflate(&chunk[taken..], inflated, INFLATED_BATCH)?;
+                    taken += gzip.inflate(&chunk[taken..], inflated, gzip_stream::STEP)?;
                     pipeline.convert(inflated, out)?;
                 }
                 Ok(taken)

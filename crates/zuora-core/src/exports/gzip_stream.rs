@@ -13,7 +13,7 @@ use flate2::{Decompress, FlushDecompress, Status};
 use super::export_error::ExportError;
 
 /// How much output room is made at a time: the inflater writes no more per step.
-const STEP: usize = 32 << 10;
+pub(super) const STEP: usize = 32 << 10;
 
 /// Where the stream is between calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
