@@ -16,7 +16,9 @@ struct Measured {
     seconds: f64,
     peak_rss_kib: Option<u64>,
     /// CPU seconds of the client process and of the simulator during the download: whether
-    /// the two cores were the limit, not only how long it took.
+    /// the two cores were the limit, not only how long it took. Both windows are a little
+    /// wider than `seconds` (the client's covers its start and token, the simulator's the
+    /// client's start), so they bound the download's CPU from above.
     cpu: Option<(f64, f64)>,
 }
 
