@@ -337,28 +337,36 @@ impl<B: AsyncBody + 'static> ExportStream<B> {
     /// The next converted chunk; `Ok(None)` once the body ended cleanly (then
     /// [`summary`](Self::summary) says what came). After an error, always `Ok(None)`.
     pub async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, Error> {
+        let mut converted = Vec::new();
+        Ok(self
+            .convert_next(&mut converted)
+            .await?
+            .then(|| bytes::Bytes::from(converted)))
+    }
+
+    /// Converts the next chunk into `converted` (appended); `false`, and nothing appended,
+    /// at the end or after an error.
+    async fn convert_next(&mut self, converted: &mut Vec<u8>) -> Result<bool, Error> {
+        let before = converted.len();
         loop {
             if self.download.summary().is_some() || self.failed {
-                return Ok(None);
+                return Ok(false);
             }
-            let mut converted = Vec::new();
             let step = if self.download.pending() {
                 // The last chunk expanded past a batch: convert the rest before reading on.
-                self.download.on_chunk(&[], &mut converted, now().instant)
+                self.download.on_chunk(&[], converted, now().instant)
             } else {
                 match self.body.next().await {
                     Ok(receive::Arrived::Chunk(chunk, at)) => {
-                        self.download.on_chunk(chunk.as_ref(), &mut converted, at)
+                        self.download.on_chunk(chunk.as_ref(), converted, at)
                     }
                     Ok(receive::Arrived::Inflated(text, received, at)) => {
-                        let step = self
-                            .download
-                            .on_inflated(&text, received, &mut converted, at);
+                        let step = self.download.on_inflated(&text, received, converted, at);
                         self.body.give_back(text);
                         step
                     }
                     Ok(receive::Arrived::Broken(error)) => Err(error),
-                    Ok(receive::Arrived::End) => self.download.finish(&mut converted).map(drop),
+                    Ok(receive::Arrived::End) => self.download.finish(converted).map(drop),
                     Ok(receive::Arrived::Failed(error)) => {
                         let stalled = error.kind() == TransportErrorKind::Timeout;
                         Err(self.download.broken(&error, stalled))
@@ -370,19 +378,23 @@ impl<B: AsyncBody + 'static> ExportStream<B> {
                 self.failed = true;
                 return Err(error);
             }
-            if !converted.is_empty() {
-                return Ok(Some(bytes::Bytes::from(converted)));
+            if converted.len() > before {
+                return Ok(true);
             }
         }
     }
 
     /// Writes the rest of the export to `out`; the summary once the body ended cleanly.
+    /// One buffer is reused for every chunk (a new one per chunk, about 200 KiB each, cost
+    /// the allocator a trim and the kernel fresh pages each time).
     async fn copy_to<W: AsyncWrite + Unpin + Send + ?Sized>(
         mut self,
         out: &mut W,
     ) -> Result<ExportSummary, Error> {
-        while let Some(chunk) = self.next_chunk().await? {
-            out.write_all(&chunk).await.map_err(Error::output)?;
+        let mut converted = Vec::new();
+        while self.convert_next(&mut converted).await? {
+            out.write_all(&converted).await.map_err(Error::output)?;
+            converted.clear();
         }
         out.flush().await.map_err(Error::output)?;
         self.download.ended()
