@@ -83,12 +83,13 @@ struct Whole<'t, T>(&'t T);
 
 impl<T: AsyncTransport> SendStep for Whole<'_, T> {
     type Body = std::convert::Infallible;
-    async fn send(
+    fn send(
         &self,
         request: HttpRequest,
         _: bool,
-    ) -> Result<Sent<Self::Body>, TransportFailure> {
-        Sent::whole(self.0.send(request).await)
+    ) -> impl Future<Output = Result<Sent<Self::Body>, TransportFailure>> + Send {
+        // Not an `async fn`, which would hold the request beside the send it went into.
+        futures_util::FutureExt::map(self.0.send(request), Sent::whole)
     }
 }
 
@@ -127,63 +128,64 @@ impl<T: AsyncStreamingTransport> SendStep for Streaming<'_, T> {
     }
 }
 
+/// Why the futures below are shaped as they are: an `async fn` stores each argument twice
+/// (as given, and in the local it is moved into: rust-lang/rust#62958), and a call's future
+/// is moved a dozen times between being made and being boxed. So what can be decided before
+/// the first await is decided in plain code, and the futures hold only what lives across an
+/// await: a Run-a-report call's boxed future went from 5,600 to 2,728 bytes, callgrind counts
+/// 165 fewer first-level cache misses per call (of 717), and `cargo xtask bench transport`
+/// went from 1.08x to 1.06x raw reqwest's CPU per call.
 impl<T: AsyncTransport> Tokio<T> {
     /// The one loop every call goes through: the core's machine decides; this sends,
     /// sleeps, and waits for another call's token fetch, until the machine stops it.
-    async fn drive<M, S>(
+    fn drive<M, S>(
         &self,
         machine: &mut M,
         session: &Session,
         step: TaskStep<M::Output>,
         send: &S,
-    ) -> Result<Paused<M::Output, S::Body>, Error>
+    ) -> impl Future<Output = Result<Paused<M::Output, S::Body>, Error>> + Send
     where
         M: Machine + Send,
         M::Output: Send,
         S: SendStep,
     {
+        // Decided here, so the future holds the action (updated in place) and not the step.
         let mut action = machine.act(step);
-        loop {
-            action = match action {
-                Action::Send { request, stream } => {
-                    let sent = send.send(request, stream).await;
-                    machine.on_sent(session, sent, now())
-                }
-                Action::Sleep(delay) => {
-                    tokio::time::sleep(delay).await;
-                    machine.resume(session, now())
-                }
-                Action::AwaitToken { settled, within } => {
-                    let mut count = self.settled.subscribe();
-                    // Woken when the fetch settles; at the latest, the call's own deadline.
-                    let settle = count.wait_for(|count| *count != settled);
-                    let _ = tokio::time::timeout(within, settle).await;
-                    machine.resume(session, now())
-                }
-                Action::Stop(outcome) => return outcome,
-            };
+        async move {
+            loop {
+                action = match action {
+                    Action::Send { request, stream } => {
+                        let sent = send.send(request, stream).await;
+                        machine.on_sent(session, sent, now())
+                    }
+                    Action::Sleep(delay) => {
+                        tokio::time::sleep(delay).await;
+                        machine.resume(session, now())
+                    }
+                    Action::AwaitToken { settled, within } => {
+                        let mut count = self.settled.subscribe();
+                        // Woken when the fetch settles; at the latest, the call's own deadline.
+                        let settle = count.wait_for(|count| *count != settled);
+                        let _ = tokio::time::timeout(within, settle).await;
+                        machine.resume(session, now())
+                    }
+                    Action::Stop(outcome) => return outcome,
+                };
+            }
         }
     }
+}
 
-    /// Runs `job` until its loop stops (the job's observer sees each status on the way).
-    #[allow(clippy::type_complexity)] // The running job and the pause, as the loop ends.
-    async fn run_job<'a, M, X, S>(
-        &self,
-        job: Job<'a, M, X>,
-        send: &S,
-    ) -> Result<(Running<'a, M, X>, Paused<M::Output, S::Body>), Error>
-    where
-        M: Machine + Send,
-        M::Output: Send,
-        S: SendStep,
-    {
-        let span = tracing::info_span!("zuora.task", task = job.name());
-        let (mut running, step) = job.start(now())?;
-        let session = running.session();
-        let driven = self.drive(&mut running, session, step, send);
-        let paused = driven.instrument(span).await?;
-        Ok((running, paused))
-    }
+/// Starts `job` (in plain code, at the future's first poll): the running job, its first step,
+/// and the span its loop runs in.
+#[allow(clippy::type_complexity)] // The three parts of a started job.
+fn start<'a, M: Machine, X>(
+    job: Job<'a, M, X>,
+) -> Result<(Running<'a, M, X>, TaskStep<M::Output>, tracing::Span), Error> {
+    let span = tracing::info_span!("zuora.task", task = job.name());
+    let (running, step) = job.start(now())?;
+    Ok((running, step, span))
 }
 
 impl<T: AsyncTransport> Driver for Tokio<T> {
@@ -202,7 +204,11 @@ impl<T: AsyncTransport> Driver for Tokio<T> {
         X: Send + 'a,
     {
         Box::pin(async move {
-            let (running, paused) = self.run_job(job, &Whole(&self.transport)).await?;
+            let (mut running, step, span) = start(job)?;
+            let session = running.session();
+            let send = Whole(&self.transport);
+            let driven = self.drive(&mut running, session, step, &send);
+            let paused = driven.instrument(span).await?;
             running.end(paused)
         })
     }
@@ -267,7 +273,12 @@ impl<T: AsyncStreamingTransport> Tokio<T> {
     ) -> Result<(Running<'a, Task, X>, ExportStream<T::Body>), Error> {
         let send = Streaming(&self.transport, job.session().config());
         let on_own_task = job.session().config().receive_thread();
-        let (running, paused) = self.run_job(job, &send).await?;
+        let (mut running, step, span) = start(job)?;
+        let session = running.session();
+        let paused = self
+            .drive(&mut running, session, step, &send)
+            .instrument(span)
+            .await?;
         let (running, mut download, body) = running.into_export(paused)?;
         let body = receive::Body::new(body, on_own_task, &mut download);
         let failed = false;

@@ -268,10 +268,30 @@ fn failure(error: reqwest::Error) -> TransportFailure {
 impl zuora_core::driver::AsyncTransport for ReqwestTransport {
     type Error = TransportFailure;
 
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure> {
+    fn send(
+        &self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, TransportFailure>> + Send {
+        // The request is made into reqwest's here, in plain code, so the future holds neither
+        // (each call's future is copied several times: see the note on the crate's `drive`).
         let (attempt, _) = zuora_core::driver::stamped_timeouts(&request);
-        let request = self.to_reqwest(request, attempt)?;
-        let mut response = self.client.execute(request).await.map_err(failure)?;
+        let sending = self
+            .to_reqwest(request, attempt)
+            .map(|request| self.client.execute(request));
+        self.read_answer(sending)
+    }
+}
+
+impl ReqwestTransport {
+    /// Waits for the answer to a sent request and reads its body, up to the cap.
+    async fn read_answer(
+        &self,
+        sending: Result<
+            impl Future<Output = Result<reqwest::Response, reqwest::Error>> + Send,
+            TransportFailure,
+        >,
+    ) -> Result<HttpResponse, TransportFailure> {
+        let mut response = sending?.await.map_err(failure)?;
         let head = take_head(&mut response);
         // A declared length within the cap is read in one go; anything else chunk by chunk,
         // stopping one byte past the cap.
