@@ -12,6 +12,10 @@ use zuora_core::{
 pub struct UreqTransport {
     agent: ureq::Agent,
     max_body: u64,
+    /// The attempt timeout this crate's own agent already applies to every request (with
+    /// statuses as answers and no redirects); `None` for a caller's agent, whose settings
+    /// are unknown.
+    agent_attempt: Option<Duration>,
 }
 
 impl UreqTransport {
@@ -48,6 +52,7 @@ impl UreqTransport {
         Self {
             agent,
             max_body: config.limits().max_decoded_bytes() as u64,
+            agent_attempt: Some(config.attempt_timeout()),
         }
     }
 }
@@ -60,6 +65,7 @@ impl UreqTransport {
         Self {
             agent,
             max_body: config.limits().max_decoded_bytes() as u64,
+            agent_attempt: None,
         }
     }
 
@@ -72,6 +78,12 @@ impl UreqTransport {
         stamped: (Option<Duration>, Option<Duration>),
     ) -> http::Request<&'b [u8]> {
         let (attempt, idle) = stamped;
+        // Our own agent already does what this request needs (the common case: a call's
+        // first attempt gets the whole attempt timeout): a per-request configuration would
+        // copy the agent's whole configuration into the request, three allocations a call.
+        if idle.is_none() && attempt.is_some() && attempt == self.agent_attempt {
+            return request;
+        }
         // Statuses are answers and redirects are never followed, even on an agent of the
         // caller's that was built otherwise.
         let configured = self
