@@ -114,6 +114,41 @@ fn a_silent_server_ends_within_the_deadline() {
     }
 }
 
+/// Each attempt is given up at the attempt timeout, not only the call at its deadline: a
+/// silent server is asked again after each cut, and the call still ends by its deadline.
+/// (The blocking client's own agent carries the attempt timeout itself, with no per-request
+/// configuration; this shows that it still applies.)
+#[test]
+fn a_silent_server_is_given_up_at_each_attempt_timeout() {
+    for flavor in FLAVORS {
+        let server = HostileServer::start(|_, _| std::thread::sleep(Duration::from_secs(10)));
+        let client = client_with(
+            flavor,
+            builder_for_hostile(&server)
+                .overall_timeout(Duration::from_secs(4))
+                .attempt_timeout(Duration::from_secs(1)),
+        );
+        let started = Instant::now();
+        let error = client
+            .execute(zuora_core::operations::GetReportRun::new(
+                RUN.parse().unwrap(),
+                Default::default(),
+            ))
+            .unwrap_err();
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_secs(5), "{flavor:?}: {elapsed:?}");
+        assert!(
+            server.requests() >= 2,
+            "{flavor:?}: the first attempt was not cut at 1 s ({} requests in {elapsed:?})",
+            server.requests()
+        );
+        assert!(
+            matches!(&error, Error::Transport(_) | Error::RetriesExhausted { .. }),
+            "{flavor:?}: {error:?}"
+        );
+    }
+}
+
 #[test]
 fn a_401_storm_refreshes_once_and_stops() {
     for flavor in FLAVORS {
