@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use zuora_core::machines::{Arrived, Spare};
 use zuora_core::{ExportFormat, exports::ExportDecoder};
 
 use zuora_sim::{Catalogue, ExportStream, LARGE_REPORT_NAME};
@@ -76,50 +77,43 @@ fn convert_gzip_on_two_threads(gzipped: &[u8]) -> Result<u64, String> {
     let mut inflater = download
         .inflate_elsewhere()
         .ok_or("a gzip download does not split")?;
-    let (hand, pieces) = std::sync::mpsc::sync_channel::<(Vec<u8>, u64)>(4);
+    let (hand, pieces) = std::sync::mpsc::sync_channel::<Arrived<Vec<u8>, std::io::Error>>(4);
     // Emptied pieces go back to the inflating thread, as the clients' receive loops do, so
     // a piece's buffer is grown once rather than allocated (and page-faulted) per piece.
     let (spare, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(6);
     std::thread::scope(|scope| {
-        let inflating = scope.spawn(move || -> Result<(), String> {
-            let take_spare = || match spares.try_recv() {
-                Ok(mut piece) => {
-                    piece.clear();
-                    piece
-                }
-                Err(_) => Vec::with_capacity(CHUNK),
-            };
+        scope.spawn(move || {
+            let at = Instant::now();
             for chunk in gzipped.chunks(CHUNK) {
                 let mut taken = 0;
                 while taken < chunk.len() {
-                    let mut piece = take_spare();
-                    let took = inflater
-                        .feed_some(&chunk[taken..], &mut piece)
-                        .map_err(|e| e.to_string())?;
+                    let piece = spares
+                        .try_recv()
+                        .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+                    let (took, next) = inflater.next_piece(&chunk[taken..], piece, at);
                     taken += took;
-                    if hand.send((piece, took as u64)).is_err() {
-                        return Err("the converting side stopped".to_owned());
+                    let last = next.is_last();
+                    if hand.send(next).is_err() || last {
+                        return;
                     }
                 }
             }
-            inflater.finish().map_err(|e| e.to_string())
+            let _ = hand.send(inflater.end());
         });
-        let mut out = Vec::with_capacity(4 * CHUNK);
-        let mut written = 0u64;
-        for (piece, received) in pieces {
-            download
-                .on_inflated(&piece, received, &mut out, Instant::now())
+        let (mut out, mut written) = (Vec::with_capacity(4 * CHUNK), 0u64);
+        for arrived in pieces {
+            let emptied = download
+                .on_arrived(arrived, &mut out)
                 .map_err(|e| e.to_string())?;
             written += out.len() as u64;
             out.clear();
-            let _ = spare.try_send(piece);
+            if let Some(Spare::Inflated(piece)) = emptied {
+                let _ = spare.try_send(piece);
+            }
         }
-        inflating
-            .join()
-            .map_err(|_| "the inflating thread panicked".to_owned())??;
-        let summary = download.finish(&mut out).map_err(|e| e.to_string())?;
+        let summary = download.ended().map_err(|e| e.to_string())?;
         (summary.bytes_received == gzipped.len() as u64)
-            .then_some(written + out.len() as u64)
+            .then_some(written)
             .ok_or_else(|| "the inflating thread stopped early".to_owned())
     })
 }

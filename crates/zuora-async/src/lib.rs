@@ -16,12 +16,11 @@ use tracing::Instrument as _;
 pub use transport::{ReqwestBody, ReqwestTransport};
 use zuora_core::client::{DefaultTransport, Driver, ExportDriver, Job, Running, WriteExport};
 use zuora_core::driver::{
-    AsyncBody, AsyncStreamingTransport, AsyncTransport, ClassifyTransportError, HttpRequest,
-    TransportErrorKind, TransportFailure,
+    AsyncBody, AsyncStreamingTransport, AsyncTransport, HttpRequest, TransportFailure,
 };
 use zuora_core::machines::{
-    Action, AnswerBody, Download, Machine, NextRow, Paused, Row, RowSource, Sent, Session, Task,
-    TaskStep,
+    Action, AnswerBody, Download, DownloadNext, Machine, NextRow, Paused, Row, RowSource, Sent,
+    Session, Task, TaskStep,
 };
 /// Everything of the core a user names: the common job at the root, the rest in modules
 /// named for what they hold ([`values`], [`operations`], [`machines`], [`policies`],
@@ -359,31 +358,18 @@ impl<B: AsyncBody + 'static> ExportStream<B> {
     /// at the end or after an error.
     async fn convert_next(&mut self, converted: &mut Vec<u8>) -> Result<bool, Error> {
         let before = converted.len();
-        loop {
-            if self.download.summary().is_some() || self.failed {
-                return Ok(false);
-            }
-            let step = if self.download.pending() {
-                // The last chunk expanded past a batch: convert the rest before reading on.
-                self.download.on_chunk(&[], converted, now().instant)
-            } else {
-                match self.body.next().await {
-                    Ok(receive::Arrived::Chunk(chunk, at)) => {
-                        self.download.on_chunk(chunk.as_ref(), converted, at)
-                    }
-                    Ok(receive::Arrived::Inflated(text, received, at)) => {
-                        let step = self.download.on_inflated(&text, received, converted, at);
-                        self.body.give_back(text);
-                        step
-                    }
-                    Ok(receive::Arrived::Broken(error)) => Err(error),
-                    Ok(receive::Arrived::End) => self.download.finish(converted).map(drop),
-                    Ok(receive::Arrived::Failed(error)) => {
-                        let stalled = error.kind() == TransportErrorKind::Timeout;
-                        Err(self.download.broken(&error, stalled))
-                    }
+        while !self.failed {
+            let step = match self.download.next(converted, now().instant) {
+                Ok(DownloadNext::Read) => match self.body.next().await {
+                    Ok(arrived) => self
+                        .download
+                        .on_arrived(arrived, converted)
+                        .map(|spare| self.body.give_back(spare)),
                     Err(gone) => Err(self.download.broken(&gone, false)),
-                }
+                },
+                Ok(DownloadNext::Converted) => Ok(()),
+                Ok(DownloadNext::Ended) => return Ok(false),
+                Err(error) => Err(error),
             };
             if let Err(error) = step {
                 self.failed = true;
@@ -393,6 +379,7 @@ impl<B: AsyncBody + 'static> ExportStream<B> {
                 return Ok(true);
             }
         }
+        Ok(false)
     }
 
     /// Writes the rest of the export to `out`; the summary once the body ended cleanly.

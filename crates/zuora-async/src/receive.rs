@@ -9,29 +9,13 @@
 //! [`Download::inflate_elsewhere`]: zuora_core::machines::Download::inflate_elsewhere
 
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
-use std::time::Instant;
 
-use zuora_core::Error;
 use zuora_core::driver::AsyncBody;
-use zuora_core::machines::{Download, Inflater};
+use zuora_core::machines::{Arrived, Download, Inflater, Spare};
 use zuora_os::now;
 
 /// Chunks received and not yet converted, at most.
 const HANDOVER: usize = 4;
-
-/// What the next read brought.
-pub(crate) enum Arrived<C, E> {
-    /// Bytes, and when they arrived (the low-speed rule's clock).
-    Chunk(C, Instant),
-    /// Inflated bytes, standing for so many bytes received, and when those arrived.
-    Inflated(Vec<u8>, u64, Instant),
-    /// The gzip stream could not be inflated.
-    Broken(Error),
-    /// The body ended cleanly.
-    End,
-    /// The body broke off (a timeout included).
-    Failed(E),
-}
 
 type ArrivedOf<B> = Arrived<<B as AsyncBody>::Chunk, <B as AsyncBody>::Error>;
 
@@ -79,12 +63,8 @@ impl<B: AsyncBody + 'static> Body<B> {
 /// Reads until the end, handing each chunk over as it came.
 async fn receive<B: AsyncBody>(mut body: B, hand: tokio::sync::mpsc::Sender<ArrivedOf<B>>) {
     loop {
-        let next = match body.next_chunk().await {
-            Ok(Some(chunk)) => Arrived::Chunk(chunk, now().instant),
-            Ok(None) => Arrived::End,
-            Err(error) => Arrived::Failed(error),
-        };
-        let last = !matches!(next, Arrived::Chunk(..));
+        let next = Arrived::of_read(body.next_chunk().await, now().instant);
+        let last = next.is_last();
         if hand.send(next).await.is_err() || last {
             return;
         }
@@ -102,11 +82,7 @@ async fn receive_inflating<B: AsyncBody>(
         let chunk = match body.next_chunk().await {
             Ok(Some(chunk)) => chunk,
             Ok(None) => {
-                let end = match inflater.finish() {
-                    Ok(()) => Arrived::End,
-                    Err(error) => Arrived::Broken(error),
-                };
-                let _ = hand.send(end).await;
+                let _ = hand.send(inflater.end()).await;
                 return;
             }
             Err(error) => {
@@ -117,23 +93,15 @@ async fn receive_inflating<B: AsyncBody>(
         let (chunk, at) = (chunk.as_ref(), now().instant);
         let mut taken = 0;
         while taken < chunk.len() {
-            let mut piece = match spares.try_recv() {
-                Ok(mut piece) => {
-                    piece.clear();
-                    piece
-                }
+            let piece = match spares.try_recv() {
+                Ok(piece) => piece,
                 Err(TryRecvError::Empty) => Vec::with_capacity(PIECE),
                 Err(TryRecvError::Disconnected) => return,
             };
-            let next = match inflater.feed_some(&chunk[taken..], &mut piece) {
-                Ok(took) => {
-                    taken += took;
-                    Arrived::Inflated(piece, took as u64, at)
-                }
-                Err(error) => Arrived::Broken(error),
-            };
-            let broken = matches!(next, Arrived::Broken(_));
-            if hand.send(next).await.is_err() || broken {
+            let (took, next) = inflater.next_piece(&chunk[taken..], piece, at);
+            taken += took;
+            let last = next.is_last();
+            if hand.send(next).await.is_err() || last {
                 return;
             }
         }
@@ -147,11 +115,7 @@ impl<B: AsyncBody + 'static> Body<B> {
     /// The next chunk, the end, or why the body broke off.
     pub(crate) async fn next(&mut self) -> Result<ArrivedOf<B>, &'static str> {
         match self {
-            Self::Inline(body) => Ok(match body.next_chunk().await {
-                Ok(Some(chunk)) => Arrived::Chunk(chunk, now().instant),
-                Ok(None) => Arrived::End,
-                Err(error) => Arrived::Failed(error),
-            }),
+            Self::Inline(body) => Ok(Arrived::of_read(body.next_chunk().await, now().instant)),
             Self::Task { arrived, .. } => arrived
                 .recv()
                 .await
@@ -161,9 +125,10 @@ impl<B: AsyncBody + 'static> Body<B> {
 }
 
 impl<B: AsyncBody> Body<B> {
-    /// Hands an emptied inflated piece back to the receiving task for reuse.
-    pub(crate) fn give_back(&self, piece: Vec<u8>) {
-        if let Self::Task { spare, .. } = self {
+    /// Hands an emptied inflated piece back to the receiving task for reuse (a chunk of
+    /// the transport's is its own to drop).
+    pub(crate) fn give_back(&self, emptied: Option<Spare<B::Chunk>>) {
+        if let (Self::Task { spare, .. }, Some(Spare::Inflated(piece))) = (self, emptied) {
             let _ = spare.try_send(piece);
         }
     }

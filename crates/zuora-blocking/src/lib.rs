@@ -16,7 +16,8 @@ use zuora_core::driver::{
     HttpRequest, SyncStreamingTransport, SyncTransport, TransportErrorKind, TransportFailure,
 };
 use zuora_core::machines::{
-    Action, AnswerBody, Download, Machine, Paused, Row, RowSource, Sent, Session, Task, TaskStep,
+    Action, AnswerBody, Download, DownloadNext, Machine, Paused, Row, RowSource, Sent, Session,
+    Task, TaskStep,
 };
 /// Everything of the core a user names: the common job at the root, the rest in modules
 /// named for what they hold ([`values`], [`operations`], [`machines`], [`policies`],
@@ -298,39 +299,14 @@ impl<R: Read + Send + 'static> ExportReader<R> {
         self.converted.clear();
         self.position = 0;
         while self.converted.is_empty() {
-            if self.download.summary().is_some() {
-                return Ok(false);
-            }
-            if self.download.pending() {
-                // The last chunk expanded past a batch: convert the rest before reading on.
-                self.download
-                    .on_chunk(&[], &mut self.converted, now().instant)?;
-                continue;
-            }
-            match self.body.next() {
-                receive::Arrived::End => {
-                    self.download.finish(&mut self.converted)?;
+            match self.download.next(&mut self.converted, now().instant)? {
+                DownloadNext::Read => {
+                    let arrived = self.body.next();
+                    let spare = self.download.on_arrived(arrived, &mut self.converted)?;
+                    self.body.give_back(spare);
                 }
-                receive::Arrived::Chunk(chunk, at) => {
-                    let converted = self.download.on_chunk(&chunk, &mut self.converted, at);
-                    self.body.give_back(chunk);
-                    converted?;
-                }
-                receive::Arrived::Inflated(text, received, at) => {
-                    let converted =
-                        self.download
-                            .on_inflated(&text, received, &mut self.converted, at);
-                    self.body.give_back(text);
-                    converted?;
-                }
-                receive::Arrived::Broken(error) => return Err(error),
-                receive::Arrived::Failed(error) => {
-                    let stalled = matches!(
-                        error.kind(),
-                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-                    );
-                    return Err(self.download.broken(&error, stalled));
-                }
+                DownloadNext::Converted => {}
+                DownloadNext::Ended => return Ok(false),
             }
         }
         Ok(true)

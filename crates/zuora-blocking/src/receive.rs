@@ -10,10 +10,8 @@
 
 use std::io::Read;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
-use std::time::Instant;
 
-use zuora_core::Error;
-use zuora_core::machines::Inflater;
+use zuora_core::machines::{Inflater, Spare};
 use zuora_os::now;
 
 /// One read's size. ureq fills its own 512 KiB buffer per `recv` and copies out of it, so a
@@ -27,18 +25,7 @@ const CHUNK: usize = 256 * 1024;
 const HANDOVER: usize = 4;
 
 /// What the next read brought.
-pub(crate) enum Arrived {
-    /// Bytes, and when they arrived (the low-speed rule's clock).
-    Chunk(Vec<u8>, Instant),
-    /// Inflated bytes, standing for so many bytes received, and when those arrived.
-    Inflated(Vec<u8>, u64, Instant),
-    /// The gzip stream could not be inflated.
-    Broken(Error),
-    /// The body ended cleanly.
-    End,
-    /// The body broke off (a timeout included).
-    Failed(std::io::Error),
-}
+pub(crate) type Arrived = zuora_core::machines::Arrived<Vec<u8>, std::io::Error>;
 
 /// An export's body, read here or on a thread of its own.
 pub(crate) enum Body<R> {
@@ -98,16 +85,16 @@ fn take_spare(spares: &Receiver<Vec<u8>>) -> Option<Vec<u8>> {
 fn receive<R: Read>(mut body: R, hand: &SyncSender<Arrived>, spares: &Receiver<Vec<u8>>) {
     while let Some(mut chunk) = take_spare(spares) {
         chunk.resize(CHUNK, 0);
-        let next = match body.read(&mut chunk) {
-            Ok(0) => Arrived::End,
+        let read = match read_some(&mut body, &mut chunk) {
+            Ok(0) => Ok(None),
             Ok(n) => {
                 chunk.truncate(n);
-                Arrived::Chunk(chunk, now().instant)
+                Ok(Some(chunk))
             }
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(error) => Arrived::Failed(error),
+            Err(error) => Err(error),
         };
-        let last = !matches!(next, Arrived::Chunk(..));
+        let next = Arrived::of_read(read, now().instant);
+        let last = next.is_last();
         if hand.send(next).is_err() || last {
             return;
         }
@@ -123,40 +110,38 @@ fn receive_inflating<R: Read>(
 ) {
     let mut chunk = vec![0; CHUNK];
     loop {
-        let n = match body.read(&mut chunk) {
+        let n = match read_some(&mut body, &mut chunk) {
+            Ok(0) => {
+                let _ = hand.send(inflater.end());
+                return;
+            }
             Ok(n) => n,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(error) => {
                 let _ = hand.send(Arrived::Failed(error));
                 return;
             }
         };
-        let at = now().instant;
-        if n == 0 {
-            let end = match inflater.finish() {
-                Ok(()) => Arrived::End,
-                Err(error) => Arrived::Broken(error),
-            };
-            let _ = hand.send(end);
-            return;
-        }
-        let mut taken = 0;
+        let (at, mut taken) = (now().instant, 0);
         while taken < n {
-            let Some(mut piece) = take_spare(spares) else {
+            let Some(piece) = take_spare(spares) else {
                 return;
             };
-            piece.clear();
-            let next = match inflater.feed_some(&chunk[taken..n], &mut piece) {
-                Ok(took) => {
-                    taken += took;
-                    Arrived::Inflated(piece, took as u64, at)
-                }
-                Err(error) => Arrived::Broken(error),
-            };
-            let broken = matches!(next, Arrived::Broken(_));
-            if hand.send(next).is_err() || broken {
+            let (took, next) = inflater.next_piece(&chunk[taken..n], piece, at);
+            taken += took;
+            let last = next.is_last();
+            if hand.send(next).is_err() || last {
                 return;
             }
+        }
+    }
+}
+
+/// One read into `buffer`, tried again when a signal interrupted it.
+fn read_some<R: Read>(body: &mut R, buffer: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match body.read(buffer) {
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            read => return read,
         }
     }
 }
@@ -165,18 +150,16 @@ impl<R: Read + Send + 'static> Body<R> {
     /// The next chunk, the end, or why the body broke off.
     pub(crate) fn next(&mut self) -> Arrived {
         match self {
-            Self::Inline { body, chunk } => loop {
-                match body.read(chunk) {
-                    Ok(0) => return Arrived::End,
-                    Ok(n) => {
+            Self::Inline { body, chunk } => {
+                let read = read_some(body, chunk).map(|n| {
+                    (n > 0).then(|| {
                         let mut piece = std::mem::take(chunk);
                         piece.truncate(n);
-                        return Arrived::Chunk(piece, now().instant);
-                    }
-                    Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(error) => return Arrived::Failed(error),
-                }
-            },
+                        piece
+                    })
+                });
+                Arrived::of_read(read, now().instant)
+            }
             Self::Threaded { arrived, .. } => arrived.recv().unwrap_or_else(|_| {
                 Arrived::Failed(std::io::Error::other(
                     "the receiving thread ended without a word",
@@ -188,8 +171,11 @@ impl<R: Read + Send + 'static> Body<R> {
         }
     }
 
-    /// Hands an emptied chunk back for the next read.
-    pub(crate) fn give_back(&mut self, mut piece: Vec<u8>) {
+    /// Hands an emptied chunk or piece back for the next read.
+    pub(crate) fn give_back(&mut self, emptied: Option<Spare<Vec<u8>>>) {
+        let (Some(Spare::Chunk(mut piece)) | Some(Spare::Inflated(mut piece))) = emptied else {
+            return;
+        };
         match self {
             Self::Inline { chunk, .. } => {
                 piece.resize(CHUNK, 0);

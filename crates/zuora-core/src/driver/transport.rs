@@ -271,6 +271,22 @@ impl ClassifyTransportError for TransportFailure {
     }
 }
 
+/// An I/O error of a blocking stack's body read (the request was sent by then): a timeout
+/// or a read that would block (a socket's read timeout) is a timeout, anything else I/O.
+impl ClassifyTransportError for std::io::Error {
+    fn kind(&self) -> TransportErrorKind {
+        match std::io::Error::kind(self) {
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                TransportErrorKind::Timeout
+            }
+            _ => TransportErrorKind::Io,
+        }
+    }
+    fn may_have_been_sent(&self) -> bool {
+        true
+    }
+}
+
 /// A blocking HTTP stack.
 ///
 /// ```

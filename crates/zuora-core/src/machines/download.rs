@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 
 use crate::config::client_config::{ClientConfig, LowSpeed};
-use crate::driver::transport::HttpResponse;
+use crate::driver::transport::{ClassifyTransportError, HttpResponse, TransportErrorKind};
 use crate::errors::error::Error;
 use crate::exports::export_decoder::{ExportDecoder, ExportFormat};
 use crate::exports::export_summary::ExportSummary;
@@ -125,6 +125,89 @@ impl Inflater {
     pub fn finish(&self) -> Result<(), Error> {
         Ok(self.0.finish()?)
     }
+
+    /// Inflates the next piece of a received chunk: from `rest` (what of the chunk is not
+    /// taken yet), into `piece` (emptied first), as [`feed_some`](Self::feed_some) does. The
+    /// event to hand over (the piece, standing for the bytes it took, received at `at`, or
+    /// why the stream is broken), and how much of `rest` it took. A receiving loop calls
+    /// this until the chunk is taken, or until the event [`is_last`](Arrived::is_last).
+    pub fn next_piece<C, E>(
+        &mut self,
+        rest: &[u8],
+        mut piece: Vec<u8>,
+        at: Instant,
+    ) -> (usize, Arrived<C, E>) {
+        piece.clear();
+        match self.feed_some(rest, &mut piece) {
+            Ok(took) => (took, Arrived::Inflated(piece, took as u64, at)),
+            Err(error) => (0, Arrived::Broken(error)),
+        }
+    }
+
+    /// The body ended: the event that says so, or that the gzip stream was cut short.
+    pub fn end<C, E>(&self) -> Arrived<C, E> {
+        match self.finish() {
+            Ok(()) => Arrived::End,
+            Err(error) => Arrived::Broken(error),
+        }
+    }
+}
+
+/// What a driver's read of an export body brought: the event [`Download::on_arrived`] takes.
+/// A driver that receives on another thread or task hands these over as they come; `C` is
+/// its transport's chunk, `E` its transport's error.
+#[derive(Debug)]
+pub enum Arrived<C, E> {
+    /// Bytes of the body, and when they arrived (the low-speed rule's clock).
+    Chunk(C, Instant),
+    /// Text from an [`Inflater`], standing for so many bytes received, and when those
+    /// arrived.
+    Inflated(Vec<u8>, u64, Instant),
+    /// The gzip stream could not be inflated.
+    Broken(Error),
+    /// The body ended cleanly.
+    End,
+    /// The body broke off (a timeout included).
+    Failed(E),
+}
+
+impl<C, E> Arrived<C, E> {
+    /// What a read gave (a chunk, `None` at the body's end, or the transport's error), at
+    /// `now`.
+    pub fn of_read(read: Result<Option<C>, E>, now: Instant) -> Self {
+        match read {
+            Ok(Some(chunk)) => Self::Chunk(chunk, now),
+            Ok(None) => Self::End,
+            Err(error) => Self::Failed(error),
+        }
+    }
+
+    /// Whether nothing comes after this event: the body's end, or why it stopped. A
+    /// receiving loop stops once it has handed such an event over.
+    pub fn is_last(&self) -> bool {
+        matches!(self, Self::Broken(_) | Self::End | Self::Failed(_))
+    }
+}
+
+/// A buffer [`Download::on_arrived`] is done with, for the driver to reuse: the chunk it
+/// was given, or an inflated piece.
+#[derive(Debug)]
+pub enum Spare<C> {
+    /// The transport's chunk.
+    Chunk(C),
+    /// An [`Inflater`]'s piece.
+    Inflated(Vec<u8>),
+}
+
+/// What a driver does next with a [`Download`] (see [`Download::next`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DownloadNext {
+    /// Read the body, and hand what arrived to [`Download::on_arrived`].
+    Read,
+    /// The rest of the last chunk was converted: hand the output on before reading more.
+    Converted,
+    /// The body has ended cleanly; [`Download::summary`] says what came.
+    Ended,
 }
 
 /// The output [`Download::on_chunk`] makes at most (plus one inflated buffer, 48 KiB) before
@@ -279,6 +362,82 @@ impl Download {
     /// [`on_chunk`](Self::on_chunk)).
     pub fn pending(&self) -> bool {
         !self.backlog.is_empty()
+    }
+
+    /// A driver's loop asks this before each read: whether to read the body next, or
+    /// whether it has ended. What the last chunk left pending (a gzip chunk that expanded
+    /// past a batch) is converted into `out` first, at `now`, and then the answer is
+    /// [`Converted`](DownloadNext::Converted): hand `out` on before asking again.
+    ///
+    /// # Errors
+    ///
+    /// As [`on_chunk`](Self::on_chunk).
+    pub fn next(&mut self, out: &mut Vec<u8>, now: Instant) -> Result<DownloadNext, Error> {
+        if self.summary.is_some() {
+            Ok(DownloadNext::Ended)
+        } else if self.pending() {
+            self.on_chunk(&[], out, now)
+                .map(|()| DownloadNext::Converted)
+        } else {
+            Ok(DownloadNext::Read)
+        }
+    }
+
+    /// What the driver's read brought (see [`Arrived`]), converted into `out`: a chunk as
+    /// [`on_chunk`](Self::on_chunk) does, inflated text as [`on_inflated`](Self::on_inflated),
+    /// the end as [`finish`](Self::finish). Gives back the buffer it is done with, for the
+    /// driver to reuse.
+    ///
+    /// A driver's whole converting loop, over a body read from a slice:
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use zuora_core::{ClientConfig, ExportFormat};
+    /// use zuora_core::machines::{Arrived, Download, DownloadNext};
+    /// let config = ClientConfig::builder().base_url("http://127.0.0.1:1").credentials("id", "secret").into_config()?;
+    /// let head = http::Response::builder().status(200).body(())?;
+    /// let mut download = Download::start(&head, ExportFormat::Csv, &config);
+    /// let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("a\tb\nc\td\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    /// let mut body = utf16.chunks(5);
+    /// let mut csv = Vec::new();
+    /// while download.next(&mut csv, Instant::now())? != DownloadNext::Ended {
+    ///     let read: Result<Option<&[u8]>, std::io::Error> = Ok(body.next());
+    ///     download.on_arrived(Arrived::of_read(read, Instant::now()), &mut csv)?;
+    /// }
+    /// assert_eq!(csv, b"a,b\r\nc,d\r\n");
+    /// assert_eq!(download.summary().map(|s| s.bytes_received), Some(utf16.len() as u64));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As those three; a body that broke off is [`broken`](Self::broken) (stalled when the
+    /// transport says it timed out).
+    pub fn on_arrived<C, E>(
+        &mut self,
+        arrived: Arrived<C, E>,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Spare<C>>, Error>
+    where
+        C: AsRef<[u8]>,
+        E: ClassifyTransportError + std::fmt::Display,
+    {
+        match arrived {
+            Arrived::Chunk(chunk, at) => {
+                self.on_chunk(chunk.as_ref(), out, at)?;
+                Ok(Some(Spare::Chunk(chunk)))
+            }
+            Arrived::Inflated(text, received, at) => {
+                self.on_inflated(&text, received, out, at)?;
+                Ok(Some(Spare::Inflated(text)))
+            }
+            Arrived::End => self.finish(out).map(|_| None),
+            Arrived::Broken(error) => Err(error),
+            Arrived::Failed(error) => {
+                let stalled = error.kind() == TransportErrorKind::Timeout;
+                Err(self.broken(&error.detail(), stalled))
+            }
+        }
     }
 
     /// Counts output, held to the caller's cap.

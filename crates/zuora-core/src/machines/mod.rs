@@ -18,7 +18,9 @@ pub(crate) mod token_cache;
 pub(crate) mod wait;
 
 pub use call::{Call, Step};
-pub use download::{AnswerBody, Download, ExportHead, Inflater, OUTPUT_BATCH};
+pub use download::{
+    AnswerBody, Arrived, Download, DownloadNext, ExportHead, Inflater, OUTPUT_BATCH, Spare,
+};
 pub use entropy::Entropy;
 pub use paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
 pub use row_source::{NextRow, RowSource};
