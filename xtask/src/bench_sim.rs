@@ -158,14 +158,22 @@ impl SimProcess {
 /// seconds, from `/proc` (Linux). `/proc` counts in USER_HZ ticks, which the kernel ABI fixes
 /// at 100 per second on every architecture this runs on, so no libc call is needed for it.
 pub fn cpu_seconds_of(process: &str) -> Option<f64> {
+    let (user, system) = user_and_system_ticks_of(process)?;
+    Some(user.saturating_add(system) as f64 / 100.0)
+}
+
+/// A process's (`self`, or a pid) user and system CPU time in clock ticks, from
+/// `/proc/<process>/stat` fields 14 and 15.
+pub fn user_and_system_ticks_of(process: &str) -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{process}/stat")).ok()?;
     // The command name may hold spaces and parentheses: the fields start after the last ')'.
     let fields: Vec<&str> = stat
         .get(stat.rfind(')')? + 1..)?
         .split_whitespace()
         .collect();
+    // After the command name, state is field 3: utime (14) and stime (15) are 11 and 12.
     let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
-    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+    Some((ticks(11)?, ticks(12)?))
 }
 
 /// Peak resident set of a process (`self`, or a pid) so far, in KiB, from `/proc` (Linux).

@@ -47,15 +47,9 @@ fn cpu_time() -> Duration {
     Duration::from_nanos(nanos)
 }
 
-/// This process's user and system CPU time in clock ticks (/proc/self/stat fields 14, 15).
+/// This process's user and system CPU time in clock ticks (zero where `/proc` is missing).
 fn user_and_system_ticks() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-    let field = |index: usize| fields.get(index).and_then(|f| f.parse().ok()).unwrap_or(0);
-    // After the command name: state is field 3, so utime (14) and stime (15) are 11 and 12.
-    (field(11), field(12))
+    crate::bench_sim::user_and_system_ticks_of("self").unwrap_or_default()
 }
 
 struct Measured {

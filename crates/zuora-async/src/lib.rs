@@ -20,7 +20,7 @@ use zuora_core::driver::{
 };
 use zuora_core::machines::{
     Action, AnswerBody, Download, DownloadNext, Machine, NextRow, Paused, Row, RowSource, Sent,
-    Session, Task, TaskStep,
+    Session, Task,
 };
 /// Everything of the core a user names: the common job at the root, the rest in modules
 /// named for what they hold ([`values`], [`operations`], [`machines`], [`policies`],
@@ -127,30 +127,33 @@ impl<T: AsyncStreamingTransport> SendStep for Streaming<'_, T> {
     }
 }
 
-/// Why the futures below are shaped as they are: an `async fn` stores each argument twice
-/// (as given, and in the local it is moved into: rust-lang/rust#62958), and a call's future
-/// is moved a dozen times between being made and being boxed. So what can be decided before
-/// the first await is decided in plain code, and the futures hold only what lives across an
-/// await: a Run-a-report call's boxed future went from 5,600 to 2,728 bytes, callgrind counts
-/// 165 fewer first-level cache misses per call (of 717), and `cargo xtask bench transport`
-/// went from 1.08x to 1.06x raw reqwest's CPU per call.
+/// Why the futures below are shaped as they are: an `async fn` or block stores each argument
+/// or captured value for as long as it lives, beside every local moved out of it
+/// (rust-lang/rust#62958), and a call's future is moved a dozen times between being made and
+/// being boxed. So what can be decided before the first await is decided in plain code, and
+/// the futures hold only what lives across an await, once. A Run-a-report call's boxed
+/// future went from 5,600 to 2,728 bytes, then to 968 (the loop owns the running job it
+/// drives, and the answer is read chunk by chunk), and `cargo xtask bench transport` went
+/// from 1.08x to 1.05x raw reqwest's CPU per call.
 impl<T: AsyncTransport> Tokio<T> {
     /// The one loop every call goes through: the core's machine decides; this sends,
-    /// sleeps, and waits for another call's token fetch, until the machine stops it.
+    /// sleeps, and waits for another call's token fetch, until the machine stops it with how
+    /// the loop ended. It owns `machine` (a running job, or a borrowed machine) and gives it
+    /// back at the end.
+    // Not an `async fn`, whose arguments would each be stored twice (see above).
+    #[allow(clippy::manual_async_fn)]
     fn drive<M, S>(
         &self,
-        machine: &mut M,
+        mut machine: M,
         session: &Session,
-        step: TaskStep<M::Output>,
-        send: &S,
-    ) -> impl Future<Output = Result<Paused<M::Output, S::Body>, Error>> + Send
+        mut action: Action<M::Output, S::Body>,
+        send: S,
+    ) -> impl Future<Output = Driven<M, S::Body>> + Send
     where
         M: Machine + Send,
         M::Output: Send,
         S: SendStep,
     {
-        // Decided here, so the future holds the action (updated in place) and not the step.
-        let mut action = machine.act(step);
         async move {
             loop {
                 action = match action {
@@ -169,22 +172,33 @@ impl<T: AsyncTransport> Tokio<T> {
                         let _ = tokio::time::timeout(within, settle).await;
                         machine.resume(session, now())
                     }
-                    Action::Stop(outcome) => return outcome,
+                    Action::Stop(outcome) => return (machine, outcome),
                 };
             }
         }
     }
 }
 
-/// Starts `job` (in plain code, at the future's first poll): the running job, its first step,
-/// and the span its loop runs in.
-#[allow(clippy::type_complexity)] // The three parts of a started job.
-fn start<'a, M: Machine, X>(
-    job: Job<'a, M, X>,
-) -> Result<(Running<'a, M, X>, TaskStep<M::Output>, tracing::Span), Error> {
+/// How [`Tokio::drive`] ends: the machine it drove, and the pause that ended its loop.
+type Driven<M, B> = (M, Result<Paused<<M as Machine>::Output, B>, Error>);
+
+/// A started job, ready for [`Tokio::drive`]: the running job, its first action, and the
+/// span its loop runs in.
+type Started<'a, M, X, B> = (
+    Running<'a, M, X>,
+    Action<<M as Machine>::Output, B>,
+    tracing::Span,
+);
+
+/// Starts `job` in plain code: the running job, its first action, and the span its loop
+/// runs in. Done when the call is made, not at its first poll: the core's client made the
+/// job's machine and its first step at that moment already (with the time then), and a
+/// future that held the job until its first poll would carry it, 600 bytes, to its end.
+fn start<M: Machine, X, B>(job: Job<'_, M, X>) -> Result<Started<'_, M, X, B>, Error> {
     let span = tracing::info_span!("zuora.task", task = job.name());
     let (running, step) = job.start(now())?;
-    Ok((running, step, span))
+    let action = running.act(step);
+    Ok((running, action, span))
 }
 
 impl<T: AsyncTransport> Driver for Tokio<T> {
@@ -202,14 +216,16 @@ impl<T: AsyncTransport> Driver for Tokio<T> {
         M::Output: Send + 'a,
         X: Send + 'a,
     {
-        Box::pin(async move {
-            let (mut running, step, span) = start(job)?;
-            let session = running.session();
-            let send = Whole(&self.transport);
-            let driven = self.drive(&mut running, session, step, &send);
-            let paused = driven.instrument(span).await?;
-            running.end(paused)
-        })
+        let (running, action, span) = match start(job) {
+            Ok(started) => started,
+            Err(error) => return Box::pin(std::future::ready(Err(error))),
+        };
+        let session = running.session();
+        let driven = self.drive(running, session, action, Whole(&self.transport));
+        Box::pin(futures_util::FutureExt::map(
+            driven.instrument(span),
+            |(running, paused)| running.end(paused?),
+        ))
     }
 
     fn new(transport: T) -> Self {
@@ -246,8 +262,9 @@ impl<T: AsyncTransport> RowStream<T> {
                 NextRow::Row(row) => return Some(Ok(row)),
                 NextRow::Fetch(step) => step,
             };
+            let action = source.task().act(step);
             let send = Whole(&driver.transport);
-            let paused = driver.drive(source.task(), session, step, &send).await;
+            let (_, paused) = driver.drive(source.task(), session, action, send).await;
             if let Some(error) = source.on_paused(session, paused, now()) {
                 return Some(Err(error));
             }
@@ -272,13 +289,13 @@ impl<T: AsyncStreamingTransport> Tokio<T> {
     ) -> Result<(Running<'a, Task, X>, ExportStream<T::Body>), Error> {
         let send = Streaming(&self.transport, job.session().config());
         let on_own_task = job.session().config().receive_thread();
-        let (mut running, step, span) = start(job)?;
+        let (running, action, span) = start(job)?;
         let session = running.session();
-        let paused = self
-            .drive(&mut running, session, step, &send)
+        let (running, paused) = self
+            .drive(running, session, action, send)
             .instrument(span)
-            .await?;
-        let (running, mut download, body) = running.into_export(paused)?;
+            .await;
+        let (running, mut download, body) = running.into_export(paused?)?;
         let body = receive::Body::new(body, on_own_task, &mut download);
         let failed = false;
         Ok((

@@ -292,25 +292,18 @@ impl ReqwestTransport {
         >,
     ) -> Result<HttpResponse, TransportFailure> {
         let mut response = sending?.await.map_err(failure)?;
-        let head = take_head(&mut response);
-        // A declared length within the cap is read in one go; anything else chunk by chunk,
-        // stopping one byte past the cap.
-        let body = match response.content_length() {
-            // `Vec::from` takes over the buffer instead of copying it when it can.
-            Some(length) if length <= self.max_body as u64 => {
-                Vec::from(response.bytes().await.map_err(failure)?)
+        // Chunk by chunk, stopping one byte past the cap, and the head taken after: not
+        // `Response::bytes`, whose future (568 bytes, the response inside it again) made a
+        // call's future half as large again, nor a head held across the reads. A call's
+        // future is copied several times (see the note on the crate's `drive`).
+        let mut kept = zuora_core::machines::AnswerBody::new(self.max_body as u64);
+        while let Some(chunk) = response.chunk().await.map_err(failure)? {
+            if kept.push_owned(chunk) {
+                break;
             }
-            _ => {
-                let mut kept = zuora_core::machines::AnswerBody::new(self.max_body as u64);
-                while let Some(chunk) = response.chunk().await.map_err(failure)? {
-                    if kept.push(&chunk) {
-                        break;
-                    }
-                }
-                kept.into_bytes()
-            }
-        };
-        Ok(head.map(|()| body))
+        }
+        let body = kept.into_bytes();
+        Ok(take_head(&mut response).map(|()| body))
     }
 }
 

@@ -207,6 +207,38 @@ pub trait Machine {
     }
 }
 
+/// A machine lent to a driver's loop is driven as itself: a loop that owns what it drives
+/// (and gives it back at the end) serves a borrowed machine too.
+impl<M: Machine + ?Sized> Machine for &mut M {
+    type Output = M::Output;
+    fn feed(&mut self, session: &Session, event: ExchangeEvent, now: Now) -> TaskStep<M::Output> {
+        (**self).feed(session, event, now)
+    }
+    fn export_format(&self) -> Option<ExportFormat> {
+        (**self).export_format()
+    }
+    fn on_export(&mut self, outcome: Result<ExportSummary, Error>) -> TaskStep<M::Output> {
+        (**self).on_export(outcome)
+    }
+    fn interrupt(&mut self, session: &Session, cancel: bool, now: Now) -> TaskStep<M::Output> {
+        (**self).interrupt(session, cancel, now)
+    }
+    fn act<B>(&self, step: TaskStep<M::Output>) -> Action<M::Output, B> {
+        (**self).act(step)
+    }
+    fn on_sent<B>(
+        &mut self,
+        session: &Session,
+        sent: Result<Sent<B>, TransportFailure>,
+        now: Now,
+    ) -> Action<M::Output, B> {
+        (**self).on_sent(session, sent, now)
+    }
+    fn resume<B>(&mut self, session: &Session, now: Now) -> Action<M::Output, B> {
+        (**self).resume(session, now)
+    }
+}
+
 impl Machine for Task {
     type Output = TaskOutput;
     fn feed(&mut self, session: &Session, event: ExchangeEvent, now: Now) -> TaskStep {
