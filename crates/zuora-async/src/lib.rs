@@ -196,7 +196,7 @@ type Started<'a, M, X, B> = (
 /// future that held the job until its first poll would carry it, 600 bytes, to its end.
 fn start<M: Machine, X, B>(job: Job<'_, M, X>) -> Result<Started<'_, M, X, B>, Error> {
     let span = tracing::info_span!("zuora.task", task = job.name());
-    let (running, step) = job.start(now())?;
+    let (running, step) = job.start()?;
     let action = running.act(step);
     Ok((running, action, span))
 }

@@ -166,7 +166,7 @@ impl<T: SyncTransport> Blocking<T> {
         send: &S,
     ) -> Result<(Running<'a, M, X>, Paused<M::Output, S::Body>), Error> {
         let _span = tracing::info_span!("zuora.task", task = job.name()).entered();
-        let (mut running, step) = job.start(now())?;
+        let (mut running, step) = job.start()?;
         let session = running.session();
         let paused = self.drive(&mut running, session, step, send)?;
         Ok((running, paused))

@@ -90,6 +90,8 @@ pub type Observer<'a> = Box<dyn FnMut(&ReportRun) -> WaitControl + Send + 'a>;
 pub struct Job<'a, M: Machine, T> {
     name: &'static str,
     session: &'a Session,
+    /// When the machine was made: its first step was decided then.
+    made: Now,
     start: Result<(M, TaskStep<M::Output>), Error>,
     finish: fn(M::Output) -> Result<T, Error>,
     observe: Option<Observer<'a>>,
@@ -104,17 +106,20 @@ impl<M: Machine, T> std::fmt::Debug for Job<'_, M, T> {
 }
 
 impl<'a, M: Machine, T> Job<'a, M, T> {
-    /// A job named `name` (for logs) in `session`, that starts as `start` says (or fails
-    /// before sending anything) and whose machine's output `finish` turns into the caller's.
+    /// A job named `name` (for logs) in `session`, that starts as `start` (made at `made`)
+    /// says, or fails before sending anything, and whose machine's output `finish` turns
+    /// into the caller's.
     pub fn new(
         name: &'static str,
         session: &'a Session,
+        made: Now,
         start: Result<(M, TaskStep<M::Output>), Error>,
         finish: fn(M::Output) -> Result<T, Error>,
     ) -> Self {
         Self {
             name,
             session,
+            made,
             start,
             finish,
             observe: None,
@@ -139,9 +144,11 @@ impl<'a, M: Machine, T> Job<'a, M, T> {
     }
 
     /// The job running, with its first step; the error when it could not start (bad input:
-    /// nothing is sent).
+    /// nothing is sent). The time is the job's own (when its machine was made): a driver
+    /// reads no clock to start it.
     #[allow(clippy::type_complexity)] // The pair every machine's start returns.
-    pub fn start(self, now: Now) -> Result<(Running<'a, M, T>, TaskStep<M::Output>), Error> {
+    pub fn start(self) -> Result<(Running<'a, M, T>, TaskStep<M::Output>), Error> {
+        let now = self.made;
         let (machine, step) = self.start?;
         let mut running = Running {
             session: self.session,

@@ -133,8 +133,8 @@ impl<D: Driver> Client<D> {
         start: impl FnOnce(&Session, Now) -> Result<(Task, TaskStep), Error>,
         finish: fn(TaskOutput) -> Result<T, Error>,
     ) -> Job<'_, Task, T> {
-        let session = self.session();
-        Job::new(name, session, start(session, D::Platform::now()), finish)
+        let (session, now) = (self.session(), D::Platform::now());
+        Job::new(name, session, now, start(session, now), finish)
     }
 
     /// Runs any operation through the core's retry and token logic.
@@ -165,7 +165,8 @@ impl<D: Driver> Client<D> {
         let now = D::Platform::now();
         let name = operation.name();
         let start = Exchange::start(session, session.call(operation, now), now);
-        self.driver().call(Job::new(name, session, Ok(start), Ok))
+        self.driver()
+            .call(Job::new(name, session, now, Ok(start), Ok))
     }
 
     /// *Run a report*: starts a run and returns its id with the answer's request id. Without
@@ -533,9 +534,9 @@ impl<D: ExportDriver> Client<D> {
     where
         D: WriteExport<W>,
     {
-        let session = self.session();
-        let start = work.task(session, D::Platform::now());
-        let job = Job::new("pull", session, start, WorkDone::from_output).observed(observe);
+        let (session, now) = (self.session(), D::Platform::now());
+        let start = work.task(session, now);
+        let job = Job::new("pull", session, now, start, WorkDone::from_output).observed(observe);
         match work.output() {
             None => self.driver().call(job),
             Some(_) => self.driver().write_export(job, out),

@@ -84,7 +84,7 @@ impl Driver for Scripted {
         M::Output: Send + 'a,
         T: Send + 'a,
     {
-        let (mut running, step) = job.start(now())?;
+        let (mut running, step) = job.start()?;
         let session = running.session();
         let paused = self.drive(&mut running, session, step)?;
         running.end(paused)
