@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use zuora_core::machines::{Arrived, Spare};
+use zuora_core::machines::{Arrived, Handover, Spare};
 use zuora_core::{ExportFormat, exports::ExportDecoder};
 
 use zuora_sim::{Catalogue, ExportStream, LARGE_REPORT_NAME};
@@ -61,7 +61,7 @@ pub(crate) fn convert(input: &[u8], format: ExportFormat, gzipped: bool) -> Resu
 
 /// CSV from gzip input as the clients do it when they receive on a thread of their own:
 /// that thread inflates (`Download::inflate_elsewhere`), this one converts, with the same
-/// bounded hand-over (4 pieces).
+/// bounded hand-over (`Handover::INFLATED`).
 fn convert_gzip_on_two_threads(gzipped: &[u8]) -> Result<u64, String> {
     let config = zuora_core::ClientConfig::builder()
         .base_url("http://127.0.0.1:1")
@@ -77,10 +77,12 @@ fn convert_gzip_on_two_threads(gzipped: &[u8]) -> Result<u64, String> {
     let mut inflater = download
         .inflate_elsewhere()
         .ok_or("a gzip download does not split")?;
-    let (hand, pieces) = std::sync::mpsc::sync_channel::<Arrived<Vec<u8>, std::io::Error>>(4);
+    let handover = Handover::INFLATED;
+    let (hand, pieces) =
+        std::sync::mpsc::sync_channel::<Arrived<Vec<u8>, std::io::Error>>(handover.capacity);
     // Emptied pieces go back to the inflating thread, as the clients' receive loops do, so
     // a piece's buffer is grown once rather than allocated (and page-faulted) per piece.
-    let (spare, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(6);
+    let (spare, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(handover.spares());
     std::thread::scope(|scope| {
         scope.spawn(move || {
             let at = Instant::now();

@@ -2,37 +2,68 @@
 //! each chunk over (with the moment it arrived) while the converting task works on the last
 //! ones. On a multi-threaded runtime the two run on two workers, so receiving overlaps
 //! converting; on a current-thread runtime they simply take turns. The hand-over is bounded
-//! ([`HANDOVER`] pieces), and the receiving task is aborted when the export is dropped. A
+//! and a full one is refilled in batches, as the core's [`Handover`] says ([`Hand`]), and the
+//! receiving task is aborted when the export is dropped. A
 //! gzip body is inflated by the receiving task ([`Download::inflate_elsewhere`]), so
 //! inflating and converting can each have a worker.
 //!
 //! [`Download::inflate_elsewhere`]: zuora_core::machines::Download::inflate_elsewhere
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
+use tokio::sync::Notify;
+use tokio::sync::mpsc::error::TrySendError;
+
 use zuora_core::driver::AsyncBody;
-use zuora_core::machines::{Arrived, Download, Inflater, Spare};
+use zuora_core::machines::{Arrived, Download, Handover, Inflater, Spare};
 use zuora_os::now;
 
-/// Chunks received and not yet converted, at most.
-const HANDOVER: usize = 4;
-
 type ArrivedOf<B> = Arrived<<B as AsyncBody>::Chunk, <B as AsyncBody>::Error>;
+
+/// The receiving task's end of the hand-over. When it is full, the receiving task waits
+/// until the converting task has taken [`Handover::refill`] pieces, not one (woken by the
+/// converting task, an `eventfd` write on its thread, the worker being parked on the socket).
+struct Hand<C, E> {
+    chunks: tokio::sync::mpsc::Sender<Arrived<C, E>>,
+    room: Arc<Notify>,
+}
+
+impl<C, E> Hand<C, E> {
+    /// Hands `next` over, waiting for room when the hand-over is full; `false` once the
+    /// converting side is gone.
+    async fn give(&self, mut next: Arrived<C, E>) -> bool {
+        loop {
+            match self.chunks.try_send(next) {
+                Ok(()) => return true,
+                Err(TrySendError::Closed(_)) => return false,
+                Err(TrySendError::Full(back)) => {
+                    next = back;
+                    // A signal given before this wait is kept, so none is missed: at
+                    // worst the retry finds the hand-over still full and waits again.
+                    self.room.notified().await;
+                }
+            }
+        }
+    }
+}
 
 /// An export's body, read here or in a task of its own.
 pub(crate) enum Body<B: AsyncBody> {
     Inline(B),
     Task {
         arrived: tokio::sync::mpsc::Receiver<ArrivedOf<B>>,
+        /// Signalled every `refill` pieces taken (see [`Hand`]).
+        room: Arc<Notify>,
+        refill: usize,
+        /// Chunks taken since the last signal.
+        taken: usize,
         receiving: tokio::task::AbortHandle,
         /// Emptied inflated pieces going back for reuse: a piece is grown once, not
         /// allocated (and page-faulted) per piece.
         spare: SyncSender<Vec<u8>>,
     },
 }
-
-/// Inflated pieces kept for reuse, at most.
-const SPARES: usize = HANDOVER + 2;
 
 impl<B: AsyncBody + 'static> Body<B> {
     /// In a task of its own when `on_own_task` and a Tokio runtime is at hand (inflating a
@@ -43,9 +74,15 @@ impl<B: AsyncBody + 'static> Body<B> {
             _ => return Self::Inline(body),
         };
         let inflater = download.inflate_elsewhere();
-        let (hand, arrived) = tokio::sync::mpsc::channel(HANDOVER);
+        let handover = Handover::of(inflater.is_some());
+        let (chunks, arrived) = tokio::sync::mpsc::channel(handover.capacity);
+        let room = Arc::new(Notify::new());
+        let hand = Hand {
+            chunks,
+            room: Arc::clone(&room),
+        };
         // Only ever used with `try_send` and `try_recv`: neither side waits on it.
-        let (spare, spares) = sync_channel(SPARES);
+        let (spare, spares) = sync_channel(handover.spares());
         let task = runtime.spawn(async move {
             match inflater {
                 None => receive(body, hand).await,
@@ -54,6 +91,9 @@ impl<B: AsyncBody + 'static> Body<B> {
         });
         Self::Task {
             arrived,
+            room,
+            refill: handover.refill,
+            taken: 0,
             receiving: task.abort_handle(),
             spare,
         }
@@ -61,11 +101,11 @@ impl<B: AsyncBody + 'static> Body<B> {
 }
 
 /// Reads until the end, handing each chunk over as it came.
-async fn receive<B: AsyncBody>(mut body: B, hand: tokio::sync::mpsc::Sender<ArrivedOf<B>>) {
+async fn receive<B: AsyncBody>(mut body: B, hand: Hand<B::Chunk, B::Error>) {
     loop {
         let next = Arrived::of_read(body.next_chunk().await, now().instant);
         let last = next.is_last();
-        if hand.send(next).await.is_err() || last {
+        if !hand.give(next).await || last {
             return;
         }
     }
@@ -75,18 +115,18 @@ async fn receive<B: AsyncBody>(mut body: B, hand: tokio::sync::mpsc::Sender<Arri
 async fn receive_inflating<B: AsyncBody>(
     mut body: B,
     mut inflater: Inflater,
-    hand: tokio::sync::mpsc::Sender<ArrivedOf<B>>,
+    hand: Hand<B::Chunk, B::Error>,
     spares: Receiver<Vec<u8>>,
 ) {
     loop {
         let chunk = match body.next_chunk().await {
             Ok(Some(chunk)) => chunk,
             Ok(None) => {
-                let _ = hand.send(inflater.end()).await;
+                hand.give(inflater.end()).await;
                 return;
             }
             Err(error) => {
-                let _ = hand.send(Arrived::Failed(error)).await;
+                hand.give(Arrived::Failed(error)).await;
                 return;
             }
         };
@@ -101,7 +141,7 @@ async fn receive_inflating<B: AsyncBody>(
             let (took, next) = inflater.next_piece(&chunk[taken..], piece, at);
             taken += took;
             let last = next.is_last();
-            if hand.send(next).await.is_err() || last {
+            if !hand.give(next).await || last {
                 return;
             }
         }
@@ -116,10 +156,21 @@ impl<B: AsyncBody + 'static> Body<B> {
     pub(crate) async fn next(&mut self) -> Result<ArrivedOf<B>, &'static str> {
         match self {
             Self::Inline(body) => Ok(Arrived::of_read(body.next_chunk().await, now().instant)),
-            Self::Task { arrived, .. } => arrived
-                .recv()
-                .await
-                .ok_or("the receiving task ended without a word"),
+            Self::Task {
+                arrived,
+                room,
+                refill,
+                taken,
+                ..
+            } => {
+                let next = arrived.recv().await;
+                *taken += 1;
+                if *taken >= *refill {
+                    *taken = 0;
+                    room.notify_one();
+                }
+                next.ok_or("the receiving task ended without a word")
+            }
         }
     }
 }

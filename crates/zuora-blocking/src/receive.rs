@@ -3,15 +3,16 @@
 //! ones. Converting is the costly half; receiving (the kernel's copy, ureq's buffers) then
 //! runs beside it on the other core instead of before it. A gzip body is inflated on the
 //! receiving thread too ([`Download::inflate_elsewhere`]), so inflating and converting each
-//! have a core. The hand-over is bounded: at most [`HANDOVER`] pieces (256 KiB read, or up to
-//! 1 MiB inflated) wait, so memory stays a few MiB whatever the export's size.
+//! have a core. The hand-over is bounded as the core's [`Handover`] says (16 pieces read, of
+//! 256 KiB, or 4 inflated, of up to 1 MiB), so memory stays a few MiB whatever the export's
+//! size, and a full one is refilled in batches ([`give`]).
 //!
 //! [`Download::inflate_elsewhere`]: zuora_core::machines::Download::inflate_elsewhere
 
 use std::io::Read;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 
-use zuora_core::machines::{Inflater, Spare};
+use zuora_core::machines::{Handover, Inflater, Spare};
 use zuora_os::now;
 
 /// One read's size. ureq fills its own 512 KiB buffer per `recv` and copies out of it, so a
@@ -20,9 +21,6 @@ use zuora_os::now;
 /// times the hand-overs (16,384 per GiB, each a futex wake on the converting thread): 0.93x
 /// the converter alone on 1 GiB, where 256 KiB measured 0.96-1.01x (`bench export`).
 const CHUNK: usize = 256 * 1024;
-
-/// Chunks received and not yet converted, at most.
-const HANDOVER: usize = 4;
 
 /// What the next read brought.
 pub(crate) type Arrived = zuora_core::machines::Arrived<Vec<u8>, std::io::Error>;
@@ -35,6 +33,11 @@ pub(crate) enum Body<R> {
     },
     Threaded {
         arrived: Receiver<Arrived>,
+        /// The receiving thread, unparked every `refill` pieces taken (see [`give`]).
+        receiving: std::thread::Thread,
+        refill: usize,
+        /// Chunks taken since it was last unparked.
+        taken: usize,
         /// Emptied chunks going back for reuse (no allocation per chunk).
         spare: SyncSender<Vec<u8>>,
     },
@@ -55,8 +58,9 @@ impl<R: Read + Send + 'static> Body<R> {
     /// at its next chunk once this side is dropped (a read in progress is bounded by the
     /// idle timeout the transport set on each read).
     pub(crate) fn on_own_thread(body: R, inflater: Option<Inflater>) -> Self {
-        let (hand, arrived) = sync_channel::<Arrived>(HANDOVER);
-        let (spare, spares) = sync_channel::<Vec<u8>>(HANDOVER + 2);
+        let handover = Handover::of(inflater.is_some());
+        let (hand, arrived) = sync_channel::<Arrived>(handover.capacity);
+        let (spare, spares) = sync_channel::<Vec<u8>>(handover.spares());
         let started = std::thread::Builder::new()
             .name("zuora-receive".to_owned())
             .spawn(move || match inflater {
@@ -64,7 +68,13 @@ impl<R: Read + Send + 'static> Body<R> {
                 Some(inflater) => receive_inflating(body, inflater, &hand, &spares),
             });
         match started {
-            Ok(_) => Self::Threaded { arrived, spare },
+            Ok(thread) => Self::Threaded {
+                arrived,
+                receiving: thread.thread().clone(),
+                refill: handover.refill,
+                taken: 0,
+                spare,
+            },
             Err(error) => Self::Unstarted(Some(error)),
         }
     }
@@ -78,6 +88,24 @@ fn take_spare(spares: &Receiver<Vec<u8>>) -> Option<Vec<u8>> {
         Ok(piece) => Some(piece),
         Err(TryRecvError::Empty) => Some(Vec::with_capacity(CHUNK)),
         Err(TryRecvError::Disconnected) => None,
+    }
+}
+
+/// Hands `next` over; when the hand-over is full, parks until the converting thread has taken
+/// [`Handover::refill`] pieces (it unparks this thread then, and when it lets go of the
+/// hand-over). `false` once the converting side is gone.
+fn give(hand: &SyncSender<Arrived>, mut next: Arrived) -> bool {
+    loop {
+        match hand.try_send(next) {
+            Ok(()) => return true,
+            Err(TrySendError::Disconnected(_)) => return false,
+            Err(TrySendError::Full(back)) => {
+                next = back;
+                // An unpark before this park is kept, so none is missed: at worst the
+                // retry finds the hand-over still full and parks again.
+                std::thread::park();
+            }
+        }
     }
 }
 
@@ -95,7 +123,7 @@ fn receive<R: Read>(mut body: R, hand: &SyncSender<Arrived>, spares: &Receiver<V
         };
         let next = Arrived::of_read(read, now().instant);
         let last = next.is_last();
-        if hand.send(next).is_err() || last {
+        if !give(hand, next) || last {
             return;
         }
     }
@@ -112,12 +140,12 @@ fn receive_inflating<R: Read>(
     loop {
         let n = match read_some(&mut body, &mut chunk) {
             Ok(0) => {
-                let _ = hand.send(inflater.end());
+                give(hand, inflater.end());
                 return;
             }
             Ok(n) => n,
             Err(error) => {
-                let _ = hand.send(Arrived::Failed(error));
+                give(hand, Arrived::Failed(error));
                 return;
             }
         };
@@ -129,7 +157,7 @@ fn receive_inflating<R: Read>(
             let (took, next) = inflater.next_piece(&chunk[taken..n], piece, at);
             taken += took;
             let last = next.is_last();
-            if hand.send(next).is_err() || last {
+            if !give(hand, next) || last {
                 return;
             }
         }
@@ -160,11 +188,25 @@ impl<R: Read + Send + 'static> Body<R> {
                 });
                 Arrived::of_read(read, now().instant)
             }
-            Self::Threaded { arrived, .. } => arrived.recv().unwrap_or_else(|_| {
-                Arrived::Failed(std::io::Error::other(
-                    "the receiving thread ended without a word",
-                ))
-            }),
+            Self::Threaded {
+                arrived,
+                receiving,
+                refill,
+                taken,
+                ..
+            } => {
+                let next = arrived.recv();
+                *taken += 1;
+                if *taken >= *refill {
+                    *taken = 0;
+                    receiving.unpark();
+                }
+                next.unwrap_or_else(|_| {
+                    Arrived::Failed(std::io::Error::other(
+                        "the receiving thread ended without a word",
+                    ))
+                })
+            }
             Self::Unstarted(error) => Arrived::Failed(error.take().unwrap_or_else(|| {
                 std::io::Error::other("the receiving thread could not be started")
             })),
@@ -185,6 +227,22 @@ impl<R: Read + Send + 'static> Body<R> {
                 let _ = spare.try_send(piece);
             }
             Self::Unstarted(_) => {}
+        }
+    }
+}
+
+impl<R> Drop for Body<R> {
+    /// Lets go of the hand-over, then wakes a receiving thread parked on a full one, so it
+    /// sees the converting side gone and ends.
+    fn drop(&mut self) {
+        if let Self::Threaded {
+            arrived, receiving, ..
+        } = self
+        {
+            // The hand-over's receiver goes first (an unconnected one takes its place), so
+            // the woken thread's next hand-over finds it gone.
+            drop(std::mem::replace(arrived, sync_channel(0).1));
+            receiving.unpark();
         }
     }
 }

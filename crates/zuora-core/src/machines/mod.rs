@@ -19,7 +19,8 @@ pub(crate) mod wait;
 
 pub use call::{Call, Step};
 pub use download::{
-    AnswerBody, Arrived, Download, DownloadNext, ExportHead, Inflater, OUTPUT_BATCH, Spare,
+    AnswerBody, Arrived, Download, DownloadNext, ExportHead, Handover, Inflater, OUTPUT_BATCH,
+    Spare,
 };
 pub use entropy::Entropy;
 pub use paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
