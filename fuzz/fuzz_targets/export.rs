@@ -1,10 +1,14 @@
 //! The export decoder: never panics, stays within its field cap, and gives the same output
 //! (or the same error) however the bytes are chunked, and however small the output batches
-//! `feed_some` is held to.
+//! `feed_some` is held to; and a driver's loop over `Download` (`next`, `on_arrived`), with
+//! the body inflated in line or by an `Inflater` elsewhere, gives that same output.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use zuora_core::{exports::ExportDecoder, exports::ExportError, ExportFormat};
+use std::time::Instant;
+
+use zuora_core::machines::{Arrived, Download, DownloadNext};
+use zuora_core::{exports::ExportDecoder, exports::ExportError, ClientConfig, ExportFormat};
 
 fn decode(
     bytes: &[u8],
@@ -52,6 +56,76 @@ fn decode_in_batches(
     Ok(out)
 }
 
+/// As the drivers convert: the body read `step` bytes at a time, every event through
+/// `Download::on_arrived`, inflated by an `Inflater` when `elsewhere` (as on a receiving
+/// thread).
+fn download(
+    bytes: &[u8],
+    format: ExportFormat,
+    gzipped: bool,
+    step: usize,
+    elsewhere: bool,
+) -> Option<Vec<u8>> {
+    let config = ClientConfig::builder()
+        .base_url("http://127.0.0.1:1")
+        .credentials("id", "secret")
+        .into_config()
+        .ok()?;
+    let mut head = http::Response::new(());
+    if gzipped {
+        head.headers_mut().insert(
+            http::header::CONTENT_ENCODING,
+            http::HeaderValue::from_static("gzip"),
+        );
+    }
+    let mut download = Download::start(&head, format, &config);
+    let mut inflater = if elsewhere {
+        download.inflate_elsewhere()
+    } else {
+        None
+    };
+    // Every event the body gives, in order, as the receiving side hands them over.
+    let mut events: Vec<Arrived<&[u8], std::io::Error>> = Vec::new();
+    let at = Instant::now();
+    for chunk in bytes.chunks(step) {
+        match &mut inflater {
+            None => events.push(Arrived::Chunk(chunk, at)),
+            Some(inflater) => {
+                let mut taken = 0;
+                while taken < chunk.len() {
+                    let (took, next) = inflater.next_piece(&chunk[taken..], Vec::new(), at);
+                    taken += took;
+                    let last = next.is_last();
+                    events.push(next);
+                    if last {
+                        break;
+                    }
+                }
+            }
+        }
+        if events.last().is_some_and(Arrived::is_last) {
+            break;
+        }
+    }
+    if !events.last().is_some_and(Arrived::is_last) {
+        events.push(match &inflater {
+            None => Arrived::End,
+            Some(inflater) => inflater.end(),
+        });
+    }
+    let mut events = events.into_iter();
+    let mut out = Vec::new();
+    loop {
+        match download.next(&mut out, at).ok()? {
+            DownloadNext::Ended => return Some(out),
+            DownloadNext::Converted => {}
+            DownloadNext::Read => {
+                download.on_arrived(events.next()?, &mut out).ok()?;
+            }
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&control, body)) = data.split_first() else {
         return;
@@ -75,6 +149,14 @@ fuzz_target!(|data: &[u8]| {
     let whole = decode(&bytes, format, gzipped, &[]);
     let chunked = decode(&bytes, format, gzipped, &cuts);
     let batched = decode_in_batches(&bytes, format, gzipped, step);
+    for elsewhere in [false, true] {
+        let downloaded = download(&bytes, format, gzipped, step, elsewhere);
+        if let Ok(whole) = &whole {
+            // The configuration's field cap is larger than the decoder's here, so what the
+            // decoder takes, the download takes too.
+            assert_eq!(downloaded.as_ref(), Some(whole), "the driver loop changed the output");
+        }
+    }
     for other in [&chunked, &batched] {
         match (&whole, other) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "chunking changed the output"),
