@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 use tokio::sync::mpsc::error::TrySendError;
 
 use zuora_core::driver::AsyncBody;
-use zuora_core::machines::{Arrived, Download, Handover, Inflater, Spare};
+use zuora_core::machines::{Arrived, Download, Handover, Inflater, Refills, Spare};
 use zuora_os::now;
 
 type ArrivedOf<B> = Arrived<<B as AsyncBody>::Chunk, <B as AsyncBody>::Error>;
@@ -53,11 +53,9 @@ pub(crate) enum Body<B: AsyncBody> {
     Inline(B),
     Task {
         arrived: tokio::sync::mpsc::Receiver<ArrivedOf<B>>,
-        /// Signalled every `refill` pieces taken (see [`Hand`]).
+        /// Signalled as `refills` says (see [`Hand`]).
         room: Arc<Notify>,
-        refill: usize,
-        /// Chunks taken since the last signal.
-        taken: usize,
+        refills: Refills,
         receiving: tokio::task::AbortHandle,
         /// Emptied inflated pieces going back for reuse: a piece is grown once, not
         /// allocated (and page-faulted) per piece.
@@ -92,8 +90,7 @@ impl<B: AsyncBody + 'static> Body<B> {
         Self::Task {
             arrived,
             room,
-            refill: handover.refill,
-            taken: 0,
+            refills: handover.refills(),
             receiving: task.abort_handle(),
             spare,
         }
@@ -159,14 +156,11 @@ impl<B: AsyncBody + 'static> Body<B> {
             Self::Task {
                 arrived,
                 room,
-                refill,
-                taken,
+                refills,
                 ..
             } => {
                 let next = arrived.recv().await;
-                *taken += 1;
-                if *taken >= *refill {
-                    *taken = 0;
+                if refills.took_one() {
                     room.notify_one();
                 }
                 next.ok_or("the receiving task ended without a word")

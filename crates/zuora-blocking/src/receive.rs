@@ -12,7 +12,7 @@
 use std::io::Read;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 
-use zuora_core::machines::{Handover, Inflater, Spare};
+use zuora_core::machines::{Handover, Inflater, Refills, Spare};
 use zuora_os::now;
 
 /// One read's size. ureq fills its own 512 KiB buffer per `recv` and copies out of it, so a
@@ -33,11 +33,9 @@ pub(crate) enum Body<R> {
     },
     Threaded {
         arrived: Receiver<Arrived>,
-        /// The receiving thread, unparked every `refill` pieces taken (see [`give`]).
+        /// The receiving thread, unparked as `refills` says (see [`give`]).
         receiving: std::thread::Thread,
-        refill: usize,
-        /// Chunks taken since it was last unparked.
-        taken: usize,
+        refills: Refills,
         /// Emptied chunks going back for reuse (no allocation per chunk).
         spare: SyncSender<Vec<u8>>,
     },
@@ -71,8 +69,7 @@ impl<R: Read + Send + 'static> Body<R> {
             Ok(thread) => Self::Threaded {
                 arrived,
                 receiving: thread.thread().clone(),
-                refill: handover.refill,
-                taken: 0,
+                refills: handover.refills(),
                 spare,
             },
             Err(error) => Self::Unstarted(Some(error)),
@@ -191,14 +188,11 @@ impl<R: Read + Send + 'static> Body<R> {
             Self::Threaded {
                 arrived,
                 receiving,
-                refill,
-                taken,
+                refills,
                 ..
             } => {
                 let next = arrived.recv();
-                *taken += 1;
-                if *taken >= *refill {
-                    *taken = 0;
+                if refills.took_one() {
                     receiving.unpark();
                 }
                 next.unwrap_or_else(|_| {

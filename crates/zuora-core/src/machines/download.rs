@@ -220,6 +220,43 @@ impl Handover {
     pub fn spares(self) -> usize {
         self.capacity.saturating_add(2)
     }
+
+    /// The converting side's count of pieces taken, which says when to wake the receiving
+    /// side.
+    pub fn refills(self) -> Refills {
+        Refills {
+            every: self.refill.max(1),
+            taken: 0,
+        }
+    }
+}
+
+/// Counts the pieces a converting side takes from a [`Handover`]: every
+/// [`refill`](Handover::refill) of them, it wakes the receiving side (which waits only while
+/// the hand-over is full, so it is woken within `refill` pieces of starting to wait).
+///
+/// ```
+/// use zuora_core::machines::Handover;
+/// let mut refills = Handover::CHUNKS.refills();
+/// let woken: Vec<bool> = (0..8).map(|_| refills.took_one()).collect();
+/// assert_eq!(woken, [false, false, false, true, false, false, false, true]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refills {
+    every: usize,
+    taken: usize,
+}
+
+impl Refills {
+    /// One piece was taken: whether to wake the receiving side now.
+    pub fn took_one(&mut self) -> bool {
+        self.taken += 1;
+        if self.taken < self.every {
+            return false;
+        }
+        self.taken = 0;
+        true
+    }
 }
 
 /// What a driver's read of an export body brought: the event [`Download::on_arrived`] takes.

@@ -20,7 +20,7 @@ pub(crate) mod wait;
 pub use call::{Call, Step};
 pub use download::{
     AnswerBody, Arrived, Download, DownloadNext, ExportHead, Handover, Inflater, OUTPUT_BATCH,
-    Spare,
+    Refills, Spare,
 };
 pub use entropy::Entropy;
 pub use paging::{DEFAULT_MAX_PAGES, DataPages, PageGuard, SearchAll};
