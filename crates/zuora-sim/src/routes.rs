@@ -513,7 +513,9 @@ fn export(shared: &Shared, request: &SimRequest, run_id: &str) -> SimResponse {
         })
         .collect();
     let mut response = Response::new(SimBody::Export(Box::new(
-        ExportStream::new(report).filtered(filters),
+        ExportStream::new(report)
+            .filtered(filters)
+            .with_template_from(&shared.templates),
     )));
     let headers = response.headers_mut();
     headers.insert(

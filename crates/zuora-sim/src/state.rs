@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use zuora_core::{ViewType, values::format_uuid_v4};
 
+use crate::body::Templates;
 use crate::catalogue::{Catalogue, RunOutcome};
 use crate::clock::SimClock;
 use crate::config::{Fault, FaultPlan, FaultScope, RateBudget, RunTiming, SimConfig};
@@ -320,6 +321,8 @@ pub(crate) struct Shared {
     pub client_id: String,
     pub client_secret: String,
     pub clock: SimClock,
+    /// Each large report's pre-encoded rows, made at its first export.
+    pub templates: Templates,
     state: Mutex<State>,
 }
 
@@ -338,6 +341,7 @@ impl Shared {
             client_id,
             client_secret,
             clock: SimClock::new(),
+            templates: Templates::default(),
             state: Mutex::new(State {
                 settings: Settings {
                     token_ttl: config.token_ttl,
