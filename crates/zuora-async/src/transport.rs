@@ -102,7 +102,8 @@ impl ReqwestTransport {
     /// give its builder, not a built client. The builder gets what no client of zuora-rs may
     /// do without, whatever it said: redirects never followed (a 307 on the token request
     /// would replay the client secret to another host), no proxy for a loopback base URL,
-    /// the configuration's connect timeout, attempt timeout (as the client's total timeout)
+    /// no TLS root trusted for a plain-http one (it never makes an https request), the
+    /// configuration's connect timeout, attempt timeout (as the client's total timeout)
     /// and user agent. The core still stamps every request with its own timeouts.
     ///
     /// # Errors
